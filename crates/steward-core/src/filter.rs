@@ -1,0 +1,1 @@
+//! SCIM filter expressions (placeholder until the parser lands).

@@ -1,0 +1,8 @@
+//! Steward's domain: identifiers, timestamps, admin roles and permissions, SCIM filters and the
+//! catalogue of Okta API scopes. Everything here is pure (no I/O) so that every rule is unit-tested.
+
+pub mod filter;
+pub mod ids;
+pub mod roles;
+pub mod scopes;
+pub mod timefmt;

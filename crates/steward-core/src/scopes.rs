@@ -1,0 +1,1 @@
+//! Okta API scope catalogue (placeholder until the generated table lands).
