@@ -1,8 +1,12 @@
 //! Steward's domain: identifiers, timestamps, admin roles and permissions, SCIM filters and the
 //! catalogue of Okta API scopes. Everything here is pure (no I/O) so that every rule is unit-tested.
 
+pub mod apps;
+pub mod directory;
 pub mod filter;
 pub mod ids;
 pub mod roles;
 pub mod scopes;
+pub mod syslog;
 pub mod timefmt;
+pub mod validation;

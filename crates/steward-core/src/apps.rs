@@ -1,0 +1,324 @@
+//! OpenID Connect applications: the client settings Okta accepts and the rules that tie
+//! application type, grant types, client authentication and redirect URIs together.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::validation::ValidationError;
+
+pub const SIGN_ON_MODE_OIDC: &str = "OPENID_CONNECT";
+
+/// An application as stored. Only OIDC apps carry an [`OidcClient`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct App {
+    pub id: String,
+    /// Okta's app name (`oidc_client` for custom OIDC apps).
+    pub name: String,
+    pub label: String,
+    /// `ACTIVE` or `INACTIVE`.
+    pub status: String,
+    pub sign_on_mode: String,
+    pub created: i64,
+    pub last_updated: i64,
+    pub client_id: Option<String>,
+    /// argon2id hash of the client secret, when the client uses one.
+    pub client_secret_hash: Option<String>,
+    pub oidc: Option<OidcClient>,
+}
+
+impl App {
+    pub fn is_active(&self) -> bool {
+        self.status == "ACTIVE"
+    }
+}
+
+/// Grant types Steward's authorization server implements.
+pub const SUPPORTED_GRANT_TYPES: [&str; 3] =
+    ["authorization_code", "refresh_token", "client_credentials"];
+
+/// Client authentication methods at the token endpoint.
+pub const AUTH_METHODS: [&str; 4] = [
+    "client_secret_basic",
+    "client_secret_post",
+    "private_key_jwt",
+    "none",
+];
+
+/// `settings.oauthClient` and `credentials.oauthClient` of an OIDC app, normalised.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OidcClient {
+    pub application_type: String,
+    pub grant_types: Vec<String>,
+    pub response_types: Vec<String>,
+    pub redirect_uris: Vec<String>,
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+    pub token_endpoint_auth_method: String,
+    /// `REQUIRED` shows a consent screen; `TRUSTED` skips it.
+    pub consent_method: String,
+    /// Public keys for `private_key_jwt` (a JWK Set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<Value>,
+    #[serde(default)]
+    pub pkce_required: bool,
+}
+
+impl OidcClient {
+    /// Builds and checks the client from the `settings.oauthClient` and
+    /// `credentials.oauthClient` objects a caller sent, filling Okta's defaults.
+    pub fn from_request(
+        settings: &Value,
+        credentials: &Value,
+    ) -> Result<OidcClient, ValidationError> {
+        let strings = |v: &Value, key: &str| -> Option<Vec<String>> {
+            v.get(key).and_then(Value::as_array).map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+        };
+        let application_type = settings
+            .get("application_type")
+            .and_then(Value::as_str)
+            .unwrap_or("web")
+            .to_string();
+        let grant_types = strings(settings, "grant_types").unwrap_or_else(|| {
+            if application_type == "service" {
+                vec!["client_credentials".into()]
+            } else {
+                vec!["authorization_code".into()]
+            }
+        });
+        let response_types = strings(settings, "response_types").unwrap_or_else(|| {
+            if grant_types.iter().any(|g| g == "authorization_code") {
+                vec!["code".into()]
+            } else {
+                vec![]
+            }
+        });
+        let default_auth = match application_type.as_str() {
+            "browser" | "native" => "none",
+            _ => "client_secret_basic",
+        };
+        let client = OidcClient {
+            token_endpoint_auth_method: credentials
+                .get("token_endpoint_auth_method")
+                .and_then(Value::as_str)
+                .unwrap_or(default_auth)
+                .to_string(),
+            redirect_uris: strings(settings, "redirect_uris").unwrap_or_default(),
+            post_logout_redirect_uris: strings(settings, "post_logout_redirect_uris")
+                .unwrap_or_default(),
+            consent_method: settings
+                .get("consent_method")
+                .and_then(Value::as_str)
+                .unwrap_or("TRUSTED")
+                .to_string(),
+            jwks: settings.get("jwks").filter(|v| !v.is_null()).cloned(),
+            pkce_required: credentials
+                .get("pkce_required")
+                .and_then(Value::as_bool)
+                .unwrap_or(application_type != "web" && application_type != "service"),
+            application_type,
+            grant_types,
+            response_types,
+        };
+        client.validate()?;
+        Ok(client)
+    }
+
+    /// Whether the client authenticates with a secret we must mint and store.
+    pub fn uses_secret(&self) -> bool {
+        matches!(
+            self.token_endpoint_auth_method.as_str(),
+            "client_secret_basic" | "client_secret_post"
+        )
+    }
+
+    pub fn allows_grant(&self, grant: &str) -> bool {
+        self.grant_types.iter().any(|g| g == grant)
+    }
+
+    fn validate(&self) -> Result<(), ValidationError> {
+        let mut causes = Vec::new();
+        let app_type = self.application_type.as_str();
+        if !matches!(app_type, "web" | "browser" | "native" | "service") {
+            causes.push("application_type: must be one of web, browser, native, service".into());
+        }
+        for g in &self.grant_types {
+            if !SUPPORTED_GRANT_TYPES.contains(&g.as_str()) {
+                causes.push(format!("grant_types: '{g}' is not supported"));
+            }
+        }
+        if self.grant_types.is_empty() {
+            causes.push("grant_types: at least one grant type is required".into());
+        }
+        if !AUTH_METHODS.contains(&self.token_endpoint_auth_method.as_str()) {
+            causes.push(format!(
+                "token_endpoint_auth_method: '{}' is not supported",
+                self.token_endpoint_auth_method
+            ));
+        }
+        for r in &self.response_types {
+            if r != "code" {
+                causes.push(format!("response_types: '{r}' is not supported"));
+            }
+        }
+        if !matches!(self.consent_method.as_str(), "REQUIRED" | "TRUSTED") {
+            causes.push("consent_method: must be REQUIRED or TRUSTED".into());
+        }
+        let has = |g: &str| self.allows_grant(g);
+        match app_type {
+            "service" => {
+                if self.grant_types.iter().any(|g| g != "client_credentials") {
+                    causes.push("grant_types: a service app only uses client_credentials".into());
+                }
+                if self.token_endpoint_auth_method == "none" {
+                    causes
+                        .push("token_endpoint_auth_method: a service app must authenticate".into());
+                }
+            }
+            "browser" => {
+                if self.token_endpoint_auth_method != "none" {
+                    causes.push(
+                        "token_endpoint_auth_method: a browser app is a public client (none)"
+                            .into(),
+                    );
+                }
+                if has("client_credentials") {
+                    causes
+                        .push("grant_types: client_credentials needs a confidential client".into());
+                }
+            }
+            _ => {
+                if has("client_credentials") && self.token_endpoint_auth_method == "none" {
+                    causes
+                        .push("grant_types: client_credentials needs a confidential client".into());
+                }
+            }
+        }
+        if has("refresh_token") && !has("authorization_code") {
+            causes.push("grant_types: refresh_token requires authorization_code".into());
+        }
+        if has("authorization_code") {
+            if self.redirect_uris.is_empty() {
+                causes.push("redirect_uris: required for authorization_code".into());
+            }
+            if !self.response_types.iter().any(|r| r == "code") {
+                causes.push(
+                    "response_types: authorization_code requires the code response type".into(),
+                );
+            }
+        }
+        for uri in self
+            .redirect_uris
+            .iter()
+            .chain(&self.post_logout_redirect_uris)
+        {
+            if let Err(why) = check_redirect_uri(uri, app_type == "native") {
+                causes.push(format!("redirect_uris: {why}"));
+            }
+        }
+        if self.token_endpoint_auth_method == "private_key_jwt" {
+            let keys = self
+                .jwks
+                .as_ref()
+                .and_then(|j| j.get("keys"))
+                .and_then(Value::as_array);
+            if keys.is_none_or(|k| k.is_empty()) {
+                causes.push("jwks: private_key_jwt needs a JWK Set with at least one key".into());
+            }
+        }
+        let summary = causes
+            .first()
+            .and_then(|c: &String| c.split(':').next())
+            .unwrap_or_default()
+            .to_string();
+        ValidationError::check(&summary, causes)
+    }
+}
+
+/// A redirect URI must be absolute, without a fragment; https or http (any host: Steward runs
+/// locally), or a private-use scheme for native apps.
+fn check_redirect_uri(uri: &str, native: bool) -> Result<(), String> {
+    let parsed = url::Url::parse(uri).map_err(|_| format!("'{uri}' is not an absolute URI"))?;
+    if parsed.fragment().is_some() {
+        return Err(format!("'{uri}' must not contain a fragment"));
+    }
+    match parsed.scheme() {
+        "https" | "http" => Ok(()),
+        _ if native => Ok(()),
+        s => Err(format!("scheme '{s}' is only allowed for native apps")),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn web_app_defaults() {
+        let c = OidcClient::from_request(
+            &json!({"redirect_uris": ["https://app.example.com/cb"]}),
+            &json!({}),
+        )
+        .unwrap();
+        assert_eq!(c.application_type, "web");
+        assert_eq!(c.grant_types, vec!["authorization_code"]);
+        assert_eq!(c.response_types, vec!["code"]);
+        assert_eq!(c.token_endpoint_auth_method, "client_secret_basic");
+        assert!(c.uses_secret());
+    }
+
+    #[test]
+    fn service_app_rules() {
+        let jwks = json!({"keys":[{"kty":"RSA","n":"x","e":"AQAB"}]});
+        let ok = OidcClient::from_request(
+            &json!({"application_type":"service","grant_types":["client_credentials"],"jwks": jwks}),
+            &json!({"token_endpoint_auth_method":"private_key_jwt"}),
+        );
+        assert!(ok.is_ok());
+        let no_keys = OidcClient::from_request(
+            &json!({"application_type":"service"}),
+            &json!({"token_endpoint_auth_method":"private_key_jwt"}),
+        );
+        assert!(no_keys.unwrap_err().causes[0].starts_with("jwks"));
+        let code = OidcClient::from_request(
+            &json!({"application_type":"service","grant_types":["authorization_code"],"redirect_uris":["https://x.y/cb"]}),
+            &json!({}),
+        );
+        assert!(code.is_err());
+    }
+
+    #[test]
+    fn redirect_uris_are_checked() {
+        let bad = OidcClient::from_request(
+            &json!({"redirect_uris": ["https://a.example/cb#frag", "relative/path"]}),
+            &json!({}),
+        )
+        .unwrap_err();
+        assert_eq!(bad.causes.len(), 2);
+        let native = OidcClient::from_request(
+            &json!({"application_type":"native","redirect_uris": ["com.example.app:/callback"]}),
+            &json!({}),
+        );
+        assert!(native.is_ok());
+    }
+
+    #[test]
+    fn unsupported_grants_and_public_confidential_mixups() {
+        assert!(OidcClient::from_request(
+            &json!({"grant_types":["implicit"],"redirect_uris":["https://a.b/c"]}),
+            &json!({})
+        )
+        .is_err());
+        assert!(OidcClient::from_request(
+            &json!({"application_type":"browser","redirect_uris":["https://a.b/c"]}),
+            &json!({"token_endpoint_auth_method":"client_secret_basic"})
+        )
+        .is_err());
+    }
+}

@@ -1,0 +1,304 @@
+//! Users and groups: their states, lifecycle transitions and profile rules.
+
+use serde_json::{Map, Value};
+
+use crate::validation::ValidationError;
+
+/// A user of the org as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: String,
+    pub status: UserStatus,
+    pub created: i64,
+    pub activated: Option<i64>,
+    pub status_changed: Option<i64>,
+    pub last_login: Option<i64>,
+    pub last_updated: i64,
+    pub password_changed: Option<i64>,
+    pub profile: Map<String, Value>,
+    /// argon2id PHC string; never leaves the server.
+    pub password_hash: Option<String>,
+}
+
+impl User {
+    fn profile_str(&self, key: &str) -> &str {
+        self.profile
+            .get(key)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+    pub fn login(&self) -> &str {
+        self.profile_str("login")
+    }
+    pub fn email(&self) -> &str {
+        self.profile_str("email")
+    }
+    pub fn display_name(&self) -> String {
+        format!(
+            "{} {}",
+            self.profile_str("firstName"),
+            self.profile_str("lastName")
+        )
+        .trim()
+        .to_string()
+    }
+}
+
+/// A group of the org as stored (Okta-mastered groups only).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    pub id: String,
+    pub created: i64,
+    pub last_updated: i64,
+    pub last_membership_updated: i64,
+    /// `name`, `description` and any custom attributes.
+    pub profile: Map<String, Value>,
+}
+
+impl Group {
+    pub fn name(&self) -> &str {
+        self.profile
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+}
+
+/// Okta's user statuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserStatus {
+    Staged,
+    Provisioned,
+    Active,
+    Recovery,
+    PasswordExpired,
+    LockedOut,
+    Suspended,
+    Deprovisioned,
+}
+
+impl UserStatus {
+    pub const ALL: [UserStatus; 8] = [
+        UserStatus::Staged,
+        UserStatus::Provisioned,
+        UserStatus::Active,
+        UserStatus::Recovery,
+        UserStatus::PasswordExpired,
+        UserStatus::LockedOut,
+        UserStatus::Suspended,
+        UserStatus::Deprovisioned,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::Staged => "STAGED",
+            UserStatus::Provisioned => "PROVISIONED",
+            UserStatus::Active => "ACTIVE",
+            UserStatus::Recovery => "RECOVERY",
+            UserStatus::PasswordExpired => "PASSWORD_EXPIRED",
+            UserStatus::LockedOut => "LOCKED_OUT",
+            UserStatus::Suspended => "SUSPENDED",
+            UserStatus::Deprovisioned => "DEPROVISIONED",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<UserStatus> {
+        UserStatus::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// Statuses in which the user may sign in.
+    pub fn can_sign_in(self) -> bool {
+        matches!(
+            self,
+            UserStatus::Active | UserStatus::PasswordExpired | UserStatus::Recovery
+        )
+    }
+}
+
+/// The lifecycle operations of `/api/v1/users/{id}/lifecycle/*` (and DELETE's first step).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lifecycle {
+    Activate,
+    Deactivate,
+    Suspend,
+    Unsuspend,
+    Unlock,
+}
+
+/// The status a lifecycle operation moves a user to, or why it cannot.
+/// `has_password`: activation of a user with a password makes it ACTIVE; without one it waits
+/// in PROVISIONED for the user to set one (as Okta does when no activation email is sent).
+pub fn transition(
+    from: UserStatus,
+    op: Lifecycle,
+    has_password: bool,
+) -> Result<UserStatus, ValidationError> {
+    use Lifecycle::*;
+    use UserStatus::*;
+    let refuse = |why: &str| Err(ValidationError::new(why.to_string(), why.to_string()));
+    match (op, from) {
+        (Activate, Staged | Deprovisioned | Provisioned) => {
+            Ok(if has_password { Active } else { Provisioned })
+        }
+        (Activate, _) => refuse("Activation failed because the user is already active"),
+        (Deactivate, Deprovisioned) => refuse("The user is already deactivated"),
+        (Deactivate, _) => Ok(Deprovisioned),
+        (Suspend, Active) => Ok(Suspended),
+        (Suspend, _) => refuse("Cannot suspend a user that is not active"),
+        (Unsuspend, Suspended) => Ok(Active),
+        (Unsuspend, _) => refuse("Cannot unsuspend a user that is not suspended"),
+        (Unlock, LockedOut) => Ok(Active),
+        (Unlock, _) => refuse("Cannot unlock a user that is not locked out"),
+    }
+}
+
+/// Checks and normalises a user profile: `login`, `email`, `firstName` and `lastName` are
+/// required (as in Okta's default user type); login and email must look like email addresses
+/// (Okta's default login pattern); every value must be a scalar or an array of scalars.
+pub fn validate_user_profile(profile: &Map<String, Value>) -> Result<(), ValidationError> {
+    let mut causes = Vec::new();
+    for field in ["login", "email", "firstName", "lastName"] {
+        match profile.get(field) {
+            Some(Value::String(s)) if !s.trim().is_empty() => {}
+            Some(Value::String(_)) | None | Some(Value::Null) => {
+                causes.push(format!("{field}: The field cannot be left blank"))
+            }
+            Some(_) => causes.push(format!("{field}: The field must be a string")),
+        }
+    }
+    for field in ["login", "email"] {
+        if let Some(Value::String(s)) = profile.get(field) {
+            if !s.trim().is_empty() && !looks_like_email(s) {
+                causes.push(format!("{field}: Does not match required pattern"));
+            }
+            if s.len() > 100 {
+                causes.push(format!("{field}: The field is too long"));
+            }
+        }
+    }
+    for (key, value) in profile {
+        let scalar = |v: &Value| !matches!(v, Value::Object(_) | Value::Array(_));
+        let ok = match value {
+            Value::Array(items) => items.iter().all(scalar),
+            v => scalar(v),
+        };
+        if !ok {
+            causes.push(format!("{key}: Property has an invalid type"));
+        }
+        if !is_attribute_name(key) {
+            causes.push(format!("{key}: Property name is not valid"));
+        }
+    }
+    // Okta's summary names the first failing field: "Api validation failed: login".
+    let summary = causes
+        .first()
+        .and_then(|c| c.split(':').next())
+        .unwrap_or_default()
+        .to_string();
+    ValidationError::check(&summary, causes)
+}
+
+/// Group profiles need a name of at most 255 characters.
+pub fn validate_group_profile(profile: &Map<String, Value>) -> Result<(), ValidationError> {
+    match profile.get("name") {
+        Some(Value::String(s)) if !s.trim().is_empty() && s.len() <= 255 => Ok(()),
+        Some(Value::String(s)) if s.len() > 255 => {
+            Err(ValidationError::new("name", "name: The field is too long"))
+        }
+        _ => Err(ValidationError::new(
+            "name",
+            "name: The field cannot be left blank",
+        )),
+    }
+}
+
+/// Profile attribute names: letters, digits and `_`, starting with a letter.
+pub fn is_attribute_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && s.len() <= 64
+}
+
+/// A deliberately simple address check: one `@`, something before it and a dot after it.
+pub fn looks_like_email(s: &str) -> bool {
+    match s.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !s.chars().any(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
+/// Merges a partial profile into an existing one (POST semantics); `null` clears a field.
+pub fn merge_profile(base: &mut Map<String, Value>, partial: &Map<String, Value>) {
+    for (k, v) in partial {
+        base.insert(k.clone(), v.clone());
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn profile(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap()
+    }
+
+    #[test]
+    fn lifecycle_follows_okta() {
+        use Lifecycle::*;
+        use UserStatus::*;
+        assert_eq!(transition(Staged, Activate, true), Ok(Active));
+        assert_eq!(transition(Staged, Activate, false), Ok(Provisioned));
+        assert!(transition(Active, Activate, true).is_err());
+        assert_eq!(transition(Active, Suspend, true), Ok(Suspended));
+        assert!(transition(Staged, Suspend, true).is_err());
+        assert_eq!(transition(Suspended, Unsuspend, true), Ok(Active));
+        assert!(transition(Active, Unsuspend, true).is_err());
+        assert_eq!(transition(Suspended, Deactivate, true), Ok(Deprovisioned));
+        assert!(transition(Deprovisioned, Deactivate, true).is_err());
+        assert_eq!(transition(LockedOut, Unlock, true), Ok(Active));
+    }
+
+    #[test]
+    fn user_profile_rules() {
+        let good = profile(
+            json!({"login":"a@b.co","email":"a@b.co","firstName":"A","lastName":"B","department":"Eng"}),
+        );
+        assert!(validate_user_profile(&good).is_ok());
+        let bad = profile(json!({"login":"nope","email":"a@b.co","firstName":"","nested":{"x":1}}));
+        let err = validate_user_profile(&bad).unwrap_err();
+        assert!(err
+            .causes
+            .iter()
+            .any(|c| c.starts_with("login: Does not match")));
+        assert!(err
+            .causes
+            .iter()
+            .any(|c| c.starts_with("firstName: The field cannot be left blank")));
+        assert!(err.causes.iter().any(|c| c.starts_with("lastName:")));
+        assert!(err.causes.iter().any(|c| c.starts_with("nested:")));
+    }
+
+    #[test]
+    fn group_profile_needs_a_name() {
+        assert!(validate_group_profile(&profile(json!({"name":"Eng"}))).is_ok());
+        assert!(validate_group_profile(&profile(json!({"description":"x"}))).is_err());
+    }
+
+    #[test]
+    fn email_shapes() {
+        assert!(looks_like_email("jane.doe@example.com"));
+        assert!(!looks_like_email("jane"));
+        assert!(!looks_like_email("a@b"));
+        assert!(!looks_like_email("a b@c.d"));
+    }
+}

@@ -1,0 +1,391 @@
+//! Applications and their user and group assignments.
+
+use serde_json::Value;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use steward_core::apps::{App, OidcClient};
+use steward_core::filter::sql::{to_sql, Column, ColumnKind, SqlValue};
+use steward_core::filter::Filter;
+
+use crate::users::{bind_all, like_escape};
+use crate::{clamp_limit, conflict_on_unique, json_object, Result, Store, StoreError, WriteTx};
+
+const COLUMNS: &str =
+    "id, name, label, status, sign_on_mode, created, last_updated, client_id, client_secret_hash, oidc";
+
+#[derive(Debug, Default, Clone)]
+pub struct AppQuery {
+    /// Prefix match on label or name.
+    pub q: Option<String>,
+    pub filter: Option<Filter>,
+    pub after: Option<String>,
+    pub limit: usize,
+}
+
+/// A user's assignment to an app, direct (`USER`) or through a group (`GROUP`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppUserAssignment {
+    pub app_id: String,
+    pub user_id: String,
+    pub scope: String,
+    pub profile: serde_json::Map<String, Value>,
+    pub created: i64,
+    pub last_updated: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppGroupAssignment {
+    pub app_id: String,
+    pub group_id: String,
+    pub priority: i64,
+    pub profile: serde_json::Map<String, Value>,
+    pub created: i64,
+    pub last_updated: i64,
+}
+
+fn app_column(attr: &str) -> Option<Column> {
+    let plain = |expr: &str, kind| {
+        Some(Column::Plain {
+            expr: expr.into(),
+            kind,
+        })
+    };
+    match attr {
+        "id" => plain("id", ColumnKind::Text),
+        "status" => plain("status", ColumnKind::Text),
+        "name" => plain("name", ColumnKind::Text),
+        "label" => plain("label", ColumnKind::TextCi),
+        "signOnMode" => plain("sign_on_mode", ColumnKind::Text),
+        "credentials.oauthClient.client_id" | "client_id" => plain("client_id", ColumnKind::Text),
+        "created" => plain("created", ColumnKind::TimestampMillis),
+        "lastUpdated" => plain("last_updated", ColumnKind::TimestampMillis),
+        _ => None,
+    }
+}
+
+fn from_row(row: &AnyRow) -> Result<App> {
+    let oidc: Option<String> = row.try_get("oidc")?;
+    let oidc = match oidc {
+        Some(text) => Some(
+            serde_json::from_str::<OidcClient>(&text)
+                .map_err(|e| StoreError::Corrupt(format!("oidc settings: {e}")))?,
+        ),
+        None => None,
+    };
+    Ok(App {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        label: row.try_get("label")?,
+        status: row.try_get("status")?,
+        sign_on_mode: row.try_get("sign_on_mode")?,
+        created: row.try_get("created")?,
+        last_updated: row.try_get("last_updated")?,
+        client_id: row.try_get("client_id")?,
+        client_secret_hash: row.try_get("client_secret_hash")?,
+        oidc,
+    })
+}
+
+fn oidc_text(app: &App) -> Result<Option<String>> {
+    app.oidc
+        .as_ref()
+        .map(|o| serde_json::to_string(o).map_err(|e| StoreError::Corrupt(e.to_string())))
+        .transpose()
+}
+
+impl Store {
+    pub async fn app(&self, id: &str) -> Result<App> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM apps WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        from_row(&row)
+    }
+
+    pub async fn app_by_client_id(&self, client_id: &str) -> Result<App> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM apps WHERE client_id = $1"))
+            .bind(client_id)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        from_row(&row)
+    }
+
+    pub async fn apps(&self, query: &AppQuery) -> Result<Vec<App>> {
+        let mut clauses: Vec<String> = Vec::new();
+        let mut binds: Vec<SqlValue> = Vec::new();
+        if let Some(after) = &query.after {
+            binds.push(SqlValue::Text(after.clone()));
+            clauses.push(format!("id > ${}", binds.len()));
+        }
+        if let Some(q) = query.q.as_deref().filter(|q| !q.is_empty()) {
+            binds.push(SqlValue::Text(format!(
+                "{}%",
+                like_escape(&q.to_lowercase())
+            )));
+            let n = binds.len();
+            clauses.push(format!(
+                "(lower(label) LIKE ${n} ESCAPE '\\' OR lower(name) LIKE ${n} ESCAPE '\\')"
+            ));
+        }
+        if let Some(filter) = &query.filter {
+            let fragment = to_sql(filter, self.dialect(), binds.len() + 1, &app_column)
+                .map_err(|e| StoreError::InvalidFilter(e.message))?;
+            clauses.push(fragment.sql);
+            binds.extend(fragment.binds);
+        }
+        let where_sql = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", clauses.join(" AND "))
+        };
+        let sql = format!(
+            "SELECT {COLUMNS} FROM apps {where_sql} ORDER BY id LIMIT {}",
+            clamp_limit(query.limit)
+        );
+        let rows = bind_all(sqlx::query(&sql), binds)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    /// Users assigned to an app, directly or through a group, ordered by user id.
+    pub async fn app_users(
+        &self,
+        app_id: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<AppUserAssignment>> {
+        let sql = format!(
+            "SELECT user_id, scope, profile, created, last_updated FROM app_user_assignments \
+               WHERE app_id = $1 AND user_id > $2 \
+             UNION ALL \
+             SELECT m.user_id, 'GROUP', '{{}}', MIN(ag.created), MAX(ag.last_updated) \
+               FROM app_group_assignments ag JOIN group_members m ON m.group_id = ag.group_id \
+               WHERE ag.app_id = $1 AND m.user_id > $2 AND m.user_id NOT IN \
+                 (SELECT user_id FROM app_user_assignments WHERE app_id = $1) \
+               GROUP BY m.user_id \
+             ORDER BY 1 LIMIT {}",
+            clamp_limit(limit)
+        );
+        let rows = sqlx::query(&sql)
+            .bind(app_id)
+            .bind(after.unwrap_or(""))
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(AppUserAssignment {
+                    app_id: app_id.to_string(),
+                    user_id: row.try_get(0)?,
+                    scope: row.try_get(1)?,
+                    profile: json_object(&row.try_get::<String, _>(2)?)?,
+                    created: row.try_get(3)?,
+                    last_updated: row.try_get(4)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The user's assignment to the app, if any (direct first, then through a group).
+    pub async fn app_user(&self, app_id: &str, user_id: &str) -> Result<AppUserAssignment> {
+        let row = sqlx::query(
+            "SELECT user_id, scope, profile, created, last_updated FROM app_user_assignments \
+               WHERE app_id = $1 AND user_id = $2 \
+             UNION ALL \
+             SELECT m.user_id, 'GROUP', '{}', MIN(ag.created), MAX(ag.last_updated) \
+               FROM app_group_assignments ag JOIN group_members m ON m.group_id = ag.group_id \
+               WHERE ag.app_id = $1 AND m.user_id = $2 GROUP BY m.user_id",
+        )
+        .bind(app_id)
+        .bind(user_id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        Ok(AppUserAssignment {
+            app_id: app_id.to_string(),
+            user_id: row.try_get(0)?,
+            scope: row.try_get(1)?,
+            profile: json_object(&row.try_get::<String, _>(2)?)?,
+            created: row.try_get(3)?,
+            last_updated: row.try_get(4)?,
+        })
+    }
+
+    pub async fn app_groups(
+        &self,
+        app_id: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<AppGroupAssignment>> {
+        let sql = format!(
+            "SELECT group_id, priority, profile, created, last_updated FROM app_group_assignments \
+             WHERE app_id = $1 AND group_id > $2 ORDER BY group_id LIMIT {}",
+            clamp_limit(limit)
+        );
+        let rows = sqlx::query(&sql)
+            .bind(app_id)
+            .bind(after.unwrap_or(""))
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|row| group_assignment(app_id, row))
+            .collect()
+    }
+
+    pub async fn app_group(&self, app_id: &str, group_id: &str) -> Result<AppGroupAssignment> {
+        let row = sqlx::query(
+            "SELECT group_id, priority, profile, created, last_updated FROM app_group_assignments \
+             WHERE app_id = $1 AND group_id = $2",
+        )
+        .bind(app_id)
+        .bind(group_id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        group_assignment(app_id, &row)
+    }
+}
+
+fn group_assignment(app_id: &str, row: &AnyRow) -> Result<AppGroupAssignment> {
+    Ok(AppGroupAssignment {
+        app_id: app_id.to_string(),
+        group_id: row.try_get(0)?,
+        priority: row.try_get(1)?,
+        profile: json_object(&row.try_get::<String, _>(2)?)?,
+        created: row.try_get(3)?,
+        last_updated: row.try_get(4)?,
+    })
+}
+
+impl WriteTx {
+    pub async fn insert_app(&mut self, app: &App) -> Result<()> {
+        sqlx::query(&format!(
+            "INSERT INTO apps ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        ))
+        .bind(&app.id)
+        .bind(&app.name)
+        .bind(&app.label)
+        .bind(&app.status)
+        .bind(&app.sign_on_mode)
+        .bind(app.created)
+        .bind(app.last_updated)
+        .bind(&app.client_id)
+        .bind(&app.client_secret_hash)
+        .bind(oidc_text(app)?)
+        .execute(self.conn())
+        .await
+        .map_err(conflict_on_unique("client_id"))?;
+        Ok(())
+    }
+
+    pub async fn update_app(&mut self, app: &App) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE apps SET name = $2, label = $3, status = $4, sign_on_mode = $5, last_updated = $6, \
+             client_id = $7, client_secret_hash = $8, oidc = $9 WHERE id = $1",
+        )
+        .bind(&app.id)
+        .bind(&app.name)
+        .bind(&app.label)
+        .bind(&app.status)
+        .bind(&app.sign_on_mode)
+        .bind(app.last_updated)
+        .bind(&app.client_id)
+        .bind(&app.client_secret_hash)
+        .bind(oidc_text(app)?)
+        .execute(self.conn())
+        .await
+        .map_err(conflict_on_unique("client_id"))?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    pub async fn delete_app(&mut self, id: &str) -> Result<()> {
+        let done = sqlx::query("DELETE FROM apps WHERE id = $1")
+            .bind(id)
+            .execute(self.conn())
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query(
+            "DELETE FROM role_assignments WHERE principal_type = 'CLIENT' AND principal_id = $1",
+        )
+        .bind(id)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// Creates or replaces a direct user assignment.
+    pub async fn upsert_app_user(&mut self, a: &AppUserAssignment) -> Result<()> {
+        sqlx::query("DELETE FROM app_user_assignments WHERE app_id = $1 AND user_id = $2")
+            .bind(&a.app_id)
+            .bind(&a.user_id)
+            .execute(self.conn())
+            .await?;
+        sqlx::query(
+            "INSERT INTO app_user_assignments (app_id, user_id, scope, profile, created, last_updated) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&a.app_id)
+        .bind(&a.user_id)
+        .bind(&a.scope)
+        .bind(Value::Object(a.profile.clone()).to_string())
+        .bind(a.created)
+        .bind(a.last_updated)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn delete_app_user(&mut self, app_id: &str, user_id: &str) -> Result<()> {
+        let done =
+            sqlx::query("DELETE FROM app_user_assignments WHERE app_id = $1 AND user_id = $2")
+                .bind(app_id)
+                .bind(user_id)
+                .execute(self.conn())
+                .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    pub async fn upsert_app_group(&mut self, a: &AppGroupAssignment) -> Result<()> {
+        sqlx::query("DELETE FROM app_group_assignments WHERE app_id = $1 AND group_id = $2")
+            .bind(&a.app_id)
+            .bind(&a.group_id)
+            .execute(self.conn())
+            .await?;
+        sqlx::query(
+            "INSERT INTO app_group_assignments (app_id, group_id, priority, profile, created, last_updated) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&a.app_id)
+        .bind(&a.group_id)
+        .bind(a.priority)
+        .bind(Value::Object(a.profile.clone()).to_string())
+        .bind(a.created)
+        .bind(a.last_updated)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn delete_app_group(&mut self, app_id: &str, group_id: &str) -> Result<()> {
+        let done =
+            sqlx::query("DELETE FROM app_group_assignments WHERE app_id = $1 AND group_id = $2")
+                .bind(app_id)
+                .bind(group_id)
+                .execute(self.conn())
+                .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,198 @@
+//! Steward's persistence: one [`Store`] over SQLite (default, embedded) or PostgreSQL.
+//!
+//! Both backends run the same SQL through sqlx's `Any` driver; the few places where the dialects
+//! differ (auto-increment keys, JSON extraction, advisory locks) are chosen by [`Dialect`].
+//! Reads are methods on [`Store`]; every write goes through a [`WriteTx`] so that a change and the
+//! System Log event describing it commit together or not at all.
+
+mod apps;
+mod groups;
+mod logs;
+mod migrations;
+mod roles;
+mod tokens;
+mod users;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{Any, AnyPool, Transaction};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+pub use apps::{AppGroupAssignment, AppQuery, AppUserAssignment};
+pub use groups::GroupQuery;
+pub use logs::{LogPage, LogQuery, SortOrder};
+pub use roles::{PrincipalType, RoleAssignment};
+pub use steward_core::filter::sql::Dialect;
+pub use tokens::{ApiToken, TokenPrincipal};
+pub use users::UserQuery;
+
+/// The storage layer's one error type.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule was broken (the string names what collided).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// A filter the store cannot run (unknown attribute, bad value).
+    #[error("invalid filter: {0}")]
+    InvalidFilter(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Connection settings.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    /// `sqlite://path/to/file.db` or `postgres://…`.
+    pub url: String,
+    pub max_connections: u32,
+}
+
+/// A handle on the database; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    dialect: Dialect,
+    /// SQLite allows one writer at a time; taking this lock before `BEGIN` turns would-be
+    /// `SQLITE_BUSY` failures into an orderly queue. PostgreSQL needs no such lock.
+    write_lock: Option<Arc<Mutex<()>>>,
+}
+
+impl Store {
+    /// Connects and applies pending migrations.
+    pub async fn open(config: &StoreConfig) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let dialect = if config.url.starts_with("sqlite:") {
+            Dialect::Sqlite
+        } else if config.url.starts_with("postgres:") || config.url.starts_with("postgresql:") {
+            Dialect::Postgres
+        } else {
+            return Err(StoreError::Database(sqlx::Error::Configuration(
+                "database URL must start with sqlite:// or postgres://".into(),
+            )));
+        };
+        let options: AnyConnectOptions = config.url.parse()?;
+        let mut pool_options = AnyPoolOptions::new()
+            .max_connections(config.max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(10));
+        if dialect == Dialect::Sqlite {
+            pool_options = pool_options.after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    // WAL lets readers run beside the writer; NORMAL sync is durable in WAL mode
+                    // against process crashes, which is what a server needs.
+                    for pragma in [
+                        "PRAGMA journal_mode = WAL",
+                        "PRAGMA synchronous = NORMAL",
+                        "PRAGMA foreign_keys = ON",
+                        "PRAGMA busy_timeout = 10000",
+                    ] {
+                        sqlx::query(pragma).execute(&mut *conn).await?;
+                    }
+                    Ok(())
+                })
+            });
+        }
+        let pool = pool_options.connect_with(options).await?;
+        let store = Store {
+            pool,
+            dialect,
+            write_lock: (dialect == Dialect::Sqlite).then(|| Arc::new(Mutex::new(()))),
+        };
+        migrations::apply(&store).await?;
+        Ok(store)
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Starts a write transaction.
+    pub async fn begin(&self) -> Result<WriteTx> {
+        let guard = match &self.write_lock {
+            Some(lock) => Some(lock.clone().lock_owned().await),
+            None => None,
+        };
+        let tx = self.pool.begin().await?;
+        Ok(WriteTx { tx, _guard: guard })
+    }
+
+    /// Whether the database answers (readiness).
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// One write transaction. Dropping it without [`WriteTx::commit`] rolls everything back.
+pub struct WriteTx {
+    tx: Transaction<'static, Any>,
+    _guard: Option<OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    pub(crate) fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
+}
+
+/// Creates an empty PostgreSQL database next to `admin_url` (which names an existing one) and
+/// returns its URL. Tests use it to run in isolation on a shared server.
+pub async fn create_scratch_postgres(admin_url: &str, prefix: &str) -> Result<String> {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let name = format!(
+        "{prefix}_{}",
+        steward_core::ids::random_secret(12).to_lowercase()
+    );
+    let mut conn = sqlx::AnyConnection::connect(admin_url).await?;
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await?;
+    conn.close().await?;
+    let base = admin_url
+        .rsplit_once('/')
+        .map(|(b, _)| b)
+        .unwrap_or(admin_url);
+    Ok(format!("{base}/{name}"))
+}
+
+/// Maps a unique-constraint violation to [`StoreError::Conflict`] naming `what`.
+pub(crate) fn conflict_on_unique(what: &str) -> impl Fn(sqlx::Error) -> StoreError + '_ {
+    move |e| match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(what.into()),
+        _ => StoreError::Database(e),
+    }
+}
+
+/// Decodes a JSON object stored as text.
+pub(crate) fn json_object(text: &str) -> Result<serde_json::Map<String, serde_json::Value>> {
+    match serde_json::from_str(text) {
+        Ok(serde_json::Value::Object(map)) => Ok(map),
+        _ => Err(StoreError::Corrupt("expected a JSON object".into())),
+    }
+}
+
+/// Page size bounds shared by every list.
+pub(crate) fn clamp_limit(limit: usize) -> i64 {
+    limit.clamp(1, 10_000) as i64
+}

@@ -1,0 +1,122 @@
+//! The System Log: an append-only table of events, read in `seq` order.
+//!
+//! Time bounds and the cursor run in SQL; `filter` and `q` run on each event's JSON in memory,
+//! so every attribute of Okta's `LogEvent` (including `target.id`, an array) can be filtered.
+//! A single request scans a bounded number of rows; when it stops early it still returns a
+//! cursor, as Okta does for polling queries.
+
+use serde_json::Value;
+use sqlx::Row;
+use steward_core::filter::Filter;
+use steward_core::syslog::LogEvent;
+
+use crate::{Result, Store, StoreError, WriteTx};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortOrder {
+    #[default]
+    Ascending,
+    Descending,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LogQuery {
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    /// Cursor: the `seq` of the last event already returned.
+    pub after: Option<i64>,
+    pub filter: Option<Filter>,
+    /// Keywords that must all occur (case-insensitive) in the event.
+    pub q: Vec<String>,
+    pub limit: usize,
+    pub order: SortOrder,
+}
+
+/// A page of events and the cursor to continue from (None when the scan reached the end).
+#[derive(Debug, Clone)]
+pub struct LogPage {
+    pub events: Vec<Value>,
+    pub next: Option<i64>,
+}
+
+/// Rows read from the database per batch, and at most per request.
+const BATCH: i64 = 500;
+const SCAN_LIMIT: usize = 20_000;
+
+impl Store {
+    pub async fn log_events(&self, query: &LogQuery) -> Result<LogPage> {
+        let (cmp, order) = match query.order {
+            SortOrder::Ascending => (">", "ASC"),
+            SortOrder::Descending => ("<", "DESC"),
+        };
+        let mut cursor = query.after;
+        let mut events = Vec::new();
+        let mut scanned = 0usize;
+        let keywords: Vec<String> = query.q.iter().map(|k| k.to_lowercase()).collect();
+        loop {
+            let sql = format!(
+                "SELECT seq, body FROM log_events WHERE published >= $1 AND published < $2 \
+                 AND ($3 = 0 OR seq {cmp} $4) ORDER BY seq {order} LIMIT {BATCH}"
+            );
+            let rows = sqlx::query(&sql)
+                .bind(query.since.unwrap_or(i64::MIN))
+                .bind(query.until.unwrap_or(i64::MAX))
+                .bind(i64::from(cursor.is_some()))
+                .bind(cursor.unwrap_or(0))
+                .fetch_all(self.pool())
+                .await?;
+            let exhausted = (rows.len() as i64) < BATCH;
+            for row in &rows {
+                let seq: i64 = row.try_get("seq")?;
+                let body: String = row.try_get("body")?;
+                cursor = Some(seq);
+                scanned += 1;
+                let event: Value = serde_json::from_str(&body)
+                    .map_err(|e| StoreError::Corrupt(format!("log event {seq}: {e}")))?;
+                if query.filter.as_ref().is_some_and(|f| !f.matches(&event)) {
+                    continue;
+                }
+                if !keywords.is_empty() {
+                    let haystack = body.to_lowercase();
+                    if !keywords.iter().all(|k| haystack.contains(k.as_str())) {
+                        continue;
+                    }
+                }
+                events.push(event);
+                if events.len() >= query.limit {
+                    return Ok(LogPage {
+                        events,
+                        next: cursor,
+                    });
+                }
+            }
+            if exhausted {
+                return Ok(LogPage { events, next: None });
+            }
+            if scanned >= SCAN_LIMIT {
+                return Ok(LogPage {
+                    events,
+                    next: cursor,
+                });
+            }
+        }
+    }
+}
+
+impl WriteTx {
+    pub async fn append_log(&mut self, event: &LogEvent) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO log_events (uuid, published, event_type, actor_id, outcome, body) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&event.uuid)
+        .bind(event.published)
+        .bind(&event.event_type)
+        .bind(&event.actor.id)
+        .bind(event.outcome)
+        .bind(event.to_json().to_string())
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+}

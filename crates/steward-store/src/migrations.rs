@@ -1,0 +1,49 @@
+//! Schema migrations, applied in order at start. Each runs in its own transaction and is
+//! recorded in `steward_migrations`; on PostgreSQL an advisory lock keeps two nodes that start
+//! together from applying the same step twice.
+
+use crate::{Dialect, Result, Store};
+
+/// (version, statements). `{serial}` becomes the dialect's auto-increment primary key.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_directory.sql"))];
+
+const PG_LOCK_KEY: i64 = 0x5354_4557_4152_44; // "STEWARD"
+
+pub(crate) async fn apply(store: &Store) -> Result<()> {
+    let mut tx = store.begin().await?;
+    if store.dialect() == Dialect::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(PG_LOCK_KEY)
+            .execute(tx.conn())
+            .await?;
+    }
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS steward_migrations (version BIGINT PRIMARY KEY, applied BIGINT NOT NULL)",
+    )
+    .execute(tx.conn())
+    .await?;
+    let done: Vec<i64> = sqlx::query_scalar("SELECT version FROM steward_migrations")
+        .fetch_all(tx.conn())
+        .await?;
+    for (version, script) in MIGRATIONS {
+        if done.contains(version) {
+            continue;
+        }
+        let serial = match store.dialect() {
+            Dialect::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
+            Dialect::Postgres => "BIGSERIAL PRIMARY KEY",
+        };
+        for statement in script.replace("{serial}", serial).split(';') {
+            if statement.trim().is_empty() {
+                continue;
+            }
+            sqlx::query(statement).execute(tx.conn()).await?;
+        }
+        sqlx::query("INSERT INTO steward_migrations (version, applied) VALUES ($1, $2)")
+            .bind(*version)
+            .bind(steward_core::timefmt::now_millis())
+            .execute(tx.conn())
+            .await?;
+    }
+    tx.commit().await
+}
