@@ -52,7 +52,9 @@ pub fn new_id(kind: IdKind) -> String {
 
 /// Whether `s` has the shape of an id of `kind` (used to tell ids from logins in paths).
 pub fn looks_like(kind: IdKind, s: &str) -> bool {
-    s.len() == ID_LEN && s.starts_with(kind.prefix()) && s.bytes().all(|b| b.is_ascii_alphanumeric())
+    s.len() == ID_LEN
+        && s.starts_with(kind.prefix())
+        && s.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
 /// A random URL-safe secret of `len` characters (client secrets, API tokens, codes).

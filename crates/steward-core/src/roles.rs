@@ -135,7 +135,10 @@ mod tests {
     #[test]
     fn only_super_admin_grants_scopes_and_manages_roles() {
         for r in RoleType::ALL {
-            assert_eq!(r.allows(Permission::AppGrantsManage), r == RoleType::SuperAdmin);
+            assert_eq!(
+                r.allows(Permission::AppGrantsManage),
+                r == RoleType::SuperAdmin
+            );
             assert_eq!(r.allows(Permission::RolesManage), r == RoleType::SuperAdmin);
         }
     }
