@@ -32,11 +32,12 @@ pub struct LogQuery {
     pub order: SortOrder,
 }
 
-/// A page of events and the cursor to continue from (None when the scan reached the end).
+/// A page of events, the `seq` of the last row scanned, and whether more rows may match.
 #[derive(Debug, Clone)]
 pub struct LogPage {
     pub events: Vec<Value>,
-    pub next: Option<i64>,
+    pub last_seq: Option<i64>,
+    pub more: bool,
 }
 
 /// Rows read from the database per batch, and at most per request.
@@ -84,20 +85,14 @@ impl Store {
                 }
                 events.push(event);
                 if events.len() >= query.limit {
-                    return Ok(LogPage {
-                        events,
-                        next: cursor,
-                    });
+                    return Ok(LogPage { events, last_seq: cursor, more: true });
                 }
             }
             if exhausted {
-                return Ok(LogPage { events, next: None });
+                return Ok(LogPage { events, last_seq: cursor, more: false });
             }
             if scanned >= SCAN_LIMIT {
-                return Ok(LogPage {
-                    events,
-                    next: cursor,
-                });
+                return Ok(LogPage { events, last_seq: cursor, more: true });
             }
         }
     }

@@ -274,14 +274,14 @@ async fn system_log_filters_and_pages() {
         let next = store
             .log_events(&LogQuery {
                 filter: Some(f),
-                after: page.next,
+                after: page.last_seq,
                 limit: 100,
                 ..Default::default()
             })
             .await
             .unwrap();
         assert_eq!(next.events.len(), 6, "{name}");
-        assert!(next.next.is_none());
+        assert!(!next.more);
         let desc = store
             .log_events(&LogQuery {
                 limit: 1,

@@ -1,0 +1,137 @@
+//! Every error the HTTP layer can answer, and the one place where each becomes a status code,
+//! an Okta error object (`errorCode`, `errorSummary`, `errorLink`, `errorId`, `errorCauses`) and,
+//! for authentication failures, a `WWW-Authenticate` challenge.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use steward_core::ids::{new_id, IdKind};
+use steward_core::validation::ValidationError;
+use steward_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// E0000001: a field failed validation.
+    #[error("Api validation failed: {summary}")]
+    Validation { summary: String, causes: Vec<String> },
+    /// E0000003: the body is not well-formed JSON of the expected shape.
+    #[error("The request body was not well-formed.")]
+    MalformedBody(String),
+    /// E0000011 + `WWW-Authenticate`: no credentials, or credentials that are not valid.
+    #[error("Invalid token provided")]
+    InvalidToken { challenge: Option<String> },
+    /// 403 with an `insufficient_scope` challenge and no body, as Okta answers.
+    #[error("insufficient scope")]
+    InsufficientScope { challenge: String },
+    /// E0000006: authenticated, but the principal's roles do not allow the call.
+    #[error("You do not have permission to perform the requested action")]
+    Forbidden,
+    /// E0000007.
+    #[error("Not found: Resource not found: {0}")]
+    NotFound(String),
+    /// E0000022.
+    #[error("The endpoint does not support the provided HTTP method")]
+    MethodNotAllowed,
+    /// E0000029: bad `after` or `limit`.
+    #[error("Invalid paging request.")]
+    InvalidPaging(String),
+    /// E0000047.
+    #[error("API call exceeded rate limit due to too many requests.")]
+    RateLimited,
+    /// E0000053: the SCIM filter does not parse or names what cannot be filtered.
+    #[error("Invalid SCIM filter.")]
+    InvalidFilter(String),
+    /// E0000056: deleting an application that is still active.
+    #[error("Delete application forbidden.")]
+    DeleteActiveApp,
+    /// E0000009: something broke on our side. The detail is logged, never sent.
+    #[error("Internal Server Error")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn validation(field: &str, cause: impl Into<String>) -> ApiError {
+        ApiError::Validation { summary: field.to_string(), causes: vec![cause.into()] }
+    }
+
+    pub fn not_found(what: impl Into<String>) -> ApiError {
+        ApiError::NotFound(what.into())
+    }
+
+    fn parts(&self) -> (StatusCode, &'static str, String, Vec<String>) {
+        use ApiError::*;
+        let summary = self.to_string();
+        match self {
+            Validation { causes, .. } => (StatusCode::BAD_REQUEST, "E0000001", summary, causes.clone()),
+            MalformedBody(why) => (StatusCode::BAD_REQUEST, "E0000003", summary, vec![why.clone()]),
+            InvalidToken { .. } => (StatusCode::UNAUTHORIZED, "E0000011", summary, vec![]),
+            InsufficientScope { .. } => (StatusCode::FORBIDDEN, "", summary, vec![]),
+            Forbidden => (StatusCode::FORBIDDEN, "E0000006", summary, vec![]),
+            NotFound(_) => (StatusCode::NOT_FOUND, "E0000007", summary, vec![]),
+            MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "E0000022", summary, vec![]),
+            InvalidPaging(why) => (StatusCode::BAD_REQUEST, "E0000029", summary, vec![why.clone()]),
+            RateLimited => (StatusCode::TOO_MANY_REQUESTS, "E0000047", summary, vec![]),
+            InvalidFilter(why) => (StatusCode::BAD_REQUEST, "E0000053", summary, vec![why.clone()]),
+            DeleteActiveApp => (
+                StatusCode::FORBIDDEN,
+                "E0000056",
+                summary,
+                vec!["Application must be deactivated before it can be deleted".into()],
+            ),
+            Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "E0000009", summary, vec![]),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(detail) = &self {
+            tracing::error!(%detail, "internal error");
+        }
+        let (status, code, summary, causes) = self.parts();
+        let challenge = match &self {
+            ApiError::InvalidToken { challenge } => challenge.clone(),
+            ApiError::InsufficientScope { challenge } => Some(challenge.clone()),
+            _ => None,
+        };
+        let mut response = if code.is_empty() {
+            // Okta answers a missing scope with the challenge alone and an empty body.
+            status.into_response()
+        } else {
+            let body = json!({
+                "errorCode": code,
+                "errorSummary": summary,
+                "errorLink": code,
+                "errorId": new_id(IdKind::ErrorId),
+                "errorCauses": causes.iter().map(|c| json!({"errorSummary": c})).collect::<Vec<_>>(),
+            });
+            (status, axum::Json(body)).into_response()
+        };
+        if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ApiError::NotFound("resource".into()),
+            StoreError::Conflict(field) => ApiError::validation(
+                &field,
+                format!("{field}: An object with this field already exists in the current organization"),
+            ),
+            StoreError::InvalidFilter(why) => ApiError::InvalidFilter(why),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<ValidationError> for ApiError {
+    fn from(e: ValidationError) -> Self {
+        ApiError::Validation { summary: e.summary, causes: e.causes }
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,149 @@
+//! Steward's HTTP surface: the Okta Management API core (`/api/v1`), health, and the cross-cutting
+//! behaviour every response shares (Okta error objects, `X-Okta-Request-Id`, `Date`, rate-limit
+//! headers, `404`/`405` in Okta's shape). Handlers are thin: the guard has authorised the call
+//! before they run; they validate input, make one domain change through the store and respond.
+
+pub mod error;
+pub mod guard;
+pub mod http;
+mod mgmt;
+pub mod ratelimit;
+mod render;
+pub mod secrets;
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use steward_store::Store;
+
+use crate::error::ApiError;
+use crate::guard::PrincipalCache;
+use crate::ratelimit::{RateLimiter, RateLimits};
+
+pub use mgmt::bootstrap;
+
+/// Server settings the HTTP layer needs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The org URL: used in every link, token and challenge, byte-identical everywhere.
+    pub issuer: String,
+    pub rate_limits: RateLimits,
+}
+
+/// Everything a handler may touch. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub limiter: Arc<RateLimiter>,
+    pub principals: Arc<PrincipalCache>,
+}
+
+impl AppState {
+    pub fn new(store: Store, config: Config) -> AppState {
+        AppState {
+            store,
+            limiter: Arc::new(RateLimiter::new(config.rate_limits)),
+            config: Arc::new(config),
+            principals: Arc::new(PrincipalCache::default()),
+        }
+    }
+}
+
+/// The id of one request, echoed in `X-Okta-Request-Id` and recorded in the System Log.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    mgmt::routes()
+        .route_layer(middleware::from_fn_with_state(state.clone(), guard::enforce))
+        .route("/healthz", get(healthz))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.clone(), okta_headers))
+        .with_state(state)
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ok").into_response(),
+        Err(e) => ApiError::Internal(e.to_string()).into_response(),
+    }
+}
+
+async fn not_found(req: Request) -> ApiError {
+    ApiError::NotFound(req.uri().path().to_string())
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}
+
+/// Stamps every response with `X-Okta-Request-Id`, `Date` and the rate-limit headers, and
+/// refuses requests over the limit with `429` `E0000047`.
+async fn okta_headers(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let request_id = steward_core::ids::random_secret(24);
+    req.extensions_mut().insert(RequestId(request_id.clone()));
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+    let credential = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(|v| secrets::sha256_hex(&String::from_utf8_lossy(v.as_bytes())));
+    let address = req
+        .extensions()
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string());
+    let decision = if req.uri().path() == "/healthz" {
+        None
+    } else {
+        Some(state.limiter.check(credential.as_deref(), address.as_deref(), now))
+    };
+    let mut response = match decision {
+        Some(d) if !d.allowed => ApiError::RateLimited.into_response(),
+        _ => next.run(req).await,
+    };
+    let headers = response.headers_mut();
+    let mut set = |name: &'static str, value: String| {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.insert(name, v);
+        }
+    };
+    set("x-okta-request-id", request_id);
+    set("date", http_date(now));
+    if let Some(d) = decision {
+        set("x-rate-limit-limit", d.limit.to_string());
+        set("x-rate-limit-remaining", d.remaining.to_string());
+        set("x-rate-limit-reset", d.reset.to_string());
+    }
+    response
+}
+
+/// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), as HTTP's `Date` header wants.
+fn http_date(epoch_secs: u64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(epoch_secs as i64).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let weekday = &t.weekday().to_string()[..3];
+    let month = &t.month().to_string()[..3];
+    format!(
+        "{weekday}, {:02} {month} {} {:02}:{:02}:{:02} GMT",
+        t.day(),
+        t.year(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn http_date_format() {
+        assert_eq!(super::http_date(784111777), "Sun, 06 Nov 1994 08:49:37 GMT");
+    }
+}

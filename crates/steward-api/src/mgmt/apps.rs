@@ -1,0 +1,392 @@
+//! `/api/v1/apps`: OpenID Connect applications, their lifecycle and their user and group
+//! assignments.
+
+use axum::body::Bytes;
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use steward_core::apps::{App, OidcClient, SIGN_ON_MODE_OIDC};
+use steward_core::ids::{new_id, random_secret, IdKind};
+use steward_core::syslog::Target;
+use steward_core::timefmt::now_millis;
+use steward_store::{AppGroupAssignment, AppQuery, AppUserAssignment, StoreError};
+
+use super::users::{self, target as user_target};
+use super::{event, groups, scim};
+use crate::error::{ApiError, ApiResult};
+use crate::http::{link_headers, page_limit, split_page, Caller, OktaJson, OktaQuery};
+use crate::secrets::hash_password;
+use crate::{render, AppState};
+
+#[derive(Deserialize)]
+pub struct AppBody {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    label: Option<String>,
+    #[serde(rename = "signOnMode", default)]
+    sign_on_mode: Option<String>,
+    #[serde(default)]
+    settings: Value,
+    #[serde(default)]
+    credentials: Value,
+}
+
+pub fn target(a: &App) -> Target {
+    Target::new(&a.id, "AppInstance", &a.name, &a.label)
+}
+
+pub async fn find(state: &AppState, id: &str) -> ApiResult<App> {
+    state.store.app(id).await.map_err(|e| match e {
+        StoreError::NotFound => ApiError::not_found(format!("{id} (App)")),
+        other => other.into(),
+    })
+}
+
+/// The label, sign-on mode and OIDC settings of a create or replace body, checked.
+fn parse_body(body: &AppBody) -> ApiResult<(String, OidcClient)> {
+    let label = body.label.as_deref().map(str::trim).unwrap_or_default();
+    if label.is_empty() {
+        return Err(ApiError::validation("label", "label: The field cannot be left blank"));
+    }
+    let mode = body.sign_on_mode.as_deref().unwrap_or_default();
+    if mode != SIGN_ON_MODE_OIDC {
+        return Err(ApiError::validation(
+            "signOnMode",
+            format!("signOnMode: '{mode}' is not supported; Steward serves OPENID_CONNECT apps"),
+        ));
+    }
+    let null = Value::Null;
+    let oidc = OidcClient::from_request(
+        body.settings.get("oauthClient").unwrap_or(&null),
+        body.credentials.get("oauthClient").unwrap_or(&null),
+    )?;
+    Ok((label.to_string(), oidc))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct CreateQuery {
+    activate: Option<bool>,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    OktaQuery(query): OktaQuery<CreateQuery>,
+    OktaJson(body): OktaJson<AppBody>,
+) -> ApiResult<Json<Value>> {
+    let (label, oidc) = parse_body(&body)?;
+    let id = new_id(IdKind::App);
+    let client_id = body
+        .credentials
+        .pointer("/oauthClient/client_id")
+        .and_then(Value::as_str)
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
+        .unwrap_or_else(|| id.clone());
+    // Okta's client secrets are 40+ random characters, shown once.
+    let secret = oidc.uses_secret().then(|| random_secret(48));
+    let secret_hash = secret.as_deref().map(hash_password).transpose().map_err(ApiError::Internal)?;
+    let now = now_millis();
+    let app = App {
+        id,
+        name: body.name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| "oidc_client".into()),
+        label,
+        status: if query.activate.unwrap_or(true) { "ACTIVE" } else { "INACTIVE" }.into(),
+        sign_on_mode: SIGN_ON_MODE_OIDC.into(),
+        created: now,
+        last_updated: now,
+        client_id: Some(client_id),
+        client_secret_hash: secret_hash,
+        oidc: Some(oidc),
+    };
+    let mut tx = state.store.begin().await?;
+    tx.insert_app(&app).await?;
+    tx.append_log(&event(&caller, "application.lifecycle.create", "Add application").target(target(&app))).await?;
+    tx.commit().await?;
+    Ok(Json(render::app(&state.config.issuer, &app, secret.as_deref())))
+}
+
+pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    Ok(Json(render::app(&state.config.issuer, &find(&state, &id).await?, None)))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ListQuery {
+    q: Option<String>,
+    filter: Option<String>,
+    limit: Option<String>,
+    after: Option<String>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    OktaQuery(query): OktaQuery<ListQuery>,
+) -> ApiResult<Response> {
+    let limit = page_limit(query.limit.as_deref(), 20, 200)?;
+    let filter = scim(query.filter.as_deref(), None)?;
+    let rows = state
+        .store
+        .apps(&AppQuery { q: query.q.clone(), filter, after: query.after.clone(), limit: limit + 1 })
+        .await?;
+    let (page, next) = split_page(rows, limit, |a| a.id.clone());
+    let body: Vec<Value> = page.iter().map(|a| render::app(&state.config.issuer, a, None)).collect();
+    Ok((link_headers(&state.config.issuer, uri.path(), uri.query(), next.as_deref()), Json(body)).into_response())
+}
+
+pub async fn replace(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    OktaJson(body): OktaJson<AppBody>,
+) -> ApiResult<Json<Value>> {
+    let mut app = find(&state, &id).await?;
+    let (label, oidc) = parse_body(&body)?;
+    if oidc.uses_secret() && app.client_secret_hash.is_none() {
+        return Err(ApiError::validation(
+            "token_endpoint_auth_method",
+            "token_endpoint_auth_method: this client has no secret; create a new app to use a secret",
+        ));
+    }
+    if !oidc.uses_secret() {
+        // Switching to keys or a public client deletes the secret, as Okta does.
+        app.client_secret_hash = None;
+    }
+    app.label = label;
+    app.oidc = Some(oidc);
+    app.last_updated = now_millis();
+    let mut tx = state.store.begin().await?;
+    tx.update_app(&app).await?;
+    tx.append_log(&event(&caller, "application.lifecycle.update", "Update application").target(target(&app))).await?;
+    tx.commit().await?;
+    Ok(Json(render::app(&state.config.issuer, &app, None)))
+}
+
+pub async fn lifecycle(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, op)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let (status, event_type, message) = match op.as_str() {
+        "activate" => ("ACTIVE", "application.lifecycle.activate", "Activate application"),
+        "deactivate" => ("INACTIVE", "application.lifecycle.deactivate", "Deactivate application"),
+        other => return Err(ApiError::not_found(format!("lifecycle operation {other}"))),
+    };
+    let mut app = find(&state, &id).await?;
+    if app.status != status {
+        app.status = status.into();
+        app.last_updated = now_millis();
+        let mut tx = state.store.begin().await?;
+        tx.update_app(&app).await?;
+        tx.append_log(&event(&caller, event_type, message).target(target(&app))).await?;
+        tx.commit().await?;
+    }
+    Ok(StatusCode::OK)
+}
+
+pub async fn delete(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    let app = find(&state, &id).await?;
+    if app.is_active() {
+        return Err(ApiError::DeleteActiveApp);
+    }
+    let mut tx = state.store.begin().await?;
+    tx.delete_app(&app.id).await?;
+    tx.append_log(&event(&caller, "application.lifecycle.delete", "Delete application").target(target(&app))).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PageQuery {
+    limit: Option<String>,
+    after: Option<String>,
+}
+
+pub async fn list_users(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    OriginalUri(uri): OriginalUri,
+    OktaQuery(query): OktaQuery<PageQuery>,
+) -> ApiResult<Response> {
+    let app = find(&state, &id).await?;
+    let limit = page_limit(query.limit.as_deref(), 50, 500)?;
+    let rows = state.store.app_users(&app.id, query.after.as_deref(), limit + 1).await?;
+    let (page, next) = split_page(rows, limit, |a| a.user_id.clone());
+    let mut body = Vec::with_capacity(page.len());
+    for assignment in &page {
+        let user = state.store.user(&assignment.user_id).await?;
+        body.push(render::app_user(&state.config.issuer, assignment, &user));
+    }
+    Ok((link_headers(&state.config.issuer, uri.path(), uri.query(), next.as_deref()), Json(body)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct AssignUserBody {
+    id: String,
+    #[serde(default)]
+    profile: Map<String, Value>,
+}
+
+pub async fn assign_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    OktaJson(body): OktaJson<AssignUserBody>,
+) -> ApiResult<Json<Value>> {
+    let app = find(&state, &id).await?;
+    let user = users::find(&state, &caller, &body.id).await?;
+    let now = now_millis();
+    let assignment = AppUserAssignment {
+        app_id: app.id.clone(),
+        user_id: user.id.clone(),
+        scope: "USER".into(),
+        profile: body.profile,
+        created: now,
+        last_updated: now,
+    };
+    let mut tx = state.store.begin().await?;
+    tx.upsert_app_user(&assignment).await?;
+    tx.append_log(
+        &event(&caller, "application.user_membership.add", "Add user to application membership")
+            .target(user_target(&user))
+            .target(target(&app)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(render::app_user(&state.config.issuer, &assignment, &user)))
+}
+
+pub async fn get_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, user_id)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let app = find(&state, &id).await?;
+    let user = users::find(&state, &caller, &user_id).await?;
+    let assignment = state.store.app_user(&app.id, &user.id).await.map_err(|e| match e {
+        StoreError::NotFound => ApiError::not_found(format!("{user_id} (AppUser)")),
+        other => other.into(),
+    })?;
+    Ok(Json(render::app_user(&state.config.issuer, &assignment, &user)))
+}
+
+pub async fn unassign_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, user_id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let app = find(&state, &id).await?;
+    let user = users::find(&state, &caller, &user_id).await?;
+    let mut tx = state.store.begin().await?;
+    tx.delete_app_user(&app.id, &user.id).await.map_err(|e| match e {
+        StoreError::NotFound => ApiError::not_found(format!("{user_id} (AppUser)")),
+        other => other.into(),
+    })?;
+    tx.append_log(
+        &event(&caller, "application.user_membership.remove", "Remove user from application membership")
+            .target(user_target(&user))
+            .target(target(&app)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn list_groups(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    OriginalUri(uri): OriginalUri,
+    OktaQuery(query): OktaQuery<PageQuery>,
+) -> ApiResult<Response> {
+    let app = find(&state, &id).await?;
+    let limit = page_limit(query.limit.as_deref(), 20, 200)?;
+    let rows = state.store.app_groups(&app.id, query.after.as_deref(), limit + 1).await?;
+    let (page, next) = split_page(rows, limit, |a| a.group_id.clone());
+    let body: Vec<Value> = page.iter().map(|a| render::app_group(&state.config.issuer, a)).collect();
+    Ok((link_headers(&state.config.issuer, uri.path(), uri.query(), next.as_deref()), Json(body)).into_response())
+}
+
+pub async fn get_group(
+    State(state): State<AppState>,
+    Path((id, group_id)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let app = find(&state, &id).await?;
+    let assignment = state.store.app_group(&app.id, &group_id).await.map_err(|e| match e {
+        StoreError::NotFound => ApiError::not_found(format!("{group_id} (ApplicationGroupAssignment)")),
+        other => other.into(),
+    })?;
+    Ok(Json(render::app_group(&state.config.issuer, &assignment)))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct AssignGroupBody {
+    priority: Option<i64>,
+    profile: Map<String, Value>,
+}
+
+pub async fn assign_group(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, group_id)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    // The body is optional here.
+    let body: AssignGroupBody = if body.iter().all(u8::is_ascii_whitespace) {
+        AssignGroupBody::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| ApiError::MalformedBody(e.to_string()))?
+    };
+    let app = find(&state, &id).await?;
+    let group = state.store.group(&group_id).await.map_err(|e| match e {
+        StoreError::NotFound => ApiError::not_found(format!("{group_id} (UserGroup)")),
+        other => other.into(),
+    })?;
+    let now = now_millis();
+    let assignment = AppGroupAssignment {
+        app_id: app.id.clone(),
+        group_id: group.id.clone(),
+        priority: body.priority.unwrap_or(0),
+        profile: body.profile,
+        created: now,
+        last_updated: now,
+    };
+    let mut tx = state.store.begin().await?;
+    tx.upsert_app_group(&assignment).await?;
+    tx.append_log(
+        &event(&caller, "group.application_assignment.add", "Add assigned application to group")
+            .target(groups::target(&group))
+            .target(target(&app)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(render::app_group(&state.config.issuer, &assignment)))
+}
+
+pub async fn unassign_group(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, group_id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let app = find(&state, &id).await?;
+    let mut tx = state.store.begin().await?;
+    tx.delete_app_group(&app.id, &group_id).await.map_err(|e| match e {
+        StoreError::NotFound => ApiError::not_found(format!("{group_id} (ApplicationGroupAssignment)")),
+        other => other.into(),
+    })?;
+    tx.append_log(
+        &event(&caller, "group.application_assignment.remove", "Remove assigned application from group")
+            .target(Target::new(&group_id, "UserGroup", &group_id, &group_id))
+            .target(target(&app)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,319 @@
+//! Bringing an org to life: the first Super Admin, SSWS API tokens, and the demo org.
+//! Used by `steward serve` and `steward tokens`, outside any HTTP request.
+
+use serde_json::{json, Map, Value};
+use steward_core::apps::{App, OidcClient, SIGN_ON_MODE_OIDC};
+use steward_core::directory::{Group, User, UserStatus};
+use steward_core::ids::{new_id, random_secret, IdKind};
+use steward_core::roles::RoleType;
+use steward_core::syslog::{Actor, LogEvent, Target};
+use steward_core::timefmt::now_millis;
+use steward_store::{ApiToken, AppUserAssignment, PrincipalType, RoleAssignment, Store, StoreError};
+
+use crate::secrets::{hash_password, sha256_hex};
+
+pub const BOOTSTRAP_ADMIN_LOGIN: &str = "admin@steward.local";
+
+#[derive(Debug, thiserror::Error)]
+pub enum BootstrapError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// What start-up did to the org.
+#[derive(Debug, Default)]
+pub struct BootstrapReport {
+    pub admin_created: bool,
+    /// Set when the admin's password was generated (print it once).
+    pub generated_password: Option<String>,
+    pub token_created: bool,
+}
+
+/// On an empty store, creates the Super Admin; with `api_token`, makes sure an SSWS token with
+/// that value exists for them.
+pub async fn ensure_org(
+    store: &Store,
+    admin_password: Option<&str>,
+    api_token: Option<&str>,
+) -> Result<BootstrapReport, BootstrapError> {
+    let mut report = BootstrapReport::default();
+    let admin = match store.user_by_login(BOOTSTRAP_ADMIN_LOGIN).await {
+        Ok(admin) => admin,
+        Err(StoreError::NotFound) if store.count_users().await? == 0 => {
+            let password = match admin_password {
+                Some(p) => p.to_string(),
+                None => {
+                    let p = format!("St{}-9", random_secret(18));
+                    report.generated_password = Some(p.clone());
+                    p
+                }
+            };
+            report.admin_created = true;
+            create_admin(store, &password).await?
+        }
+        Err(StoreError::NotFound) => {
+            return Ok(report); // the org exists and its admin was renamed: nothing to do
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if let Some(value) = api_token {
+        if store.api_token_by_hash(&sha256_hex(value)).await.is_err() {
+            insert_token(store, &admin, "bootstrap", value).await?;
+            report.token_created = true;
+        }
+    }
+    Ok(report)
+}
+
+async fn create_admin(store: &Store, password: &str) -> Result<User, BootstrapError> {
+    let now = now_millis();
+    let hash = hash_password(password).map_err(BootstrapError::Invalid)?;
+    let admin = User {
+        id: new_id(IdKind::User),
+        status: UserStatus::Active,
+        created: now,
+        activated: Some(now),
+        status_changed: Some(now),
+        last_login: None,
+        last_updated: now,
+        password_changed: Some(now),
+        profile: object(json!({
+            "login": BOOTSTRAP_ADMIN_LOGIN,
+            "email": BOOTSTRAP_ADMIN_LOGIN,
+            "firstName": "Steward",
+            "lastName": "Admin",
+        })),
+        password_hash: Some(hash),
+    };
+    let mut tx = store.begin().await?;
+    tx.insert_user(&admin).await?;
+    tx.insert_role_assignment(&RoleAssignment {
+        id: new_id(IdKind::RoleAssignment),
+        principal_type: PrincipalType::User,
+        principal_id: admin.id.clone(),
+        role_type: RoleType::SuperAdmin,
+        created: now,
+        last_updated: now,
+    })
+    .await?;
+    let target = Target::new(&admin.id, "User", admin.login(), &admin.display_name());
+    tx.append_log(&LogEvent::new("user.lifecycle.create", "Create Okta user", Actor::system(), now).target(target.clone()))
+        .await?;
+    tx.append_log(
+        &LogEvent::new("user.account.privilege.grant", "Grant user privilege", Actor::system(), now)
+            .target(target)
+            .debug("privilegeGranted", "SUPER_ADMIN"),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(admin)
+}
+
+async fn insert_token(store: &Store, user: &User, name: &str, value: &str) -> Result<ApiToken, BootstrapError> {
+    let now = now_millis();
+    let token = ApiToken {
+        id: new_id(IdKind::ApiToken),
+        name: name.to_string(),
+        user_id: user.id.clone(),
+        created: now,
+        expires_at: None,
+        revoked_at: None,
+    };
+    let mut tx = store.begin().await?;
+    tx.insert_api_token(&token, &sha256_hex(value)).await?;
+    tx.append_log(
+        &LogEvent::new("system.api_token.create", "Create API token", Actor::user(&user.id, user.login(), &user.display_name()), now)
+            .target(Target::new(&token.id, "Token", name, name)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(token)
+}
+
+/// Creates an SSWS token for the user with `login`; returns it with its value (shown once).
+pub async fn create_api_token(store: &Store, name: &str, login: &str) -> Result<(ApiToken, String), BootstrapError> {
+    let user = store
+        .user_by_login(login)
+        .await
+        .map_err(|_| BootstrapError::Invalid(format!("no user with login {login}")))?;
+    // Okta's tokens are 42 characters starting with 00.
+    let value = format!("00{}", random_secret(40));
+    let token = insert_token(store, &user, name, &value).await?;
+    Ok((token, value))
+}
+
+/// Revokes a token by id.
+pub async fn revoke_api_token(store: &Store, id: &str) -> Result<ApiToken, BootstrapError> {
+    let mut tx = store.begin().await?;
+    let token = tx.revoke_api_token(id, now_millis()).await?;
+    tx.append_log(
+        &LogEvent::new("system.api_token.revoke", "Revoke API token", Actor::system(), now_millis())
+            .target(Target::new(&token.id, "Token", &token.name, &token.name)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(token)
+}
+
+fn object(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+const FIRST: [&str; 25] = [
+    "Ava", "Ben", "Chloe", "Diego", "Elena", "Farah", "Gabriel", "Hana", "Ivan", "Julia", "Kenji", "Lena", "Mateo",
+    "Nadia", "Omar", "Priya", "Quinn", "Rosa", "Samir", "Tara", "Uma", "Victor", "Wen", "Yusuf", "Zoe",
+];
+const CITIES: [&str; 5] = ["Lisbon", "Toronto", "Berlin", "Osaka", "Austin"];
+const LAST: [&str; 10] = ["Okafor", "Lindqvist", "Moreau", "Tanaka", "Silva", "Novak", "Haddad", "Keller", "Reyes", "Chen"];
+const DEPARTMENTS: [(&str, &str); 6] = [
+    ("Engineering", "Software Engineer"),
+    ("Sales", "Account Executive"),
+    ("Finance", "Financial Analyst"),
+    ("Marketing", "Marketing Manager"),
+    ("Support", "Support Specialist"),
+    ("People", "HR Partner"),
+];
+
+/// Seeds a realistic org on an empty directory (only the bootstrap admin present): 50 users with
+/// managers and departments, a dozen groups, and a few OIDC apps including "Okta Workflows OAuth".
+/// Demo users' password is `DemoPassw0rd!`.
+pub async fn seed_demo(store: &Store) -> Result<bool, BootstrapError> {
+    if store.count_users().await? > 1 {
+        return Ok(false);
+    }
+    let now = now_millis();
+    let password = hash_password("DemoPassw0rd!").map_err(BootstrapError::Invalid)?;
+    let mut users: Vec<User> = Vec::new();
+    for i in 0..50usize {
+        let first = FIRST[i % FIRST.len()];
+        let last = LAST[(i * 7 + i / FIRST.len()) % LAST.len()];
+        let (department, title) = DEPARTMENTS[i % DEPARTMENTS.len()];
+        let login = format!("{}.{}{}@example.com", first.to_lowercase(), last.to_lowercase(), if i >= 25 { "2" } else { "" });
+        // The first user of each department leads it; the others report to them.
+        let manager = users.get(i % DEPARTMENTS.len()).filter(|_| i >= DEPARTMENTS.len());
+        let mut profile = object(json!({
+            "login": login, "email": login, "firstName": first, "lastName": last,
+            "department": department,
+            "title": if i < DEPARTMENTS.len() { format!("Head of {department}") } else { title.to_string() },
+            "employeeNumber": format!("{:05}", 1000 + i),
+            "city": CITIES[i % CITIES.len()],
+        }));
+        if let Some(m) = manager {
+            profile.insert("managerId".into(), Value::String(m.id.clone()));
+            profile.insert("manager".into(), Value::String(m.login().to_string()));
+        }
+        users.push(User {
+            id: new_id(IdKind::User),
+            status: if i == 47 { UserStatus::Suspended } else if i == 48 { UserStatus::Staged } else { UserStatus::Active },
+            created: now,
+            activated: (i != 48).then_some(now),
+            status_changed: Some(now),
+            last_login: None,
+            last_updated: now,
+            password_changed: Some(now),
+            profile,
+            password_hash: Some(password.clone()),
+        });
+    }
+    let group_names = [
+        ("Engineering", "Everyone who builds the product"),
+        ("Sales", "Sales organisation"),
+        ("Finance", "Finance team"),
+        ("Marketing", "Marketing team"),
+        ("Support", "Customer support"),
+        ("People", "People operations"),
+        ("Managers", "People managers"),
+        ("All Employees", "Every employee"),
+        ("Contractors", "External contractors"),
+        ("AWS Admins", "Administrators of the AWS accounts"),
+        ("Salesforce Users", "Users of Salesforce"),
+        ("On-call", "Production on-call rotation"),
+    ];
+    let groups: Vec<Group> = group_names
+        .iter()
+        .map(|(name, description)| Group {
+            id: new_id(IdKind::Group),
+            created: now,
+            last_updated: now,
+            last_membership_updated: now,
+            profile: object(json!({"name": name, "description": description})),
+        })
+        .collect();
+    let mut tx = store.begin().await?;
+    for u in &users {
+        tx.insert_user(u).await?;
+    }
+    for g in &groups {
+        tx.insert_group(g).await?;
+    }
+    for (i, u) in users.iter().enumerate() {
+        tx.add_member(&groups[i % DEPARTMENTS.len()].id, &u.id, now).await?;
+        tx.add_member(&groups[7].id, &u.id, now).await?;
+        if i < DEPARTMENTS.len() {
+            tx.add_member(&groups[6].id, &u.id, now).await?;
+        }
+        if i % DEPARTMENTS.len() == 0 && i % 4 == 0 {
+            tx.add_member(&groups[11].id, &u.id, now).await?;
+        }
+    }
+    let apps = [
+        ("Okta Workflows OAuth", "web", vec!["authorization_code", "refresh_token"]),
+        ("Expense Portal", "web", vec!["authorization_code"]),
+        ("Team Dashboard", "browser", vec!["authorization_code"]),
+        ("Governance Automation", "service", vec!["client_credentials"]),
+    ];
+    for (label, app_type, grants) in apps {
+        let settings = json!({
+            "application_type": app_type,
+            "grant_types": grants,
+            "redirect_uris": if app_type == "service" { json!([]) } else { json!([format!("http://localhost:3000/{}/callback", label.to_lowercase().replace(' ', "-"))]) },
+        });
+        let credentials = if app_type == "service" {
+            json!({"token_endpoint_auth_method": "client_secret_basic"})
+        } else {
+            json!({})
+        };
+        let oidc = OidcClient::from_request(&settings, &credentials).map_err(|e| BootstrapError::Invalid(e.to_string()))?;
+        let id = new_id(IdKind::App);
+        // Demo secrets are never shown; rotate them (or use keys) to use these clients.
+        let secret_hash = oidc
+            .uses_secret()
+            .then(|| hash_password(&random_secret(48)))
+            .transpose()
+            .map_err(BootstrapError::Invalid)?;
+        let app = App {
+            id: id.clone(),
+            name: "oidc_client".into(),
+            label: label.into(),
+            status: "ACTIVE".into(),
+            sign_on_mode: SIGN_ON_MODE_OIDC.into(),
+            created: now,
+            last_updated: now,
+            client_id: Some(id),
+            client_secret_hash: secret_hash,
+            oidc: Some(oidc),
+        };
+        tx.insert_app(&app).await?;
+        if app_type != "service" {
+            for u in users.iter().take(10) {
+                tx.upsert_app_user(&AppUserAssignment {
+                    app_id: app.id.clone(),
+                    user_id: u.id.clone(),
+                    scope: "USER".into(),
+                    profile: Map::new(),
+                    created: now,
+                    last_updated: now,
+                })
+                .await?;
+            }
+        }
+    }
+    tx.append_log(&LogEvent::new("system.org.seed", "Seed the demo org", Actor::system(), now)).await?;
+    tx.commit().await?;
+    Ok(true)
+}

@@ -1,0 +1,163 @@
+//! `/api/v1/groups`: create, read, list, replace, delete, and memberships.
+
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use steward_core::directory::{self, Group};
+use steward_core::ids::{new_id, IdKind};
+use steward_core::syslog::Target;
+use steward_core::timefmt::now_millis;
+use steward_store::{GroupQuery, StoreError};
+
+use super::users::{self, target as user_target};
+use super::{event, scim};
+use crate::error::{ApiError, ApiResult};
+use crate::http::{link_headers, page_limit, split_page, Caller, OktaJson, OktaQuery};
+use crate::{render, AppState};
+
+#[derive(Deserialize)]
+pub struct GroupBody {
+    profile: Map<String, Value>,
+}
+
+pub fn target(g: &Group) -> Target {
+    Target::new(&g.id, "UserGroup", g.name(), g.name())
+}
+
+async fn find(state: &AppState, id: &str) -> ApiResult<Group> {
+    state.store.group(id).await.map_err(|e| match e {
+        StoreError::NotFound => ApiError::not_found(format!("{id} (UserGroup)")),
+        other => other.into(),
+    })
+}
+
+pub async fn create(State(state): State<AppState>, caller: Caller, OktaJson(body): OktaJson<GroupBody>) -> ApiResult<Json<Value>> {
+    directory::validate_group_profile(&body.profile)?;
+    let now = now_millis();
+    let group = Group { id: new_id(IdKind::Group), created: now, last_updated: now, last_membership_updated: now, profile: body.profile };
+    let mut tx = state.store.begin().await?;
+    tx.insert_group(&group).await?;
+    tx.append_log(&event(&caller, "group.lifecycle.create", "Create Okta group").target(target(&group))).await?;
+    tx.commit().await?;
+    Ok(Json(render::group(&state.config.issuer, &group)))
+}
+
+pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    Ok(Json(render::group(&state.config.issuer, &find(&state, &id).await?)))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ListQuery {
+    q: Option<String>,
+    filter: Option<String>,
+    search: Option<String>,
+    limit: Option<String>,
+    after: Option<String>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    OktaQuery(query): OktaQuery<ListQuery>,
+) -> ApiResult<Response> {
+    let limit = page_limit(query.limit.as_deref(), 10_000, 10_000)?;
+    let filter = scim(query.filter.as_deref(), query.search.as_deref())?;
+    let rows = state
+        .store
+        .groups(&GroupQuery { q: query.q.clone(), filter, after: query.after.clone(), limit: limit + 1 })
+        .await?;
+    let (page, next) = split_page(rows, limit, |g| g.id.clone());
+    let body: Vec<Value> = page.iter().map(|g| render::group(&state.config.issuer, g)).collect();
+    Ok((link_headers(&state.config.issuer, uri.path(), uri.query(), next.as_deref()), Json(body)).into_response())
+}
+
+pub async fn replace(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    OktaJson(body): OktaJson<GroupBody>,
+) -> ApiResult<Json<Value>> {
+    directory::validate_group_profile(&body.profile)?;
+    let mut group = find(&state, &id).await?;
+    group.profile = body.profile;
+    group.last_updated = now_millis();
+    let mut tx = state.store.begin().await?;
+    tx.update_group(&group).await?;
+    tx.append_log(&event(&caller, "group.profile.update", "Update group profile").target(target(&group))).await?;
+    tx.commit().await?;
+    Ok(Json(render::group(&state.config.issuer, &group)))
+}
+
+pub async fn delete(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    let group = find(&state, &id).await?;
+    let mut tx = state.store.begin().await?;
+    tx.delete_group(&group.id).await?;
+    tx.append_log(&event(&caller, "group.lifecycle.delete", "Delete Okta group").target(target(&group))).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PageQuery {
+    limit: Option<String>,
+    after: Option<String>,
+}
+
+pub async fn members(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    OriginalUri(uri): OriginalUri,
+    OktaQuery(query): OktaQuery<PageQuery>,
+) -> ApiResult<Response> {
+    let group = find(&state, &id).await?;
+    let limit = page_limit(query.limit.as_deref(), 1000, 1000)?;
+    let rows = state.store.group_members(&group.id, query.after.as_deref(), limit + 1).await?;
+    let (page, next) = split_page(rows, limit, |u| u.id.clone());
+    let body: Vec<Value> = page.iter().map(|u| render::user(&state.config.issuer, u)).collect();
+    Ok((link_headers(&state.config.issuer, uri.path(), uri.query(), next.as_deref()), Json(body)).into_response())
+}
+
+pub async fn add_member(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, user_id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let group = find(&state, &id).await?;
+    let user = users::find(&state, &caller, &user_id).await?;
+    let mut tx = state.store.begin().await?;
+    if tx.add_member(&group.id, &user.id, now_millis()).await? {
+        tx.append_log(
+            &event(&caller, "group.user_membership.add", "Add user to group membership")
+                .target(user_target(&user))
+                .target(target(&group)),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn remove_member(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, user_id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let group = find(&state, &id).await?;
+    let user = users::find(&state, &caller, &user_id).await?;
+    let mut tx = state.store.begin().await?;
+    if tx.remove_member(&group.id, &user.id, now_millis()).await? {
+        tx.append_log(
+            &event(&caller, "group.user_membership.remove", "Remove user from group membership")
+                .target(user_target(&user))
+                .target(target(&group)),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,300 @@
+//! `/api/v1/users`: create, read, list, update, lifecycle, delete, and a user's groups.
+
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use steward_core::directory::{self, Lifecycle, User, UserStatus};
+use steward_core::ids::{looks_like, new_id, IdKind};
+use steward_core::syslog::Target;
+use steward_core::timefmt::now_millis;
+use steward_store::{StoreError, UserQuery};
+
+use super::{event, scim};
+use crate::error::{ApiError, ApiResult};
+use crate::http::{link_headers, page_limit, split_page, Caller, OktaJson, OktaQuery};
+use crate::secrets::{check_password_policy, hash_password};
+use crate::{render, AppState};
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PasswordBody {
+    value: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct CredentialsBody {
+    password: Option<PasswordBody>,
+}
+
+#[derive(Deserialize)]
+pub struct CreateUserBody {
+    profile: Map<String, Value>,
+    #[serde(default)]
+    credentials: Option<CredentialsBody>,
+    #[serde(default, rename = "groupIds")]
+    group_ids: Vec<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct CreateQuery {
+    activate: Option<bool>,
+}
+
+pub fn target(u: &User) -> Target {
+    Target::new(&u.id, "User", u.login(), &u.display_name())
+}
+
+/// The password to set, checked against the policy and hashed.
+fn new_password(credentials: Option<&CredentialsBody>, login: &str) -> ApiResult<Option<String>> {
+    let Some(value) = credentials.and_then(|c| c.password.as_ref()).and_then(|p| p.value.as_deref()) else {
+        return Ok(None);
+    };
+    check_password_policy(value, login).map_err(|cause| ApiError::validation("password", cause))?;
+    hash_password(value).map(Some).map_err(ApiError::Internal)
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    OktaQuery(query): OktaQuery<CreateQuery>,
+    OktaJson(body): OktaJson<CreateUserBody>,
+) -> ApiResult<Json<Value>> {
+    directory::validate_user_profile(&body.profile)?;
+    let now = now_millis();
+    let login = body.profile.get("login").and_then(Value::as_str).unwrap_or_default().to_string();
+    let password_hash = new_password(body.credentials.as_ref(), &login)?;
+    let status = match (query.activate.unwrap_or(true), password_hash.is_some()) {
+        (false, _) => UserStatus::Staged,
+        (true, true) => UserStatus::Active,
+        (true, false) => UserStatus::Provisioned,
+    };
+    let activated = (status != UserStatus::Staged).then_some(now);
+    let user = User {
+        id: new_id(IdKind::User),
+        status,
+        created: now,
+        activated,
+        status_changed: activated,
+        last_login: None,
+        last_updated: now,
+        password_changed: password_hash.as_ref().map(|_| now),
+        profile: body.profile,
+        password_hash,
+    };
+    let mut tx = state.store.begin().await?;
+    tx.insert_user(&user).await?;
+    tx.append_log(&event(&caller, "user.lifecycle.create", "Create Okta user").target(target(&user)))
+        .await?;
+    if status != UserStatus::Staged {
+        tx.append_log(&event(&caller, "user.lifecycle.activate", "Activate Okta user").target(target(&user)))
+            .await?;
+    }
+    for group_id in &body.group_ids {
+        let group = state.store.group(group_id).await.map_err(|e| match e {
+            StoreError::NotFound => ApiError::validation("groupIds", format!("groupIds: group {group_id} does not exist")),
+            other => other.into(),
+        })?;
+        tx.add_member(&group.id, &user.id, now).await?;
+        tx.append_log(
+            &event(&caller, "group.user_membership.add", "Add user to group membership")
+                .target(target(&user))
+                .target(super::groups::target(&group)),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Json(render::user(&state.config.issuer, &user)))
+}
+
+/// Resolves `{id}`: an id, a login, or `me`.
+pub async fn find(state: &AppState, caller: &Caller, id_or_login: &str) -> ApiResult<User> {
+    let found = if id_or_login == "me" {
+        let me = caller.principal.user.as_ref().ok_or_else(|| ApiError::not_found("me"))?;
+        state.store.user(&me.id).await
+    } else if looks_like(IdKind::User, id_or_login) {
+        state.store.user(id_or_login).await
+    } else {
+        state.store.user_by_login(id_or_login).await
+    };
+    found.map_err(|e| match e {
+        StoreError::NotFound => ApiError::not_found(format!("{id_or_login} (User)")),
+        other => other.into(),
+    })
+}
+
+pub async fn get(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let user = find(&state, &caller, &id).await?;
+    Ok(Json(render::user(&state.config.issuer, &user)))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ListQuery {
+    q: Option<String>,
+    filter: Option<String>,
+    search: Option<String>,
+    limit: Option<String>,
+    after: Option<String>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    OktaQuery(query): OktaQuery<ListQuery>,
+) -> ApiResult<Response> {
+    let limit = page_limit(query.limit.as_deref(), 200, 200)?;
+    let filter = scim(query.filter.as_deref(), query.search.as_deref())?;
+    let names_status = filter.as_ref().is_some_and(|f| f.attributes().contains(&"status"));
+    let rows = state
+        .store
+        .users(&UserQuery {
+            q: query.q.clone(),
+            filter,
+            include_deprovisioned: names_status,
+            after: query.after.clone(),
+            limit: limit + 1,
+        })
+        .await?;
+    let (page, next) = split_page(rows, limit, |u| u.id.clone());
+    let body: Vec<Value> = page.iter().map(|u| render::user(&state.config.issuer, u)).collect();
+    let headers = link_headers(&state.config.issuer, uri.path(), uri.query(), next.as_deref());
+    Ok((headers, Json(body)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct UpdateUserBody {
+    #[serde(default)]
+    profile: Option<Map<String, Value>>,
+    #[serde(default)]
+    credentials: Option<CredentialsBody>,
+}
+
+/// `POST /api/v1/users/{id}`: partial update (profile attributes merge).
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    OktaJson(body): OktaJson<UpdateUserBody>,
+) -> ApiResult<Json<Value>> {
+    save_profile(state, caller, id, body, false).await
+}
+
+/// `PUT /api/v1/users/{id}`: the profile is replaced whole.
+pub async fn replace(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    OktaJson(body): OktaJson<UpdateUserBody>,
+) -> ApiResult<Json<Value>> {
+    if body.profile.is_none() {
+        return Err(ApiError::validation("profile", "profile: The field cannot be left blank"));
+    }
+    save_profile(state, caller, id, body, true).await
+}
+
+async fn save_profile(state: AppState, caller: Caller, id: String, body: UpdateUserBody, whole: bool) -> ApiResult<Json<Value>> {
+    let mut user = find(&state, &caller, &id).await?;
+    let now = now_millis();
+    if let Some(profile) = &body.profile {
+        if whole {
+            user.profile = profile.clone();
+        } else {
+            directory::merge_profile(&mut user.profile, profile);
+        }
+        directory::validate_user_profile(&user.profile)?;
+    }
+    let new_hash = new_password(body.credentials.as_ref(), user.login())?;
+    let mut tx = state.store.begin().await?;
+    if let Some(hash) = new_hash {
+        user.password_hash = Some(hash);
+        user.password_changed = Some(now);
+        tx.append_log(&event(&caller, "user.account.update_password", "Update password for user").target(target(&user)))
+            .await?;
+    }
+    user.last_updated = now;
+    tx.update_user(&user).await?;
+    tx.append_log(&event(&caller, "user.account.update_profile", "Update user profile for Okta").target(target(&user)))
+        .await?;
+    tx.commit().await?;
+    Ok(Json(render::user(&state.config.issuer, &user)))
+}
+
+/// `POST /api/v1/users/{id}/lifecycle/{op}`.
+pub async fn lifecycle(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, op)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let op = match op.as_str() {
+        "activate" => Lifecycle::Activate,
+        "deactivate" => Lifecycle::Deactivate,
+        "suspend" => Lifecycle::Suspend,
+        "unsuspend" => Lifecycle::Unsuspend,
+        "unlock" => Lifecycle::Unlock,
+        other => return Err(ApiError::not_found(format!("lifecycle operation {other}"))),
+    };
+    let user = find(&state, &caller, &id).await?;
+    change_status(&state, &caller, user, op).await?;
+    let body = if op == Lifecycle::Activate { json!({}) } else { Value::Null };
+    Ok(match body {
+        Value::Null => StatusCode::OK.into_response(),
+        b => Json(b).into_response(),
+    })
+}
+
+/// Applies a lifecycle transition, with its System Log event, in one transaction.
+async fn change_status(state: &AppState, caller: &Caller, mut user: User, op: Lifecycle) -> ApiResult<User> {
+    let next = directory::transition(user.status, op, user.password_hash.is_some())?;
+    let now = now_millis();
+    let (event_type, message) = match op {
+        Lifecycle::Activate => ("user.lifecycle.activate", "Activate Okta user"),
+        Lifecycle::Deactivate => ("user.lifecycle.deactivate", "Deactivate Okta user"),
+        Lifecycle::Suspend => ("user.lifecycle.suspend", "Suspend Okta user"),
+        Lifecycle::Unsuspend => ("user.lifecycle.unsuspend", "Unsuspend Okta user"),
+        Lifecycle::Unlock => ("user.account.unlock", "Unlock user account"),
+    };
+    user.status = next;
+    user.status_changed = Some(now);
+    user.last_updated = now;
+    if op == Lifecycle::Activate {
+        user.activated = Some(now);
+    }
+    let mut tx = state.store.begin().await?;
+    tx.update_user(&user).await?;
+    if op == Lifecycle::Unlock {
+        tx.set_user_lockout(&user.id, 0, None).await?;
+    }
+    tx.append_log(&event(caller, event_type, message).target(target(&user))).await?;
+    tx.commit().await?;
+    // Tokens of a user who can no longer act must stop working at once.
+    state.principals.clear();
+    Ok(user)
+}
+
+/// `DELETE /api/v1/users/{id}`: deactivates first; deletes a user already deactivated.
+pub async fn delete(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    let user = find(&state, &caller, &id).await?;
+    if user.status != UserStatus::Deprovisioned {
+        change_status(&state, &caller, user, Lifecycle::Deactivate).await?;
+        return Ok(StatusCode::NO_CONTENT);
+    }
+    let mut tx = state.store.begin().await?;
+    tx.delete_user(&user.id).await?;
+    tx.append_log(&event(&caller, "user.lifecycle.delete.initiated", "Delete Okta user").target(target(&user)))
+        .await?;
+    tx.commit().await?;
+    state.principals.clear();
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/v1/users/{id}/groups`.
+pub async fn groups(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let user = find(&state, &caller, &id).await?;
+    let groups = state.store.user_groups(&user.id).await?;
+    Ok(Json(Value::Array(groups.iter().map(|g| render::group(&state.config.issuer, g)).collect())))
+}
