@@ -13,7 +13,10 @@ use steward_store::StoreError;
 pub enum ApiError {
     /// E0000001: a field failed validation.
     #[error("Api validation failed: {summary}")]
-    Validation { summary: String, causes: Vec<String> },
+    Validation {
+        summary: String,
+        causes: Vec<String>,
+    },
     /// E0000003: the body is not well-formed JSON of the expected shape.
     #[error("The request body was not well-formed.")]
     MalformedBody(String),
@@ -51,7 +54,10 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn validation(field: &str, cause: impl Into<String>) -> ApiError {
-        ApiError::Validation { summary: field.to_string(), causes: vec![cause.into()] }
+        ApiError::Validation {
+            summary: field.to_string(),
+            causes: vec![cause.into()],
+        }
     }
 
     pub fn not_found(what: impl Into<String>) -> ApiError {
@@ -62,23 +68,45 @@ impl ApiError {
         use ApiError::*;
         let summary = self.to_string();
         match self {
-            Validation { causes, .. } => (StatusCode::BAD_REQUEST, "E0000001", summary, causes.clone()),
-            MalformedBody(why) => (StatusCode::BAD_REQUEST, "E0000003", summary, vec![why.clone()]),
+            Validation { causes, .. } => {
+                (StatusCode::BAD_REQUEST, "E0000001", summary, causes.clone())
+            }
+            MalformedBody(why) => (
+                StatusCode::BAD_REQUEST,
+                "E0000003",
+                summary,
+                vec![why.clone()],
+            ),
             InvalidToken { .. } => (StatusCode::UNAUTHORIZED, "E0000011", summary, vec![]),
             InsufficientScope { .. } => (StatusCode::FORBIDDEN, "", summary, vec![]),
             Forbidden => (StatusCode::FORBIDDEN, "E0000006", summary, vec![]),
             NotFound(_) => (StatusCode::NOT_FOUND, "E0000007", summary, vec![]),
             MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "E0000022", summary, vec![]),
-            InvalidPaging(why) => (StatusCode::BAD_REQUEST, "E0000029", summary, vec![why.clone()]),
+            InvalidPaging(why) => (
+                StatusCode::BAD_REQUEST,
+                "E0000029",
+                summary,
+                vec![why.clone()],
+            ),
             RateLimited => (StatusCode::TOO_MANY_REQUESTS, "E0000047", summary, vec![]),
-            InvalidFilter(why) => (StatusCode::BAD_REQUEST, "E0000053", summary, vec![why.clone()]),
+            InvalidFilter(why) => (
+                StatusCode::BAD_REQUEST,
+                "E0000053",
+                summary,
+                vec![why.clone()],
+            ),
             DeleteActiveApp => (
                 StatusCode::FORBIDDEN,
                 "E0000056",
                 summary,
                 vec!["Application must be deactivated before it can be deleted".into()],
             ),
-            Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "E0000009", summary, vec![]),
+            Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "E0000009",
+                summary,
+                vec![],
+            ),
         }
     }
 }
@@ -108,7 +136,9 @@ impl IntoResponse for ApiError {
             (status, axum::Json(body)).into_response()
         };
         if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, value);
         }
         response
     }
@@ -120,7 +150,9 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => ApiError::NotFound("resource".into()),
             StoreError::Conflict(field) => ApiError::validation(
                 &field,
-                format!("{field}: An object with this field already exists in the current organization"),
+                format!(
+                    "{field}: An object with this field already exists in the current organization"
+                ),
             ),
             StoreError::InvalidFilter(why) => ApiError::InvalidFilter(why),
             other => ApiError::Internal(other.to_string()),
@@ -130,7 +162,10 @@ impl From<StoreError> for ApiError {
 
 impl From<ValidationError> for ApiError {
     fn from(e: ValidationError) -> Self {
-        ApiError::Validation { summary: e.summary, causes: e.causes }
+        ApiError::Validation {
+            summary: e.summary,
+            causes: e.causes,
+        }
     }
 }
 

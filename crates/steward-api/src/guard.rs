@@ -37,43 +37,179 @@ use Permission::*;
 /// Every guarded route: (method, path as routed, need). A route missing here is refused.
 pub static ROUTES: &[(&str, &str, Need)] = &[
     ("GET", "/api/v1/users", need("okta.users.read", UsersRead)),
-    ("POST", "/api/v1/users", need("okta.users.manage", UsersManage)),
-    ("GET", "/api/v1/users/{id}", need("okta.users.read", UsersRead)),
-    ("POST", "/api/v1/users/{id}", need("okta.users.manage", UsersManage)),
-    ("PUT", "/api/v1/users/{id}", need("okta.users.manage", UsersManage)),
-    ("DELETE", "/api/v1/users/{id}", need("okta.users.manage", UsersManage)),
-    ("POST", "/api/v1/users/{id}/lifecycle/{op}", need("okta.users.manage", UsersManage)),
-    ("GET", "/api/v1/users/{id}/groups", need("okta.users.read", UsersRead)),
-    ("GET", "/api/v1/users/{id}/roles", need("okta.roles.read", RolesRead)),
-    ("POST", "/api/v1/users/{id}/roles", need("okta.roles.manage", RolesManage)),
-    ("GET", "/api/v1/users/{id}/roles/{roleId}", need("okta.roles.read", RolesRead)),
-    ("DELETE", "/api/v1/users/{id}/roles/{roleId}", need("okta.roles.manage", RolesManage)),
-    ("GET", "/api/v1/groups", need("okta.groups.read", GroupsRead)),
-    ("POST", "/api/v1/groups", need("okta.groups.manage", GroupsManage)),
-    ("GET", "/api/v1/groups/{id}", need("okta.groups.read", GroupsRead)),
-    ("PUT", "/api/v1/groups/{id}", need("okta.groups.manage", GroupsManage)),
-    ("DELETE", "/api/v1/groups/{id}", need("okta.groups.manage", GroupsManage)),
-    ("GET", "/api/v1/groups/{id}/users", need("okta.groups.read", GroupsRead)),
-    ("PUT", "/api/v1/groups/{id}/users/{userId}", need("okta.groups.manage", GroupsManage)),
-    ("DELETE", "/api/v1/groups/{id}/users/{userId}", need("okta.groups.manage", GroupsManage)),
+    (
+        "POST",
+        "/api/v1/users",
+        need("okta.users.manage", UsersManage),
+    ),
+    (
+        "GET",
+        "/api/v1/users/{id}",
+        need("okta.users.read", UsersRead),
+    ),
+    (
+        "POST",
+        "/api/v1/users/{id}",
+        need("okta.users.manage", UsersManage),
+    ),
+    (
+        "PUT",
+        "/api/v1/users/{id}",
+        need("okta.users.manage", UsersManage),
+    ),
+    (
+        "DELETE",
+        "/api/v1/users/{id}",
+        need("okta.users.manage", UsersManage),
+    ),
+    (
+        "POST",
+        "/api/v1/users/{id}/lifecycle/{op}",
+        need("okta.users.manage", UsersManage),
+    ),
+    (
+        "GET",
+        "/api/v1/users/{id}/groups",
+        need("okta.users.read", UsersRead),
+    ),
+    (
+        "GET",
+        "/api/v1/users/{id}/roles",
+        need("okta.roles.read", RolesRead),
+    ),
+    (
+        "POST",
+        "/api/v1/users/{id}/roles",
+        need("okta.roles.manage", RolesManage),
+    ),
+    (
+        "GET",
+        "/api/v1/users/{id}/roles/{roleId}",
+        need("okta.roles.read", RolesRead),
+    ),
+    (
+        "DELETE",
+        "/api/v1/users/{id}/roles/{roleId}",
+        need("okta.roles.manage", RolesManage),
+    ),
+    (
+        "GET",
+        "/api/v1/groups",
+        need("okta.groups.read", GroupsRead),
+    ),
+    (
+        "POST",
+        "/api/v1/groups",
+        need("okta.groups.manage", GroupsManage),
+    ),
+    (
+        "GET",
+        "/api/v1/groups/{id}",
+        need("okta.groups.read", GroupsRead),
+    ),
+    (
+        "PUT",
+        "/api/v1/groups/{id}",
+        need("okta.groups.manage", GroupsManage),
+    ),
+    (
+        "DELETE",
+        "/api/v1/groups/{id}",
+        need("okta.groups.manage", GroupsManage),
+    ),
+    (
+        "GET",
+        "/api/v1/groups/{id}/users",
+        need("okta.groups.read", GroupsRead),
+    ),
+    (
+        "PUT",
+        "/api/v1/groups/{id}/users/{userId}",
+        need("okta.groups.manage", GroupsManage),
+    ),
+    (
+        "DELETE",
+        "/api/v1/groups/{id}/users/{userId}",
+        need("okta.groups.manage", GroupsManage),
+    ),
     ("GET", "/api/v1/apps", need("okta.apps.read", AppsRead)),
     ("POST", "/api/v1/apps", need("okta.apps.manage", AppsManage)),
     ("GET", "/api/v1/apps/{id}", need("okta.apps.read", AppsRead)),
-    ("PUT", "/api/v1/apps/{id}", need("okta.apps.manage", AppsManage)),
-    ("DELETE", "/api/v1/apps/{id}", need("okta.apps.manage", AppsManage)),
-    ("POST", "/api/v1/apps/{id}/lifecycle/{op}", need("okta.apps.manage", AppsManage)),
-    ("GET", "/api/v1/apps/{id}/users", need("okta.apps.read", AppsRead)),
-    ("POST", "/api/v1/apps/{id}/users", need("okta.apps.manage", AppsManage)),
-    ("GET", "/api/v1/apps/{id}/users/{userId}", need("okta.apps.read", AppsRead)),
-    ("DELETE", "/api/v1/apps/{id}/users/{userId}", need("okta.apps.manage", AppsManage)),
-    ("GET", "/api/v1/apps/{id}/groups", need("okta.apps.read", AppsRead)),
-    ("GET", "/api/v1/apps/{id}/groups/{groupId}", need("okta.apps.read", AppsRead)),
-    ("PUT", "/api/v1/apps/{id}/groups/{groupId}", need("okta.apps.manage", AppsManage)),
-    ("DELETE", "/api/v1/apps/{id}/groups/{groupId}", need("okta.apps.manage", AppsManage)),
-    ("GET", "/oauth2/v1/clients/{clientId}/roles", need("okta.roles.read", RolesRead)),
-    ("POST", "/oauth2/v1/clients/{clientId}/roles", need("okta.roles.manage", RolesManage)),
-    ("GET", "/oauth2/v1/clients/{clientId}/roles/{roleId}", need("okta.roles.read", RolesRead)),
-    ("DELETE", "/oauth2/v1/clients/{clientId}/roles/{roleId}", need("okta.roles.manage", RolesManage)),
+    (
+        "PUT",
+        "/api/v1/apps/{id}",
+        need("okta.apps.manage", AppsManage),
+    ),
+    (
+        "DELETE",
+        "/api/v1/apps/{id}",
+        need("okta.apps.manage", AppsManage),
+    ),
+    (
+        "POST",
+        "/api/v1/apps/{id}/lifecycle/{op}",
+        need("okta.apps.manage", AppsManage),
+    ),
+    (
+        "GET",
+        "/api/v1/apps/{id}/users",
+        need("okta.apps.read", AppsRead),
+    ),
+    (
+        "POST",
+        "/api/v1/apps/{id}/users",
+        need("okta.apps.manage", AppsManage),
+    ),
+    (
+        "GET",
+        "/api/v1/apps/{id}/users/{userId}",
+        need("okta.apps.read", AppsRead),
+    ),
+    (
+        "DELETE",
+        "/api/v1/apps/{id}/users/{userId}",
+        need("okta.apps.manage", AppsManage),
+    ),
+    (
+        "GET",
+        "/api/v1/apps/{id}/groups",
+        need("okta.apps.read", AppsRead),
+    ),
+    (
+        "GET",
+        "/api/v1/apps/{id}/groups/{groupId}",
+        need("okta.apps.read", AppsRead),
+    ),
+    (
+        "PUT",
+        "/api/v1/apps/{id}/groups/{groupId}",
+        need("okta.apps.manage", AppsManage),
+    ),
+    (
+        "DELETE",
+        "/api/v1/apps/{id}/groups/{groupId}",
+        need("okta.apps.manage", AppsManage),
+    ),
+    (
+        "GET",
+        "/oauth2/v1/clients/{clientId}/roles",
+        need("okta.roles.read", RolesRead),
+    ),
+    (
+        "POST",
+        "/oauth2/v1/clients/{clientId}/roles",
+        need("okta.roles.manage", RolesManage),
+    ),
+    (
+        "GET",
+        "/oauth2/v1/clients/{clientId}/roles/{roleId}",
+        need("okta.roles.read", RolesRead),
+    ),
+    (
+        "DELETE",
+        "/oauth2/v1/clients/{clientId}/roles/{roleId}",
+        need("okta.roles.manage", RolesManage),
+    ),
     ("GET", "/api/v1/logs", need("okta.logs.read", LogsRead)),
 ];
 
@@ -138,7 +274,11 @@ impl PrincipalCache {
 
 /// The `route_layer` middleware: authenticate, check scope and permission, hand the
 /// [`Caller`] to the handler.
-pub async fn enforce(State(state): State<AppState>, mut req: Request, next: Next) -> Result<Response, ApiError> {
+pub async fn enforce(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
     let path = req
         .extensions()
         .get::<MatchedPath>()
@@ -170,7 +310,10 @@ fn invalid_token() -> ApiError {
     ApiError::InvalidToken { challenge: None }
 }
 
-async fn authenticate(state: &AppState, authorization: Option<&header::HeaderValue>) -> Result<Principal, ApiError> {
+async fn authenticate(
+    state: &AppState,
+    authorization: Option<&header::HeaderValue>,
+) -> Result<Principal, ApiError> {
     let Some(value) = authorization.and_then(|v| v.to_str().ok()) else {
         return Err(ApiError::InvalidToken {
             challenge: Some(format!("Bearer realm=\"{}\"", state.config.issuer)),
@@ -196,14 +339,24 @@ async fn api_token_principal(state: &AppState, token: &str) -> Result<Principal,
         Err(e) => return Err(e.into()),
     };
     let now = steward_core::timefmt::now_millis();
-    let live = found.token.revoked_at.is_none() && found.token.expires_at.is_none_or(|exp| exp > now);
+    let live =
+        found.token.revoked_at.is_none() && found.token.expires_at.is_none_or(|exp| exp > now);
     if !live || found.user.status != UserStatus::Active {
         return Err(invalid_token());
     }
-    let roles = state.store.roles_of(PrincipalType::User, &found.user.id).await?;
+    let roles = state
+        .store
+        .roles_of(PrincipalType::User, &found.user.id)
+        .await?;
     let principal = Principal {
-        credential: Credential::ApiToken { token_id: found.token.id.clone() },
-        actor: Actor::user(&found.user.id, found.user.login(), &found.user.display_name()),
+        credential: Credential::ApiToken {
+            token_id: found.token.id.clone(),
+        },
+        actor: Actor::user(
+            &found.user.id,
+            found.user.login(),
+            &found.user.display_name(),
+        ),
         user: Some(found.user),
         roles,
     };
@@ -215,6 +368,7 @@ async fn api_token_principal(state: &AppState, token: &str) -> Result<Principal,
 pub type SharedPrincipalCache = Arc<PrincipalCache>;
 
 #[cfg(test)]
+#[allow(clippy::panic)]
 mod tests {
     use super::*;
 
@@ -234,16 +388,30 @@ mod tests {
             let op = steward_core::scopes::OPERATIONS
                 .iter()
                 .find(|o| o.method == *method && normalise(o.path) == normalise(path));
-            let Some(op) = op else { return assert!(false, "{method} {path} is not in the specs") };
-            assert_eq!(op.scopes.first().copied(), Some(need.scope), "{method} {path}");
+            let Some(op) = op else {
+                panic!("{method} {path} is not in the specs")
+            };
+            assert_eq!(
+                op.scopes.first().copied(),
+                Some(need.scope),
+                "{method} {path}"
+            );
         }
         for op in ["activate", "deactivate", "suspend", "unsuspend"] {
             let path = format!("/api/v1/users/{{id}}/lifecycle/{op}");
-            assert_eq!(steward_core::scopes::required_scope("POST", &path), Some("okta.users.manage"), "{path}");
+            assert_eq!(
+                steward_core::scopes::required_scope("POST", &path),
+                Some("okta.users.manage"),
+                "{path}"
+            );
         }
         for op in ["activate", "deactivate"] {
             let path = format!("/api/v1/apps/{{appId}}/lifecycle/{op}");
-            assert_eq!(steward_core::scopes::required_scope("POST", &path), Some("okta.apps.manage"), "{path}");
+            assert_eq!(
+                steward_core::scopes::required_scope("POST", &path),
+                Some("okta.apps.manage"),
+                "{path}"
+            );
         }
     }
 }

@@ -80,7 +80,12 @@ pub fn page_limit(raw: Option<&str>, default: usize, max: usize) -> Result<usize
 }
 
 /// `Link` headers for a list: `self` always, `next` when there is more.
-pub fn link_headers(issuer: &str, path: &str, query: Option<&str>, next_after: Option<&str>) -> HeaderMap {
+pub fn link_headers(
+    issuer: &str,
+    path: &str,
+    query: Option<&str>,
+    next_after: Option<&str>,
+) -> HeaderMap {
     let mut headers = HeaderMap::new();
     let self_url = match query {
         Some(q) if !q.is_empty() => format!("{issuer}{path}?{q}"),
@@ -90,8 +95,8 @@ pub fn link_headers(issuer: &str, path: &str, query: Option<&str>, next_after: O
         headers.append(header::LINK, v);
     }
     if let Some(after) = next_after {
-        let mut pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or_default())
-            .unwrap_or_default();
+        let mut pairs: Vec<(String, String)> =
+            serde_urlencoded::from_str(query.unwrap_or_default()).unwrap_or_default();
         pairs.retain(|(k, _)| k != "after");
         pairs.push(("after".into(), after.into()));
         let q = serde_urlencoded::to_string(&pairs).unwrap_or_default();
@@ -104,7 +109,11 @@ pub fn link_headers(issuer: &str, path: &str, query: Option<&str>, next_after: O
 
 /// Splits one extra row off a page fetched with `limit + 1`: returns the page and the cursor
 /// for the next one, if any.
-pub fn split_page<T>(mut rows: Vec<T>, limit: usize, cursor: impl Fn(&T) -> String) -> (Vec<T>, Option<String>) {
+pub fn split_page<T>(
+    mut rows: Vec<T>,
+    limit: usize,
+    cursor: impl Fn(&T) -> String,
+) -> (Vec<T>, Option<String>) {
     if rows.len() > limit {
         rows.truncate(limit);
         let next = rows.last().map(cursor);

@@ -63,7 +63,10 @@ pub struct RequestId(pub String);
 /// The whole application.
 pub fn router(state: AppState) -> Router {
     mgmt::routes()
-        .route_layer(middleware::from_fn_with_state(state.clone(), guard::enforce))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            guard::enforce,
+        ))
         .route("/healthz", get(healthz))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -91,7 +94,10 @@ async fn method_not_allowed() -> ApiError {
 async fn okta_headers(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let request_id = steward_core::ids::random_secret(24);
     req.extensions_mut().insert(RequestId(request_id.clone()));
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
     let credential = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -103,7 +109,11 @@ async fn okta_headers(State(state): State<AppState>, mut req: Request, next: Nex
     let decision = if req.uri().path() == "/healthz" {
         None
     } else {
-        Some(state.limiter.check(credential.as_deref(), address.as_deref(), now))
+        Some(
+            state
+                .limiter
+                .check(credential.as_deref(), address.as_deref(), now),
+        )
     };
     let mut response = match decision {
         Some(d) if !d.allowed => ApiError::RateLimited.into_response(),
@@ -127,7 +137,8 @@ async fn okta_headers(State(state): State<AppState>, mut req: Request, next: Nex
 
 /// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), as HTTP's `Date` header wants.
 fn http_date(epoch_secs: u64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp(epoch_secs as i64).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let t = time::OffsetDateTime::from_unix_timestamp(epoch_secs as i64)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     let weekday = &t.weekday().to_string()[..3];
     let month = &t.month().to_string()[..3];
     format!(

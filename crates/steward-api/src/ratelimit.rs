@@ -34,15 +34,26 @@ const WINDOW_SECS: u64 = 60;
 
 impl RateLimiter {
     pub fn new(limits: RateLimits) -> RateLimiter {
-        RateLimiter { limits, windows: DashMap::new(), calls: AtomicU64::new(0) }
+        RateLimiter {
+            limits,
+            windows: DashMap::new(),
+            calls: AtomicU64::new(0),
+        }
     }
 
     /// Counts one request against its address and, if it carries one, its credential.
     /// The reported numbers are the credential's when there is one.
-    pub fn check(&self, credential: Option<&str>, address: Option<&str>, now_secs: u64) -> Decision {
+    pub fn check(
+        &self,
+        credential: Option<&str>,
+        address: Option<&str>,
+        now_secs: u64,
+    ) -> Decision {
         self.sweep(now_secs);
-        let by_address = address.map(|a| self.hit(&format!("a:{a}"), self.limits.per_address, now_secs));
-        let by_token = credential.map(|t| self.hit(&format!("t:{t}"), self.limits.per_token, now_secs));
+        let by_address =
+            address.map(|a| self.hit(&format!("a:{a}"), self.limits.per_address, now_secs));
+        let by_token =
+            credential.map(|t| self.hit(&format!("t:{t}"), self.limits.per_token, now_secs));
         let reported = by_token.or(by_address).unwrap_or(Decision {
             allowed: true,
             limit: self.limits.per_address,
@@ -50,12 +61,18 @@ impl RateLimiter {
             reset: now_secs - now_secs % WINDOW_SECS + WINDOW_SECS,
         });
         let allowed = by_address.is_none_or(|d| d.allowed) && by_token.is_none_or(|d| d.allowed);
-        Decision { allowed, ..reported }
+        Decision {
+            allowed,
+            ..reported
+        }
     }
 
     fn hit(&self, key: &str, limit: u32, now_secs: u64) -> Decision {
         let window_start = now_secs - now_secs % WINDOW_SECS;
-        let mut entry = self.windows.entry(key.to_string()).or_insert((window_start, 0));
+        let mut entry = self
+            .windows
+            .entry(key.to_string())
+            .or_insert((window_start, 0));
         if entry.0 != window_start {
             *entry = (window_start, 0);
         }
@@ -73,7 +90,11 @@ impl RateLimiter {
 
     /// Drops finished windows now and then, so memory stays bounded by the active keys.
     fn sweep(&self, now_secs: u64) {
-        if self.calls.fetch_add(1, Ordering::Relaxed) % 10_000 == 0 {
+        if self
+            .calls
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(10_000)
+        {
             let current = now_secs - now_secs % WINDOW_SECS;
             self.windows.retain(|_, (start, _)| *start >= current);
         }
@@ -86,7 +107,10 @@ mod tests {
 
     #[test]
     fn counts_down_then_refuses_then_resets() {
-        let rl = RateLimiter::new(RateLimits { per_token: 3, per_address: 100 });
+        let rl = RateLimiter::new(RateLimits {
+            per_token: 3,
+            per_address: 100,
+        });
         let t = 1_000_020;
         let d1 = rl.check(Some("tok"), Some("1.2.3.4"), t);
         assert!(d1.allowed);
@@ -96,15 +120,27 @@ mod tests {
         let refused = rl.check(Some("tok"), Some("1.2.3.4"), t);
         assert!(!refused.allowed);
         assert_eq!(refused.remaining, 0);
-        assert!(rl.check(Some("other"), Some("1.2.3.4"), t).allowed, "limits are per token");
-        assert!(rl.check(Some("tok"), Some("1.2.3.4"), t + 60).allowed, "next window");
+        assert!(
+            rl.check(Some("other"), Some("1.2.3.4"), t).allowed,
+            "limits are per token"
+        );
+        assert!(
+            rl.check(Some("tok"), Some("1.2.3.4"), t + 60).allowed,
+            "next window"
+        );
     }
 
     #[test]
     fn address_limit_applies_without_token() {
-        let rl = RateLimiter::new(RateLimits { per_token: 100, per_address: 1 });
+        let rl = RateLimiter::new(RateLimits {
+            per_token: 100,
+            per_address: 1,
+        });
         assert!(rl.check(None, Some("9.9.9.9"), 0).allowed);
         assert!(!rl.check(None, Some("9.9.9.9"), 0).allowed);
-        assert!(!rl.check(Some("tok"), Some("9.9.9.9"), 0).allowed, "address limit still applies");
+        assert!(
+            !rl.check(Some("tok"), Some("9.9.9.9"), 0).allowed,
+            "address limit still applies"
+        );
     }
 }

@@ -10,7 +10,8 @@ use steward_store::{AppGroupAssignment, AppUserAssignment, PrincipalType, RoleAs
 pub const DEFAULT_USER_TYPE_ID: &str = "otyDefaultUserType00";
 
 fn ts(ms: Option<i64>) -> Value {
-    ms.map(|m| Value::String(format_millis(m))).unwrap_or(Value::Null)
+    ms.map(|m| Value::String(format_millis(m)))
+        .unwrap_or(Value::Null)
 }
 
 pub fn user(issuer: &str, u: &User) -> Value {
@@ -181,7 +182,10 @@ pub fn app_group(issuer: &str, a: &AppGroupAssignment) -> Value {
 pub fn role(issuer: &str, r: &RoleAssignment) -> Value {
     let (assignment_type, assignee) = match r.principal_type {
         PrincipalType::User => ("USER", format!("{issuer}/api/v1/users/{}", r.principal_id)),
-        PrincipalType::Client => ("CLIENT", format!("{issuer}/oauth2/v1/clients/{}", r.principal_id)),
+        PrincipalType::Client => (
+            "CLIENT",
+            format!("{issuer}/oauth2/v1/clients/{}", r.principal_id),
+        ),
     };
     json!({
         "id": r.id,

@@ -1,7 +1,9 @@
 //! Password and token hashing. Passwords and client secrets: argon2id (PHC strings).
 //! API tokens: SHA-256, because they are long random values looked up on every request.
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use sha2::{Digest, Sha256};
 
@@ -16,12 +18,19 @@ pub fn hash_password(password: &str) -> Result<String, String> {
 /// Constant-time verification (inside argon2) of `password` against a PHC hash.
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
 pub fn sha256_hex(value: &str) -> String {
-    Sha256::digest(value.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(value.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Okta's default password policy, in brief: at least 8 characters, a lower-case letter, an
@@ -43,12 +52,13 @@ pub fn check_password_policy(password: &str, login: &str) -> Result<(), String> 
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
     #[test]
     fn hashes_verify_and_differ() {
-        let Ok(h) = hash_password("Correct-Horse-9") else { return assert!(false) };
+        let h = hash_password("Correct-Horse-9").unwrap();
         assert!(verify_password("Correct-Horse-9", &h));
         assert!(!verify_password("wrong", &h));
         assert!(!verify_password("x", "not a phc string"));

@@ -85,14 +85,26 @@ impl Store {
                 }
                 events.push(event);
                 if events.len() >= query.limit {
-                    return Ok(LogPage { events, last_seq: cursor, more: true });
+                    return Ok(LogPage {
+                        events,
+                        last_seq: cursor,
+                        more: true,
+                    });
                 }
             }
             if exhausted {
-                return Ok(LogPage { events, last_seq: cursor, more: false });
+                return Ok(LogPage {
+                    events,
+                    last_seq: cursor,
+                    more: false,
+                });
             }
             if scanned >= SCAN_LIMIT {
-                return Ok(LogPage { events, last_seq: cursor, more: true });
+                return Ok(LogPage {
+                    events,
+                    last_seq: cursor,
+                    more: true,
+                });
             }
         }
     }

@@ -7,7 +7,7 @@ use crate::{Dialect, Result, Store};
 /// (version, statements). `{serial}` becomes the dialect's auto-increment primary key.
 const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_directory.sql"))];
 
-const PG_LOCK_KEY: i64 = 0x5354_4557_4152_44; // "STEWARD"
+const PG_LOCK_KEY: i64 = 0x0053_5445_5741_5244; // "STEWARD"
 
 pub(crate) async fn apply(store: &Store) -> Result<()> {
     let mut tx = store.begin().await?;

@@ -13,7 +13,11 @@ use steward_api::{AppState, Config};
 use steward_store::{Store, StoreConfig};
 
 #[derive(Parser)]
-#[command(name = "steward", version, about = "Self-hosted identity governance that speaks Okta's APIs")]
+#[command(
+    name = "steward",
+    version,
+    about = "Self-hosted identity governance that speaks Okta's APIs"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -89,12 +93,18 @@ impl StorageArgs {
             None => {
                 std::fs::create_dir_all(&self.data_dir)
                     .with_context(|| format!("creating {}", self.data_dir.display()))?;
-                format!("sqlite://{}?mode=rwc", self.data_dir.join("steward.db").display())
+                format!(
+                    "sqlite://{}?mode=rwc",
+                    self.data_dir.join("steward.db").display()
+                )
             }
         };
-        Store::open(&StoreConfig { url, max_connections: self.db_connections })
-            .await
-            .context("opening the store")
+        Store::open(&StoreConfig {
+            url,
+            max_connections: self.db_connections,
+        })
+        .await
+        .context("opening the store")
     }
 }
 
@@ -102,7 +112,8 @@ impl StorageArgs {
 async fn main() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "steward=info,warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "steward=info,warn".into()),
         )
         .init();
     match Cli::parse().command {
@@ -114,9 +125,14 @@ async fn main() -> Result<()> {
 async fn serve(args: ServeArgs) -> Result<()> {
     let started = Instant::now();
     let store = args.storage.open().await?;
-    let admin_password = std::env::var("STEWARD_BOOTSTRAP_ADMIN_PASSWORD").ok().filter(|p| !p.is_empty());
-    let api_token = std::env::var("STEWARD_BOOTSTRAP_API_TOKEN").ok().filter(|t| !t.is_empty());
-    let report = bootstrap::ensure_org(&store, admin_password.as_deref(), api_token.as_deref()).await?;
+    let admin_password = std::env::var("STEWARD_BOOTSTRAP_ADMIN_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty());
+    let api_token = std::env::var("STEWARD_BOOTSTRAP_API_TOKEN")
+        .ok()
+        .filter(|t| !t.is_empty());
+    let report =
+        bootstrap::ensure_org(&store, admin_password.as_deref(), api_token.as_deref()).await?;
     if args.demo && bootstrap::seed_demo(&store).await? {
         println!("Seeded the demo org: 50 users (password DemoPassw0rd!), 12 groups, 4 apps.");
     }
@@ -130,7 +146,10 @@ async fn serve(args: ServeArgs) -> Result<()> {
     }
     let config = Config {
         issuer: issuer.clone(),
-        rate_limits: RateLimits { per_token: args.rate_limit_per_token, per_address: args.rate_limit_per_address },
+        rate_limits: RateLimits {
+            per_token: args.rate_limit_per_token,
+            per_address: args.rate_limit_per_address,
+        },
     };
     let app = steward_api::router(AppState::new(store, config));
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -145,14 +164,20 @@ async fn serve(args: ServeArgs) -> Result<()> {
     if report.token_created {
         println!("Created the SSWS API token from STEWARD_BOOTSTRAP_API_TOKEN.");
     }
-    println!("Steward is listening on {issuer} (ready in {} ms).", started.elapsed().as_millis());
+    println!(
+        "Steward is listening on {issuer} (ready in {} ms).",
+        started.elapsed().as_millis()
+    );
     println!("Call the API with: curl -H 'Authorization: SSWS <token>' {issuer}/api/v1/users");
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .context("serving")
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .context("serving")
 }
 
 async fn tokens(storage: StorageArgs, action: TokenAction) -> Result<()> {
@@ -160,12 +185,19 @@ async fn tokens(storage: StorageArgs, action: TokenAction) -> Result<()> {
     match action {
         TokenAction::Create { name, user } => {
             let (token, value) = bootstrap::create_api_token(&store, &name, &user).await?;
-            println!("Created token {} ({}) for {user}. Its value, shown once:", token.id, token.name);
+            println!(
+                "Created token {} ({}) for {user}. Its value, shown once:",
+                token.id, token.name
+            );
             println!("{value}");
         }
         TokenAction::List => {
             for t in store.api_tokens().await? {
-                let state = if t.revoked_at.is_some() { "revoked" } else { "active" };
+                let state = if t.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
                 println!("{}\t{}\t{}\t{state}", t.id, t.name, t.user_id);
             }
         }

@@ -50,7 +50,10 @@ pub async fn find(state: &AppState, id: &str) -> ApiResult<App> {
 fn parse_body(body: &AppBody) -> ApiResult<(String, OidcClient)> {
     let label = body.label.as_deref().map(str::trim).unwrap_or_default();
     if label.is_empty() {
-        return Err(ApiError::validation("label", "label: The field cannot be left blank"));
+        return Err(ApiError::validation(
+            "label",
+            "label: The field cannot be left blank",
+        ));
     }
     let mode = body.sign_on_mode.as_deref().unwrap_or_default();
     if mode != SIGN_ON_MODE_OIDC {
@@ -90,13 +93,26 @@ pub async fn create(
         .unwrap_or_else(|| id.clone());
     // Okta's client secrets are 40+ random characters, shown once.
     let secret = oidc.uses_secret().then(|| random_secret(48));
-    let secret_hash = secret.as_deref().map(hash_password).transpose().map_err(ApiError::Internal)?;
+    let secret_hash = secret
+        .as_deref()
+        .map(hash_password)
+        .transpose()
+        .map_err(ApiError::Internal)?;
     let now = now_millis();
     let app = App {
         id,
-        name: body.name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| "oidc_client".into()),
+        name: body
+            .name
+            .clone()
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| "oidc_client".into()),
         label,
-        status: if query.activate.unwrap_or(true) { "ACTIVE" } else { "INACTIVE" }.into(),
+        status: if query.activate.unwrap_or(true) {
+            "ACTIVE"
+        } else {
+            "INACTIVE"
+        }
+        .into(),
         sign_on_mode: SIGN_ON_MODE_OIDC.into(),
         created: now,
         last_updated: now,
@@ -106,13 +122,24 @@ pub async fn create(
     };
     let mut tx = state.store.begin().await?;
     tx.insert_app(&app).await?;
-    tx.append_log(&event(&caller, "application.lifecycle.create", "Add application").target(target(&app))).await?;
+    tx.append_log(
+        &event(&caller, "application.lifecycle.create", "Add application").target(target(&app)),
+    )
+    .await?;
     tx.commit().await?;
-    Ok(Json(render::app(&state.config.issuer, &app, secret.as_deref())))
+    Ok(Json(render::app(
+        &state.config.issuer,
+        &app,
+        secret.as_deref(),
+    )))
 }
 
 pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    Ok(Json(render::app(&state.config.issuer, &find(&state, &id).await?, None)))
+    Ok(Json(render::app(
+        &state.config.issuer,
+        &find(&state, &id).await?,
+        None,
+    )))
 }
 
 #[derive(Deserialize, Default)]
@@ -133,11 +160,28 @@ pub async fn list(
     let filter = scim(query.filter.as_deref(), None)?;
     let rows = state
         .store
-        .apps(&AppQuery { q: query.q.clone(), filter, after: query.after.clone(), limit: limit + 1 })
+        .apps(&AppQuery {
+            q: query.q.clone(),
+            filter,
+            after: query.after.clone(),
+            limit: limit + 1,
+        })
         .await?;
     let (page, next) = split_page(rows, limit, |a| a.id.clone());
-    let body: Vec<Value> = page.iter().map(|a| render::app(&state.config.issuer, a, None)).collect();
-    Ok((link_headers(&state.config.issuer, uri.path(), uri.query(), next.as_deref()), Json(body)).into_response())
+    let body: Vec<Value> = page
+        .iter()
+        .map(|a| render::app(&state.config.issuer, a, None))
+        .collect();
+    Ok((
+        link_headers(
+            &state.config.issuer,
+            uri.path(),
+            uri.query(),
+            next.as_deref(),
+        ),
+        Json(body),
+    )
+        .into_response())
 }
 
 pub async fn replace(
@@ -163,7 +207,15 @@ pub async fn replace(
     app.last_updated = now_millis();
     let mut tx = state.store.begin().await?;
     tx.update_app(&app).await?;
-    tx.append_log(&event(&caller, "application.lifecycle.update", "Update application").target(target(&app))).await?;
+    tx.append_log(
+        &event(
+            &caller,
+            "application.lifecycle.update",
+            "Update application",
+        )
+        .target(target(&app)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Json(render::app(&state.config.issuer, &app, None)))
 }
@@ -174,8 +226,16 @@ pub async fn lifecycle(
     Path((id, op)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let (status, event_type, message) = match op.as_str() {
-        "activate" => ("ACTIVE", "application.lifecycle.activate", "Activate application"),
-        "deactivate" => ("INACTIVE", "application.lifecycle.deactivate", "Deactivate application"),
+        "activate" => (
+            "ACTIVE",
+            "application.lifecycle.activate",
+            "Activate application",
+        ),
+        "deactivate" => (
+            "INACTIVE",
+            "application.lifecycle.deactivate",
+            "Deactivate application",
+        ),
         other => return Err(ApiError::not_found(format!("lifecycle operation {other}"))),
     };
     let mut app = find(&state, &id).await?;
@@ -184,20 +244,33 @@ pub async fn lifecycle(
         app.last_updated = now_millis();
         let mut tx = state.store.begin().await?;
         tx.update_app(&app).await?;
-        tx.append_log(&event(&caller, event_type, message).target(target(&app))).await?;
+        tx.append_log(&event(&caller, event_type, message).target(target(&app)))
+            .await?;
         tx.commit().await?;
     }
     Ok(StatusCode::OK)
 }
 
-pub async fn delete(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     let app = find(&state, &id).await?;
     if app.is_active() {
         return Err(ApiError::DeleteActiveApp);
     }
     let mut tx = state.store.begin().await?;
     tx.delete_app(&app.id).await?;
-    tx.append_log(&event(&caller, "application.lifecycle.delete", "Delete application").target(target(&app))).await?;
+    tx.append_log(
+        &event(
+            &caller,
+            "application.lifecycle.delete",
+            "Delete application",
+        )
+        .target(target(&app)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -217,14 +290,26 @@ pub async fn list_users(
 ) -> ApiResult<Response> {
     let app = find(&state, &id).await?;
     let limit = page_limit(query.limit.as_deref(), 50, 500)?;
-    let rows = state.store.app_users(&app.id, query.after.as_deref(), limit + 1).await?;
+    let rows = state
+        .store
+        .app_users(&app.id, query.after.as_deref(), limit + 1)
+        .await?;
     let (page, next) = split_page(rows, limit, |a| a.user_id.clone());
     let mut body = Vec::with_capacity(page.len());
     for assignment in &page {
         let user = state.store.user(&assignment.user_id).await?;
         body.push(render::app_user(&state.config.issuer, assignment, &user));
     }
-    Ok((link_headers(&state.config.issuer, uri.path(), uri.query(), next.as_deref()), Json(body)).into_response())
+    Ok((
+        link_headers(
+            &state.config.issuer,
+            uri.path(),
+            uri.query(),
+            next.as_deref(),
+        ),
+        Json(body),
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -254,13 +339,21 @@ pub async fn assign_user(
     let mut tx = state.store.begin().await?;
     tx.upsert_app_user(&assignment).await?;
     tx.append_log(
-        &event(&caller, "application.user_membership.add", "Add user to application membership")
-            .target(user_target(&user))
-            .target(target(&app)),
+        &event(
+            &caller,
+            "application.user_membership.add",
+            "Add user to application membership",
+        )
+        .target(user_target(&user))
+        .target(target(&app)),
     )
     .await?;
     tx.commit().await?;
-    Ok(Json(render::app_user(&state.config.issuer, &assignment, &user)))
+    Ok(Json(render::app_user(
+        &state.config.issuer,
+        &assignment,
+        &user,
+    )))
 }
 
 pub async fn get_user(
@@ -270,11 +363,19 @@ pub async fn get_user(
 ) -> ApiResult<Json<Value>> {
     let app = find(&state, &id).await?;
     let user = users::find(&state, &caller, &user_id).await?;
-    let assignment = state.store.app_user(&app.id, &user.id).await.map_err(|e| match e {
-        StoreError::NotFound => ApiError::not_found(format!("{user_id} (AppUser)")),
-        other => other.into(),
-    })?;
-    Ok(Json(render::app_user(&state.config.issuer, &assignment, &user)))
+    let assignment = state
+        .store
+        .app_user(&app.id, &user.id)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => ApiError::not_found(format!("{user_id} (AppUser)")),
+            other => other.into(),
+        })?;
+    Ok(Json(render::app_user(
+        &state.config.issuer,
+        &assignment,
+        &user,
+    )))
 }
 
 pub async fn unassign_user(
@@ -285,14 +386,20 @@ pub async fn unassign_user(
     let app = find(&state, &id).await?;
     let user = users::find(&state, &caller, &user_id).await?;
     let mut tx = state.store.begin().await?;
-    tx.delete_app_user(&app.id, &user.id).await.map_err(|e| match e {
-        StoreError::NotFound => ApiError::not_found(format!("{user_id} (AppUser)")),
-        other => other.into(),
-    })?;
+    tx.delete_app_user(&app.id, &user.id)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => ApiError::not_found(format!("{user_id} (AppUser)")),
+            other => other.into(),
+        })?;
     tx.append_log(
-        &event(&caller, "application.user_membership.remove", "Remove user from application membership")
-            .target(user_target(&user))
-            .target(target(&app)),
+        &event(
+            &caller,
+            "application.user_membership.remove",
+            "Remove user from application membership",
+        )
+        .target(user_target(&user))
+        .target(target(&app)),
     )
     .await?;
     tx.commit().await?;
@@ -307,10 +414,25 @@ pub async fn list_groups(
 ) -> ApiResult<Response> {
     let app = find(&state, &id).await?;
     let limit = page_limit(query.limit.as_deref(), 20, 200)?;
-    let rows = state.store.app_groups(&app.id, query.after.as_deref(), limit + 1).await?;
+    let rows = state
+        .store
+        .app_groups(&app.id, query.after.as_deref(), limit + 1)
+        .await?;
     let (page, next) = split_page(rows, limit, |a| a.group_id.clone());
-    let body: Vec<Value> = page.iter().map(|a| render::app_group(&state.config.issuer, a)).collect();
-    Ok((link_headers(&state.config.issuer, uri.path(), uri.query(), next.as_deref()), Json(body)).into_response())
+    let body: Vec<Value> = page
+        .iter()
+        .map(|a| render::app_group(&state.config.issuer, a))
+        .collect();
+    Ok((
+        link_headers(
+            &state.config.issuer,
+            uri.path(),
+            uri.query(),
+            next.as_deref(),
+        ),
+        Json(body),
+    )
+        .into_response())
 }
 
 pub async fn get_group(
@@ -318,10 +440,16 @@ pub async fn get_group(
     Path((id, group_id)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
     let app = find(&state, &id).await?;
-    let assignment = state.store.app_group(&app.id, &group_id).await.map_err(|e| match e {
-        StoreError::NotFound => ApiError::not_found(format!("{group_id} (ApplicationGroupAssignment)")),
-        other => other.into(),
-    })?;
+    let assignment = state
+        .store
+        .app_group(&app.id, &group_id)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => {
+                ApiError::not_found(format!("{group_id} (ApplicationGroupAssignment)"))
+            }
+            other => other.into(),
+        })?;
     Ok(Json(render::app_group(&state.config.issuer, &assignment)))
 }
 
@@ -361,9 +489,13 @@ pub async fn assign_group(
     let mut tx = state.store.begin().await?;
     tx.upsert_app_group(&assignment).await?;
     tx.append_log(
-        &event(&caller, "group.application_assignment.add", "Add assigned application to group")
-            .target(groups::target(&group))
-            .target(target(&app)),
+        &event(
+            &caller,
+            "group.application_assignment.add",
+            "Add assigned application to group",
+        )
+        .target(groups::target(&group))
+        .target(target(&app)),
     )
     .await?;
     tx.commit().await?;
@@ -377,14 +509,22 @@ pub async fn unassign_group(
 ) -> ApiResult<StatusCode> {
     let app = find(&state, &id).await?;
     let mut tx = state.store.begin().await?;
-    tx.delete_app_group(&app.id, &group_id).await.map_err(|e| match e {
-        StoreError::NotFound => ApiError::not_found(format!("{group_id} (ApplicationGroupAssignment)")),
-        other => other.into(),
-    })?;
+    tx.delete_app_group(&app.id, &group_id)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => {
+                ApiError::not_found(format!("{group_id} (ApplicationGroupAssignment)"))
+            }
+            other => other.into(),
+        })?;
     tx.append_log(
-        &event(&caller, "group.application_assignment.remove", "Remove assigned application from group")
-            .target(Target::new(&group_id, "UserGroup", &group_id, &group_id))
-            .target(target(&app)),
+        &event(
+            &caller,
+            "group.application_assignment.remove",
+            "Remove assigned application from group",
+        )
+        .target(Target::new(&group_id, "UserGroup", &group_id, &group_id))
+        .target(target(&app)),
     )
     .await?;
     tx.commit().await?;

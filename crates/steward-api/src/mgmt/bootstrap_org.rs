@@ -8,7 +8,9 @@ use steward_core::ids::{new_id, random_secret, IdKind};
 use steward_core::roles::RoleType;
 use steward_core::syslog::{Actor, LogEvent, Target};
 use steward_core::timefmt::now_millis;
-use steward_store::{ApiToken, AppUserAssignment, PrincipalType, RoleAssignment, Store, StoreError};
+use steward_store::{
+    ApiToken, AppUserAssignment, PrincipalType, RoleAssignment, Store, StoreError,
+};
 
 use crate::secrets::{hash_password, sha256_hex};
 
@@ -99,19 +101,37 @@ async fn create_admin(store: &Store, password: &str) -> Result<User, BootstrapEr
     })
     .await?;
     let target = Target::new(&admin.id, "User", admin.login(), &admin.display_name());
-    tx.append_log(&LogEvent::new("user.lifecycle.create", "Create Okta user", Actor::system(), now).target(target.clone()))
-        .await?;
     tx.append_log(
-        &LogEvent::new("user.account.privilege.grant", "Grant user privilege", Actor::system(), now)
-            .target(target)
-            .debug("privilegeGranted", "SUPER_ADMIN"),
+        &LogEvent::new(
+            "user.lifecycle.create",
+            "Create Okta user",
+            Actor::system(),
+            now,
+        )
+        .target(target.clone()),
+    )
+    .await?;
+    tx.append_log(
+        &LogEvent::new(
+            "user.account.privilege.grant",
+            "Grant user privilege",
+            Actor::system(),
+            now,
+        )
+        .target(target)
+        .debug("privilegeGranted", "SUPER_ADMIN"),
     )
     .await?;
     tx.commit().await?;
     Ok(admin)
 }
 
-async fn insert_token(store: &Store, user: &User, name: &str, value: &str) -> Result<ApiToken, BootstrapError> {
+async fn insert_token(
+    store: &Store,
+    user: &User,
+    name: &str,
+    value: &str,
+) -> Result<ApiToken, BootstrapError> {
     let now = now_millis();
     let token = ApiToken {
         id: new_id(IdKind::ApiToken),
@@ -124,8 +144,13 @@ async fn insert_token(store: &Store, user: &User, name: &str, value: &str) -> Re
     let mut tx = store.begin().await?;
     tx.insert_api_token(&token, &sha256_hex(value)).await?;
     tx.append_log(
-        &LogEvent::new("system.api_token.create", "Create API token", Actor::user(&user.id, user.login(), &user.display_name()), now)
-            .target(Target::new(&token.id, "Token", name, name)),
+        &LogEvent::new(
+            "system.api_token.create",
+            "Create API token",
+            Actor::user(&user.id, user.login(), &user.display_name()),
+            now,
+        )
+        .target(Target::new(&token.id, "Token", name, name)),
     )
     .await?;
     tx.commit().await?;
@@ -133,7 +158,11 @@ async fn insert_token(store: &Store, user: &User, name: &str, value: &str) -> Re
 }
 
 /// Creates an SSWS token for the user with `login`; returns it with its value (shown once).
-pub async fn create_api_token(store: &Store, name: &str, login: &str) -> Result<(ApiToken, String), BootstrapError> {
+pub async fn create_api_token(
+    store: &Store,
+    name: &str,
+    login: &str,
+) -> Result<(ApiToken, String), BootstrapError> {
     let user = store
         .user_by_login(login)
         .await
@@ -149,8 +178,13 @@ pub async fn revoke_api_token(store: &Store, id: &str) -> Result<ApiToken, Boots
     let mut tx = store.begin().await?;
     let token = tx.revoke_api_token(id, now_millis()).await?;
     tx.append_log(
-        &LogEvent::new("system.api_token.revoke", "Revoke API token", Actor::system(), now_millis())
-            .target(Target::new(&token.id, "Token", &token.name, &token.name)),
+        &LogEvent::new(
+            "system.api_token.revoke",
+            "Revoke API token",
+            Actor::system(),
+            now_millis(),
+        )
+        .target(Target::new(&token.id, "Token", &token.name, &token.name)),
     )
     .await?;
     tx.commit().await?;
@@ -165,11 +199,23 @@ fn object(v: Value) -> Map<String, Value> {
 }
 
 const FIRST: [&str; 25] = [
-    "Ava", "Ben", "Chloe", "Diego", "Elena", "Farah", "Gabriel", "Hana", "Ivan", "Julia", "Kenji", "Lena", "Mateo",
-    "Nadia", "Omar", "Priya", "Quinn", "Rosa", "Samir", "Tara", "Uma", "Victor", "Wen", "Yusuf", "Zoe",
+    "Ava", "Ben", "Chloe", "Diego", "Elena", "Farah", "Gabriel", "Hana", "Ivan", "Julia", "Kenji",
+    "Lena", "Mateo", "Nadia", "Omar", "Priya", "Quinn", "Rosa", "Samir", "Tara", "Uma", "Victor",
+    "Wen", "Yusuf", "Zoe",
 ];
 const CITIES: [&str; 5] = ["Lisbon", "Toronto", "Berlin", "Osaka", "Austin"];
-const LAST: [&str; 10] = ["Okafor", "Lindqvist", "Moreau", "Tanaka", "Silva", "Novak", "Haddad", "Keller", "Reyes", "Chen"];
+const LAST: [&str; 10] = [
+    "Okafor",
+    "Lindqvist",
+    "Moreau",
+    "Tanaka",
+    "Silva",
+    "Novak",
+    "Haddad",
+    "Keller",
+    "Reyes",
+    "Chen",
+];
 const DEPARTMENTS: [(&str, &str); 6] = [
     ("Engineering", "Software Engineer"),
     ("Sales", "Account Executive"),
@@ -193,9 +239,16 @@ pub async fn seed_demo(store: &Store) -> Result<bool, BootstrapError> {
         let first = FIRST[i % FIRST.len()];
         let last = LAST[(i * 7 + i / FIRST.len()) % LAST.len()];
         let (department, title) = DEPARTMENTS[i % DEPARTMENTS.len()];
-        let login = format!("{}.{}{}@example.com", first.to_lowercase(), last.to_lowercase(), if i >= 25 { "2" } else { "" });
+        let login = format!(
+            "{}.{}{}@example.com",
+            first.to_lowercase(),
+            last.to_lowercase(),
+            if i >= 25 { "2" } else { "" }
+        );
         // The first user of each department leads it; the others report to them.
-        let manager = users.get(i % DEPARTMENTS.len()).filter(|_| i >= DEPARTMENTS.len());
+        let manager = users
+            .get(i % DEPARTMENTS.len())
+            .filter(|_| i >= DEPARTMENTS.len());
         let mut profile = object(json!({
             "login": login, "email": login, "firstName": first, "lastName": last,
             "department": department,
@@ -209,7 +262,13 @@ pub async fn seed_demo(store: &Store) -> Result<bool, BootstrapError> {
         }
         users.push(User {
             id: new_id(IdKind::User),
-            status: if i == 47 { UserStatus::Suspended } else if i == 48 { UserStatus::Staged } else { UserStatus::Active },
+            status: if i == 47 {
+                UserStatus::Suspended
+            } else if i == 48 {
+                UserStatus::Staged
+            } else {
+                UserStatus::Active
+            },
             created: now,
             activated: (i != 48).then_some(now),
             status_changed: Some(now),
@@ -252,7 +311,8 @@ pub async fn seed_demo(store: &Store) -> Result<bool, BootstrapError> {
         tx.insert_group(g).await?;
     }
     for (i, u) in users.iter().enumerate() {
-        tx.add_member(&groups[i % DEPARTMENTS.len()].id, &u.id, now).await?;
+        tx.add_member(&groups[i % DEPARTMENTS.len()].id, &u.id, now)
+            .await?;
         tx.add_member(&groups[7].id, &u.id, now).await?;
         if i < DEPARTMENTS.len() {
             tx.add_member(&groups[6].id, &u.id, now).await?;
@@ -262,10 +322,18 @@ pub async fn seed_demo(store: &Store) -> Result<bool, BootstrapError> {
         }
     }
     let apps = [
-        ("Okta Workflows OAuth", "web", vec!["authorization_code", "refresh_token"]),
+        (
+            "Okta Workflows OAuth",
+            "web",
+            vec!["authorization_code", "refresh_token"],
+        ),
         ("Expense Portal", "web", vec!["authorization_code"]),
         ("Team Dashboard", "browser", vec!["authorization_code"]),
-        ("Governance Automation", "service", vec!["client_credentials"]),
+        (
+            "Governance Automation",
+            "service",
+            vec!["client_credentials"],
+        ),
     ];
     for (label, app_type, grants) in apps {
         let settings = json!({
@@ -278,7 +346,8 @@ pub async fn seed_demo(store: &Store) -> Result<bool, BootstrapError> {
         } else {
             json!({})
         };
-        let oidc = OidcClient::from_request(&settings, &credentials).map_err(|e| BootstrapError::Invalid(e.to_string()))?;
+        let oidc = OidcClient::from_request(&settings, &credentials)
+            .map_err(|e| BootstrapError::Invalid(e.to_string()))?;
         let id = new_id(IdKind::App);
         // Demo secrets are never shown; rotate them (or use keys) to use these clients.
         let secret_hash = oidc
@@ -313,7 +382,13 @@ pub async fn seed_demo(store: &Store) -> Result<bool, BootstrapError> {
             }
         }
     }
-    tx.append_log(&LogEvent::new("system.org.seed", "Seed the demo org", Actor::system(), now)).await?;
+    tx.append_log(&LogEvent::new(
+        "system.org.seed",
+        "Seed the demo org",
+        Actor::system(),
+        now,
+    ))
+    .await?;
     tx.commit().await?;
     Ok(true)
 }

@@ -34,19 +34,35 @@ async fn find(state: &AppState, id: &str) -> ApiResult<Group> {
     })
 }
 
-pub async fn create(State(state): State<AppState>, caller: Caller, OktaJson(body): OktaJson<GroupBody>) -> ApiResult<Json<Value>> {
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    OktaJson(body): OktaJson<GroupBody>,
+) -> ApiResult<Json<Value>> {
     directory::validate_group_profile(&body.profile)?;
     let now = now_millis();
-    let group = Group { id: new_id(IdKind::Group), created: now, last_updated: now, last_membership_updated: now, profile: body.profile };
+    let group = Group {
+        id: new_id(IdKind::Group),
+        created: now,
+        last_updated: now,
+        last_membership_updated: now,
+        profile: body.profile,
+    };
     let mut tx = state.store.begin().await?;
     tx.insert_group(&group).await?;
-    tx.append_log(&event(&caller, "group.lifecycle.create", "Create Okta group").target(target(&group))).await?;
+    tx.append_log(
+        &event(&caller, "group.lifecycle.create", "Create Okta group").target(target(&group)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Json(render::group(&state.config.issuer, &group)))
 }
 
 pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    Ok(Json(render::group(&state.config.issuer, &find(&state, &id).await?)))
+    Ok(Json(render::group(
+        &state.config.issuer,
+        &find(&state, &id).await?,
+    )))
 }
 
 #[derive(Deserialize, Default)]
@@ -68,11 +84,28 @@ pub async fn list(
     let filter = scim(query.filter.as_deref(), query.search.as_deref())?;
     let rows = state
         .store
-        .groups(&GroupQuery { q: query.q.clone(), filter, after: query.after.clone(), limit: limit + 1 })
+        .groups(&GroupQuery {
+            q: query.q.clone(),
+            filter,
+            after: query.after.clone(),
+            limit: limit + 1,
+        })
         .await?;
     let (page, next) = split_page(rows, limit, |g| g.id.clone());
-    let body: Vec<Value> = page.iter().map(|g| render::group(&state.config.issuer, g)).collect();
-    Ok((link_headers(&state.config.issuer, uri.path(), uri.query(), next.as_deref()), Json(body)).into_response())
+    let body: Vec<Value> = page
+        .iter()
+        .map(|g| render::group(&state.config.issuer, g))
+        .collect();
+    Ok((
+        link_headers(
+            &state.config.issuer,
+            uri.path(),
+            uri.query(),
+            next.as_deref(),
+        ),
+        Json(body),
+    )
+        .into_response())
 }
 
 pub async fn replace(
@@ -87,16 +120,26 @@ pub async fn replace(
     group.last_updated = now_millis();
     let mut tx = state.store.begin().await?;
     tx.update_group(&group).await?;
-    tx.append_log(&event(&caller, "group.profile.update", "Update group profile").target(target(&group))).await?;
+    tx.append_log(
+        &event(&caller, "group.profile.update", "Update group profile").target(target(&group)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Json(render::group(&state.config.issuer, &group)))
 }
 
-pub async fn delete(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     let group = find(&state, &id).await?;
     let mut tx = state.store.begin().await?;
     tx.delete_group(&group.id).await?;
-    tx.append_log(&event(&caller, "group.lifecycle.delete", "Delete Okta group").target(target(&group))).await?;
+    tx.append_log(
+        &event(&caller, "group.lifecycle.delete", "Delete Okta group").target(target(&group)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -116,10 +159,25 @@ pub async fn members(
 ) -> ApiResult<Response> {
     let group = find(&state, &id).await?;
     let limit = page_limit(query.limit.as_deref(), 1000, 1000)?;
-    let rows = state.store.group_members(&group.id, query.after.as_deref(), limit + 1).await?;
+    let rows = state
+        .store
+        .group_members(&group.id, query.after.as_deref(), limit + 1)
+        .await?;
     let (page, next) = split_page(rows, limit, |u| u.id.clone());
-    let body: Vec<Value> = page.iter().map(|u| render::user(&state.config.issuer, u)).collect();
-    Ok((link_headers(&state.config.issuer, uri.path(), uri.query(), next.as_deref()), Json(body)).into_response())
+    let body: Vec<Value> = page
+        .iter()
+        .map(|u| render::user(&state.config.issuer, u))
+        .collect();
+    Ok((
+        link_headers(
+            &state.config.issuer,
+            uri.path(),
+            uri.query(),
+            next.as_deref(),
+        ),
+        Json(body),
+    )
+        .into_response())
 }
 
 pub async fn add_member(
@@ -132,9 +190,13 @@ pub async fn add_member(
     let mut tx = state.store.begin().await?;
     if tx.add_member(&group.id, &user.id, now_millis()).await? {
         tx.append_log(
-            &event(&caller, "group.user_membership.add", "Add user to group membership")
-                .target(user_target(&user))
-                .target(target(&group)),
+            &event(
+                &caller,
+                "group.user_membership.add",
+                "Add user to group membership",
+            )
+            .target(user_target(&user))
+            .target(target(&group)),
         )
         .await?;
     }
@@ -152,9 +214,13 @@ pub async fn remove_member(
     let mut tx = state.store.begin().await?;
     if tx.remove_member(&group.id, &user.id, now_millis()).await? {
         tx.append_log(
-            &event(&caller, "group.user_membership.remove", "Remove user from group membership")
-                .target(user_target(&user))
-                .target(target(&group)),
+            &event(
+                &caller,
+                "group.user_membership.remove",
+                "Remove user from group membership",
+            )
+            .target(user_target(&user))
+            .target(target(&group)),
         )
         .await?;
     }

@@ -30,9 +30,12 @@ const SEVEN_DAYS_MS: i64 = 7 * 24 * 3600 * 1000;
 fn instant(field: &str, raw: Option<&str>) -> ApiResult<Option<i64>> {
     match raw.filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(s) => parse_rfc3339_millis(s)
-            .map(Some)
-            .ok_or_else(|| ApiError::validation(field, format!("{field}: '{s}' is not an ISO 8601 timestamp"))),
+        Some(s) => parse_rfc3339_millis(s).map(Some).ok_or_else(|| {
+            ApiError::validation(
+                field,
+                format!("{field}: '{s}' is not an ISO 8601 timestamp"),
+            )
+        }),
     }
 }
 
@@ -43,21 +46,37 @@ pub async fn list(
 ) -> ApiResult<Response> {
     let limit = page_limit(query.limit.as_deref(), 100, 1000)?;
     let until = instant("until", query.until.as_deref())?;
-    let since = instant("since", query.since.as_deref())?.unwrap_or(until.unwrap_or_else(now_millis) - SEVEN_DAYS_MS);
+    let since = instant("since", query.since.as_deref())?
+        .unwrap_or(until.unwrap_or_else(now_millis) - SEVEN_DAYS_MS);
     let order = match query.sort_order.as_deref() {
         None | Some("ASCENDING") => SortOrder::Ascending,
         Some("DESCENDING") => SortOrder::Descending,
         Some(other) => {
-            return Err(ApiError::validation("sortOrder", format!("sortOrder: '{other}' is not ASCENDING or DESCENDING")))
+            return Err(ApiError::validation(
+                "sortOrder",
+                format!("sortOrder: '{other}' is not ASCENDING or DESCENDING"),
+            ))
         }
     };
     let after = match query.after.as_deref().filter(|a| !a.is_empty()) {
         None => None,
-        Some(a) => Some(a.parse::<i64>().map_err(|_| ApiError::InvalidPaging("after: INVALID_AFTER_PARAMETER".into()))?),
+        Some(a) => Some(
+            a.parse::<i64>()
+                .map_err(|_| ApiError::InvalidPaging("after: INVALID_AFTER_PARAMETER".into()))?,
+        ),
     };
-    let q: Vec<String> = query.q.as_deref().unwrap_or_default().split_whitespace().map(str::to_string).collect();
+    let q: Vec<String> = query
+        .q
+        .as_deref()
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
     if q.len() > 10 || q.iter().any(|k| k.chars().count() > 40) {
-        return Err(ApiError::validation("q", "q: at most 10 keywords of at most 40 characters"));
+        return Err(ApiError::validation(
+            "q",
+            "q: at most 10 keywords of at most 40 characters",
+        ));
     }
     let page = state
         .store
@@ -78,6 +97,11 @@ pub async fn list(
     } else {
         None
     };
-    let headers = link_headers(&state.config.issuer, uri.path(), uri.query(), next.as_deref());
+    let headers = link_headers(
+        &state.config.issuer,
+        uri.path(),
+        uri.query(),
+        next.as_deref(),
+    );
     Ok((headers, Json(page.events)).into_response())
 }

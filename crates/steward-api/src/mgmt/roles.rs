@@ -24,29 +24,54 @@ pub struct AssignBody {
 }
 
 /// The principal a path names: a user, or a client (by `client_id`) resolved to its app.
-async fn principal(state: &AppState, caller: &Caller, kind: PrincipalType, id: &str) -> ApiResult<(String, Target)> {
+async fn principal(
+    state: &AppState,
+    caller: &Caller,
+    kind: PrincipalType,
+    id: &str,
+) -> ApiResult<(String, Target)> {
     match kind {
         PrincipalType::User => {
             let user = users::find(state, caller, id).await?;
             Ok((user.id.clone(), users::target(&user)))
         }
         PrincipalType::Client => {
-            let app = state.store.app_by_client_id(id).await.map_err(|e| match e {
-                StoreError::NotFound => ApiError::not_found(format!("{id} (Client)")),
-                other => other.into(),
-            })?;
+            let app = state
+                .store
+                .app_by_client_id(id)
+                .await
+                .map_err(|e| match e {
+                    StoreError::NotFound => ApiError::not_found(format!("{id} (Client)")),
+                    other => other.into(),
+                })?;
             Ok((app.id.clone(), apps::target(&app)))
         }
     }
 }
 
-async fn list(state: AppState, caller: Caller, kind: PrincipalType, id: String) -> ApiResult<Json<Value>> {
+async fn list(
+    state: AppState,
+    caller: Caller,
+    kind: PrincipalType,
+    id: String,
+) -> ApiResult<Json<Value>> {
     let (principal_id, _) = principal(&state, &caller, kind, &id).await?;
     let assignments = state.store.role_assignments(kind, &principal_id).await?;
-    Ok(Json(Value::Array(assignments.iter().map(|a| render::role(&state.config.issuer, a)).collect())))
+    Ok(Json(Value::Array(
+        assignments
+            .iter()
+            .map(|a| render::role(&state.config.issuer, a))
+            .collect(),
+    )))
 }
 
-async fn get(state: AppState, caller: Caller, kind: PrincipalType, id: String, role_id: String) -> ApiResult<Json<Value>> {
+async fn get(
+    state: AppState,
+    caller: Caller,
+    kind: PrincipalType,
+    id: String,
+    role_id: String,
+) -> ApiResult<Json<Value>> {
     let (principal_id, _) = principal(&state, &caller, kind, &id).await?;
     let assignments = state.store.role_assignments(kind, &principal_id).await?;
     let found = assignments
@@ -64,7 +89,10 @@ async fn assign(
     body: AssignBody,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let role_type = RoleType::parse(&body.role_type).ok_or_else(|| {
-        ApiError::validation("type", format!("type: '{}' is not a supported role type", body.role_type))
+        ApiError::validation(
+            "type",
+            format!("type: '{}' is not a supported role type", body.role_type),
+        )
     })?;
     let (principal_id, target) = principal(&state, &caller, kind, &id).await?;
     let now = now_millis();
@@ -77,37 +105,63 @@ async fn assign(
         last_updated: now,
     };
     let mut tx = state.store.begin().await?;
-    tx.insert_role_assignment(&assignment).await.map_err(|e| match e {
-        StoreError::Conflict(_) => ApiError::validation(
-            "type",
-            format!("type: The role {} is already assigned", role_type.as_str()),
-        ),
-        other => other.into(),
-    })?;
+    tx.insert_role_assignment(&assignment)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => ApiError::validation(
+                "type",
+                format!("type: The role {} is already assigned", role_type.as_str()),
+            ),
+            other => other.into(),
+        })?;
     tx.append_log(
-        &event(&caller, "user.account.privilege.grant", "Grant user privilege")
-            .target(target)
-            .debug("privilegeGranted", role_type.as_str()),
+        &event(
+            &caller,
+            "user.account.privilege.grant",
+            "Grant user privilege",
+        )
+        .target(target)
+        .debug("privilegeGranted", role_type.as_str()),
     )
     .await?;
     tx.commit().await?;
     state.principals.clear();
     // Okta answers 201 for users and 200 for clients.
-    let status = if kind == PrincipalType::User { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(render::role(&state.config.issuer, &assignment))))
+    let status = if kind == PrincipalType::User {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(render::role(&state.config.issuer, &assignment)),
+    ))
 }
 
-async fn unassign(state: AppState, caller: Caller, kind: PrincipalType, id: String, role_id: String) -> ApiResult<StatusCode> {
+async fn unassign(
+    state: AppState,
+    caller: Caller,
+    kind: PrincipalType,
+    id: String,
+    role_id: String,
+) -> ApiResult<StatusCode> {
     let (principal_id, target) = principal(&state, &caller, kind, &id).await?;
     let mut tx = state.store.begin().await?;
-    let removed = tx.delete_role_assignment(kind, &principal_id, &role_id).await.map_err(|e| match e {
-        StoreError::NotFound => ApiError::not_found(format!("{role_id} (Role)")),
-        other => other.into(),
-    })?;
+    let removed = tx
+        .delete_role_assignment(kind, &principal_id, &role_id)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => ApiError::not_found(format!("{role_id} (Role)")),
+            other => other.into(),
+        })?;
     tx.append_log(
-        &event(&caller, "user.account.privilege.revoke", "Revoke user privilege")
-            .target(target)
-            .debug("privilegeRevoked", removed.role_type.as_str()),
+        &event(
+            &caller,
+            "user.account.privilege.revoke",
+            "Revoke user privilege",
+        )
+        .target(target)
+        .debug("privilegeRevoked", removed.role_type.as_str()),
     )
     .await?;
     tx.commit().await?;
@@ -115,10 +169,18 @@ async fn unassign(state: AppState, caller: Caller, kind: PrincipalType, id: Stri
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn list_for_user(State(s): State<AppState>, c: Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn list_for_user(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     list(s, c, PrincipalType::User, id).await
 }
-pub async fn get_for_user(State(s): State<AppState>, c: Caller, Path((id, r)): Path<(String, String)>) -> ApiResult<Json<Value>> {
+pub async fn get_for_user(
+    State(s): State<AppState>,
+    c: Caller,
+    Path((id, r)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
     get(s, c, PrincipalType::User, id, r).await
 }
 pub async fn assign_to_user(
@@ -129,13 +191,25 @@ pub async fn assign_to_user(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     assign(s, c, PrincipalType::User, id, body).await
 }
-pub async fn unassign_from_user(State(s): State<AppState>, c: Caller, Path((id, r)): Path<(String, String)>) -> ApiResult<StatusCode> {
+pub async fn unassign_from_user(
+    State(s): State<AppState>,
+    c: Caller,
+    Path((id, r)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
     unassign(s, c, PrincipalType::User, id, r).await
 }
-pub async fn list_for_client(State(s): State<AppState>, c: Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn list_for_client(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     list(s, c, PrincipalType::Client, id).await
 }
-pub async fn get_for_client(State(s): State<AppState>, c: Caller, Path((id, r)): Path<(String, String)>) -> ApiResult<Json<Value>> {
+pub async fn get_for_client(
+    State(s): State<AppState>,
+    c: Caller,
+    Path((id, r)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
     get(s, c, PrincipalType::Client, id, r).await
 }
 pub async fn assign_to_client(
@@ -146,6 +220,10 @@ pub async fn assign_to_client(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     assign(s, c, PrincipalType::Client, id, body).await
 }
-pub async fn unassign_from_client(State(s): State<AppState>, c: Caller, Path((id, r)): Path<(String, String)>) -> ApiResult<StatusCode> {
+pub async fn unassign_from_client(
+    State(s): State<AppState>,
+    c: Caller,
+    Path((id, r)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
     unassign(s, c, PrincipalType::Client, id, r).await
 }

@@ -51,7 +51,10 @@ pub fn target(u: &User) -> Target {
 
 /// The password to set, checked against the policy and hashed.
 fn new_password(credentials: Option<&CredentialsBody>, login: &str) -> ApiResult<Option<String>> {
-    let Some(value) = credentials.and_then(|c| c.password.as_ref()).and_then(|p| p.value.as_deref()) else {
+    let Some(value) = credentials
+        .and_then(|c| c.password.as_ref())
+        .and_then(|p| p.value.as_deref())
+    else {
         return Ok(None);
     };
     check_password_policy(value, login).map_err(|cause| ApiError::validation("password", cause))?;
@@ -66,7 +69,12 @@ pub async fn create(
 ) -> ApiResult<Json<Value>> {
     directory::validate_user_profile(&body.profile)?;
     let now = now_millis();
-    let login = body.profile.get("login").and_then(Value::as_str).unwrap_or_default().to_string();
+    let login = body
+        .profile
+        .get("login")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
     let password_hash = new_password(body.credentials.as_ref(), &login)?;
     let status = match (query.activate.unwrap_or(true), password_hash.is_some()) {
         (false, _) => UserStatus::Staged,
@@ -88,22 +96,33 @@ pub async fn create(
     };
     let mut tx = state.store.begin().await?;
     tx.insert_user(&user).await?;
-    tx.append_log(&event(&caller, "user.lifecycle.create", "Create Okta user").target(target(&user)))
-        .await?;
+    tx.append_log(
+        &event(&caller, "user.lifecycle.create", "Create Okta user").target(target(&user)),
+    )
+    .await?;
     if status != UserStatus::Staged {
-        tx.append_log(&event(&caller, "user.lifecycle.activate", "Activate Okta user").target(target(&user)))
-            .await?;
+        tx.append_log(
+            &event(&caller, "user.lifecycle.activate", "Activate Okta user").target(target(&user)),
+        )
+        .await?;
     }
     for group_id in &body.group_ids {
         let group = state.store.group(group_id).await.map_err(|e| match e {
-            StoreError::NotFound => ApiError::validation("groupIds", format!("groupIds: group {group_id} does not exist")),
+            StoreError::NotFound => ApiError::validation(
+                "groupIds",
+                format!("groupIds: group {group_id} does not exist"),
+            ),
             other => other.into(),
         })?;
         tx.add_member(&group.id, &user.id, now).await?;
         tx.append_log(
-            &event(&caller, "group.user_membership.add", "Add user to group membership")
-                .target(target(&user))
-                .target(super::groups::target(&group)),
+            &event(
+                &caller,
+                "group.user_membership.add",
+                "Add user to group membership",
+            )
+            .target(target(&user))
+            .target(super::groups::target(&group)),
         )
         .await?;
     }
@@ -114,7 +133,11 @@ pub async fn create(
 /// Resolves `{id}`: an id, a login, or `me`.
 pub async fn find(state: &AppState, caller: &Caller, id_or_login: &str) -> ApiResult<User> {
     let found = if id_or_login == "me" {
-        let me = caller.principal.user.as_ref().ok_or_else(|| ApiError::not_found("me"))?;
+        let me = caller
+            .principal
+            .user
+            .as_ref()
+            .ok_or_else(|| ApiError::not_found("me"))?;
         state.store.user(&me.id).await
     } else if looks_like(IdKind::User, id_or_login) {
         state.store.user(id_or_login).await
@@ -127,7 +150,11 @@ pub async fn find(state: &AppState, caller: &Caller, id_or_login: &str) -> ApiRe
     })
 }
 
-pub async fn get(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     let user = find(&state, &caller, &id).await?;
     Ok(Json(render::user(&state.config.issuer, &user)))
 }
@@ -149,7 +176,9 @@ pub async fn list(
 ) -> ApiResult<Response> {
     let limit = page_limit(query.limit.as_deref(), 200, 200)?;
     let filter = scim(query.filter.as_deref(), query.search.as_deref())?;
-    let names_status = filter.as_ref().is_some_and(|f| f.attributes().contains(&"status"));
+    let names_status = filter
+        .as_ref()
+        .is_some_and(|f| f.attributes().contains(&"status"));
     let rows = state
         .store
         .users(&UserQuery {
@@ -161,8 +190,16 @@ pub async fn list(
         })
         .await?;
     let (page, next) = split_page(rows, limit, |u| u.id.clone());
-    let body: Vec<Value> = page.iter().map(|u| render::user(&state.config.issuer, u)).collect();
-    let headers = link_headers(&state.config.issuer, uri.path(), uri.query(), next.as_deref());
+    let body: Vec<Value> = page
+        .iter()
+        .map(|u| render::user(&state.config.issuer, u))
+        .collect();
+    let headers = link_headers(
+        &state.config.issuer,
+        uri.path(),
+        uri.query(),
+        next.as_deref(),
+    );
     Ok((headers, Json(body)).into_response())
 }
 
@@ -192,12 +229,21 @@ pub async fn replace(
     OktaJson(body): OktaJson<UpdateUserBody>,
 ) -> ApiResult<Json<Value>> {
     if body.profile.is_none() {
-        return Err(ApiError::validation("profile", "profile: The field cannot be left blank"));
+        return Err(ApiError::validation(
+            "profile",
+            "profile: The field cannot be left blank",
+        ));
     }
     save_profile(state, caller, id, body, true).await
 }
 
-async fn save_profile(state: AppState, caller: Caller, id: String, body: UpdateUserBody, whole: bool) -> ApiResult<Json<Value>> {
+async fn save_profile(
+    state: AppState,
+    caller: Caller,
+    id: String,
+    body: UpdateUserBody,
+    whole: bool,
+) -> ApiResult<Json<Value>> {
     let mut user = find(&state, &caller, &id).await?;
     let now = now_millis();
     if let Some(profile) = &body.profile {
@@ -213,13 +259,27 @@ async fn save_profile(state: AppState, caller: Caller, id: String, body: UpdateU
     if let Some(hash) = new_hash {
         user.password_hash = Some(hash);
         user.password_changed = Some(now);
-        tx.append_log(&event(&caller, "user.account.update_password", "Update password for user").target(target(&user)))
-            .await?;
+        tx.append_log(
+            &event(
+                &caller,
+                "user.account.update_password",
+                "Update password for user",
+            )
+            .target(target(&user)),
+        )
+        .await?;
     }
     user.last_updated = now;
     tx.update_user(&user).await?;
-    tx.append_log(&event(&caller, "user.account.update_profile", "Update user profile for Okta").target(target(&user)))
-        .await?;
+    tx.append_log(
+        &event(
+            &caller,
+            "user.account.update_profile",
+            "Update user profile for Okta",
+        )
+        .target(target(&user)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Json(render::user(&state.config.issuer, &user)))
 }
@@ -240,7 +300,11 @@ pub async fn lifecycle(
     };
     let user = find(&state, &caller, &id).await?;
     change_status(&state, &caller, user, op).await?;
-    let body = if op == Lifecycle::Activate { json!({}) } else { Value::Null };
+    let body = if op == Lifecycle::Activate {
+        json!({})
+    } else {
+        Value::Null
+    };
     Ok(match body {
         Value::Null => StatusCode::OK.into_response(),
         b => Json(b).into_response(),
@@ -248,7 +312,12 @@ pub async fn lifecycle(
 }
 
 /// Applies a lifecycle transition, with its System Log event, in one transaction.
-async fn change_status(state: &AppState, caller: &Caller, mut user: User, op: Lifecycle) -> ApiResult<User> {
+async fn change_status(
+    state: &AppState,
+    caller: &Caller,
+    mut user: User,
+    op: Lifecycle,
+) -> ApiResult<User> {
     let next = directory::transition(user.status, op, user.password_hash.is_some())?;
     let now = now_millis();
     let (event_type, message) = match op {
@@ -269,7 +338,8 @@ async fn change_status(state: &AppState, caller: &Caller, mut user: User, op: Li
     if op == Lifecycle::Unlock {
         tx.set_user_lockout(&user.id, 0, None).await?;
     }
-    tx.append_log(&event(caller, event_type, message).target(target(&user))).await?;
+    tx.append_log(&event(caller, event_type, message).target(target(&user)))
+        .await?;
     tx.commit().await?;
     // Tokens of a user who can no longer act must stop working at once.
     state.principals.clear();
@@ -277,7 +347,11 @@ async fn change_status(state: &AppState, caller: &Caller, mut user: User, op: Li
 }
 
 /// `DELETE /api/v1/users/{id}`: deactivates first; deletes a user already deactivated.
-pub async fn delete(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     let user = find(&state, &caller, &id).await?;
     if user.status != UserStatus::Deprovisioned {
         change_status(&state, &caller, user, Lifecycle::Deactivate).await?;
@@ -285,16 +359,32 @@ pub async fn delete(State(state): State<AppState>, caller: Caller, Path(id): Pat
     }
     let mut tx = state.store.begin().await?;
     tx.delete_user(&user.id).await?;
-    tx.append_log(&event(&caller, "user.lifecycle.delete.initiated", "Delete Okta user").target(target(&user)))
-        .await?;
+    tx.append_log(
+        &event(
+            &caller,
+            "user.lifecycle.delete.initiated",
+            "Delete Okta user",
+        )
+        .target(target(&user)),
+    )
+    .await?;
     tx.commit().await?;
     state.principals.clear();
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /api/v1/users/{id}/groups`.
-pub async fn groups(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn groups(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     let user = find(&state, &caller, &id).await?;
     let groups = state.store.user_groups(&user.id).await?;
-    Ok(Json(Value::Array(groups.iter().map(|g| render::group(&state.config.issuer, g)).collect())))
+    Ok(Json(Value::Array(
+        groups
+            .iter()
+            .map(|g| render::group(&state.config.issuer, g))
+            .collect(),
+    )))
 }
