@@ -319,10 +319,14 @@ async fn authenticate(
             challenge: Some(format!("Bearer realm=\"{}\"", state.config.issuer)),
         });
     };
-    let (scheme, credential) = value.split_once(' ').unwrap_or((value, ""));
-    let credential = credential.trim();
-    if scheme.eq_ignore_ascii_case("SSWS") && !credential.is_empty() {
-        return api_token_principal(state, credential).await;
+    // Okta's Python SDK sends `SSWS<token>` with no space; Okta accepts both.
+    let scheme_is =
+        |name: &str| value.len() > name.len() && value[..name.len()].eq_ignore_ascii_case(name);
+    if scheme_is("SSWS") {
+        let credential = value[4..].trim();
+        if !credential.is_empty() {
+            return api_token_principal(state, credential).await;
+        }
     }
     // Bearer access tokens arrive with the authorization server.
     Err(invalid_token())

@@ -61,7 +61,7 @@ pub fn group(issuer: &str, g: &Group) -> Value {
         "lastUpdated": format_millis(g.last_updated),
         "lastMembershipUpdated": format_millis(g.last_membership_updated),
         "objectClass": ["okta:user_group"],
-        "type": "OKTA_GROUP",
+        "type": g.group_type,
         "profile": g.profile,
         "_links": {
             "self": {"href": href},

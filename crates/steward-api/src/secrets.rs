@@ -1,36 +1,11 @@
-//! Password and token hashing. Passwords and client secrets: argon2id (PHC strings).
-//! API tokens: SHA-256, because they are long random values looked up on every request.
+//! Password rules, and the hashing the API uses (from `steward-oauth`): argon2id for passwords and
+//! client secrets, SHA-256 for API tokens (long random values looked up on every request).
 
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
-use argon2::Argon2;
-use sha2::{Digest, Sha256};
+pub use steward_oauth::secrets::{sha256_hex, verify_secret as verify_password};
 
+/// An argon2id PHC hash of a password or client secret.
 pub fn hash_password(password: &str) -> Result<String, String> {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| e.to_string())
-}
-
-/// Constant-time verification (inside argon2) of `password` against a PHC hash.
-pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
-        .unwrap_or(false)
-}
-
-pub fn sha256_hex(value: &str) -> String {
-    Sha256::digest(value.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    steward_oauth::secrets::hash_secret(password).map_err(|e| e.to_string())
 }
 
 /// Okta's default password policy, in brief: at least 8 characters, a lower-case letter, an

@@ -54,7 +54,32 @@ async fn groups_crud_and_members() {
         let (_, members) = org.get(&format!("{path}/users")).await;
         assert_eq!(members[0]["id"], u["id"]);
         let (_, groups) = org.get(&format!("/api/v1/users/{}/groups", id(&u))).await;
-        assert_eq!(groups[0]["id"], g["id"]);
+        let names: Vec<&str> = groups
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["profile"]["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names.len(), 2, "{groups}");
+        assert!(
+            names.contains(&"Eng") && names.contains(&"Everyone"),
+            "{names:?}"
+        );
+
+        // Everyone is BUILT_IN: every user is in it, and it cannot be edited by hand.
+        let (_, everyone) = org
+            .get("/api/v1/groups?filter=type%20eq%20%22BUILT_IN%22")
+            .await;
+        assert_eq!(everyone[0]["profile"]["name"], "Everyone", "{everyone}");
+        let everyone_path = format!("/api/v1/groups/{}", id(&everyone[0]));
+        let (_, all) = org.get(&format!("{everyone_path}/users")).await;
+        assert_eq!(all.as_array().unwrap().len(), 2, "admin and member: {all}");
+        let (s, b) = org
+            .delete(&format!("{everyone_path}/users/{}", id(&u)))
+            .await;
+        assert_error(s, &b, 400, "E0000001");
+        let (s, b) = org.delete(&everyone_path).await;
+        assert_error(s, &b, 400, "E0000001");
         assert_eq!(org.delete(&member_path).await.0, 204);
         assert_eq!(
             org.get(&format!("{path}/users"))

@@ -48,6 +48,8 @@ impl User {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Group {
     pub id: String,
+    /// `OKTA_GROUP`, or `BUILT_IN` for the Everyone group every user belongs to.
+    pub group_type: String,
     pub created: i64,
     pub last_updated: i64,
     pub last_membership_updated: i64,
@@ -55,7 +57,15 @@ pub struct Group {
     pub profile: Map<String, Value>,
 }
 
+pub const GROUP_TYPE_OKTA: &str = "OKTA_GROUP";
+pub const GROUP_TYPE_BUILT_IN: &str = "BUILT_IN";
+pub const EVERYONE: &str = "Everyone";
+
 impl Group {
+    pub fn is_built_in(&self) -> bool {
+        self.group_type == GROUP_TYPE_BUILT_IN
+    }
+
     pub fn name(&self) -> &str {
         self.profile
             .get("name")

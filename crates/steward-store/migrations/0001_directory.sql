@@ -32,6 +32,7 @@ CREATE TABLE okta_groups (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
     name_lower TEXT NOT NULL UNIQUE,
+    group_type TEXT NOT NULL,
     description TEXT,
     created BIGINT NOT NULL,
     last_updated BIGINT NOT NULL,

@@ -10,7 +10,7 @@ use steward_core::filter::Filter;
 use crate::users::{bind_all, like_escape};
 use crate::{clamp_limit, conflict_on_unique, json_object, Result, Store, StoreError, WriteTx};
 
-const COLUMNS: &str = "id, created, last_updated, last_membership_updated, profile";
+const COLUMNS: &str = "id, group_type, created, last_updated, last_membership_updated, profile";
 
 #[derive(Debug, Default, Clone)]
 pub struct GroupQuery {
@@ -30,7 +30,7 @@ fn group_column(attr: &str) -> Option<Column> {
     };
     match attr {
         "id" => plain("id", ColumnKind::Text),
-        "type" => plain("'OKTA_GROUP'", ColumnKind::Text),
+        "type" => plain("group_type", ColumnKind::Text),
         "created" => plain("created", ColumnKind::TimestampMillis),
         "lastUpdated" => plain("last_updated", ColumnKind::TimestampMillis),
         "lastMembershipUpdated" => plain("last_membership_updated", ColumnKind::TimestampMillis),
@@ -49,6 +49,7 @@ fn group_column(attr: &str) -> Option<Column> {
 fn from_row(row: &AnyRow) -> Result<Group> {
     Ok(Group {
         id: row.try_get("id")?,
+        group_type: row.try_get("group_type")?,
         created: row.try_get("created")?,
         last_updated: row.try_get("last_updated")?,
         last_membership_updated: row.try_get("last_membership_updated")?,
@@ -125,13 +126,24 @@ impl Store {
     /// Groups a user belongs to.
     pub async fn user_groups(&self, user_id: &str) -> Result<Vec<Group>> {
         let rows = sqlx::query(
-            "SELECT g.id, g.created, g.last_updated, g.last_membership_updated, g.profile \
+            "SELECT g.id, g.group_type, g.created, g.last_updated, g.last_membership_updated, g.profile \
              FROM group_members m JOIN okta_groups g ON g.id = m.group_id WHERE m.user_id = $1 ORDER BY g.id",
         )
         .bind(user_id)
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(from_row).collect()
+    }
+
+    /// The built-in Everyone group (created at bootstrap).
+    pub async fn everyone_group(&self) -> Result<Group> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM okta_groups WHERE group_type = 'BUILT_IN' AND name_lower = 'everyone'"
+        ))
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        from_row(&row)
     }
 
     pub async fn is_member(&self, group_id: &str, user_id: &str) -> Result<bool> {
@@ -150,7 +162,7 @@ impl WriteTx {
     pub async fn insert_group(&mut self, group: &Group) -> Result<()> {
         sqlx::query(
             "INSERT INTO okta_groups (id, name, name_lower, description, created, last_updated, \
-             last_membership_updated, profile) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             last_membership_updated, profile, group_type) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&group.id)
         .bind(group.name())
@@ -166,6 +178,7 @@ impl WriteTx {
         .bind(group.last_updated)
         .bind(group.last_membership_updated)
         .bind(Value::Object(group.profile.clone()).to_string())
+        .bind(&group.group_type)
         .execute(self.conn())
         .await
         .map_err(conflict_on_unique("name"))?;

@@ -194,6 +194,7 @@ async fn groups_and_memberships() {
         let u = user("member@example.com", "M", "X");
         let g = Group {
             id: new_id(IdKind::Group),
+            group_type: "OKTA_GROUP".into(),
             created: 1,
             last_updated: 1,
             last_membership_updated: 1,

@@ -3,7 +3,9 @@
 
 use serde_json::{json, Map, Value};
 use steward_core::apps::{App, OidcClient, SIGN_ON_MODE_OIDC};
-use steward_core::directory::{Group, User, UserStatus};
+use steward_core::directory::{
+    Group, User, UserStatus, EVERYONE, GROUP_TYPE_BUILT_IN, GROUP_TYPE_OKTA,
+};
 use steward_core::ids::{new_id, random_secret, IdKind};
 use steward_core::roles::RoleType;
 use steward_core::syslog::{Actor, LogEvent, Target};
@@ -41,6 +43,7 @@ pub async fn ensure_org(
     api_token: Option<&str>,
 ) -> Result<BootstrapReport, BootstrapError> {
     let mut report = BootstrapReport::default();
+    ensure_everyone(store).await?;
     let admin = match store.user_by_login(BOOTSTRAP_ADMIN_LOGIN).await {
         Ok(admin) => admin,
         Err(StoreError::NotFound) if store.count_users().await? == 0 => {
@@ -69,6 +72,28 @@ pub async fn ensure_org(
     Ok(report)
 }
 
+/// The built-in Everyone group, which every user belongs to.
+async fn ensure_everyone(store: &Store) -> Result<Group, BootstrapError> {
+    match store.everyone_group().await {
+        Ok(group) => return Ok(group),
+        Err(StoreError::NotFound) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let now = now_millis();
+    let group = Group {
+        id: new_id(IdKind::Group),
+        group_type: GROUP_TYPE_BUILT_IN.into(),
+        created: now,
+        last_updated: now,
+        last_membership_updated: now,
+        profile: object(json!({"name": EVERYONE, "description": "All users in your organization"})),
+    };
+    let mut tx = store.begin().await?;
+    tx.insert_group(&group).await?;
+    tx.commit().await?;
+    Ok(group)
+}
+
 async fn create_admin(store: &Store, password: &str) -> Result<User, BootstrapError> {
     let now = now_millis();
     let hash = hash_password(password).map_err(BootstrapError::Invalid)?;
@@ -89,8 +114,10 @@ async fn create_admin(store: &Store, password: &str) -> Result<User, BootstrapEr
         })),
         password_hash: Some(hash),
     };
+    let everyone = ensure_everyone(store).await?;
     let mut tx = store.begin().await?;
     tx.insert_user(&admin).await?;
+    tx.add_member(&everyone.id, &admin.id, now).await?;
     tx.insert_role_assignment(&RoleAssignment {
         id: new_id(IdKind::RoleAssignment),
         principal_type: PrincipalType::User,
@@ -297,15 +324,18 @@ pub async fn seed_demo(store: &Store) -> Result<bool, BootstrapError> {
         .iter()
         .map(|(name, description)| Group {
             id: new_id(IdKind::Group),
+            group_type: GROUP_TYPE_OKTA.into(),
             created: now,
             last_updated: now,
             last_membership_updated: now,
             profile: object(json!({"name": name, "description": description})),
         })
         .collect();
+    let everyone = ensure_everyone(store).await?;
     let mut tx = store.begin().await?;
     for u in &users {
         tx.insert_user(u).await?;
+        tx.add_member(&everyone.id, &u.id, now).await?;
     }
     for g in &groups {
         tx.insert_group(g).await?;

@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use steward_core::directory::{self, Group};
+use steward_core::directory::{self, Group, GROUP_TYPE_OKTA};
 use steward_core::ids::{new_id, IdKind};
 use steward_core::syslog::Target;
 use steward_core::timefmt::now_millis;
@@ -27,6 +27,20 @@ pub fn target(g: &Group) -> Target {
     Target::new(&g.id, "UserGroup", g.name(), g.name())
 }
 
+/// Built-in groups (Everyone) are managed by Steward: their profile and members follow the org.
+fn refuse_built_in(group: &Group) -> ApiResult<()> {
+    if group.is_built_in() {
+        return Err(ApiError::validation(
+            "type",
+            format!(
+                "type: {} is a BUILT_IN group; its profile and members cannot be changed",
+                group.name()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 async fn find(state: &AppState, id: &str) -> ApiResult<Group> {
     state.store.group(id).await.map_err(|e| match e {
         StoreError::NotFound => ApiError::not_found(format!("{id} (UserGroup)")),
@@ -43,6 +57,7 @@ pub async fn create(
     let now = now_millis();
     let group = Group {
         id: new_id(IdKind::Group),
+        group_type: GROUP_TYPE_OKTA.into(),
         created: now,
         last_updated: now,
         last_membership_updated: now,
@@ -116,6 +131,7 @@ pub async fn replace(
 ) -> ApiResult<Json<Value>> {
     directory::validate_group_profile(&body.profile)?;
     let mut group = find(&state, &id).await?;
+    refuse_built_in(&group)?;
     group.profile = body.profile;
     group.last_updated = now_millis();
     let mut tx = state.store.begin().await?;
@@ -134,6 +150,7 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let group = find(&state, &id).await?;
+    refuse_built_in(&group)?;
     let mut tx = state.store.begin().await?;
     tx.delete_group(&group.id).await?;
     tx.append_log(
@@ -186,6 +203,7 @@ pub async fn add_member(
     Path((id, user_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let group = find(&state, &id).await?;
+    refuse_built_in(&group)?;
     let user = users::find(&state, &caller, &user_id).await?;
     let mut tx = state.store.begin().await?;
     if tx.add_member(&group.id, &user.id, now_millis()).await? {
@@ -210,6 +228,7 @@ pub async fn remove_member(
     Path((id, user_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let group = find(&state, &id).await?;
+    refuse_built_in(&group)?;
     let user = users::find(&state, &caller, &user_id).await?;
     let mut tx = state.store.begin().await?;
     if tx.remove_member(&group.id, &user.id, now_millis()).await? {

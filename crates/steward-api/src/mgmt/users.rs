@@ -94,8 +94,10 @@ pub async fn create(
         profile: body.profile,
         password_hash,
     };
+    let everyone = state.store.everyone_group().await?;
     let mut tx = state.store.begin().await?;
     tx.insert_user(&user).await?;
+    tx.add_member(&everyone.id, &user.id, now).await?;
     tx.append_log(
         &event(&caller, "user.lifecycle.create", "Create Okta user").target(target(&user)),
     )
