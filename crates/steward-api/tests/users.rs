@@ -68,7 +68,16 @@ async fn create_with_and_without_activation() {
                 with_group["id"].as_str().unwrap()
             ))
             .await;
-        assert_eq!(groups[0]["profile"]["name"], "Starters");
+        let names: Vec<&str> = groups
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["profile"]["name"].as_str().unwrap())
+            .collect();
+        assert!(
+            names.contains(&"Starters") && names.contains(&"Everyone"),
+            "{names:?}"
+        );
     }
 }
 
