@@ -42,6 +42,21 @@ pub async fn ensure_org(
     admin_password: Option<&str>,
     api_token: Option<&str>,
 ) -> Result<BootstrapReport, BootstrapError> {
+    // Two nodes starting together on one empty database race to create the org; the loser's
+    // insert hits a unique constraint, and a second pass finds what the winner made.
+    match ensure_org_once(store, admin_password, api_token).await {
+        Err(BootstrapError::Store(StoreError::Conflict(_))) => {
+            ensure_org_once(store, admin_password, api_token).await
+        }
+        other => other,
+    }
+}
+
+async fn ensure_org_once(
+    store: &Store,
+    admin_password: Option<&str>,
+    api_token: Option<&str>,
+) -> Result<BootstrapReport, BootstrapError> {
     let mut report = BootstrapReport::default();
     ensure_everyone(store).await?;
     let admin = match store.user_by_login(BOOTSTRAP_ADMIN_LOGIN).await {
