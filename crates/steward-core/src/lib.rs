@@ -1,6 +1,7 @@
 //! Steward's domain: identifiers, timestamps, admin roles and permissions, SCIM filters and the
 //! catalogue of Okta API scopes. Everything here is pure (no I/O) so that every rule is unit-tested.
 
+pub mod access_requests;
 pub mod apps;
 pub mod directory;
 pub mod filter;

@@ -1,0 +1,1 @@
+//! Access requests (placeholder until the domain model lands).
