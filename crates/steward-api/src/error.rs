@@ -47,12 +47,50 @@ pub enum ApiError {
     /// E0000056: deleting an application that is still active.
     #[error("Delete application forbidden.")]
     DeleteActiveApp,
+    /// An OAuth 2.0 error at `/oauth2/v1/*` (RFC 6749 §5.2): `{"error", "error_description"}`.
+    #[error("{error}: {description}")]
+    OAuth {
+        status: StatusCode,
+        error: &'static str,
+        description: String,
+        /// `DPoP-Nonce` to send (RFC 9449 §8).
+        dpop_nonce: Option<String>,
+    },
+    /// 401/403 from the resource-server guard with its `WWW-Authenticate` value.
+    #[error("{summary}")]
+    Challenge {
+        status: StatusCode,
+        challenge: String,
+        summary: &'static str,
+        code: &'static str,
+        dpop_nonce: Option<String>,
+    },
     /// E0000009: something broke on our side. The detail is logged, never sent.
     #[error("Internal Server Error")]
     Internal(String),
 }
 
 impl ApiError {
+    /// An OAuth error answered with 400.
+    pub fn oauth(error: &'static str, description: impl Into<String>) -> ApiError {
+        ApiError::OAuth {
+            status: StatusCode::BAD_REQUEST,
+            error,
+            description: description.into(),
+            dpop_nonce: None,
+        }
+    }
+
+    /// `invalid_client`, answered with 401.
+    pub fn invalid_client(description: impl Into<String>) -> ApiError {
+        ApiError::OAuth {
+            status: StatusCode::UNAUTHORIZED,
+            error: "invalid_client",
+            description: description.into(),
+            dpop_nonce: None,
+        }
+    }
+
     pub fn validation(field: &str, cause: impl Into<String>) -> ApiError {
         ApiError::Validation {
             summary: field.to_string(),
@@ -107,6 +145,13 @@ impl ApiError {
                 summary,
                 vec![],
             ),
+            OAuth { status, .. } => (*status, "", summary, vec![]),
+            Challenge {
+                status,
+                code,
+                summary,
+                ..
+            } => (*status, code, summary.to_string(), vec![]),
         }
     }
 }
@@ -116,10 +161,41 @@ impl IntoResponse for ApiError {
         if let ApiError::Internal(detail) = &self {
             tracing::error!(%detail, "internal error");
         }
+        if let ApiError::OAuth {
+            status,
+            error,
+            description,
+            dpop_nonce,
+        } = &self
+        {
+            let body = json!({"error": error, "error_description": description});
+            let mut response = (*status, axum::Json(body)).into_response();
+            let headers = response.headers_mut();
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+            if *status == StatusCode::UNAUTHORIZED {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"oauth2\""),
+                );
+            }
+            if let Some(nonce) = dpop_nonce
+                .as_deref()
+                .and_then(|n| HeaderValue::from_str(n).ok())
+            {
+                headers.insert("dpop-nonce", nonce);
+            }
+            return response;
+        }
         let (status, code, summary, causes) = self.parts();
         let challenge = match &self {
             ApiError::InvalidToken { challenge } => challenge.clone(),
             ApiError::InsufficientScope { challenge } => Some(challenge.clone()),
+            ApiError::Challenge { challenge, .. } => Some(challenge.clone()),
+            _ => None,
+        };
+        let dpop_nonce = match &self {
+            ApiError::Challenge { dpop_nonce, .. } => dpop_nonce.clone(),
             _ => None,
         };
         let mut response = if code.is_empty() {
@@ -139,6 +215,9 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, value);
+        }
+        if let Some(value) = dpop_nonce.and_then(|n| HeaderValue::from_str(&n).ok()) {
+            response.headers_mut().insert("dpop-nonce", value);
         }
         response
     }

@@ -7,13 +7,19 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
-use axum::http::{header, Method};
+use axum::http::request::Parts;
+use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use dashmap::DashMap;
 use steward_core::directory::{User, UserStatus};
 use steward_core::roles::{any_allows, Permission, RoleType};
 use steward_core::syslog::{Actor, ClientInfo};
+use steward_core::timefmt::now_millis;
+use steward_oauth::challenge::{self, Scheme};
+use steward_oauth::guard::{self as rs, Credentials, GuardConfig, ResourceRequest};
+use steward_oauth::jwk::JwsAlg;
+use steward_oauth::jwt::AccessTokenClaims;
 use steward_store::{PrincipalType, StoreError};
 
 use crate::error::ApiError;
@@ -75,7 +81,12 @@ pub static ROUTES: &[(&str, &str, Need)] = &[
     ("POST", "/oauth2/v1/clients/{clientId}/roles", need("okta.roles.manage", RolesManage)),
     ("GET", "/oauth2/v1/clients/{clientId}/roles/{roleId}", need("okta.roles.read", RolesRead)),
     ("DELETE", "/oauth2/v1/clients/{clientId}/roles/{roleId}", need("okta.roles.manage", RolesManage)),
+    ("GET", "/api/v1/apps/{id}/grants", need("okta.appGrants.read", AppGrantsRead)),
+    ("POST", "/api/v1/apps/{id}/grants", need("okta.appGrants.manage", AppGrantsManage)),
+    ("GET", "/api/v1/apps/{id}/grants/{grantId}", need("okta.appGrants.read", AppGrantsRead)),
+    ("DELETE", "/api/v1/apps/{id}/grants/{grantId}", need("okta.appGrants.manage", AppGrantsManage)),
     ("GET", "/api/v1/logs", need("okta.logs.read", LogsRead)),
+    ("GET", "/governance/api/v1/requests/{requestId}", need("okta.governance.accessRequests.read", AccessRequestsRead)),
 ];
 
 fn lookup(method: &Method, path: &str) -> Option<Need> {
@@ -90,6 +101,13 @@ fn lookup(method: &Method, path: &str) -> Option<Need> {
 pub enum Credential {
     /// `Authorization: SSWS …`: unscoped, acts with its admin's roles.
     ApiToken { token_id: String },
+    /// An access token of the org authorization server: scoped; acts with the user's roles
+    /// (user tokens) or the roles assigned to the service app (client credentials).
+    AccessToken {
+        client_id: String,
+        jti: String,
+        scopes: Vec<String>,
+    },
 }
 
 /// An authenticated caller.
@@ -141,7 +159,7 @@ impl PrincipalCache {
 /// [`Caller`] to the handler.
 pub async fn enforce(
     State(state): State<AppState>,
-    mut req: Request,
+    req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
     let path = req
@@ -151,7 +169,10 @@ pub async fn enforce(
         .unwrap_or_default();
     let need = lookup(req.method(), &path)
         .ok_or_else(|| ApiError::Internal(format!("no guard entry for {} {path}", req.method())))?;
-    let principal = authenticate(&state, req.headers().get(header::AUTHORIZATION)).await?;
+    // Hold the request's parts (Sync) across the awaits, not the request (its body is not).
+    let (parts, body) = req.into_parts();
+    let principal = authenticate(&state, &parts, need).await?;
+    let mut req = Request::from_parts(parts, body);
     if !any_allows(&principal.roles, need.permission) {
         return Err(ApiError::Forbidden);
     }
@@ -175,13 +196,15 @@ fn invalid_token() -> ApiError {
     ApiError::InvalidToken { challenge: None }
 }
 
-async fn authenticate(
-    state: &AppState,
-    authorization: Option<&header::HeaderValue>,
-) -> Result<Principal, ApiError> {
-    let Some(value) = authorization.and_then(|v| v.to_str().ok()) else {
+async fn authenticate(state: &AppState, req: &Parts, need: Need) -> Result<Principal, ApiError> {
+    let issuer = state.config.issuer.as_str();
+    let Some(value) = req
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
         return Err(ApiError::InvalidToken {
-            challenge: Some(format!("Bearer realm=\"{}\"", state.config.issuer)),
+            challenge: Some(challenge::no_credentials(issuer)),
         });
     };
     // Okta's Python SDK sends `SSWS<token>` with no space; Okta accepts both.
@@ -192,9 +215,180 @@ async fn authenticate(
         if !credential.is_empty() {
             return api_token_principal(state, credential).await;
         }
+        return Err(invalid_token());
     }
-    // Bearer access tokens arrive with the authorization server.
-    Err(invalid_token())
+    let claims = access_token_claims(state, req, value)?;
+    // The scope is checked before anything touches the database: a token without it gets
+    // Okta's challenge naming the scope it needs.
+    if !claims
+        .scp
+        .iter()
+        .any(|held| steward_core::scopes::implies(held, need.scope))
+    {
+        let scheme = if claims.cnf.is_some() {
+            Scheme::Dpop { algs: &JwsAlg::ALL }
+        } else {
+            Scheme::Bearer
+        };
+        return Err(ApiError::Challenge {
+            status: StatusCode::FORBIDDEN,
+            challenge: challenge::insufficient_scope(issuer, scheme, need.scope, req.uri.path()),
+            summary: "insufficient scope",
+            code: "",
+            dpop_nonce: None,
+        });
+    }
+    token_principal(state, claims).await
+}
+
+/// Verifies a Bearer or DPoP access token. Bearer tokens are verified once and then served from
+/// a bounded cache keyed by the token's hash until they expire; revocations reach every node
+/// through the revoked-`jti` set.
+fn access_token_claims(
+    state: &AppState,
+    req: &Parts,
+    value: &str,
+) -> Result<AccessTokenClaims, ApiError> {
+    let issuer = state.config.issuer.as_str();
+    let now = now_millis() / 1000;
+    let algs = JwsAlg::ALL;
+    let to_api = |e: rs::GuardError| ApiError::Challenge {
+        status: StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNAUTHORIZED),
+        challenge: e.www_authenticate(issuer, &algs),
+        summary: if e.status() == 401 {
+            "Invalid token provided"
+        } else {
+            "Api validation failed: Authorization"
+        },
+        code: if e.status() == 401 {
+            "E0000011"
+        } else {
+            "E0000001"
+        },
+        dpop_nonce: None,
+    };
+    let credentials = rs::parse_authorization(Some(value)).map_err(to_api)?;
+    let claims = match credentials {
+        Credentials::Bearer(token) => {
+            let key = sha256_hex(token);
+            match state.auth.cached_token(&key) {
+                Some(claims) if claims.exp > now => claims,
+                _ => {
+                    let keys = state.auth.verification_keys();
+                    let url = format!("{issuer}{}", req.uri.path());
+                    let auth = rs::authenticate(
+                        &GuardConfig::new(issuer, issuer, &keys),
+                        credentials,
+                        &ResourceRequest {
+                            dpop: &[],
+                            method: req.method.as_str(),
+                            url: &url,
+                            now,
+                        },
+                    )
+                    .map_err(to_api)?;
+                    // Only unbound tokens are cached: a DPoP-bound token needs its proof each time.
+                    state.auth.cache_token(key, auth.claims.clone());
+                    auth.claims
+                }
+            }
+        }
+        Credentials::Dpop(_) => {
+            let keys = state.auth.verification_keys();
+            let proofs: Vec<&str> = req
+                .headers
+                .get_all("dpop")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect();
+            let url = format!("{issuer}{}", req.uri);
+            let auth = rs::authenticate(
+                &GuardConfig::new(issuer, issuer, &keys),
+                credentials,
+                &ResourceRequest {
+                    dpop: &proofs,
+                    method: req.method.as_str(),
+                    url: &url,
+                    now,
+                },
+            )
+            .map_err(to_api)?;
+            if let Some(proof) = &auth.proof {
+                if !state
+                    .auth
+                    .use_dpop_jti(&format!("{}:{}", proof.jkt, proof.jti), now)
+                {
+                    let replay = rs::GuardError::InvalidToken {
+                        scheme: rs::TokenScheme::Dpop,
+                        reason: "DPoP proof replayed".into(),
+                    };
+                    return Err(to_api(replay));
+                }
+            }
+            auth.claims
+        }
+        Credentials::Missing | Credentials::Other { .. } => return Err(invalid_token()),
+    };
+    if state.auth.is_revoked(&claims.jti) {
+        let scheme = if claims.cnf.is_some() {
+            rs::TokenScheme::Dpop
+        } else {
+            rs::TokenScheme::Bearer
+        };
+        return Err(to_api(rs::GuardError::InvalidToken {
+            scheme,
+            reason: "revoked".into(),
+        }));
+    }
+    Ok(claims)
+}
+
+/// The principal behind an access token: the user (user tokens) or the service app.
+async fn token_principal(
+    state: &AppState,
+    claims: AccessTokenClaims,
+) -> Result<Principal, ApiError> {
+    let cache_key = format!("jti:{}", claims.jti);
+    if let Some(principal) = state.principals.get(&cache_key) {
+        return Ok(principal);
+    }
+    let credential = Credential::AccessToken {
+        client_id: claims.cid.clone(),
+        jti: claims.jti.clone(),
+        scopes: claims.scp.clone(),
+    };
+    let principal = match &claims.uid {
+        Some(uid) => {
+            let user = match state.store.user(uid).await {
+                Ok(u) if u.status == UserStatus::Active => u,
+                Ok(_) | Err(StoreError::NotFound) => return Err(invalid_token()),
+                Err(e) => return Err(e.into()),
+            };
+            let roles = state.store.roles_of(PrincipalType::User, &user.id).await?;
+            Principal {
+                credential,
+                actor: Actor::user(&user.id, user.login(), &user.display_name()),
+                user: Some(user),
+                roles,
+            }
+        }
+        None => {
+            let app = match state.store.app_by_client_id(&claims.cid).await {
+                Ok(a) if a.is_active() => a,
+                Ok(_) | Err(StoreError::NotFound) => return Err(invalid_token()),
+                Err(e) => return Err(e.into()),
+            };
+            let roles = state.store.roles_of(PrincipalType::Client, &app.id).await?;
+            Principal {
+                credential,
+                actor: Actor::client(&claims.cid, &app.label),
+                user: None,
+                roles,
+            }
+        }
+    };
+    state.principals.put(cache_key, principal.clone());
+    Ok(principal)
 }
 
 async fn api_token_principal(state: &AppState, token: &str) -> Result<Principal, ApiError> {

@@ -7,6 +7,7 @@ pub mod error;
 pub mod guard;
 pub mod http;
 mod mgmt;
+pub mod oauth;
 pub mod ratelimit;
 mod render;
 pub mod secrets;
@@ -40,15 +41,17 @@ pub struct Config {
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    pub auth: Arc<oauth::AuthServer>,
     pub config: Arc<Config>,
     pub limiter: Arc<RateLimiter>,
     pub principals: Arc<PrincipalCache>,
 }
 
 impl AppState {
-    pub fn new(store: Store, config: Config) -> AppState {
+    pub fn new(store: Store, config: Config, auth: Arc<oauth::AuthServer>) -> AppState {
         AppState {
             store,
+            auth,
             limiter: Arc::new(RateLimiter::new(config.rate_limits)),
             config: Arc::new(config),
             principals: Arc::new(PrincipalCache::default()),
@@ -67,6 +70,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             guard::enforce,
         ))
+        .merge(oauth::routes())
         .route("/healthz", get(healthz))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -116,10 +116,11 @@ impl OidcClient {
                 .unwrap_or("TRUSTED")
                 .to_string(),
             jwks: settings.get("jwks").filter(|v| !v.is_null()).cloned(),
+            // PKCE is required unless an app opts out (public clients cannot).
             pkce_required: credentials
                 .get("pkce_required")
                 .and_then(Value::as_bool)
-                .unwrap_or(application_type != "web" && application_type != "service"),
+                .unwrap_or(true),
             application_type,
             grant_types,
             response_types,

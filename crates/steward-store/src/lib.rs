@@ -9,6 +9,7 @@ mod apps;
 mod groups;
 mod logs;
 mod migrations;
+mod oauth;
 mod roles;
 mod tokens;
 mod users;
@@ -23,6 +24,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 pub use apps::{AppGroupAssignment, AppQuery, AppUserAssignment};
 pub use groups::GroupQuery;
 pub use logs::{LogPage, LogQuery, SortOrder};
+pub use oauth::{AppGrant, AuthCode, IssuedToken, RefreshToken, Session, StoredKey};
 pub use roles::{PrincipalType, RoleAssignment};
 pub use steward_core::filter::sql::Dialect;
 pub use tokens::{ApiToken, TokenPrincipal};
@@ -124,7 +126,11 @@ impl Store {
             None => None,
         };
         let tx = self.pool.begin().await?;
-        Ok(WriteTx { tx, _guard: guard })
+        Ok(WriteTx {
+            tx,
+            dialect: self.dialect,
+            _guard: guard,
+        })
     }
 
     /// Whether the database answers (readiness).
@@ -141,6 +147,7 @@ impl Store {
 /// One write transaction. Dropping it without [`WriteTx::commit`] rolls everything back.
 pub struct WriteTx {
     tx: Transaction<'static, Any>,
+    dialect: Dialect,
     _guard: Option<OwnedMutexGuard<()>>,
 }
 
@@ -148,6 +155,10 @@ impl WriteTx {
     pub async fn commit(self) -> Result<()> {
         self.tx.commit().await?;
         Ok(())
+    }
+
+    pub(crate) fn is_postgres(&self) -> bool {
+        self.dialect == Dialect::Postgres
     }
 
     pub(crate) fn conn(&mut self) -> &mut sqlx::AnyConnection {

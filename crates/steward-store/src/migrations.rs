@@ -5,7 +5,10 @@
 use crate::{Dialect, Result, Store};
 
 /// (version, statements). `{serial}` becomes the dialect's auto-increment primary key.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_directory.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_directory.sql")),
+    (2, include_str!("../migrations/0002_oauth.sql")),
+];
 
 const PG_LOCK_KEY: i64 = 0x0053_5445_5741_5244; // "STEWARD"
 

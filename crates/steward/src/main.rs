@@ -1,13 +1,18 @@
 //! `steward`: the server binary. `steward serve` runs the org; `steward tokens` manages SSWS
 //! API tokens directly on the store.
 
+mod doctor;
+mod tls;
+
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::time::Instant;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use steward_api::bootstrap::{self, BOOTSTRAP_ADMIN_LOGIN};
+use steward_api::oauth::AuthServer;
 use steward_api::ratelimit::RateLimits;
 use steward_api::{AppState, Config};
 use steward_store::{Store, StoreConfig};
@@ -34,6 +39,23 @@ enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Manage the authorization server's signing keys.
+    Keys {
+        #[command(flatten)]
+        storage: StorageArgs,
+        #[command(subcommand)]
+        action: KeyAction,
+    },
+    /// Explain a failing API call or an app's scope grants, and how to fix them.
+    Doctor(doctor::DoctorArgs),
+}
+
+#[derive(Subcommand)]
+enum KeyAction {
+    /// Promote the next key to active, retire the active one, and make a new next key.
+    Rotate,
+    /// List the keys (kid, status, created).
+    List,
 }
 
 #[derive(Args, Clone)]
@@ -62,6 +84,12 @@ struct ServeArgs {
     /// Seed a realistic demo org on an empty store.
     #[arg(long, env = "STEWARD_DEMO")]
     demo: bool,
+    /// Serve HTTPS with a self-signed certificate generated into the data dir.
+    #[arg(long, env = "STEWARD_TLS")]
+    tls: bool,
+    /// Rotate the signing keys when the active key is this many days old.
+    #[arg(long, env = "STEWARD_KEY_ROTATION_DAYS", default_value_t = 90)]
+    key_rotation_days: u64,
     /// Requests per minute per credential.
     #[arg(long, env = "STEWARD_RATE_LIMIT_PER_TOKEN", default_value_t = 6000)]
     rate_limit_per_token: u32,
@@ -87,6 +115,18 @@ enum TokenAction {
 }
 
 impl StorageArgs {
+    /// The master key that seals signing keys at rest: `STEWARD_MASTER_KEY` (base64url, 32
+    /// bytes), else `master.key` in the data dir, created on first use (mode 0600). Nodes that
+    /// share a database must share the key.
+    fn master_key(&self) -> Result<[u8; 32]> {
+        if let Ok(encoded) = std::env::var("STEWARD_MASTER_KEY") {
+            return steward_oauth::keys::parse_master_key(encoded.trim())
+                .context("STEWARD_MASTER_KEY");
+        }
+        let path = self.data_dir.join("master.key");
+        read_or_create_master_key(&path)
+    }
+
     async fn open(&self) -> Result<Store> {
         let url = match &self.database_url {
             Some(url) => url.clone(),
@@ -108,6 +148,43 @@ impl StorageArgs {
     }
 }
 
+fn read_or_create_master_key(path: &Path) -> Result<[u8; 32]> {
+    let read = |path: &Path| -> Result<[u8; 32]> {
+        let encoded = std::fs::read_to_string(path)?;
+        steward_oauth::keys::parse_master_key(encoded.trim())
+            .with_context(|| format!("reading {}", path.display()))
+    };
+    if path.exists() {
+        return read(path);
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let key = steward_oauth::keys::generate_master_key();
+    match write_private(path, &steward_oauth::keys::encode_master_key(&key)) {
+        Ok(()) => Ok(key),
+        // Another process created it first: use theirs.
+        Err(_) if path.exists() => read(path),
+        Err(e) => Err(e),
+    }
+}
+
+/// Writes a file only its owner can read.
+fn write_private(path: &Path, contents: &str) -> Result<()> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    file.write_all(contents.as_bytes())?;
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     tracing_subscriber::fmt()
@@ -119,6 +196,8 @@ async fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Serve(args) => serve(args).await,
         Command::Tokens { storage, action } => tokens(storage, action).await,
+        Command::Keys { storage, action } => keys(storage, action).await,
+        Command::Doctor(args) => doctor::run(args).await,
     }
 }
 
@@ -136,9 +215,10 @@ async fn serve(args: ServeArgs) -> Result<()> {
     if args.demo && bootstrap::seed_demo(&store).await? {
         println!("Seeded the demo org: 50 users (password DemoPassw0rd!), 12 groups, 4 apps.");
     }
+    let scheme = if args.tls { "https" } else { "http" };
     let issuer = args
         .issuer
-        .unwrap_or_else(|| format!("http://{}", args.listen))
+        .unwrap_or_else(|| format!("{scheme}://{}", args.listen))
         .trim_end_matches('/')
         .to_string();
     if !issuer.starts_with("http://") && !issuer.starts_with("https://") {
@@ -151,10 +231,17 @@ async fn serve(args: ServeArgs) -> Result<()> {
             per_address: args.rate_limit_per_address,
         },
     };
-    let app = steward_api::router(AppState::new(store, config));
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("binding {}", args.listen))?;
+    let auth = Arc::new(
+        AuthServer::start(&store, args.storage.master_key()?)
+            .await
+            .context("loading the signing keys")?,
+    );
+    spawn_housekeeping(
+        store.clone(),
+        auth.clone(),
+        Duration::from_secs(args.key_rotation_days * 86_400),
+    );
+    let app = steward_api::router(AppState::new(store, config, auth));
     if report.admin_created {
         println!("Created the org's Super Admin {BOOTSTRAP_ADMIN_LOGIN}.");
     }
@@ -164,20 +251,93 @@ async fn serve(args: ServeArgs) -> Result<()> {
     if report.token_created {
         println!("Created the SSWS API token from STEWARD_BOOTSTRAP_API_TOKEN.");
     }
+    let service = app.into_make_service_with_connect_info::<SocketAddr>();
+    if args.tls {
+        let (config, fingerprint) = tls::self_signed(&args.storage.data_dir, args.listen).await?;
+        println!("TLS certificate SHA-256 fingerprint: {fingerprint}");
+        println!(
+            "Steward is listening on {issuer} (ready in {} ms).",
+            started.elapsed().as_millis()
+        );
+        let handle = axum_server::Handle::new();
+        let shutdown = handle.clone();
+        tokio::spawn(async move {
+            let _ = tokio::signal::ctrl_c().await;
+            shutdown.graceful_shutdown(Some(Duration::from_secs(10)));
+        });
+        return axum_server::bind_rustls(args.listen, config)
+            .handle(handle)
+            .serve(service)
+            .await
+            .context("serving");
+    }
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
     println!(
         "Steward is listening on {issuer} (ready in {} ms).",
         started.elapsed().as_millis()
     );
     println!("Call the API with: curl -H 'Authorization: SSWS <token>' {issuer}/api/v1/users");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await
-    .context("serving")
+    axum::serve(listener, service)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("serving")
+}
+
+/// Background work of every node: learn revocations made elsewhere (every second), pick up keys
+/// rotated elsewhere (every minute), and rotate keys when they are due (checked hourly).
+fn spawn_housekeeping(store: Store, auth: Arc<AuthServer>, rotate_after: Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        let mut n: u64 = 0;
+        loop {
+            tick.tick().await;
+            n += 1;
+            if let Err(e) = auth.refresh_revocations(&store).await {
+                tracing::warn!(error = %e, "polling revocations failed");
+            }
+            if n.is_multiple_of(60) {
+                if let Err(e) = auth.reload_keys(&store).await {
+                    tracing::warn!(error = %e, "reloading signing keys failed");
+                }
+            }
+            if n % 3600 == 1 {
+                match auth.rotate_if_due(&store, rotate_after).await {
+                    Ok(Some(kid)) => tracing::info!(%kid, "rotated the signing keys"),
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!(error = %e, "key rotation failed"),
+                }
+            }
+        }
+    });
+}
+
+async fn keys(storage: StorageArgs, action: KeyAction) -> Result<()> {
+    let store = storage.open().await?;
+    let master = storage.master_key()?;
+    let auth = AuthServer::start(&store, master)
+        .await
+        .context("loading the signing keys")?;
+    match action {
+        KeyAction::Rotate => {
+            let kid = auth.rotate(&store).await?;
+            println!("Rotated. The active signing key is now {kid}; running servers pick it up within a minute.");
+        }
+        KeyAction::List => {
+            for k in store.signing_keys().await? {
+                println!(
+                    "{}\t{}\t{}",
+                    k.kid,
+                    k.status,
+                    steward_core::timefmt::format_millis(k.created)
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn tokens(storage: StorageArgs, action: TokenAction) -> Result<()> {

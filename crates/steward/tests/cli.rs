@@ -221,8 +221,21 @@ async fn two_nodes_on_one_postgres_database_serve_one_org() {
     let url = steward_store::create_scratch_postgres(&admin, "steward_cli_test")
         .await
         .unwrap();
-    let env = [("STEWARD_BOOTSTRAP_API_TOKEN", "two-nodes-token-0123456789")];
-    let storage = ["--database-url", url.as_str()];
+    // Nodes that share a database share the master key that seals the signing keys.
+    let env = [
+        ("STEWARD_BOOTSTRAP_API_TOKEN", "two-nodes-token-0123456789"),
+        (
+            "STEWARD_MASTER_KEY",
+            "c3Rld2FyZC10ZXN0LW1hc3Rlci1rZXktMzItYnl0ZXM",
+        ),
+    ];
+    let dir = temp_dir();
+    let storage = [
+        "--database-url",
+        url.as_str(),
+        "--data-dir",
+        dir.to_str().unwrap(),
+    ];
     // Both nodes start at once on the empty database.
     let (a, b) = tokio::join!(serve(&storage, &env), serve(&storage, &env));
     let token = env[0].1;

@@ -43,12 +43,16 @@ pub async fn ensure_org(
     api_token: Option<&str>,
 ) -> Result<BootstrapReport, BootstrapError> {
     // Two nodes starting together on one empty database race to create the org; the loser's
-    // insert hits a unique constraint, and a second pass finds what the winner made.
-    match ensure_org_once(store, admin_password, api_token).await {
-        Err(BootstrapError::Store(StoreError::Conflict(_))) => {
-            ensure_org_once(store, admin_password, api_token).await
+    // insert hits a unique constraint, and another pass finds what the winner made.
+    let mut attempt = 0;
+    loop {
+        match ensure_org_once(store, admin_password, api_token).await {
+            Err(BootstrapError::Store(StoreError::Conflict(_))) if attempt < 5 => {
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(50 * attempt)).await;
+            }
+            other => return other,
         }
-        other => other,
     }
 }
 

@@ -2,6 +2,8 @@
 
 mod apps;
 pub mod bootstrap_org;
+mod governance;
+mod grants;
 mod groups;
 mod logs;
 mod roles;
@@ -78,7 +80,19 @@ pub fn routes() -> Router<AppState> {
             "/oauth2/v1/clients/{clientId}/roles/{roleId}",
             get(roles::get_for_client).delete(roles::unassign_from_client),
         )
+        .route(
+            "/api/v1/apps/{id}/grants",
+            get(grants::list).post(grants::grant),
+        )
+        .route(
+            "/api/v1/apps/{id}/grants/{grantId}",
+            get(grants::get).delete(grants::revoke),
+        )
         .route("/api/v1/logs", get(logs::list))
+        .route(
+            "/governance/api/v1/requests/{requestId}",
+            get(governance::get_request_v1),
+        )
 }
 
 /// A System Log event for this caller's action.

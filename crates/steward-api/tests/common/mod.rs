@@ -1,6 +1,8 @@
 //! A real Steward org on a real port, over SQLite or PostgreSQL, for HTTP tests.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod oauth;
+
 use std::net::SocketAddr;
 
 use reqwest::{Method, Response};
@@ -21,6 +23,7 @@ pub enum Backend {
 pub const BACKENDS: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
 
 pub struct TestOrg {
+    pub auth: std::sync::Arc<steward_api::oauth::AuthServer>,
     pub backend: Backend,
     pub base: String,
     pub store: Store,
@@ -73,13 +76,16 @@ impl TestOrg {
             .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let app = steward_api::router(AppState::new(
-            store.clone(),
-            Config {
-                issuer: base.clone(),
-                rate_limits,
-            },
-        ));
+        let auth = std::sync::Arc::new(
+            steward_api::oauth::AuthServer::start(&store, [7u8; 32])
+                .await
+                .unwrap(),
+        );
+        let config = Config {
+            issuer: base.clone(),
+            rate_limits,
+        };
+        let app = steward_api::router(AppState::new(store.clone(), config, auth.clone()));
         tokio::spawn(async move {
             axum::serve(
                 listener,
@@ -89,6 +95,7 @@ impl TestOrg {
             .unwrap();
         });
         TestOrg {
+            auth,
             backend,
             base,
             store,

@@ -1,0 +1,740 @@
+//! `/oauth2/v1/authorize` (authorization code with PKCE), the sign-in form at `/login`, consent,
+//! and `/oauth2/v1/logout`.
+//!
+//! Errors about the client or its redirect URI are shown on a page; every other error is sent back
+//! to the client's redirect URI (RFC 6749 §4.1.2.1). Forms carry a CSRF token that must match a
+//! `SameSite=Strict` cookie; the session cookie is `HttpOnly`, `SameSite=Lax` and `Secure` under TLS.
+
+use std::collections::HashMap;
+
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde_json::Value;
+use steward_core::apps::App;
+use steward_core::directory::{User, UserStatus};
+use steward_core::ids::random_secret;
+use steward_core::syslog::{Actor, LogEvent, Target};
+use steward_core::timefmt::now_millis;
+use steward_oauth::scopes::{self as scope_rules, Grant};
+use steward_oauth::secrets::{constant_time_eq, sha256_hex, verify_secret};
+use steward_oauth::{jwt, pkce};
+use steward_store::{AuthCode, Session, StoreError};
+
+use super::pages::{error_page, render};
+use super::Form;
+use crate::AppState;
+
+pub const SESSION_COOKIE: &str = "steward_sid";
+const CSRF_COOKIE: &str = "steward_csrf";
+const SESSION_LIFETIME_MS: i64 = 2 * 3600 * 1000;
+const CODE_LIFETIME_MS: i64 = 300 * 1000;
+/// Failed sign-ins before the account locks, and for how long.
+pub const LOCKOUT_THRESHOLD: i64 = 5;
+const LOCKOUT_MS: i64 = 15 * 60 * 1000;
+
+/// The value of cookie `name`.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn set_cookie(
+    response: &mut Response,
+    state: &AppState,
+    name: &str,
+    value: &str,
+    same_site: &str,
+    max_age: Option<i64>,
+) {
+    let secure = if state.config.issuer.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    let age = max_age
+        .map(|s| format!("; Max-Age={s}"))
+        .unwrap_or_default();
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite={same_site}{secure}{age}"
+    )) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
+fn csrf_ok(headers: &HeaderMap, form: &HashMap<String, String>) -> bool {
+    match (cookie(headers, CSRF_COOKIE), form.get("csrf")) {
+        (Some(c), Some(f)) if !c.is_empty() => constant_time_eq(c.as_bytes(), f.as_bytes()),
+        _ => false,
+    }
+}
+
+/// The CSRF token of the browser (reused while its cookie lives).
+fn csrf_token(headers: &HeaderMap) -> (String, bool) {
+    match cookie(headers, CSRF_COOKIE).filter(|c| c.len() == 32) {
+        Some(c) => (c.to_string(), false),
+        None => (random_secret(32), true),
+    }
+}
+
+fn with_csrf(mut response: Response, state: &AppState, token: &str, fresh: bool) -> Response {
+    if fresh {
+        set_cookie(&mut response, state, CSRF_COOKIE, token, "Strict", None);
+    }
+    response
+}
+
+/// An error sent back to the client (RFC 6749 §4.1.2.1).
+fn redirect_error(
+    redirect_uri: &str,
+    mode: &str,
+    state_param: Option<&str>,
+    error: &str,
+    description: &str,
+    issuer: &str,
+) -> Response {
+    let mut params = vec![
+        ("error", error.to_string()),
+        ("error_description", description.to_string()),
+    ];
+    if let Some(s) = state_param {
+        params.push(("state", s.to_string()));
+    }
+    params.push(("iss", issuer.to_string()));
+    respond_to_client(redirect_uri, mode, &params)
+}
+
+fn respond_to_client(redirect_uri: &str, mode: &str, params: &[(&str, String)]) -> Response {
+    if mode == "form_post" {
+        return render(
+            StatusCode::OK,
+            "form_post.html",
+            minijinja::context! { redirect_uri => redirect_uri, params => params },
+        );
+    }
+    match url::Url::parse(redirect_uri) {
+        Ok(mut url) => {
+            {
+                let mut q = url.query_pairs_mut();
+                for (k, v) in params {
+                    q.append_pair(k, v);
+                }
+            }
+            let mut response = Redirect::to(url.as_str()).into_response();
+            *response.status_mut() = StatusCode::FOUND;
+            response
+        }
+        Err(_) => error_page("invalid_request", "The redirect URI is not valid."),
+    }
+}
+
+fn query_map(raw: Option<&str>) -> HashMap<String, String> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(raw.unwrap_or_default())
+        .unwrap_or_default()
+        .into_iter()
+        .collect()
+}
+
+pub async fn authorize_get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    authorize(&state, &headers, query_map(raw.as_deref()), None).await
+}
+
+/// A form POST to `/authorize`: either an OIDC authorization request sent as a form, or the
+/// user's answer on the consent page (then `consent` is set and the CSRF token must match).
+pub async fn authorize_post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form,
+) -> Response {
+    let consent = match form.get("consent").map(String::as_str) {
+        None => None,
+        Some(answer) => {
+            if !csrf_ok(&headers, &form) {
+                return error_page(
+                    "invalid_request",
+                    "The form has expired. Go back and try again.",
+                );
+            }
+            Some(answer == "allow")
+        }
+    };
+    authorize(&state, &headers, form, consent).await
+}
+
+/// The request parameters that are echoed into forms (consent) and the sign-in `return_to`.
+const REQUEST_PARAMS: [&str; 12] = [
+    "client_id",
+    "redirect_uri",
+    "response_type",
+    "response_mode",
+    "scope",
+    "state",
+    "nonce",
+    "code_challenge",
+    "code_challenge_method",
+    "prompt",
+    "login_hint",
+    "dpop_jkt",
+];
+
+fn request_params(p: &HashMap<String, String>, drop_login_prompt: bool) -> Vec<(String, String)> {
+    REQUEST_PARAMS
+        .iter()
+        .filter_map(|k| p.get(*k).map(|v| ((*k).to_string(), v.clone())))
+        .map(|(k, v)| {
+            if k == "prompt" && drop_login_prompt {
+                let rest: Vec<&str> = v.split(' ').filter(|x| *x != "login").collect();
+                (k, rest.join(" "))
+            } else {
+                (k, v)
+            }
+        })
+        .filter(|(_, v)| !v.is_empty())
+        .collect()
+}
+
+async fn authorize(
+    state: &AppState,
+    headers: &HeaderMap,
+    p: HashMap<String, String>,
+    consent: Option<bool>,
+) -> Response {
+    let issuer = state.config.issuer.as_str();
+    let get = |k: &str| p.get(k).map(String::as_str).filter(|v| !v.is_empty());
+    // 1. The client and its redirect URI: errors here are shown, never redirected.
+    let Some(client_id) = get("client_id") else {
+        return error_page("invalid_request", "The 'client_id' parameter is required.");
+    };
+    let app = match state.store.app_by_client_id(client_id).await {
+        Ok(app) if app.is_active() && app.oidc.is_some() => app,
+        Ok(_) | Err(StoreError::NotFound) => {
+            return error_page("invalid_client", "The client is invalid or deactivated.")
+        }
+        Err(e) => return crate::error::ApiError::from(e).into_response(),
+    };
+    let Some(oidc) = app.oidc.clone() else {
+        return error_page("invalid_client", "The client is invalid.");
+    };
+    let Some(redirect_uri) = get("redirect_uri") else {
+        return error_page(
+            "invalid_request",
+            "The 'redirect_uri' parameter is required.",
+        );
+    };
+    // Exact string match: no prefix, case or trailing-slash leniency.
+    if !oidc.redirect_uris.iter().any(|r| r == redirect_uri) {
+        return error_page(
+            "invalid_request",
+            "The 'redirect_uri' parameter must be a Login redirect URI in the client app settings.",
+        );
+    }
+    let mode = get("response_mode").unwrap_or("query");
+    let state_param = get("state");
+    let fail = |error: &str, description: &str| {
+        redirect_error(
+            redirect_uri,
+            if mode == "form_post" {
+                "form_post"
+            } else {
+                "query"
+            },
+            state_param,
+            error,
+            description,
+            issuer,
+        )
+    };
+    if mode != "query" && mode != "form_post" {
+        return fail(
+            "unsupported_response_mode",
+            "The response mode is not supported by the authorization server.",
+        );
+    }
+    // 2. The request itself.
+    if get("response_type") != Some("code") {
+        return fail("unsupported_response_type", "The response type is not supported by the authorization server. Configured response types: [code].");
+    }
+    if !oidc.allows_grant("authorization_code") {
+        return fail(
+            "unauthorized_client",
+            "The client is not authorized to use the provided grant type.",
+        );
+    }
+    let granted = match state.store.active_granted_scopes(&app.id, issuer).await {
+        Ok(g) => g,
+        Err(e) => return crate::error::ApiError::from(e).into_response(),
+    };
+    let scopes = match scope_rules::decide_with_catalogue(get("scope"), Grant::User, &granted) {
+        Ok(s) => s,
+        Err(e) => {
+            log_denial(state, &app, &e.description()).await;
+            return fail(e.error(), &e.description());
+        }
+    };
+    let required = oidc.pkce_required || oidc.token_endpoint_auth_method == "none";
+    let challenge = match pkce::check_authorization_request(
+        get("code_challenge"),
+        get("code_challenge_method"),
+        required,
+    ) {
+        Ok(c) => c,
+        Err(e) => return fail(e.error(), &e.description()),
+    };
+    let prompt: Vec<&str> = get("prompt")
+        .map(|v| v.split(' ').collect())
+        .unwrap_or_default();
+    // 3. Who is signing in.
+    let now = now_millis();
+    let session = match cookie(headers, SESSION_COOKIE) {
+        Some(sid) => state.store.session(&sha256_hex(sid), now).await.ok(),
+        None => None,
+    };
+    let user = match &session {
+        Some(s) => state
+            .store
+            .user(&s.user_id)
+            .await
+            .ok()
+            .filter(|u| u.status == UserStatus::Active),
+        None => None,
+    };
+    let (Some(user), Some(session)) = (user, session) else {
+        if prompt.contains(&"none") {
+            return fail(
+                "login_required",
+                "The client specified not to prompt, but the user is not logged in.",
+            );
+        }
+        return sign_in_page(state, headers, &app, &p, None, StatusCode::OK, "");
+    };
+    if prompt.contains(&"login") {
+        return sign_in_page(state, headers, &app, &p, None, StatusCode::OK, user.login());
+    }
+    // 4. The user must be assigned to the app.
+    match state.store.app_user(&app.id, &user.id).await {
+        Ok(_) => {}
+        Err(StoreError::NotFound) => {
+            log_denial(
+                state,
+                &app,
+                "User is not assigned to the client application.",
+            )
+            .await;
+            return fail(
+                "access_denied",
+                "User is not assigned to the client application.",
+            );
+        }
+        Err(e) => return crate::error::ApiError::from(e).into_response(),
+    }
+    // 5. Consent, when the app asks for it.
+    if oidc.consent_method == "REQUIRED" || prompt.contains(&"consent") {
+        match consent {
+            Some(true) => {}
+            Some(false) => {
+                return fail(
+                    "access_denied",
+                    "The resource owner or authorization server denied the request.",
+                )
+            }
+            None if prompt.contains(&"none") => {
+                return fail(
+                    "consent_required",
+                    "The client specified not to prompt, but consent is required.",
+                )
+            }
+            None => return consent_page(state, headers, &app, &user, &scopes, &p),
+        }
+    }
+    // 6. The code.
+    let code = random_secret(43);
+    let record = AuthCode {
+        code_hash: sha256_hex(&code),
+        client_id: client_id.to_string(),
+        user_id: user.id.clone(),
+        redirect_uri: redirect_uri.to_string(),
+        scopes: scopes.join(" "),
+        code_challenge: challenge,
+        nonce: get("nonce").map(str::to_string),
+        auth_time: session.auth_time,
+        dpop_jkt: get("dpop_jkt").map(str::to_string),
+        created: now,
+        expires: now + CODE_LIFETIME_MS,
+        used_at: None,
+    };
+    let saved = async {
+        let mut tx = state.store.begin().await?;
+        tx.insert_auth_code(&record).await?;
+        tx.append_log(
+            &LogEvent::new(
+                "app.oauth2.authorize.code",
+                "OAuth2 authorization code request",
+                Actor::user(&user.id, user.login(), &user.display_name()),
+                now,
+            )
+            .target(Target::new(&app.id, "AppInstance", client_id, &app.label))
+            .debug("requestedScopes", scopes.join(" ")),
+        )
+        .await?;
+        tx.commit().await
+    };
+    if let Err(e) = saved.await {
+        return crate::error::ApiError::from(e).into_response();
+    }
+    let mut params = vec![("code", code)];
+    if let Some(s) = state_param {
+        params.push(("state", s.to_string()));
+    }
+    params.push(("iss", issuer.to_string()));
+    respond_to_client(redirect_uri, mode, &params)
+}
+
+async fn log_denial(state: &AppState, app: &App, reason: &str) {
+    let event = LogEvent::new(
+        "app.oauth2.authorize",
+        "OAuth2 authorization request denied",
+        Actor::client(app.client_id.as_deref().unwrap_or_default(), &app.label),
+        now_millis(),
+    )
+    .outcome("DENY", Some(reason.to_string()));
+    if let Ok(mut tx) = state.store.begin().await {
+        if tx.append_log(&event).await.is_ok() {
+            let _ = tx.commit().await;
+        }
+    }
+}
+
+fn return_to(p: &HashMap<String, String>) -> String {
+    let params = request_params(p, true);
+    format!(
+        "/oauth2/v1/authorize?{}",
+        serde_urlencoded::to_string(&params).unwrap_or_default()
+    )
+}
+
+fn sign_in_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    app: &App,
+    p: &HashMap<String, String>,
+    error: Option<&str>,
+    status: StatusCode,
+    username: &str,
+) -> Response {
+    let (csrf, fresh) = csrf_token(headers);
+    let login_hint = p.get("login_hint").map(String::as_str).unwrap_or_default();
+    let page = render(
+        status,
+        "signin.html",
+        minijinja::context! {
+            app_label => app.label.clone(),
+            csrf => csrf.clone(),
+            return_to => return_to(p),
+            username => if username.is_empty() { login_hint } else { username },
+            error => error,
+            issuer => state.config.issuer.clone(),
+        },
+    );
+    with_csrf(page, state, &csrf, fresh)
+}
+
+fn consent_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    app: &App,
+    user: &User,
+    scopes: &[String],
+    p: &HashMap<String, String>,
+) -> Response {
+    let (csrf, fresh) = csrf_token(headers);
+    let described: Vec<Value> = scopes
+        .iter()
+        .map(|s| {
+            let description = steward_core::scopes::lookup(s)
+                .map(|i| i.description)
+                .unwrap_or_default();
+            serde_json::json!({"name": s, "description": description})
+        })
+        .collect();
+    let page = render(
+        StatusCode::OK,
+        "consent.html",
+        minijinja::context! {
+            app_label => app.label.clone(),
+            scopes => described,
+            login => user.login(),
+            csrf => csrf.clone(),
+            params => request_params(p, true),
+        },
+    );
+    with_csrf(page, state, &csrf, fresh)
+}
+
+/// `POST /login`: checks the password (argon2id), locks the account after repeated failures,
+/// opens a session and returns to the authorization request.
+pub async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form,
+) -> Response {
+    let get = |k: &str| form.get(k).map(String::as_str).unwrap_or_default();
+    let return_to = get("return_to");
+    if !return_to.starts_with("/oauth2/v1/authorize?") {
+        return error_page(
+            "invalid_request",
+            "The sign-in form was not started from an authorization request.",
+        );
+    }
+    let original = query_map(return_to.split_once('?').map(|(_, q)| q));
+    let app = match original.get("client_id") {
+        Some(id) => state.store.app_by_client_id(id).await.ok(),
+        None => None,
+    };
+    let Some(app) = app else {
+        return error_page("invalid_client", "The client is invalid or deactivated.");
+    };
+    if !csrf_ok(&headers, &form) {
+        return sign_in_page(
+            &state,
+            &headers,
+            &app,
+            &original,
+            Some("The form has expired. Please sign in again."),
+            StatusCode::FORBIDDEN,
+            get("username"),
+        );
+    }
+    let username = get("username").trim();
+    let now = now_millis();
+    match check_password(&state, username, get("password"), now).await {
+        Ok(user) => {
+            let sid = random_secret(43);
+            let session = Session {
+                user_id: user.id.clone(),
+                created: now,
+                expires: now + SESSION_LIFETIME_MS,
+                auth_time: now,
+            };
+            let saved = async {
+                let mut tx = state.store.begin().await?;
+                tx.insert_session(&sha256_hex(&sid), &session).await?;
+                let mut signed_in = user.clone();
+                signed_in.last_login = Some(now);
+                tx.update_user(&signed_in).await?;
+                tx.set_user_lockout(&user.id, 0, None).await?;
+                tx.append_log(&LogEvent::new(
+                    "user.session.start",
+                    "User login to Okta",
+                    Actor::user(&user.id, user.login(), &user.display_name()),
+                    now,
+                ))
+                .await?;
+                tx.commit().await
+            };
+            if let Err(e) = saved.await {
+                return crate::error::ApiError::from(e).into_response();
+            }
+            let mut response = Redirect::to(return_to).into_response();
+            set_cookie(
+                &mut response,
+                &state,
+                SESSION_COOKIE,
+                &sid,
+                "Lax",
+                Some(SESSION_LIFETIME_MS / 1000),
+            );
+            response
+        }
+        Err(message) => sign_in_page(
+            &state,
+            &headers,
+            &app,
+            &original,
+            Some(message),
+            StatusCode::UNAUTHORIZED,
+            username,
+        ),
+    }
+}
+
+/// The user behind `username` and `password`, or the message to show. Every failure is logged;
+/// the fifth in a row locks the account for 15 minutes.
+async fn check_password(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    now: i64,
+) -> Result<User, &'static str> {
+    const GENERIC: &str = "Unable to sign in.";
+    let found = state.store.user_by_login(username).await.ok();
+    let hash = found.as_ref().and_then(|u| u.password_hash.clone());
+    let matches = verify_secret(password, hash.as_deref().unwrap_or(&state.auth.dummy_hash))
+        && hash.is_some();
+    let Some(mut user) = found else {
+        log_sign_in_failure(state, None, username, "VERIFICATION_ERROR", now).await;
+        return Err(GENERIC);
+    };
+    let (failed, locked_until) = state
+        .store
+        .user_lockout(&user.id)
+        .await
+        .unwrap_or((0, None));
+    if user.status == UserStatus::LockedOut {
+        if locked_until.is_some_and(|t| t > now) {
+            log_sign_in_failure(state, Some(&user), username, "LOCKED_OUT", now).await;
+            return Err("Your account is locked. Try again later or contact your administrator.");
+        }
+        // The lock has run out.
+        user.status = UserStatus::Active;
+    }
+    if !matches {
+        let failed = failed + 1;
+        let lock = failed >= LOCKOUT_THRESHOLD;
+        if let Ok(mut tx) = state.store.begin().await {
+            let _ = tx
+                .set_user_lockout(&user.id, failed, lock.then_some(now + LOCKOUT_MS))
+                .await;
+            if lock {
+                let mut locked = user.clone();
+                locked.status = UserStatus::LockedOut;
+                locked.status_changed = Some(now);
+                let _ = tx.update_user(&locked).await;
+                let _ = tx
+                    .append_log(
+                        &LogEvent::new(
+                            "user.account.lock",
+                            "Max sign in attempts exceeded",
+                            Actor::system(),
+                            now,
+                        )
+                        .target(Target::new(
+                            &user.id,
+                            "User",
+                            user.login(),
+                            &user.display_name(),
+                        )),
+                    )
+                    .await;
+            }
+            let _ = tx.commit().await;
+        }
+        state.principals.clear();
+        log_sign_in_failure(state, Some(&user), username, "INVALID_CREDENTIALS", now).await;
+        return Err(if lock {
+            "Your account is locked. Try again later or contact your administrator."
+        } else {
+            GENERIC
+        });
+    }
+    if user.status != UserStatus::Active {
+        log_sign_in_failure(state, Some(&user), username, "USER_NOT_ACTIVE", now).await;
+        return Err(GENERIC);
+    }
+    Ok(user)
+}
+
+async fn log_sign_in_failure(
+    state: &AppState,
+    user: Option<&User>,
+    username: &str,
+    reason: &str,
+    now: i64,
+) {
+    let actor = match user {
+        Some(u) => Actor::user(&u.id, u.login(), &u.display_name()),
+        None => Actor {
+            id: "unknown".into(),
+            kind: "User".into(),
+            alternate_id: username.chars().take(100).collect(),
+            display_name: "unknown".into(),
+        },
+    };
+    let event = LogEvent::new("user.session.start", "User login to Okta", actor, now)
+        .outcome("FAILURE", Some(reason.to_string()));
+    if let Ok(mut tx) = state.store.begin().await {
+        if tx.append_log(&event).await.is_ok() {
+            let _ = tx.commit().await;
+        }
+    }
+}
+
+/// `GET /oauth2/v1/logout`: ends the session; returns to a registered post-logout URI.
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let p = query_map(raw.as_deref());
+    let issuer = state.config.issuer.as_str();
+    let keys = state.auth.verification_keys();
+    let now = now_millis();
+    let hint = p
+        .get("id_token_hint")
+        .map(String::as_str)
+        .unwrap_or_default();
+    let claims = match jwt::verify_id_token(
+        hint,
+        &keys,
+        issuer,
+        None,
+        now / 1000,
+        jwt::DEFAULT_LEEWAY_SECS,
+        true,
+    ) {
+        Ok(c) => c,
+        Err(_) => {
+            return error_page(
+                "invalid_request",
+                "The 'id_token_hint' parameter is missing or invalid.",
+            )
+        }
+    };
+    let app = state.store.app_by_client_id(&claims.aud).await.ok();
+    let target = match p.get("post_logout_redirect_uri") {
+        Some(uri) => match app.as_ref().and_then(|a| a.oidc.as_ref()) {
+            Some(o) if o.post_logout_redirect_uris.iter().any(|r| r == uri) => Some(uri.clone()),
+            _ => return error_page("invalid_request", "The 'post_logout_redirect_uri' parameter must be a Logout redirect URI in the client app settings."),
+        },
+        None => None,
+    };
+    if let Some(sid) = cookie(&headers, SESSION_COOKIE) {
+        if let Ok(mut tx) = state.store.begin().await {
+            let _ = tx.delete_session(&sha256_hex(sid)).await;
+            let _ = tx
+                .append_log(&LogEvent::new(
+                    "user.session.end",
+                    "User logout from Okta",
+                    Actor::user(&claims.sub, &claims.sub, &claims.sub),
+                    now,
+                ))
+                .await;
+            let _ = tx.commit().await;
+        }
+    }
+    let mut response = match target {
+        Some(uri) => {
+            let mut params = Vec::new();
+            if let Some(s) = p.get("state") {
+                params.push(("state", s.clone()));
+            }
+            respond_to_client(&uri, "query", &params)
+        }
+        None => render(
+            StatusCode::OK,
+            "signed_out.html",
+            minijinja::context! { issuer => issuer },
+        ),
+    };
+    set_cookie(&mut response, &state, SESSION_COOKIE, "", "Lax", Some(0));
+    response
+}

@@ -1,0 +1,198 @@
+//! Client authentication at the token, introspection and revocation endpoints:
+//! `client_secret_basic`, `client_secret_post`, `private_key_jwt` (with a replay cache for the
+//! assertion's `jti`) and `none` for public clients.
+
+use std::collections::HashMap;
+
+use axum::http::{header, HeaderMap};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use steward_core::apps::{App, OidcClient};
+use steward_core::timefmt::now_millis;
+use steward_oauth::client_assertion::{self, AssertionCheck, JWT_BEARER_ASSERTION_TYPE};
+use steward_oauth::jwk;
+use steward_oauth::secrets::verify_secret;
+use steward_store::StoreError;
+
+use crate::error::{ApiError, ApiResult};
+use crate::AppState;
+
+/// A client that proved who it is (or a public client that named itself).
+pub struct Client {
+    pub app: App,
+    pub oidc: OidcClient,
+    pub client_id: String,
+    /// How it authenticated: the app's registered method.
+    pub method: &'static str,
+}
+
+impl Client {
+    pub fn is_public(&self) -> bool {
+        self.method == "none"
+    }
+}
+
+const NO_CREDENTIALS: &str = "No client credentials found.";
+const BAD_CLIENT: &str = "The client secret supplied for a confidential client is invalid.";
+
+async fn load(state: &AppState, client_id: &str) -> ApiResult<(App, OidcClient)> {
+    let app = match state.store.app_by_client_id(client_id).await {
+        Ok(app) => app,
+        Err(StoreError::NotFound) => {
+            return Err(ApiError::invalid_client("The client is invalid."))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let Some(oidc) = app.oidc.clone() else {
+        return Err(ApiError::invalid_client("The client is invalid."));
+    };
+    if !app.is_active() {
+        return Err(ApiError::invalid_client("The client is deactivated."));
+    }
+    Ok((app, oidc))
+}
+
+/// Decodes `Authorization: Basic` into (client_id, secret), each form-urlencoded (RFC 6749 §2.3.1).
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    let unescape = |s: &str| form_urlencoded_decode(s).unwrap_or_else(|| s.to_string());
+    Some((unescape(id), unescape(secret)))
+}
+
+fn form_urlencoded_decode(s: &str) -> Option<String> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(&format!("v={s}"))
+        .ok()?
+        .into_iter()
+        .next()
+        .map(|(_, v)| v)
+}
+
+/// Authenticates the client of a token, introspection or revocation request.
+/// `endpoint` is this endpoint's URL, an accepted assertion audience besides the issuer.
+pub async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+    endpoint: &str,
+) -> ApiResult<Client> {
+    let form_client_id = form.get("client_id").filter(|c| !c.is_empty());
+    if let Some((client_id, secret)) = basic_credentials(headers) {
+        return secret_client(state, &client_id, &secret, "client_secret_basic").await;
+    }
+    if let Some(assertion) = form.get("client_assertion") {
+        if form.get("client_assertion_type").map(String::as_str) != Some(JWT_BEARER_ASSERTION_TYPE)
+        {
+            return Err(ApiError::oauth("invalid_request", "client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer"));
+        }
+        let client_id = match form_client_id {
+            Some(id) => id.clone(),
+            None => client_assertion::unverified_client_id(assertion)
+                .ok_or_else(|| ApiError::invalid_client("The client_assertion is invalid."))?,
+        };
+        return assertion_client(state, &client_id, assertion, endpoint).await;
+    }
+    if let (Some(client_id), Some(secret)) = (form_client_id, form.get("client_secret")) {
+        return secret_client(state, client_id, secret, "client_secret_post").await;
+    }
+    if let Some(client_id) = form_client_id {
+        let (app, oidc) = load(state, client_id).await?;
+        if oidc.token_endpoint_auth_method != "none" {
+            return Err(ApiError::invalid_client(NO_CREDENTIALS));
+        }
+        return Ok(Client {
+            app,
+            oidc,
+            client_id: client_id.clone(),
+            method: "none",
+        });
+    }
+    Err(ApiError::invalid_client(NO_CREDENTIALS))
+}
+
+async fn secret_client(
+    state: &AppState,
+    client_id: &str,
+    secret: &str,
+    method: &'static str,
+) -> ApiResult<Client> {
+    let loaded = load(state, client_id).await;
+    let hash = match &loaded {
+        Ok((app, _)) => app.client_secret_hash.clone(),
+        Err(_) => None,
+    };
+    // Verify against something even for unknown clients, so timing tells nothing.
+    let ok = verify_secret(secret, hash.as_deref().unwrap_or(&state.auth.dummy_hash));
+    let (app, oidc) = loaded?;
+    if hash.is_none() || !ok {
+        return Err(ApiError::invalid_client(BAD_CLIENT));
+    }
+    if oidc.token_endpoint_auth_method != method {
+        return Err(ApiError::invalid_client(format!(
+            "Client authentication failed: the client is registered for {}, not {method}.",
+            oidc.token_endpoint_auth_method
+        )));
+    }
+    Ok(Client {
+        app,
+        oidc,
+        client_id: client_id.to_string(),
+        method,
+    })
+}
+
+async fn assertion_client(
+    state: &AppState,
+    client_id: &str,
+    assertion: &str,
+    endpoint: &str,
+) -> ApiResult<Client> {
+    let (app, oidc) = load(state, client_id).await?;
+    if oidc.token_endpoint_auth_method != "private_key_jwt" {
+        return Err(ApiError::invalid_client(
+            "The client is not registered for private_key_jwt.",
+        ));
+    }
+    let keys = oidc
+        .jwks
+        .as_ref()
+        .and_then(|set| jwk::parse_jwk_set_lenient(set).ok())
+        .unwrap_or_default();
+    let issuer = state.config.issuer.as_str();
+    let token_endpoint = format!("{issuer}/oauth2/v1/token");
+    let audiences = [issuer, token_endpoint.as_str(), endpoint];
+    let now = now_millis() / 1000;
+    let verified = client_assertion::verify_client_assertion(
+        assertion,
+        &keys,
+        &AssertionCheck::new(client_id, &audiences, now),
+    )
+    .map_err(|e| ApiError::invalid_client(e.description()))?;
+    // A replayed assertion is refused: remember its jti until it expires.
+    let mut tx = state.store.begin().await?;
+    let fresh = tx
+        .use_jti(
+            "client_assertion",
+            &format!("{client_id}:{}", verified.jti),
+            (verified.exp + 120) * 1000,
+            now_millis(),
+        )
+        .await?;
+    tx.commit().await?;
+    if !fresh {
+        return Err(ApiError::invalid_client(
+            "The client_assertion token has already been used (jti replay).",
+        ));
+    }
+    Ok(Client {
+        app,
+        oidc,
+        client_id: client_id.to_string(),
+        method: "private_key_jwt",
+    })
+}

@@ -1,0 +1,304 @@
+//! The authorization server's shared state on one node: the signing key ring (loaded from the
+//! store, sealed at rest under the master key), DPoP nonces, the verified-token cache and the set
+//! of revoked token ids, which every node learns by polling the store.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use dashmap::DashMap;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use steward_core::timefmt::now_millis;
+use steward_oauth::dpop::DpopNonces;
+use steward_oauth::jwt::AccessTokenClaims;
+use steward_oauth::keys::{KeyRing, KeyStatus, RsaPublicJwk, SealedSigningKey, SigningKey};
+use steward_store::{Store, StoreError, StoredKey};
+
+/// Retired keys stay published this long: the longest token lifetime (1 h) plus the hour
+/// verifiers cache a JWKS.
+pub const RETAIN_RETIRED_MS: i64 = 2 * 3600 * 1000;
+/// Verified tokens kept per node (by hash) so a hot token is verified once.
+const TOKEN_CACHE_MAX: usize = 50_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyServiceError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("signing keys: {0}")]
+    Keys(#[from] steward_oauth::keys::KeyError),
+}
+
+pub struct AuthServer {
+    master_key: [u8; 32],
+    ring: RwLock<Arc<KeyRing>>,
+    verification_keys: RwLock<Arc<Vec<RsaPublicJwk>>>,
+    pub dpop_nonces: DpopNonces,
+    /// sha256(token) → claims of a verified access token.
+    token_cache: DashMap<String, AccessTokenClaims>,
+    /// jti → exp (s) of revoked tokens not yet expired.
+    revoked: DashMap<String, i64>,
+    revoked_watermark: AtomicI64,
+    /// DPoP proof `jti`s seen by this node's resource server, with their expiry (s).
+    dpop_jtis: DashMap<String, i64>,
+    /// A hash to verify against when the client or user does not exist, so a miss costs as much
+    /// as a hit.
+    pub dummy_hash: String,
+}
+
+fn to_stored(key: &SigningKey, master: &[u8; 32]) -> Result<StoredKey, KeyServiceError> {
+    let sealed = key.seal(master)?;
+    Ok(StoredKey {
+        kid: sealed.kid,
+        status: sealed.status.as_str().into(),
+        created: sealed.created,
+        retired: sealed.retired,
+        n: sealed.n,
+        e: sealed.e,
+        private_sealed: sealed.private_sealed,
+    })
+}
+
+fn status_of(s: &str) -> KeyStatus {
+    match s {
+        "ACTIVE" => KeyStatus::Active,
+        "NEXT" => KeyStatus::Next,
+        _ => KeyStatus::Retired,
+    }
+}
+
+/// Opens the stored keys into a ring.
+fn ring_from_rows(rows: &[StoredKey], master: &[u8; 32]) -> Result<KeyRing, KeyServiceError> {
+    let keys = rows
+        .iter()
+        .map(|r| {
+            SealedSigningKey {
+                kid: r.kid.clone(),
+                private_sealed: r.private_sealed.clone(),
+                n: r.n.clone(),
+                e: r.e.clone(),
+                created: r.created,
+                status: status_of(&r.status),
+                retired: r.retired,
+            }
+            .open(master)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(KeyRing::from_keys(keys)?)
+}
+
+/// Changes the stored key set under the key lock: reads the keys inside the transaction, lets
+/// `change` decide (None: nothing to do), and writes the new ring. Two nodes doing this at once
+/// (first start, scheduled rotation) serialise on the lock, and the second sees the first's work.
+async fn change_keys(
+    store: &Store,
+    master: &[u8; 32],
+    change: impl FnOnce(Option<KeyRing>) -> Result<Option<KeyRing>, KeyServiceError>,
+) -> Result<Option<KeyRing>, KeyServiceError> {
+    let mut tx = store.begin().await?;
+    tx.lock_signing_keys().await?;
+    let previous = tx.signing_keys().await?;
+    let current = if previous.is_empty() {
+        None
+    } else {
+        Some(ring_from_rows(&previous, master)?)
+    };
+    let Some(ring) = change(current)? else {
+        return Ok(None);
+    };
+    for old in &previous {
+        if ring.get(&old.kid).is_none() {
+            tx.delete_signing_key(&old.kid).await?;
+        }
+    }
+    for key in ring.keys() {
+        match previous.iter().find(|p| p.kid == key.kid) {
+            Some(_) => {
+                tx.update_signing_key_status(&key.kid, key.status.as_str(), key.retired)
+                    .await?
+            }
+            None => tx.insert_signing_key(&to_stored(key, master)?).await?,
+        }
+    }
+    tx.commit().await?;
+    Ok(Some(ring))
+}
+
+impl AuthServer {
+    /// Loads the key ring, creating one on a store that has none.
+    pub async fn start(store: &Store, master_key: [u8; 32]) -> Result<AuthServer, KeyServiceError> {
+        let rows = store.signing_keys().await?;
+        let ring = if rows.is_empty() {
+            // First start: create the keys, unless another node just did.
+            let created = change_keys(store, &master_key, |current| match current {
+                Some(_) => Ok(None),
+                None => Ok(Some(KeyRing::generate(now_millis())?)),
+            })
+            .await?;
+            match created {
+                Some(ring) => ring,
+                None => ring_from_rows(&store.signing_keys().await?, &master_key)?,
+            }
+        } else {
+            ring_from_rows(&rows, &master_key)?
+        };
+        let mut nonce_key = <Hmac<Sha256> as Mac>::new_from_slice(&master_key)
+            .map_err(|_| steward_oauth::keys::KeyError::InvalidPem("master key".into()))?;
+        nonce_key.update(b"steward dpop nonces");
+        let mut dpop_key = [0u8; 32];
+        dpop_key.copy_from_slice(&nonce_key.finalize().into_bytes());
+        let dummy_hash =
+            steward_oauth::secrets::hash_secret(&steward_oauth::secrets::random_token(16))
+                .map_err(|e| steward_oauth::keys::KeyError::InvalidPem(e.to_string()))?;
+        let server = AuthServer {
+            master_key,
+            verification_keys: RwLock::new(Arc::new(ring.verification_keys())),
+            ring: RwLock::new(Arc::new(ring)),
+            dpop_nonces: DpopNonces::new(dpop_key),
+            token_cache: DashMap::new(),
+            revoked: DashMap::new(),
+            revoked_watermark: AtomicI64::new(0),
+            dpop_jtis: DashMap::new(),
+            dummy_hash,
+        };
+        server.refresh_revocations(store).await?;
+        Ok(server)
+    }
+
+    pub fn ring(&self) -> Arc<KeyRing> {
+        self.ring
+            .read()
+            .map(|r| r.clone())
+            .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+    }
+
+    pub fn verification_keys(&self) -> Arc<Vec<RsaPublicJwk>> {
+        self.verification_keys
+            .read()
+            .map(|r| r.clone())
+            .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+    }
+
+    fn install(&self, ring: KeyRing) {
+        let keys = Arc::new(ring.verification_keys());
+        if let Ok(mut slot) = self.verification_keys.write() {
+            *slot = keys;
+        }
+        if let Ok(mut slot) = self.ring.write() {
+            *slot = Arc::new(ring);
+        }
+    }
+
+    /// Re-reads the keys (another node may have rotated them).
+    pub async fn reload_keys(&self, store: &Store) -> Result<(), KeyServiceError> {
+        let rows = store.signing_keys().await?;
+        if !rows.is_empty() {
+            self.install(ring_from_rows(&rows, &self.master_key)?);
+        }
+        Ok(())
+    }
+
+    /// Rotates: next → active, a fresh next, active → retired. Returns the new active kid.
+    pub async fn rotate(&self, store: &Store) -> Result<String, KeyServiceError> {
+        self.rotate_when(store, |_| true).await?;
+        Ok(self.ring().active().kid.clone())
+    }
+
+    /// Rotates when the active key is older than `max_age` (decided under the key lock, so
+    /// nodes checking together rotate once).
+    pub async fn rotate_if_due(
+        &self,
+        store: &Store,
+        max_age: Duration,
+    ) -> Result<Option<String>, KeyServiceError> {
+        let max_age = max_age.as_millis() as i64;
+        let rotated = self
+            .rotate_when(store, |ring| {
+                now_millis() - ring.active().created >= max_age
+            })
+            .await?;
+        self.reload_keys(store).await?;
+        Ok(rotated.then(|| self.ring().active().kid.clone()))
+    }
+
+    async fn rotate_when(
+        &self,
+        store: &Store,
+        due: impl FnOnce(&KeyRing) -> bool,
+    ) -> Result<bool, KeyServiceError> {
+        let changed = change_keys(store, &self.master_key, |current| {
+            let Some(mut ring) = current else {
+                return Ok(None);
+            };
+            if !due(&ring) {
+                return Ok(None);
+            }
+            ring.rotate(now_millis(), RETAIN_RETIRED_MS)?;
+            Ok(Some(ring))
+        })
+        .await?;
+        let rotated = changed.is_some();
+        if let Some(ring) = changed {
+            self.install(ring);
+        }
+        Ok(rotated)
+    }
+
+    pub fn cached_token(&self, hash: &str) -> Option<AccessTokenClaims> {
+        self.token_cache.get(hash).map(|c| c.clone())
+    }
+
+    pub fn cache_token(&self, hash: String, claims: AccessTokenClaims) {
+        if self.token_cache.len() >= TOKEN_CACHE_MAX {
+            let now = now_millis() / 1000;
+            self.token_cache.retain(|_, c| c.exp > now);
+            if self.token_cache.len() >= TOKEN_CACHE_MAX {
+                self.token_cache.clear();
+            }
+        }
+        self.token_cache.insert(hash, claims);
+    }
+
+    /// Records a DPoP proof `jti` at the resource server; false when it was already used.
+    /// Proofs are accepted within ±300 s of their `iat`, so entries live 10 minutes.
+    pub fn use_dpop_jti(&self, key: &str, now: i64) -> bool {
+        if self.dpop_jtis.len() > TOKEN_CACHE_MAX {
+            self.dpop_jtis.retain(|_, exp| *exp > now);
+        }
+        match self.dpop_jtis.entry(key.to_string()) {
+            dashmap::mapref::entry::Entry::Occupied(_) => false,
+            dashmap::mapref::entry::Entry::Vacant(v) => {
+                v.insert(now + 600);
+                true
+            }
+        }
+    }
+
+    pub fn is_revoked(&self, jti: &str) -> bool {
+        self.revoked.contains_key(jti)
+    }
+
+    /// Marks a token revoked on this node at once (the store has it for the others).
+    pub fn note_revoked(&self, jti: &str, exp: i64) {
+        self.revoked.insert(jti.to_string(), exp);
+    }
+
+    /// Learns revocations made anywhere since the last poll.
+    pub async fn refresh_revocations(&self, store: &Store) -> Result<(), StoreError> {
+        let now = now_millis();
+        let since = self.revoked_watermark.load(Ordering::Relaxed);
+        let found = store.revoked_since(since, now).await?;
+        let mut high = since;
+        for (jti, revoked_at) in found {
+            high = high.max(revoked_at);
+            self.revoked.insert(jti, i64::MAX);
+        }
+        // Step back a little so a revocation committed with a slightly older clock is not missed.
+        self.revoked_watermark
+            .store(high.saturating_sub(5_000).max(0), Ordering::Relaxed);
+        let now_s = now / 1000;
+        self.revoked
+            .retain(|_, exp| *exp == i64::MAX || *exp > now_s);
+        Ok(())
+    }
+}

@@ -1,0 +1,307 @@
+//! OAuth helpers for tests: client keys, client assertions, DPoP proofs, the sign-in form.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::OnceLock;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use reqwest::header::HeaderMap;
+use serde_json::{json, Value};
+use steward_oauth::keys::{KeyStatus, SigningKey};
+
+use super::TestOrg;
+
+/// An RSA key a client signs assertions and DPoP proofs with (generated once per test binary).
+pub fn client_key() -> &'static SigningKey {
+    static KEY: OnceLock<SigningKey> = OnceLock::new();
+    KEY.get_or_init(|| SigningKey::generate(KeyStatus::Active, 0).unwrap())
+}
+
+/// A second key, for "wrong key" cases.
+pub fn other_key() -> &'static SigningKey {
+    static KEY: OnceLock<SigningKey> = OnceLock::new();
+    KEY.get_or_init(|| SigningKey::generate(KeyStatus::Active, 0).unwrap())
+}
+
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+pub fn random(n: usize) -> String {
+    steward_core::ids::random_secret(n)
+}
+
+fn b64(v: &Value) -> String {
+    URL_SAFE_NO_PAD.encode(v.to_string())
+}
+
+/// Signs `header.payload` with RS256.
+pub fn sign(key: &SigningKey, header: &Value, payload: &Value) -> String {
+    let input = format!("{}.{}", b64(header), b64(payload));
+    let encoding = jsonwebtoken::EncodingKey::from_rsa_pem(key.private_pem.as_bytes()).unwrap();
+    let sig =
+        jsonwebtoken::crypto::sign(input.as_bytes(), &encoding, jsonwebtoken::Algorithm::RS256)
+            .unwrap();
+    format!("{input}.{sig}")
+}
+
+/// A `private_key_jwt` client assertion.
+pub fn assertion(key: &SigningKey, client_id: &str, aud: &str) -> String {
+    let now = now();
+    sign(
+        key,
+        &json!({"alg": "RS256", "kid": key.kid}),
+        &json!({"iss": client_id, "sub": client_id, "aud": aud, "iat": now, "exp": now + 300, "jti": random(24)}),
+    )
+}
+
+/// A DPoP proof for `method` `url`, with an optional nonce and access token hash.
+pub fn dpop_proof(
+    key: &SigningKey,
+    method: &str,
+    url: &str,
+    nonce: Option<&str>,
+    access_token: Option<&str>,
+) -> String {
+    let mut payload = json!({"jti": random(24), "htm": method, "htu": url, "iat": now()});
+    if let Some(n) = nonce {
+        payload["nonce"] = json!(n);
+    }
+    if let Some(at) = access_token {
+        payload["ath"] = json!(steward_oauth::dpop::ath(at));
+    }
+    sign(
+        key,
+        &json!({"typ": "dpop+jwt", "alg": "RS256", "jwk": {"kty": "RSA", "n": key.n, "e": key.e}}),
+        &payload,
+    )
+}
+
+pub fn jwks(key: &SigningKey) -> Value {
+    json!({"keys": [serde_json::to_value(key.jwk()).unwrap()]})
+}
+
+/// The claims of a JWT, unverified.
+pub fn claims(token: &str) -> Value {
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+    pub headers: HeaderMap,
+}
+
+impl TestOrg {
+    /// Creates a service app with the test client key; returns (app id, client_id).
+    pub async fn service_app(&self, label: &str) -> (String, String) {
+        let (s, app) = self
+            .post(
+                "/api/v1/apps",
+                json!({
+                    "label": label,
+                    "signOnMode": "OPENID_CONNECT",
+                    "credentials": {"oauthClient": {"token_endpoint_auth_method": "private_key_jwt"}},
+                    "settings": {"oauthClient": {"application_type": "service", "grant_types": ["client_credentials"], "jwks": jwks(client_key())}}
+                }),
+            )
+            .await;
+        assert_eq!(s, 200, "{app}");
+        (
+            app["id"].as_str().unwrap().into(),
+            app["credentials"]["oauthClient"]["client_id"]
+                .as_str()
+                .unwrap()
+                .into(),
+        )
+    }
+
+    /// Grants an Okta API scope to an app as the Super Admin.
+    pub async fn grant(&self, app_id: &str, scope: &str) -> Value {
+        let (s, g) = self
+            .post(
+                &format!("/api/v1/apps/{app_id}/grants"),
+                json!({"scopeId": scope, "issuer": self.base}),
+            )
+            .await;
+        assert_eq!(s, 201, "{g}");
+        g
+    }
+
+    pub async fn client_role(&self, client_id: &str, role: &str) {
+        let (s, r) = self
+            .post(
+                &format!("/oauth2/v1/clients/{client_id}/roles"),
+                json!({"type": role}),
+            )
+            .await;
+        assert_eq!(s, 200, "{r}");
+    }
+
+    /// POSTs a form to an OAuth endpoint.
+    pub async fn form(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        headers: &[(&str, String)],
+    ) -> Answer {
+        let mut req = self.http.post(format!("{}{path}", self.base)).form(form);
+        for (k, v) in headers {
+            req = req.header(*k, v);
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let text = r.text().await.unwrap();
+        Answer {
+            status,
+            headers,
+            body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        }
+    }
+
+    /// Client credentials with `private_key_jwt`.
+    pub async fn client_credentials(&self, client_id: &str, scope: &str) -> Answer {
+        let a = assertion(
+            client_key(),
+            client_id,
+            &format!("{}/oauth2/v1/token", self.base),
+        );
+        self.form(
+            "/oauth2/v1/token",
+            &[
+                ("grant_type", "client_credentials"),
+                ("scope", scope),
+                (
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                ),
+                ("client_assertion", &a),
+            ],
+            &[],
+        )
+        .await
+    }
+
+    /// Calls the API with a Bearer token.
+    pub async fn bearer(&self, token: &str, method: reqwest::Method, path: &str) -> Answer {
+        let r = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let text = r.text().await.unwrap();
+        Answer {
+            status,
+            headers,
+            body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        }
+    }
+
+    /// A web app (client_secret_basic, PKCE) with `redirect_uri`; returns (client_id, secret).
+    pub async fn web_app(
+        &self,
+        label: &str,
+        redirect_uri: &str,
+        consent: &str,
+    ) -> (String, String, String) {
+        let (s, app) = self
+            .post(
+                "/api/v1/apps",
+                json!({
+                    "label": label,
+                    "signOnMode": "OPENID_CONNECT",
+                    "credentials": {"oauthClient": {"token_endpoint_auth_method": "client_secret_basic"}},
+                    "settings": {"oauthClient": {
+                        "application_type": "web",
+                        "grant_types": ["authorization_code", "refresh_token"],
+                        "redirect_uris": [redirect_uri],
+                        "post_logout_redirect_uris": ["https://app.example.com/bye"],
+                        "consent_method": consent
+                    }}
+                }),
+            )
+            .await;
+        assert_eq!(s, 200, "{app}");
+        (
+            app["id"].as_str().unwrap().into(),
+            app["credentials"]["oauthClient"]["client_id"]
+                .as_str()
+                .unwrap()
+                .into(),
+            app["credentials"]["oauthClient"]["client_secret"]
+                .as_str()
+                .unwrap()
+                .into(),
+        )
+    }
+
+    pub async fn assign(&self, app_id: &str, user_id: &str) {
+        let (s, b) = self
+            .post(
+                &format!("/api/v1/apps/{app_id}/users"),
+                json!({"id": user_id, "scope": "USER"}),
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+    }
+}
+
+/// A browser: keeps cookies, never follows redirects.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+pub fn unescape(s: &str) -> String {
+    s.replace("&#x2f;", "/")
+        .replace("&#x27;", "'")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The value of `<input name="{name}" value="...">` in a page.
+pub fn hidden(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let rest = &html[start..];
+    Some(unescape(&rest[..rest.find('"')?]))
+}
+
+pub fn location(headers: &HeaderMap) -> String {
+    headers
+        .get("location")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+/// A query parameter of a URL.
+pub fn param(url: &str, name: &str) -> Option<String> {
+    let parsed = url::Url::parse(url).ok()?;
+    parsed
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// PKCE verifier and S256 challenge.
+pub fn pkce() -> (String, String) {
+    let verifier = random(64);
+    let challenge = steward_oauth::pkce::challenge_s256(&verifier);
+    (verifier, challenge)
+}
