@@ -212,8 +212,10 @@ pub async fn run(args: DoctorArgs) -> Result<()> {
                     "The app \"{label}\" ({app_id}) has {needed} granted since {}.",
                     grant["created"].as_str().unwrap_or("?")
                 );
-                if issued < granted {
+                if issued <= granted {
                     println!("The token predates the grant: tokens keep the scopes they were issued with.");
+                } else {
+                    println!("The token was issued after the grant without this scope: the client must ask for it in its 'scope' parameter.");
                 }
                 println!("Fix: the client authorizes again (a new /oauth2/v1/token request) to get a token with {needed}.");
             }

@@ -11,6 +11,9 @@ use sha2::{Digest, Sha256};
 /// Loads `tls-cert.pem` / `tls-key.pem` from `dir`, creating them first if absent. Returns the
 /// server config and the certificate's SHA-256 fingerprint (colon-separated hex).
 pub async fn self_signed(dir: &Path, listen: SocketAddr) -> Result<(RustlsConfig, String)> {
+    // Both ring and aws-lc-rs are linked (through reqwest and axum-server): choose one. An error
+    // here means a provider is already installed, which is fine.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let cert_path = dir.join("tls-cert.pem");
     let key_path = dir.join("tls-key.pem");
     if !cert_path.exists() || !key_path.exists() {

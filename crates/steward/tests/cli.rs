@@ -311,3 +311,247 @@ async fn two_nodes_on_one_postgres_database_serve_one_org() {
     .await;
     assert_eq!(admins.as_array().unwrap().len(), 1);
 }
+
+/// Starts `steward serve --tls` and waits for its https health check.
+async fn serve_tls(data: &str, env: &[(&str, &str)]) -> (Server, String) {
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut cmd = Command::new(BIN);
+    cmd.args(["serve", "--tls", "--listen", &listen, "--data-dir", data])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let server = Server {
+        child,
+        base: format!("https://{listen}"),
+    };
+    let http = reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .build()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !matches!(http.get(format!("{}/healthz", server.base)).send().await, Ok(r) if r.status() == 200)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "steward serve --tls did not become ready"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut first).unwrap();
+    (server, first)
+}
+
+#[tokio::test]
+async fn tls_serves_https_with_a_self_signed_certificate() {
+    let dir = temp_dir();
+    let data = dir.to_str().unwrap();
+    let env = [("STEWARD_BOOTSTRAP_API_TOKEN", "tls-token-0123456789abcdef")];
+    let (server, first_line) = serve_tls(data, &env).await;
+    assert!(
+        first_line.contains("fingerprint") || std::fs::metadata(dir.join("tls-cert.pem")).is_ok(),
+        "{first_line}"
+    );
+    let key_mode = std::fs::metadata(dir.join("tls-key.pem")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        key_mode.permissions().mode() & 0o777,
+        0o600,
+        "the private key is readable by its owner only"
+    );
+    let http = reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .build()
+        .unwrap();
+    let d: Value = http
+        .get(format!("{}/.well-known/openid-configuration", server.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(d["issuer"], server.base.as_str());
+    // A client that checks certificates refuses the self-signed one.
+    assert!(reqwest::get(format!("{}/healthz", server.base))
+        .await
+        .is_err());
+    // The same certificate is reused on restart.
+    let cert = std::fs::read(dir.join("tls-cert.pem")).unwrap();
+    drop(server);
+    let (_again, _) = serve_tls(data, &env).await;
+    assert_eq!(std::fs::read(dir.join("tls-cert.pem")).unwrap(), cert);
+}
+
+fn b64(v: &Value) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+}
+
+#[tokio::test]
+async fn doctor_explains_and_fixes_a_missing_scope() {
+    let dir = temp_dir();
+    let data = dir.to_str().unwrap();
+    let admin = "doctor-admin-token-0123456789";
+    let server = serve(
+        &["--data-dir", data],
+        &[("STEWARD_BOOTSTRAP_API_TOKEN", admin)],
+    )
+    .await;
+    let base = server.base.clone();
+    // A service app with a key, granted okta.users.read, with a read-only role.
+    let key = steward_oauth::keys::SigningKey::generate(steward_oauth::keys::KeyStatus::Active, 0)
+        .unwrap();
+    let jwk = serde_json::to_value(key.jwk()).unwrap();
+    let (s, app) = call(&base, admin, reqwest::Method::POST, "/api/v1/apps", Some(json!({
+        "label": "Automation", "signOnMode": "OPENID_CONNECT",
+        "credentials": {"oauthClient": {"token_endpoint_auth_method": "private_key_jwt"}},
+        "settings": {"oauthClient": {"application_type": "service", "grant_types": ["client_credentials"], "jwks": {"keys": [jwk]}}}
+    }))).await;
+    assert_eq!(s, 200, "{app}");
+    let app_id = app["id"].as_str().unwrap().to_string();
+    let client_id = app["credentials"]["oauthClient"]["client_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    call(
+        &base,
+        admin,
+        reqwest::Method::POST,
+        &format!("/api/v1/apps/{app_id}/grants"),
+        Some(json!({"scopeId": "okta.users.read", "issuer": base})),
+    )
+    .await;
+    call(
+        &base,
+        admin,
+        reqwest::Method::POST,
+        &format!("/oauth2/v1/clients/{client_id}/roles"),
+        Some(json!({"type": "ACCESS_REQUESTS_ADMIN"})),
+    )
+    .await;
+    let token_for = |scope: &'static str| {
+        let key = &key;
+        let client_id = client_id.clone();
+        let base = base.clone();
+        async move {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs() as i64;
+            let input = format!(
+                "{}.{}",
+                b64(&json!({"alg": "RS256", "kid": key.kid})),
+                b64(&json!({
+                    "iss": client_id, "sub": client_id, "aud": format!("{base}/oauth2/v1/token"), "iat": now, "exp": now + 300,
+                    "jti": format!("{now}-{}", std::process::id()) + scope,
+                }))
+            );
+            let sig = jsonwebtoken::crypto::sign(
+                input.as_bytes(),
+                &jsonwebtoken::EncodingKey::from_rsa_pem(key.private_pem.as_bytes()).unwrap(),
+                jsonwebtoken::Algorithm::RS256,
+            )
+            .unwrap();
+            let form = [
+                ("grant_type", "client_credentials"),
+                ("scope", scope),
+                (
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                ),
+                ("client_assertion", &format!("{input}.{sig}")),
+            ];
+            let body: Value = reqwest::Client::new()
+                .post(format!("{base}/oauth2/v1/token"))
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            body["access_token"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{body}"))
+                .to_string()
+        }
+    };
+    let old = token_for("okta.users.read").await;
+    let url = format!("{base}/governance/api/v1/requests/00000000000000000000000a");
+    let doctor = |extra: &[&str]| {
+        let mut args = vec![
+            "doctor",
+            "--url",
+            url.as_str(),
+            "--token",
+            old.as_str(),
+            "--admin-token",
+            admin,
+        ];
+        args.extend_from_slice(extra);
+        let out = Command::new(BIN).args(&args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let report = doctor(&[]);
+    assert!(
+        report.contains("Missing scope: okta.governance.accessRequests.read"),
+        "{report}"
+    );
+    assert!(
+        report.contains("does not have okta.governance.accessRequests.read granted"),
+        "{report}"
+    );
+    assert!(report.contains("Fix:"), "{report}");
+    let fixed = doctor(&["--fix"]);
+    assert!(
+        fixed.contains("Granted okta.governance.accessRequests.read"),
+        "{fixed}"
+    );
+    let after = doctor(&[]);
+    assert!(
+        after.contains("has okta.governance.accessRequests.read granted since"),
+        "{after}"
+    );
+    assert!(after.contains("The token predates the grant"), "{after}");
+    assert!(after.contains("authorizes again"), "{after}");
+    // A new token gets through the guard.
+    let new = token_for("okta.governance.accessRequests.read").await;
+    let r = reqwest::Client::new()
+        .get(&url)
+        .bearer_auth(&new)
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(r.status(), 403);
+    // Diagnosing the app directly.
+    let out = Command::new(BIN)
+        .args([
+            "doctor",
+            "--org",
+            &base,
+            "--app",
+            &client_id,
+            "--admin-token",
+            admin,
+        ])
+        .output()
+        .unwrap();
+    let out = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.contains("okta.users.read")
+            && out.contains("okta.governance.accessRequests.read")
+            && out.contains("ACCESS_REQUESTS_ADMIN"),
+        "{out}"
+    );
+}
