@@ -1359,3 +1359,114 @@ async fn logout_ends_the_session() {
     let r = browser.get(format!("{}/oauth2/v1/logout?id_token_hint={id_token}&post_logout_redirect_uri=https://evil.example.com/", org.base)).send().await.unwrap();
     assert_eq!(r.status(), 400);
 }
+
+#[tokio::test]
+async fn deactivation_revokes_tokens_for_good() {
+    let org = TestOrg::start(Backend::Postgres).await;
+    // A service app's token dies with the app and stays dead after reactivation.
+    let (app_id, client_id) = org.service_app("Bot").await;
+    org.grant(&app_id, "okta.users.read").await;
+    org.client_role(&client_id, "READ_ONLY_ADMIN").await;
+    let token = org
+        .client_credentials(&client_id, "okta.users.read")
+        .await
+        .body["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        org.bearer(&token, Method::GET, "/api/v1/users")
+            .await
+            .status,
+        200
+    );
+    org.post(
+        &format!("/api/v1/apps/{app_id}/lifecycle/deactivate"),
+        json!({}),
+    )
+    .await;
+    org.post(
+        &format!("/api/v1/apps/{app_id}/lifecycle/activate"),
+        json!({}),
+    )
+    .await;
+    let r = org.bearer(&token, Method::GET, "/api/v1/users").await;
+    assert_error(r.status, &r.body, 401, "E0000011");
+    assert_eq!(
+        org.client_credentials(&client_id, "okta.users.read")
+            .await
+            .status,
+        200,
+        "new tokens are fine"
+    );
+
+    // A user's tokens and sessions die when the user is suspended.
+    let (app, user_id) = web_app_with_user(&org, "TRUSTED").await;
+    let browser = browser();
+    let (verifier, challenge) = pkce();
+    let r = sign_in(
+        &org,
+        &browser,
+        &authorize_url(
+            &org,
+            &app,
+            "openid offline_access okta.users.read",
+            &challenge,
+            "",
+        ),
+        "jane@example.com",
+        "Sup3r-Secret-Pass",
+    )
+    .await;
+    let tokens = redeem(
+        &org,
+        &app,
+        &param(&location(r.headers()), "code").unwrap(),
+        &verifier,
+    )
+    .await;
+    let access = tokens.body["access_token"].as_str().unwrap().to_string();
+    let refresh = tokens.body["refresh_token"].as_str().unwrap().to_string();
+    assert_eq!(
+        org.bearer(&access, Method::GET, "/api/v1/users")
+            .await
+            .status,
+        200
+    );
+    org.post(
+        &format!("/api/v1/users/{user_id}/lifecycle/suspend"),
+        json!({}),
+    )
+    .await;
+    org.post(
+        &format!("/api/v1/users/{user_id}/lifecycle/unsuspend"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        org.bearer(&access, Method::GET, "/api/v1/users")
+            .await
+            .status,
+        401
+    );
+    let r = org
+        .http
+        .post(format!("{}/oauth2/v1/token", org.base))
+        .basic_auth(&app.client_id, Some(&app.secret))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    // The browser session is gone too: authorize asks for a password again.
+    let (_, challenge) = pkce();
+    let r = browser
+        .get(authorize_url(&org, &app, "openid", &challenge, ""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}

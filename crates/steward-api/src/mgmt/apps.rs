@@ -244,9 +244,16 @@ pub async fn lifecycle(
         app.last_updated = now_millis();
         let mut tx = state.store.begin().await?;
         tx.update_app(&app).await?;
+        // Deactivating a client invalidates its tokens for good (reactivation does not revive them).
+        if status == "INACTIVE" {
+            tx.revoke_tokens_of(None, app.client_id.as_deref(), app.last_updated)
+                .await?;
+        }
         tx.append_log(&event(&caller, event_type, message).target(target(&app)))
             .await?;
         tx.commit().await?;
+        state.principals.clear();
+        state.auth.refresh_revocations(&state.store).await?;
     }
     Ok(StatusCode::OK)
 }

@@ -340,11 +340,19 @@ async fn change_status(
     if op == Lifecycle::Unlock {
         tx.set_user_lockout(&user.id, 0, None).await?;
     }
+    // A user who can no longer act loses their sessions and tokens, on every node.
+    let stops_acting = matches!(op, Lifecycle::Deactivate | Lifecycle::Suspend);
+    if stops_acting {
+        tx.delete_user_sessions(&user.id).await?;
+        tx.revoke_tokens_of(Some(&user.id), None, now).await?;
+    }
     tx.append_log(&event(caller, event_type, message).target(target(&user)))
         .await?;
     tx.commit().await?;
-    // Tokens of a user who can no longer act must stop working at once.
     state.principals.clear();
+    if stops_acting {
+        state.auth.refresh_revocations(&state.store).await?;
+    }
     Ok(user)
 }
 
