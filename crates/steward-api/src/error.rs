@@ -55,6 +55,8 @@ pub enum ApiError {
         description: String,
         /// `DPoP-Nonce` to send (RFC 9449 §8).
         dpop_nonce: Option<String>,
+        /// Answer `WWW-Authenticate: Basic` (the client tried HTTP Basic authentication).
+        basic_challenge: bool,
     },
     /// 401/403 from the resource-server guard with its `WWW-Authenticate` value.
     #[error("{summary}")]
@@ -78,6 +80,7 @@ impl ApiError {
             error,
             description: description.into(),
             dpop_nonce: None,
+            basic_challenge: false,
         }
     }
 
@@ -88,6 +91,28 @@ impl ApiError {
             error: "invalid_client",
             description: description.into(),
             dpop_nonce: None,
+            basic_challenge: false,
+        }
+    }
+
+    /// The same error, with a `WWW-Authenticate: Basic` challenge when it is a 401 (RFC 6749 §5.2:
+    /// for clients that authenticated with HTTP Basic).
+    pub fn with_basic_challenge(self) -> ApiError {
+        match self {
+            ApiError::OAuth {
+                status,
+                error,
+                description,
+                dpop_nonce,
+                ..
+            } => ApiError::OAuth {
+                status,
+                error,
+                description,
+                dpop_nonce,
+                basic_challenge: status == StatusCode::UNAUTHORIZED,
+            },
+            other => other,
         }
     }
 
@@ -166,6 +191,7 @@ impl IntoResponse for ApiError {
             error,
             description,
             dpop_nonce,
+            basic_challenge,
         } = &self
         {
             let body = json!({"error": error, "error_description": description});
@@ -173,7 +199,7 @@ impl IntoResponse for ApiError {
             let headers = response.headers_mut();
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-            if *status == StatusCode::UNAUTHORIZED {
+            if *basic_challenge {
                 headers.insert(
                     header::WWW_AUTHENTICATE,
                     HeaderValue::from_static("Basic realm=\"oauth2\""),

@@ -185,6 +185,10 @@ async fn client_credentials_rules() {
         )
         .await;
     assert_eq!(r.body["error"], "invalid_client");
+    assert!(
+        r.headers.get("www-authenticate").is_none(),
+        "no Basic challenge for assertion clients"
+    );
     let wrong_aud = assertion(
         client_key(),
         &client_id,
@@ -269,6 +273,11 @@ async fn client_credentials_rules() {
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
+    assert_eq!(
+        r.headers()["www-authenticate"],
+        "Basic realm=\"oauth2\"",
+        "Basic clients get a Basic challenge"
+    );
 
     // Unsupported grants; repeated parameters; a deactivated client.
     let r = org

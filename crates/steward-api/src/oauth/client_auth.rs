@@ -83,7 +83,9 @@ pub async fn authenticate(
 ) -> ApiResult<Client> {
     let form_client_id = form.get("client_id").filter(|c| !c.is_empty());
     if let Some((client_id, secret)) = basic_credentials(headers) {
-        return secret_client(state, &client_id, &secret, "client_secret_basic").await;
+        return secret_client(state, &client_id, &secret, "client_secret_basic")
+            .await
+            .map_err(ApiError::with_basic_challenge);
     }
     if let Some(assertion) = form.get("client_assertion") {
         if form.get("client_assertion_type").map(String::as_str) != Some(JWT_BEARER_ASSERTION_TYPE)

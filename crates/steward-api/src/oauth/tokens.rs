@@ -143,6 +143,7 @@ async fn dpop_binding(
         error,
         description,
         dpop_nonce: Some(fresh_nonce.clone()),
+        basic_challenge: false,
     };
     if proofs.len() > 1 {
         return Err(oauth(
