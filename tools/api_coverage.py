@@ -29,6 +29,14 @@ TESTS = [
     ("/api/v1/apps", "crates/steward-api/tests/directory.rs"),
     ("/oauth2/v1/clients", "crates/steward-api/tests/directory.rs"),
     ("/api/v1/logs", "crates/steward-api/tests/directory.rs"),
+    ("/governance/api/v1/request-types", "crates/steward-api/tests/access_requests.rs"),
+    ("/governance/api/v1/requests", "crates/steward-api/tests/access_requests.rs"),
+    ("/governance/api/v1/teams", "crates/steward-api/tests/access_requests.rs"),
+    ("/governance/api/v2/resources/{}/request-", "crates/steward-api/tests/access_requests.rs"),
+    ("/governance/api/v2/request-", "crates/steward-api/tests/access_requests.rs"),
+    ("/governance/api/v2/requests", "crates/steward-api/tests/access_requests.rs"),
+    ("/governance/api/v2/catalogs", "crates/steward-api/tests/access_requests.rs"),
+    ("/governance/api/v2/tasks", "crates/steward-api/tests/access_requests.rs"),
 ]
 
 
@@ -39,7 +47,7 @@ def norm(path):
 def implemented():
     text = open(os.path.join(ROOT, "crates/steward-api/src/guard.rs")).read()
     routes = set()
-    for method, path in re.findall(r'\("(GET|POST|PUT|DELETE|PATCH)", "([^"]+)", need\(', text):
+    for method, path in re.findall(r'\("(GET|POST|PUT|DELETE|PATCH)", "([^"]+)", (?:need|my)\(', text):
         if path.endswith("/lifecycle/{op}"):
             base = path[: -len("{op}")]
             ops = ["activate", "deactivate", "suspend", "unsuspend", "unlock"] if "/users/" in path else ["activate", "deactivate"]
@@ -104,7 +112,8 @@ def main():
             lines += ["| family | method | path | operation | scope | state |", "| --- | --- | --- | --- | --- | --- |"]
             for o in sorted(ops, key=lambda o: (o[0], o[2], o[1])):
                 ok = (o[1], norm(o[2])) in done
-                lines.append(f"| {o[0]} | {o[1]} | `{o[2]}` | {o[3]} | {o[4]} | {'implemented, tested' if ok else 'not yet'} |")
+                state = ("implemented, tested" if test_for(o[2]) else "implemented") if ok else "not yet"
+                lines.append(f"| {o[0]} | {o[1]} | `{o[2]}` | {o[3]} | {o[4]} | {state} |")
             lines.append("")
         sections += lines
     out += ["| spec | operations | implemented |", "| --- | --- | --- |"] + summary + [""] + sections

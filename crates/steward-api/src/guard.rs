@@ -32,11 +32,35 @@ use crate::{AppState, RequestId};
 pub struct Need {
     pub scope: &'static str,
     pub permission: Permission,
+    /// End-user (`/my/…`) routes: user access tokens only, no admin role needed.
+    pub self_service: bool,
 }
 
 const fn need(scope: &'static str, permission: Permission) -> Need {
-    Need { scope, permission }
+    Need {
+        scope,
+        permission,
+        self_service: false,
+    }
 }
+
+/// An end-user route: any signed-in user's access token with the scope; SSWS tokens and
+/// client-credentials tokens are refused.
+const fn my(scope: &'static str) -> Need {
+    Need {
+        scope,
+        permission: AccessRequestsRead,
+        self_service: true,
+    }
+}
+
+/// Steward's own routes (no Okta operation): (method, path, scope of the same family).
+pub static EXTENSIONS: &[(&str, &str)] = &[
+    ("GET", "/governance/api/v2/request-sequences"),
+    ("POST", "/governance/api/v2/request-sequences"),
+    ("GET", "/governance/api/v2/request-sequences/{sequenceId}"),
+    ("PUT", "/governance/api/v2/request-sequences/{sequenceId}"),
+];
 
 use Permission::*;
 
@@ -87,6 +111,56 @@ pub static ROUTES: &[(&str, &str, Need)] = &[
     ("DELETE", "/api/v1/apps/{id}/grants/{grantId}", need("okta.appGrants.manage", AppGrantsManage)),
     ("GET", "/api/v1/logs", need("okta.logs.read", LogsRead)),
     ("GET", "/governance/api/v1/requests/{requestId}", need("okta.governance.accessRequests.read", AccessRequestsRead)),
+    ("GET", "/governance/api/v2/resources/{resourceId}/request-conditions", need("okta.accessRequests.condition.read", AccessRequestsRead)),
+    ("POST", "/governance/api/v2/resources/{resourceId}/request-conditions", need("okta.accessRequests.condition.manage", AccessRequestsManage)),
+    ("GET", "/governance/api/v2/resources/{resourceId}/request-conditions/{requestConditionId}", need("okta.accessRequests.condition.read", AccessRequestsRead)),
+    ("PATCH", "/governance/api/v2/resources/{resourceId}/request-conditions/{requestConditionId}", need("okta.accessRequests.condition.manage", AccessRequestsManage)),
+    ("DELETE", "/governance/api/v2/resources/{resourceId}/request-conditions/{requestConditionId}", need("okta.accessRequests.condition.manage", AccessRequestsManage)),
+    ("POST", "/governance/api/v2/resources/{resourceId}/request-conditions/{requestConditionId}/activate", need("okta.accessRequests.condition.manage", AccessRequestsManage)),
+    ("POST", "/governance/api/v2/resources/{resourceId}/request-conditions/{requestConditionId}/deactivate", need("okta.accessRequests.condition.manage", AccessRequestsManage)),
+    ("GET", "/governance/api/v2/resources/{resourceId}/request-settings", need("okta.accessRequests.condition.read", AccessRequestsRead)),
+    ("PATCH", "/governance/api/v2/resources/{resourceId}/request-settings", need("okta.accessRequests.condition.manage", AccessRequestsManage)),
+    ("GET", "/governance/api/v2/request-settings", need("okta.accessRequests.condition.read", AccessRequestsRead)),
+    ("PATCH", "/governance/api/v2/request-settings", need("okta.accessRequests.condition.manage", AccessRequestsManage)),
+    ("GET", "/governance/api/v2/resources/{resourceId}/request-sequences", need("okta.accessRequests.condition.read", AccessRequestsRead)),
+    ("GET", "/governance/api/v2/resources/{resourceId}/request-sequences/{sequenceId}", need("okta.accessRequests.condition.read", AccessRequestsRead)),
+    ("GET", "/governance/api/v2/request-sequences", need("okta.accessRequests.condition.read", AccessRequestsRead)),
+    ("POST", "/governance/api/v2/request-sequences", need("okta.accessRequests.condition.manage", AccessRequestsManage)),
+    ("GET", "/governance/api/v2/request-sequences/{sequenceId}", need("okta.accessRequests.condition.read", AccessRequestsRead)),
+    ("PUT", "/governance/api/v2/request-sequences/{sequenceId}", need("okta.accessRequests.condition.manage", AccessRequestsManage)),
+    ("DELETE", "/governance/api/v2/request-sequences/{sequenceId}", need("okta.accessRequests.condition.manage", AccessRequestsManage)),
+    ("GET", "/governance/api/v2/requests", need("okta.accessRequests.request.read", AccessRequestsRead)),
+    ("POST", "/governance/api/v2/requests", need("okta.accessRequests.request.manage", AccessRequestsManage)),
+    ("GET", "/governance/api/v2/requests/{requestId}", need("okta.accessRequests.request.read", AccessRequestsRead)),
+    ("POST", "/governance/api/v2/requests/{requestId}/messages", need("okta.accessRequests.request.manage", AccessRequestsManage)),
+    ("GET", "/governance/api/v2/catalogs/default/entries", need("okta.accessRequests.catalog.read", AccessRequestsRead)),
+    ("GET", "/governance/api/v2/catalogs/default/entries/{entryId}", need("okta.accessRequests.catalog.read", AccessRequestsRead)),
+    ("GET", "/governance/api/v2/catalogs/default/user/{userId}/entries", need("okta.accessRequests.catalog.read", AccessRequestsRead)),
+    ("GET", "/governance/api/v2/catalogs/default/entries/{entryId}/users/{userId}/request-fields", need("okta.accessRequests.request.read", AccessRequestsRead)),
+    ("GET", "/governance/api/v2/tasks", need("okta.accessRequests.tasks.read", AccessRequestsRead)),
+    ("GET", "/governance/api/v2/tasks/{taskId}", need("okta.accessRequests.tasks.read", AccessRequestsRead)),
+    ("PATCH", "/governance/api/v2/tasks/{taskId}", need("okta.accessRequests.tasks.manage", AccessRequestsManage)),
+    ("POST", "/governance/api/v2/tasks/{taskId}/resolve", need("okta.accessRequests.tasks.manage", AccessRequestsManage)),
+    ("GET", "/governance/api/v2/my/catalogs/default/entries", my("okta.accessRequests.catalog.read")),
+    ("GET", "/governance/api/v2/my/catalogs/default/entries/{entryId}", my("okta.accessRequests.catalog.read")),
+    ("POST", "/governance/api/v2/my/catalogs/default/entries/{entryId}/requests", my("okta.accessRequests.request.manage")),
+    ("GET", "/governance/api/v2/my/catalogs/default/entries/{entryId}/requests/{requestId}", my("okta.accessRequests.request.read")),
+    ("GET", "/governance/api/v2/my/catalogs/default/entries/{entryId}/request-fields", my("okta.accessRequests.request.read")),
+    ("GET", "/governance/api/v2/my/catalogs/default/entries/{entryId}/users", my("okta.accessRequests.catalog.read")),
+    ("GET", "/governance/api/v2/my/catalogs/default/entries/{entryId}/users/{userId}/request-fields", my("okta.accessRequests.catalog.read")),
+    ("GET", "/governance/api/v2/my/tasks", my("okta.accessRequests.tasks.read")),
+    ("GET", "/governance/api/v2/my/tasks/{taskId}", my("okta.accessRequests.tasks.read")),
+    ("POST", "/governance/api/v2/my/tasks/{taskId}/resolve", my("okta.accessRequests.tasks.manage")),
+    ("POST", "/governance/api/v1/request-types", need("okta.governance.accessRequests.manage", AccessRequestsManage)),
+    ("GET", "/governance/api/v1/request-types", need("okta.governance.accessRequests.read", AccessRequestsRead)),
+    ("GET", "/governance/api/v1/request-types/{requestTypeId}", need("okta.governance.accessRequests.read", AccessRequestsRead)),
+    ("DELETE", "/governance/api/v1/request-types/{requestTypeId}", need("okta.governance.accessRequests.manage", AccessRequestsManage)),
+    ("POST", "/governance/api/v1/request-types/{requestTypeId}/publish", need("okta.governance.accessRequests.manage", AccessRequestsManage)),
+    ("POST", "/governance/api/v1/request-types/{requestTypeId}/un-publish", need("okta.governance.accessRequests.manage", AccessRequestsManage)),
+    ("GET", "/governance/api/v1/teams", need("okta.governance.accessRequests.read", AccessRequestsRead)),
+    ("GET", "/governance/api/v1/requests", need("okta.governance.accessRequests.read", AccessRequestsRead)),
+    ("POST", "/governance/api/v1/requests", need("okta.governance.accessRequests.manage", AccessRequestsManage)),
+    ("POST", "/governance/api/v1/requests/{requestId}/messages", need("okta.governance.accessRequests.manage", AccessRequestsManage)),
 ];
 
 fn lookup(method: &Method, path: &str) -> Option<Need> {
@@ -173,7 +247,15 @@ pub async fn enforce(
     let (parts, body) = req.into_parts();
     let principal = authenticate(&state, &parts, need).await?;
     let mut req = Request::from_parts(parts, body);
-    if !any_allows(&principal.roles, need.permission) {
+    if need.self_service {
+        // `/my/…` acts as the signed-in user: SSWS tokens are not accepted there (401), and
+        // client-credentials tokens have no user (403).
+        match (&principal.credential, &principal.user) {
+            (Credential::AccessToken { .. }, Some(_)) => {}
+            (Credential::ApiToken { .. }, _) => return Err(invalid_token()),
+            _ => return Err(ApiError::Forbidden),
+        }
+    } else if !any_allows(&principal.roles, need.permission) {
         return Err(ApiError::Forbidden);
     }
     let client = ClientInfo {
@@ -447,6 +529,10 @@ mod tests {
         for (method, path, need) in ROUTES {
             if path.contains("/lifecycle/{op}") {
                 continue; // one route serves several spec operations; checked below
+            }
+            if EXTENSIONS.contains(&(*method, *path)) {
+                assert!(steward_core::scopes::lookup(need.scope).is_some(), "{path}");
+                continue; // Steward's own; its scope is the family's
             }
             let op = steward_core::scopes::OPERATIONS
                 .iter()

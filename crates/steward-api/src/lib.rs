@@ -4,6 +4,7 @@
 //! before they run; they validate input, make one domain change through the store and respond.
 
 pub mod error;
+pub mod governance;
 pub mod guard;
 pub mod http;
 mod mgmt;
@@ -45,6 +46,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub limiter: Arc<RateLimiter>,
     pub principals: Arc<PrincipalCache>,
+    /// The clock access requests run on (tests set it).
+    pub clock: governance::Clock,
+    /// Access-request events, published after their transaction commits.
+    pub events: governance::EventBus,
 }
 
 impl AppState {
@@ -55,6 +60,8 @@ impl AppState {
             limiter: Arc::new(RateLimiter::new(config.rate_limits)),
             config: Arc::new(config),
             principals: Arc::new(PrincipalCache::default()),
+            clock: governance::Clock::default(),
+            events: governance::EventBus::default(),
         }
     }
 }
@@ -66,6 +73,7 @@ pub struct RequestId(pub String);
 /// The whole application.
 pub fn router(state: AppState) -> Router {
     mgmt::routes()
+        .merge(governance::routes())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             guard::enforce,

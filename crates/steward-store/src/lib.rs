@@ -5,6 +5,7 @@
 //! Reads are methods on [`Store`]; every write goes through a [`WriteTx`] so that a change and the
 //! System Log event describing it commit together or not at all.
 
+mod access_requests;
 mod apps;
 mod groups;
 mod logs;
@@ -21,6 +22,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+pub use access_requests::{RequestListQuery, StoredRequest, TaskListQuery};
 pub use apps::{AppGroupAssignment, AppQuery, AppUserAssignment};
 pub use groups::GroupQuery;
 pub use logs::{LogPage, LogQuery, SortOrder};

@@ -241,7 +241,9 @@ async fn serve(args: ServeArgs) -> Result<()> {
         auth.clone(),
         Duration::from_secs(args.key_rotation_days * 86_400),
     );
-    let app = steward_api::router(AppState::new(store, config, auth));
+    let state = AppState::new(store, config, auth);
+    steward_api::governance::spawn_scheduler(state.clone(), Duration::from_secs(5));
+    let app = steward_api::router(state);
     if report.admin_created {
         println!("Created the org's Super Admin {BOOTSTRAP_ADMIN_LOGIN}.");
     }

@@ -439,5 +439,6 @@ pub async fn seed_demo(store: &Store) -> Result<bool, BootstrapError> {
     ))
     .await?;
     tx.commit().await?;
+    crate::governance::demo::seed(store).await?;
     Ok(true)
 }

@@ -2,7 +2,6 @@
 
 mod apps;
 pub mod bootstrap_org;
-mod governance;
 mod grants;
 mod groups;
 mod logs;
@@ -89,10 +88,6 @@ pub fn routes() -> Router<AppState> {
             get(grants::get).delete(grants::revoke),
         )
         .route("/api/v1/logs", get(logs::list))
-        .route(
-            "/governance/api/v1/requests/{requestId}",
-            get(governance::get_request_v1),
-        )
 }
 
 /// A System Log event for this caller's action.

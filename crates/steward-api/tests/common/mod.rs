@@ -29,6 +29,8 @@ pub struct TestOrg {
     pub store: Store,
     pub http: reqwest::Client,
     pub token: String,
+    /// The server's state (its clock drives access-request expiry in tests).
+    pub state: AppState,
 }
 
 pub async fn open_store(backend: Backend) -> Store {
@@ -71,6 +73,23 @@ impl TestOrg {
 
     pub async fn start_with(backend: Backend, rate_limits: RateLimits) -> TestOrg {
         let store = open_store(backend).await;
+        Self::start_on_with(backend, store, rate_limits).await
+    }
+
+    /// A new server on an existing store (a restart).
+    pub async fn start_on(backend: Backend, store: Store) -> TestOrg {
+        Self::start_on_with(
+            backend,
+            store,
+            RateLimits {
+                per_token: 100_000,
+                per_address: 100_000,
+            },
+        )
+        .await
+    }
+
+    async fn start_on_with(backend: Backend, store: Store, rate_limits: RateLimits) -> TestOrg {
         bootstrap::ensure_org(&store, Some("Adm1nPassword!"), Some(ADMIN_TOKEN))
             .await
             .unwrap();
@@ -85,7 +104,8 @@ impl TestOrg {
             issuer: base.clone(),
             rate_limits,
         };
-        let app = steward_api::router(AppState::new(store.clone(), config, auth.clone()));
+        let state = AppState::new(store.clone(), config, auth.clone());
+        let app = steward_api::router(state.clone());
         tokio::spawn(async move {
             axum::serve(
                 listener,
@@ -101,6 +121,7 @@ impl TestOrg {
             store,
             http: reqwest::Client::new(),
             token: ADMIN_TOKEN.into(),
+            state,
         }
     }
 

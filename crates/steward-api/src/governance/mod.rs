@@ -1,0 +1,366 @@
+//! Okta Identity Governance: Access Requests v1 and v2, admin and end-user (`/governance/api`).
+//!
+//! * [`v2`]: request conditions, sequences (Steward adds create and update), settings, catalogs,
+//!   requests and tasks, admin and `my`.
+//! * [`v1`]: request types, teams, requests and their messages.
+//! * [`engine`]: what every path shares: the directory snapshot approvers are resolved against,
+//!   fulfilment (group membership or app assignment, in the transaction that approves), saving a
+//!   request with its next due time, System Log events and the event bus.
+//! * [`scheduler`]: [`run_due`] expires undecided requests and revokes time-bound access.
+//! * [`demo`]: conditions, a two-step sequence and a few requests for `--demo`.
+//!
+//! Time comes from the injectable [`Clock`] in `AppState`, so tests drive expiry without sleeping.
+
+pub mod demo;
+pub mod engine;
+pub mod scheduler;
+pub mod v1;
+pub mod v2;
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Serialize;
+use serde_json::{json, Value};
+use steward_core::access_requests::workflow::AccessRequestEvent;
+use steward_core::access_requests::RuleError;
+use steward_core::ids::{new_id, IdKind};
+use steward_core::timefmt::now_millis;
+use steward_core::validation::ValidationError;
+use steward_store::StoreError;
+use tokio::sync::broadcast;
+
+pub use scheduler::{run_due, spawn_scheduler};
+
+use crate::error::ApiError;
+use crate::AppState;
+
+/// The clock every access-request rule reads: the system clock, unless a test set it.
+#[derive(Clone, Default)]
+pub struct Clock {
+    /// Epoch ms; 0 means "use the system clock".
+    fixed: Arc<AtomicI64>,
+}
+
+impl Clock {
+    pub fn now(&self) -> i64 {
+        match self.fixed.load(Ordering::SeqCst) {
+            0 => now_millis(),
+            t => t,
+        }
+    }
+
+    /// Freezes the clock at `ms`.
+    pub fn set(&self, ms: i64) {
+        self.fixed.store(ms, Ordering::SeqCst);
+    }
+
+    /// Moves the clock forward (freezing it at the current time first).
+    pub fn advance(&self, ms: i64) {
+        let now = self.now();
+        self.set(now.saturating_add(ms));
+    }
+}
+
+/// One access-request event as published on the bus (after its transaction committed).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GovernanceEvent {
+    /// The System Log event type it was recorded with, e.g. `access.request.create`.
+    pub event_type: String,
+    pub published: i64,
+    pub request_id: String,
+    pub event: AccessRequestEvent,
+}
+
+/// The internal event bus (a `tokio::sync::broadcast` channel); Workflows subscribes to it.
+#[derive(Clone)]
+pub struct EventBus {
+    sender: broadcast::Sender<GovernanceEvent>,
+}
+
+impl Default for EventBus {
+    fn default() -> Self {
+        EventBus {
+            sender: broadcast::channel(1024).0,
+        }
+    }
+}
+
+impl EventBus {
+    pub fn subscribe(&self) -> broadcast::Receiver<GovernanceEvent> {
+        self.sender.subscribe()
+    }
+
+    pub fn publish(&self, events: Vec<GovernanceEvent>) {
+        for e in events {
+            // No subscriber is fine.
+            let _ = self.sender.send(e);
+        }
+    }
+}
+
+/// Errors of the governance routes: every [`ApiError`], plus the two answers only governance
+/// gives (`409 E0000195` conflicts and `400 E0000002` refusals).
+#[derive(Debug)]
+pub enum GovError {
+    Api(ApiError),
+    Okta {
+        status: StatusCode,
+        code: &'static str,
+        summary: String,
+        causes: Vec<String>,
+    },
+}
+
+pub type GovResult<T> = Result<T, GovError>;
+
+impl From<ApiError> for GovError {
+    fn from(e: ApiError) -> Self {
+        GovError::Api(e)
+    }
+}
+
+impl From<StoreError> for GovError {
+    fn from(e: StoreError) -> Self {
+        GovError::Api(e.into())
+    }
+}
+
+impl From<ValidationError> for GovError {
+    fn from(e: ValidationError) -> Self {
+        GovError::Api(e.into())
+    }
+}
+
+impl From<RuleError> for GovError {
+    fn from(e: RuleError) -> Self {
+        let summary = e.to_string();
+        match e {
+            RuleError::Invalid(v) => GovError::Api(v.into()),
+            RuleError::Forbidden(_) => GovError::Api(ApiError::Forbidden),
+            RuleError::Conflict(v) => GovError::Okta {
+                status: StatusCode::CONFLICT,
+                code: "E0000195",
+                summary,
+                causes: v.causes,
+            },
+            RuleError::Refused(v) | RuleError::Rejected(v) => GovError::Okta {
+                status: StatusCode::BAD_REQUEST,
+                code: "E0000002",
+                summary,
+                causes: v.causes,
+            },
+        }
+    }
+}
+
+impl IntoResponse for GovError {
+    fn into_response(self) -> Response {
+        match self {
+            GovError::Api(e) => e.into_response(),
+            GovError::Okta {
+                status,
+                code,
+                summary,
+                causes,
+            } => {
+                let body = json!({
+                    "errorCode": code,
+                    "errorSummary": summary,
+                    "errorLink": code,
+                    "errorId": new_id(IdKind::ErrorId),
+                    "errorCauses": causes.iter().map(|c| json!({"errorSummary": c})).collect::<Vec<_>>(),
+                });
+                (status, axum::Json(body)).into_response()
+            }
+        }
+    }
+}
+
+/// A System Log event for this caller's governance action.
+pub(crate) fn v2_log(
+    caller: &crate::http::Caller,
+    event_type: &str,
+    message: &str,
+    now: i64,
+) -> steward_core::syslog::LogEvent {
+    steward_core::syslog::LogEvent::new(event_type, message, caller.actor(), now)
+        .client(caller.client.clone())
+}
+
+pub(crate) fn not_found(what: &str, id: &str) -> GovError {
+    GovError::Api(ApiError::not_found(format!("{id} ({what})")))
+}
+
+/// Maps a store `NotFound` to Okta's 404 naming the object.
+pub(crate) fn found<T>(r: Result<T, StoreError>, what: &str, id: &str) -> GovResult<T> {
+    match r {
+        Ok(v) => Ok(v),
+        Err(StoreError::NotFound) => Err(not_found(what, id)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `{ "data": [...], "_links": { "self": …, "next": … } }`, the governance list shape.
+pub(crate) fn list_body(
+    issuer: &str,
+    path: &str,
+    query: Option<&str>,
+    data: Vec<Value>,
+    next_after: Option<&str>,
+) -> Value {
+    let self_href = match query {
+        Some(q) if !q.is_empty() => format!("{issuer}{path}?{q}"),
+        _ => format!("{issuer}{path}"),
+    };
+    let mut links = json!({"self": {"href": self_href}});
+    if let Some(after) = next_after {
+        let mut pairs: Vec<(String, String)> =
+            serde_urlencoded::from_str(query.unwrap_or_default()).unwrap_or_default();
+        pairs.retain(|(k, _)| k != "after");
+        pairs.push(("after".into(), after.into()));
+        let q = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+        links["next"] = json!({"href": format!("{issuer}{path}?{q}")});
+    }
+    json!({"data": data, "_links": links})
+}
+
+/// Every governance route. The guard's `ROUTES` table names each one's scope and permission.
+pub fn routes() -> Router<AppState> {
+    const V2: &str = "/governance/api/v2";
+    const V1: &str = "/governance/api/v1";
+    let r = |p: &str| format!("{V2}{p}");
+    let r1 = |p: &str| format!("{V1}{p}");
+    Router::new()
+        .route(
+            &r("/resources/{resourceId}/request-conditions"),
+            get(v2::list_conditions).post(v2::create_condition),
+        )
+        .route(
+            &r("/resources/{resourceId}/request-conditions/{requestConditionId}"),
+            get(v2::get_condition)
+                .patch(v2::update_condition)
+                .delete(v2::delete_condition),
+        )
+        .route(
+            &r("/resources/{resourceId}/request-conditions/{requestConditionId}/activate"),
+            post(v2::activate_condition),
+        )
+        .route(
+            &r("/resources/{resourceId}/request-conditions/{requestConditionId}/deactivate"),
+            post(v2::deactivate_condition),
+        )
+        .route(
+            &r("/resources/{resourceId}/request-settings"),
+            get(v2::get_resource_settings).patch(v2::update_resource_settings),
+        )
+        .route(
+            &r("/request-settings"),
+            get(v2::get_org_settings).patch(v2::update_org_settings),
+        )
+        .route(
+            &r("/resources/{resourceId}/request-sequences"),
+            get(v2::list_resource_sequences),
+        )
+        .route(
+            &r("/resources/{resourceId}/request-sequences/{sequenceId}"),
+            get(v2::get_resource_sequence),
+        )
+        .route(
+            &r("/request-sequences"),
+            get(v2::list_sequences).post(v2::create_sequence),
+        )
+        .route(
+            &r("/request-sequences/{sequenceId}"),
+            get(v2::get_sequence)
+                .put(v2::replace_sequence)
+                .delete(v2::delete_sequence),
+        )
+        .route(
+            &r("/requests"),
+            get(v2::list_requests).post(v2::create_request),
+        )
+        .route(&r("/requests/{requestId}"), get(v2::get_request))
+        .route(
+            &r("/requests/{requestId}/messages"),
+            post(v2::create_request_message),
+        )
+        .route(&r("/catalogs/default/entries"), get(v2::list_entries))
+        .route(
+            &r("/catalogs/default/entries/{entryId}"),
+            get(v2::get_entry),
+        )
+        .route(
+            &r("/catalogs/default/user/{userId}/entries"),
+            get(v2::list_user_entries),
+        )
+        .route(
+            &r("/catalogs/default/entries/{entryId}/users/{userId}/request-fields"),
+            get(v2::entry_request_fields),
+        )
+        .route(&r("/tasks"), get(v2::list_tasks))
+        .route(
+            &r("/tasks/{taskId}"),
+            get(v2::get_task).patch(v2::update_task),
+        )
+        .route(&r("/tasks/{taskId}/resolve"), post(v2::resolve_task))
+        .route(&r("/my/catalogs/default/entries"), get(v2::my_list_entries))
+        .route(
+            &r("/my/catalogs/default/entries/{entryId}"),
+            get(v2::my_get_entry),
+        )
+        .route(
+            &r("/my/catalogs/default/entries/{entryId}/requests"),
+            post(v2::my_create_request),
+        )
+        .route(
+            &r("/my/catalogs/default/entries/{entryId}/requests/{requestId}"),
+            get(v2::my_get_request),
+        )
+        .route(
+            &r("/my/catalogs/default/entries/{entryId}/request-fields"),
+            get(v2::my_request_fields),
+        )
+        .route(
+            &r("/my/catalogs/default/entries/{entryId}/users"),
+            get(v2::my_entry_users),
+        )
+        .route(
+            &r("/my/catalogs/default/entries/{entryId}/users/{userId}/request-fields"),
+            get(v2::my_user_request_fields),
+        )
+        .route(&r("/my/tasks"), get(v2::my_list_tasks))
+        .route(&r("/my/tasks/{taskId}"), get(v2::my_get_task))
+        .route(&r("/my/tasks/{taskId}/resolve"), post(v2::my_resolve_task))
+        .route(
+            &r1("/request-types"),
+            get(v1::list_request_types).post(v1::create_request_type),
+        )
+        .route(
+            &r1("/request-types/{requestTypeId}"),
+            get(v1::get_request_type).delete(v1::delete_request_type),
+        )
+        .route(
+            &r1("/request-types/{requestTypeId}/publish"),
+            post(v1::publish_request_type),
+        )
+        .route(
+            &r1("/request-types/{requestTypeId}/un-publish"),
+            post(v1::unpublish_request_type),
+        )
+        .route(&r1("/teams"), get(v1::list_teams))
+        .route(
+            &r1("/requests"),
+            get(v1::list_requests).post(v1::create_request),
+        )
+        .route(&r1("/requests/{requestId}"), get(v1::get_request))
+        .route(
+            &r1("/requests/{requestId}/messages"),
+            post(v1::create_request_message),
+        )
+}

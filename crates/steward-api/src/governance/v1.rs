@@ -1,0 +1,409 @@
+//! Access Requests v1: request types, teams, and requests with their messages. A v1 request runs
+//! on the same workflow as a v2 one (its approvals are decided through the v2 tasks API) and
+//! keeps its v1 view (`requestStatus`, `approvals`, `actions`) beside it.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+use steward_core::access_requests::conditions::{ApprovalStep, Approver};
+use steward_core::access_requests::v1::{open_request, RequestSettings, RequestV1Create};
+use steward_core::access_requests::v1::{RequestTypeCreate, MAX_ACTIVE_REQUEST_TYPES};
+use steward_core::access_requests::{from_body, new_hex_id, RequestType, RequestV1};
+use steward_core::filter;
+use steward_core::syslog::Target;
+use steward_core::timefmt::format_millis;
+use steward_store::{RequestListQuery, Store, StoreError, StoredRequest};
+
+use super::engine::{self, Effects};
+use super::v2::actor_id;
+use super::{found, list_body, GovError, GovResult};
+use crate::error::ApiError;
+use crate::http::{page_limit, Caller, OktaJson, OktaQuery};
+use crate::AppState;
+
+const V1: &str = "/governance/api/v1";
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct ListParams {
+    filter: Option<String>,
+    after: Option<String>,
+    limit: Option<String>,
+}
+
+fn render_type(issuer: &str, t: &RequestType) -> Value {
+    let mut v = serde_json::to_value(t).unwrap_or_default();
+    if v.get("description").is_none_or(Value::is_null) {
+        v["description"] = Value::String(String::new());
+    }
+    v["_links"] = json!({"self": {"href": format!("{issuer}{V1}/request-types/{}", t.id)}});
+    v
+}
+
+fn render_request(issuer: &str, r: &RequestV1) -> Value {
+    let mut v = serde_json::to_value(r).unwrap_or_default();
+    v["_links"] = json!({"self": {"href": format!("{issuer}{V1}/requests/{}", r.id)}});
+    v
+}
+
+/// The org's default team, created on first use (Okta's teams are made in its UI).
+pub async fn ensure_default_team(store: &Store, now: i64) -> Result<(), StoreError> {
+    if !store.ar_teams(None, 1).await?.is_empty() {
+        return Ok(());
+    }
+    let id = new_hex_id();
+    let team = json!({
+        "id": id, "name": "Access Requests",
+        "created": format_millis(now), "lastUpdated": format_millis(now),
+    });
+    let mut tx = store.begin().await?;
+    tx.ar_put_team(&id, "Access Requests", &team).await?;
+    tx.commit().await
+}
+
+pub async fn list_teams(
+    State(state): State<AppState>,
+    OktaQuery(params): OktaQuery<ListParams>,
+    RawQuery(raw): RawQuery,
+) -> GovResult<Json<Value>> {
+    ensure_default_team(&state.store, state.clock.now()).await?;
+    let limit = page_limit(params.limit.as_deref(), 20, 200)?;
+    let rows = state
+        .store
+        .ar_teams(params.after.as_deref(), limit + 1)
+        .await?;
+    let (rows, next) = crate::http::split_page(rows, limit, |t| {
+        t["id"].as_str().unwrap_or_default().to_string()
+    });
+    Ok(Json(list_body(
+        &state.config.issuer,
+        &format!("{V1}/teams"),
+        raw.as_deref(),
+        rows,
+        next.as_deref(),
+    )))
+}
+
+fn parse_filter(text: Option<&str>) -> GovResult<Option<filter::Filter>> {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        Some(t) => Ok(Some(
+            filter::parse(t).map_err(|e| ApiError::InvalidFilter(e.message))?,
+        )),
+        None => Ok(None),
+    }
+}
+
+pub async fn list_request_types(
+    State(state): State<AppState>,
+    OktaQuery(params): OktaQuery<ListParams>,
+    RawQuery(raw): RawQuery,
+) -> GovResult<Json<Value>> {
+    let limit = page_limit(params.limit.as_deref(), 20, 200)?;
+    let f = parse_filter(params.filter.as_deref())?;
+    let rows = state
+        .store
+        .ar_request_types(f.as_ref(), params.after.as_deref(), limit + 1)
+        .await?;
+    let (rows, next) = crate::http::split_page(rows, limit, |t| t.id.clone());
+    let issuer = &state.config.issuer;
+    let data = rows.iter().map(|t| render_type(issuer, t)).collect();
+    Ok(Json(list_body(
+        issuer,
+        &format!("{V1}/request-types"),
+        raw.as_deref(),
+        data,
+        next.as_deref(),
+    )))
+}
+
+pub async fn create_request_type(
+    State(state): State<AppState>,
+    caller: Caller,
+    OktaJson(body): OktaJson<Value>,
+) -> GovResult<Response> {
+    let create: RequestTypeCreate = from_body(&body)?;
+    let now = state.clock.now();
+    let t = RequestType::create(create, &actor_id(&caller), now)?;
+    if !state.store.ar_team_exists(&t.owner_id).await? {
+        return Err(ApiError::validation(
+            "ownerId",
+            format!("/ownerId {} is not a team", t.owner_id),
+        )
+        .into());
+    }
+    if let Some((_, targets)) = t.resource_settings.targets() {
+        for target in targets {
+            let exists = if target.resource_id.starts_with("00g") {
+                state.store.group(&target.resource_id).await.is_ok()
+            } else {
+                state.store.app(&target.resource_id).await.is_ok()
+            };
+            if !exists {
+                return Err(ApiError::validation(
+                    "resourceSettings",
+                    format!(
+                        "/resourceSettings/targetResources {} not found",
+                        target.resource_id
+                    ),
+                )
+                .into());
+            }
+        }
+    }
+    if t.status == steward_core::access_requests::v1::RequestTypeStatus::Active
+        && state.store.ar_count_active_request_types().await? >= MAX_ACTIVE_REQUEST_TYPES as i64
+    {
+        return Err(
+            ApiError::validation("status", "At most 500 request types may be ACTIVE").into(),
+        );
+    }
+    let mut tx = state.store.begin().await?;
+    tx.ar_put_request_type(&t).await?;
+    tx.append_log(
+        &super::v2_log(
+            &caller,
+            "access.request.type.create",
+            "Create request type",
+            now,
+        )
+        .target(Target::new(&t.id, "RequestType", &t.id, &t.name)),
+    )
+    .await?;
+    tx.commit().await?;
+    let body = render_type(&state.config.issuer, &t);
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+pub async fn get_request_type(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> GovResult<Json<Value>> {
+    let t = found(state.store.ar_request_type(&id).await, "RequestType", &id)?;
+    Ok(Json(render_type(&state.config.issuer, &t)))
+}
+
+pub async fn delete_request_type(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> GovResult<StatusCode> {
+    let t = found(state.store.ar_request_type(&id).await, "RequestType", &id)?;
+    let now = state.clock.now();
+    let mut tx = state.store.begin().await?;
+    tx.ar_delete_request_type(&id).await?;
+    tx.append_log(
+        &super::v2_log(
+            &caller,
+            "access.request.type.delete",
+            "Delete request type",
+            now,
+        )
+        .target(Target::new(&t.id, "RequestType", &t.id, &t.name)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn set_published(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    publish: bool,
+) -> GovResult<Json<Value>> {
+    let mut t = found(state.store.ar_request_type(id).await, "RequestType", id)?;
+    let now = state.clock.now();
+    let actor = actor_id(caller);
+    if publish {
+        if t.status != steward_core::access_requests::v1::RequestTypeStatus::Active
+            && state.store.ar_count_active_request_types().await? >= MAX_ACTIVE_REQUEST_TYPES as i64
+        {
+            return Err(GovError::Okta {
+                status: StatusCode::CONFLICT,
+                code: "E0000195",
+                summary: "At most 500 request types may be ACTIVE".into(),
+                causes: vec![],
+            });
+        }
+        t.publish(&actor, now)?;
+    } else {
+        t.unpublish(&actor, now)?;
+    }
+    let (event_type, message) = if publish {
+        ("access.request.type.publish", "Publish request type")
+    } else {
+        ("access.request.type.unpublish", "Unpublish request type")
+    };
+    let mut tx = state.store.begin().await?;
+    tx.ar_put_request_type(&t).await?;
+    tx.append_log(
+        &super::v2_log(caller, event_type, message, now).target(Target::new(
+            &t.id,
+            "RequestType",
+            &t.id,
+            &t.name,
+        )),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(render_type(&state.config.issuer, &t)))
+}
+
+pub async fn publish_request_type(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> GovResult<Json<Value>> {
+    set_published(&state, &caller, &id, true).await
+}
+
+pub async fn unpublish_request_type(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> GovResult<Json<Value>> {
+    set_published(&state, &caller, &id, false).await
+}
+
+pub async fn create_request(
+    State(state): State<AppState>,
+    caller: Caller,
+    OktaJson(body): OktaJson<Value>,
+) -> GovResult<Response> {
+    let create: RequestV1Create = from_body(&body)?;
+    let type_id = create.request_type_id.clone().unwrap_or_default();
+    let t = match state.store.ar_request_type(&type_id).await {
+        Ok(t) => t,
+        Err(StoreError::NotFound) => {
+            return Err(ApiError::validation(
+                "requestTypeId",
+                format!("/requestTypeId {type_id} not found"),
+            )
+            .into())
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let caller_id = actor_id(&caller);
+    let requester = create
+        .requester_user_ids
+        .as_ref()
+        .and_then(|ids| ids.first().cloned())
+        .unwrap_or_else(|| caller_id.clone());
+    // The directory must cover the approvals and the requester groups of the type.
+    let mut steps = t.approval_steps();
+    if let RequestSettings::MemberOf {
+        requester_member_of,
+        ..
+    } = &t.request_settings
+    {
+        steps.extend(requester_member_of.iter().map(|g| ApprovalStep {
+            approver: Approver::Group { id: g.clone() },
+            fallback: None,
+            label: None,
+        }));
+    }
+    let dir = engine::snapshot(
+        &state.store,
+        &requester,
+        &steps,
+        std::slice::from_ref(&caller_id),
+    )
+    .await?;
+    let now = state.clock.now();
+    let permalink = state.store.ar_next_permalink().await?;
+    let opened = open_request(create, &t, &caller_id, permalink, &dir, &|_| None, now)?;
+    let mut wf = opened.workflow;
+    let mut v1 = opened.request;
+    let mut fx = Effects {
+        events: opened.events,
+        logs: vec![],
+    };
+    let mut tx = state.store.begin().await?;
+    engine::fulfil(
+        &state.store,
+        &mut tx,
+        &mut wf,
+        &caller.actor(),
+        now,
+        &mut fx,
+    )
+    .await?;
+    v1.refresh(&wf, &t, &|_| None);
+    let body = render_request(&state.config.issuer, &v1);
+    let mut stored = StoredRequest {
+        workflow: wf,
+        v1: Some(v1),
+        due_at: None,
+    };
+    engine::save_and_commit(
+        &state,
+        tx,
+        &mut stored,
+        Some(&t.id),
+        Some(permalink),
+        fx,
+        &caller.actor(),
+        &caller.client,
+        now,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+pub async fn get_request(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> GovResult<Json<Value>> {
+    let r = found(state.store.ar_request(&id).await, "Request", &id)?;
+    let Some(v1) = r.v1 else {
+        return Err(super::not_found("Request", &id));
+    };
+    Ok(Json(render_request(&state.config.issuer, &v1)))
+}
+
+pub async fn list_requests(
+    State(state): State<AppState>,
+    OktaQuery(params): OktaQuery<ListParams>,
+    RawQuery(raw): RawQuery,
+) -> GovResult<Json<Value>> {
+    let limit = page_limit(params.limit.as_deref(), 20, 200)?;
+    let rows = state
+        .store
+        .ar_requests(&RequestListQuery {
+            v1: true,
+            filter: parse_filter(params.filter.as_deref())?,
+            after: params.after.clone(),
+            limit: limit + 1,
+        })
+        .await?;
+    let (rows, next) = crate::http::split_page(rows, limit, |r| r.workflow.request.id.clone());
+    let issuer = &state.config.issuer;
+    let data = rows
+        .iter()
+        .filter_map(|r| r.v1.as_ref())
+        .map(|v| render_request(issuer, v))
+        .collect();
+    Ok(Json(list_body(
+        issuer,
+        &format!("{V1}/requests"),
+        raw.as_deref(),
+        data,
+        next.as_deref(),
+    )))
+}
+
+pub async fn create_request_message(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    OktaJson(body): OktaJson<Value>,
+) -> GovResult<Response> {
+    let r = found(state.store.ar_request(&id).await, "Request", &id)?;
+    if !r.is_v1() {
+        return Err(super::not_found("Request", &id));
+    }
+    let message = super::v2::add_message(&state, &caller, &id, body).await?;
+    Ok((StatusCode::CREATED, Json(message)).into_response())
+}

@@ -1,0 +1,468 @@
+//! Access Requests through real HTTP, on SQLite and PostgreSQL: two-step serial approval that
+//! grants a group membership, a denial that ends the request, time-bound access revoked by the
+//! scheduler at expiry, an undecided request that expires, a restart in the middle, and the
+//! guard's scope and role denials. Time is driven through the server's clock, never slept.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{assert_error, Backend, TestOrg, BACKENDS};
+use reqwest::Method;
+use serde_json::{json, Value};
+use steward_api::governance::run_due;
+
+const V2: &str = "/governance/api/v2";
+const HOUR: i64 = 3_600_000;
+const DAY: i64 = 24 * HOUR;
+
+struct Setup {
+    alice: String,
+    manager_token: String,
+    security_token: String,
+    alice_token: String,
+    engineering: String,
+    app: String,
+    entry: String,
+}
+
+async fn user_with(org: &TestOrg, login: &str, manager: Option<&str>) -> String {
+    let mut profile = json!({"login": login, "email": login, "firstName": "T", "lastName": login.split('@').next().unwrap()});
+    if let Some(m) = manager {
+        profile["managerId"] = json!(m);
+    }
+    let (s, u) = org
+        .post(
+            "/api/v1/users?activate=true",
+            json!({"profile": profile, "credentials": {"password": {"value": "Sup3r-Secret-Pass"}}}),
+        )
+        .await;
+    assert_eq!(s, 200, "{u}");
+    u["id"].as_str().unwrap().to_string()
+}
+
+async fn group(org: &TestOrg, name: &str) -> String {
+    let (s, g) = org
+        .post("/api/v1/groups", json!({"profile": {"name": name}}))
+        .await;
+    assert_eq!(s, 200, "{g}");
+    g["id"].as_str().unwrap().to_string()
+}
+
+async fn role(org: &TestOrg, user: &str, role: &str) {
+    let (s, b) = org
+        .post(
+            &format!("/api/v1/users/{user}/roles"),
+            json!({"type": role}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+}
+
+/// Alice (requester) reports to Manager; Sam is in Security; the condition opens Engineering
+/// membership for `duration` through "manager, then Security".
+async fn setup(org: &TestOrg, duration: &str) -> Setup {
+    org.state.clock.set(1_800_000_000_000);
+    let manager = user_with(org, "manager@example.com", None).await;
+    let alice = user_with(org, "alice@example.com", Some(&manager)).await;
+    let sam = user_with(org, "sam@example.com", None).await;
+    let security = group(org, "Security").await;
+    let engineering = group(org, "Engineering").await;
+    assert_eq!(
+        org.put(&format!("/api/v1/groups/{security}/users/{sam}"), json!({}))
+            .await
+            .0,
+        204
+    );
+    for u in [&manager, &sam, &alice] {
+        role(org, u, "ACCESS_REQUESTS_ADMIN").await;
+    }
+    let (s, app) = org
+        .post(
+            "/api/v1/apps",
+            json!({"label": "Portal", "signOnMode": "OPENID_CONNECT",
+                   "credentials": {"oauthClient": {"token_endpoint_auth_method": "client_secret_basic"}},
+                   "settings": {"oauthClient": {"application_type": "web", "grant_types": ["authorization_code"],
+                                                "redirect_uris": ["https://app.example.com/cb"]}}}),
+        )
+        .await;
+    assert_eq!(s, 200, "{app}");
+    let app = app["id"].as_str().unwrap().to_string();
+
+    let (s, seq) = org
+        .post(
+            &format!("{V2}/request-sequences"),
+            json!({"name": "Manager, then Security", "steps": [
+                {"approver": {"type": "REQUESTER_MANAGER"}},
+                {"approver": {"type": "GROUP", "id": security}, "label": "Security approval"}]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{seq}");
+    let (s, cond) = org
+        .post(
+            &format!("{V2}/resources/{app}/request-conditions"),
+            json!({"name": "Engineering", "approvalSequenceId": seq["id"],
+                   "requesterSettings": {"type": "EVERYONE"},
+                   "accessScopeSettings": {"type": "GROUPS", "groups": [{"id": engineering}]},
+                   "accessDurationSettings": {"type": "ADMIN_FIXED_DURATION", "duration": duration}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{cond}");
+    assert_eq!(cond["status"], "INACTIVE");
+    let (s, cond) = org
+        .post(
+            &format!(
+                "{V2}/resources/{app}/request-conditions/{}/activate",
+                cond["id"].as_str().unwrap()
+            ),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200, "{cond}");
+    assert_eq!(cond["status"], "ACTIVE");
+
+    let (s, top) = org
+        .get(&format!(
+            "{V2}/catalogs/default/entries?filter=not(parent%20pr)"
+        ))
+        .await;
+    assert_eq!(s, 200, "{top}");
+    let parent = top["data"][0]["id"].as_str().unwrap().to_string();
+    let (s, children) = org
+        .get(&format!(
+            "{V2}/catalogs/default/entries?filter=parent%20eq%20%22{parent}%22"
+        ))
+        .await;
+    assert_eq!(s, 200, "{children}");
+    assert_eq!(children["data"][0]["name"], "Engineering");
+    let entry = children["data"][0]["id"].as_str().unwrap().to_string();
+    Setup {
+        manager_token: org.token_for("manager@example.com").await,
+        security_token: org.token_for("sam@example.com").await,
+        alice_token: org.token_for("alice@example.com").await,
+        alice,
+        engineering,
+        app,
+        entry,
+    }
+}
+
+async fn create_request(org: &TestOrg, s: &Setup) -> String {
+    let (status, r) = org
+        .post(
+            &format!("{V2}/requests"),
+            json!({"requested": {"type": "CATALOG_ENTRY", "entryId": s.entry},
+                   "requestedFor": {"externalId": s.alice, "type": "OKTA_USER"}}),
+        )
+        .await;
+    assert_eq!(status, 202, "{r}");
+    assert_eq!(r["status"], "SUBMITTED");
+    r["id"].as_str().unwrap().to_string()
+}
+
+async fn request(org: &TestOrg, id: &str) -> Value {
+    let (s, r) = org.get(&format!("{V2}/requests/{id}")).await;
+    assert_eq!(s, 200, "{r}");
+    r
+}
+
+async fn open_task(org: &TestOrg, request_id: &str) -> Value {
+    let (s, tasks) = org
+        .get(&format!(
+            "{V2}/tasks?filter=requestId%20eq%20%22{request_id}%22%20and%20status%20eq%20%22OPEN%22"
+        ))
+        .await;
+    assert_eq!(s, 200, "{tasks}");
+    assert_eq!(tasks["data"].as_array().unwrap().len(), 1, "{tasks}");
+    tasks["data"][0].clone()
+}
+
+async fn resolve(org: &TestOrg, token: &str, task: &Value, value: &str) -> (u16, Value) {
+    org.send_as(
+        token,
+        Method::POST,
+        &format!("{V2}/tasks/{}/resolve", task["id"].as_str().unwrap()),
+        Some(json!({"value": value})),
+    )
+    .await
+}
+
+async fn is_member(org: &TestOrg, group: &str, user: &str) -> bool {
+    let (_, members) = org.get(&format!("/api/v1/groups/{group}/users")).await;
+    members.as_array().unwrap().iter().any(|m| m["id"] == user)
+}
+
+async fn log_types(org: &TestOrg) -> Vec<String> {
+    let (_, events) = org.get("/api/v1/logs?limit=1000").await;
+    events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["eventType"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn two_serial_approvals_grant_and_the_scheduler_revokes_at_expiry() {
+    for backend in BACKENDS {
+        let org = TestOrg::start(backend).await;
+        let mut bus = org.state.events.subscribe();
+        let s = setup(&org, "PT2H").await;
+        let id = create_request(&org, &s).await;
+        let r = request(&org, &id).await;
+        assert_eq!(r["status"], "PENDING", "{backend:?}");
+
+        // Step 1: the manager. The requester may not decide, nor may Security yet.
+        let task = open_task(&org, &id).await;
+        assert_eq!(task["assignees"].as_array().unwrap().len(), 1, "{task}");
+        assert_ne!(task["assignees"][0]["externalId"], s.alice.as_str());
+        let (st, b) = resolve(&org, &s.alice_token, &task, "APPROVED").await;
+        assert_error(st, &b, 403, "E0000006");
+        let (st, b) = resolve(&org, &s.manager_token, &task, "APPROVED").await;
+        assert_eq!(st, 200, "{b}");
+        assert_eq!(b["status"], "COMPLETED");
+        assert_eq!(request(&org, &id).await["status"], "PENDING");
+        assert!(!is_member(&org, &s.engineering, &s.alice).await);
+
+        // Step 2: Security.
+        let task = open_task(&org, &id).await;
+        assert_eq!(task["label"], "Security approval");
+        let (st, b) = resolve(&org, &s.security_token, &task, "APPROVED").await;
+        assert_eq!(st, 200, "{b}");
+        let r = request(&org, &id).await;
+        assert_eq!(r["status"], "APPROVED");
+        assert_eq!(r["grantStatus"], "GRANTED");
+        assert!(r["revocationScheduled"].is_string(), "{r}");
+        assert!(is_member(&org, &s.engineering, &s.alice).await);
+
+        // Not yet due; then due.
+        org.state.clock.advance(2 * HOUR - 1);
+        assert_eq!(
+            run_due(&org.state, org.state.clock.now())
+                .await
+                .unwrap()
+                .revoked,
+            0
+        );
+        org.state.clock.advance(1);
+        let pass = run_due(&org.state, org.state.clock.now()).await.unwrap();
+        assert_eq!(pass.revoked, 1);
+        assert_eq!(
+            run_due(&org.state, org.state.clock.now())
+                .await
+                .unwrap()
+                .revoked,
+            0,
+            "once"
+        );
+        let r = request(&org, &id).await;
+        assert_eq!(r["revocationStatus"], "REVOKED");
+        assert!(!is_member(&org, &s.engineering, &s.alice).await);
+
+        let types = log_types(&org).await;
+        for t in [
+            "access.request.create",
+            "access.request.task.resolve",
+            "access.request.resolve",
+            "access.request.grant",
+            "group.user_membership.add",
+            "access.request.revoke",
+            "group.user_membership.remove",
+        ] {
+            assert!(types.iter().any(|x| x == t), "{t} missing from {types:?}");
+        }
+        let mut seen = vec![];
+        while let Ok(e) = bus.try_recv() {
+            seen.push(e.event_type);
+        }
+        assert!(
+            seen.contains(&"access.request.grant".to_string()),
+            "{seen:?}"
+        );
+        assert!(
+            seen.contains(&"access.request.revoke".to_string()),
+            "{seen:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_denial_ends_the_serial_sequence() {
+    for backend in BACKENDS {
+        let org = TestOrg::start(backend).await;
+        let s = setup(&org, "P1D").await;
+        let id = create_request(&org, &s).await;
+        let task = open_task(&org, &id).await;
+        let (st, b) = resolve(&org, &s.manager_token, &task, "DENIED").await;
+        assert_eq!(st, 200, "{b}");
+        let r = request(&org, &id).await;
+        assert_eq!(r["status"], "DENIED", "{backend:?}");
+        assert!(r.get("grantStatus").is_none());
+        let (_, tasks) = org
+            .get(&format!("{V2}/tasks?filter=requestId%20eq%20%22{id}%22"))
+            .await;
+        assert_eq!(
+            tasks["data"].as_array().unwrap().len(),
+            1,
+            "step 2 never opens"
+        );
+        let (st, b) = resolve(&org, &s.security_token, &task, "APPROVED").await;
+        assert_error(st, &b, 400, "E0000002");
+        assert!(!is_member(&org, &s.engineering, &s.alice).await);
+        let (_, list) = org
+            .get(&format!("{V2}/requests?filter=status%20eq%20%22DENIED%22"))
+            .await;
+        assert_eq!(list["data"].as_array().unwrap().len(), 1);
+        let (_, list) = org
+            .get(&format!("{V2}/requests?filter=status%20eq%20%22PENDING%22"))
+            .await;
+        assert_eq!(list["data"].as_array().unwrap().len(), 0);
+    }
+}
+
+#[tokio::test]
+async fn an_undecided_request_expires_and_a_restart_loses_nothing() {
+    for backend in BACKENDS {
+        let org = TestOrg::start(backend).await;
+        let s = setup(&org, "P1D").await;
+        let expiring = create_request(&org, &s).await;
+        let surviving = create_request(&org, &s).await;
+        let task = open_task(&org, &surviving).await;
+        assert_eq!(
+            resolve(&org, &s.manager_token, &task, "APPROVED").await.0,
+            200
+        );
+
+        // Restart: a new server on the same store, with the clock where it was.
+        let now = org.state.clock.now();
+        let store = org.store.clone();
+        drop(org);
+        let org = TestOrg::start_on(backend, store).await;
+        org.state.clock.set(now);
+        let r = request(&org, &surviving).await;
+        assert_eq!(r["status"], "PENDING", "{backend:?}");
+        let task = open_task(&org, &surviving).await;
+        assert_eq!(task["label"], "Security approval");
+        assert_eq!(
+            resolve(&org, &s.security_token, &task, "APPROVED").await.0,
+            200
+        );
+        assert!(is_member(&org, &s.engineering, &s.alice).await);
+
+        org.state.clock.advance(7 * DAY);
+        let pass = run_due(&org.state, org.state.clock.now()).await.unwrap();
+        assert_eq!(pass.expired, 1);
+        let r = request(&org, &expiring).await;
+        assert_eq!(r["status"], "EXPIRED");
+        assert!(log_types(&org)
+            .await
+            .iter()
+            .any(|t| t == "access.request.expire"));
+        // The granted one (1 day) is revoked on the same pass or the next.
+        run_due(&org.state, org.state.clock.now()).await.unwrap();
+        assert_eq!(
+            request(&org, &surviving).await["revocationStatus"],
+            "REVOKED"
+        );
+        let _ = &s.app;
+    }
+}
+
+#[tokio::test]
+async fn guard_denials_both_ways() {
+    let org = TestOrg::start(Backend::Sqlite).await;
+    let s = setup(&org, "P1D").await;
+    // A user without an access-requests role: 403 on admin routes.
+    user_with(&org, "nobody@example.com", None).await;
+    let nobody = org.token_for("nobody@example.com").await;
+    let (st, b) = org
+        .send_as(&nobody, Method::GET, &format!("{V2}/requests"), None)
+        .await;
+    assert_error(st, &b, 403, "E0000006");
+    let (st, b) = org
+        .send_as(
+            &nobody,
+            Method::GET,
+            "/governance/api/v1/request-types",
+            None,
+        )
+        .await;
+    assert_error(st, &b, 403, "E0000006");
+    // SSWS tokens are refused on `my` routes.
+    let (st, b) = org.get(&format!("{V2}/my/tasks")).await;
+    assert_error(st, &b, 401, "E0000011");
+    // The access-requests admin role is enough.
+    let (st, _) = org
+        .send_as(
+            &s.manager_token,
+            Method::GET,
+            &format!("{V2}/requests"),
+            None,
+        )
+        .await;
+    assert_eq!(st, 200);
+    // An unknown request is 404.
+    let (st, b) = org
+        .get(&format!("{V2}/requests/reqUnknown0000000000"))
+        .await;
+    assert_error(st, &b, 404, "E0000007");
+}
+
+#[tokio::test]
+async fn v1_request_types_and_requests() {
+    let org = TestOrg::start(Backend::Sqlite).await;
+    let s = setup(&org, "P1D").await;
+    let (st, teams) = org.get("/governance/api/v1/teams").await;
+    assert_eq!(st, 200, "{teams}");
+    let team = teams["data"][0]["id"].as_str().unwrap().to_string();
+    let (st, t) = org
+        .post(
+            "/governance/api/v1/request-types",
+            json!({"name": "Engineering access", "ownerId": team,
+                   "resourceSettings": {"type": "GROUPS", "targetResources": [{"resourceId": s.engineering}]},
+                   "approvalSettings": {"type": "SERIAL", "approvals": [{"approverType": "MANAGER"}]}}),
+        )
+        .await;
+    assert_eq!(st, 201, "{t}");
+    assert_eq!(t["status"], "DRAFT");
+    let tid = t["id"].as_str().unwrap();
+    let (st, t) = org
+        .post(
+            &format!("/governance/api/v1/request-types/{tid}/publish"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(st, 200, "{t}");
+    assert_eq!(t["status"], "ACTIVE");
+    let (st, r) = org
+        .send_as(
+            &s.alice_token,
+            Method::POST,
+            "/governance/api/v1/requests",
+            Some(json!({"requestTypeId": tid, "subject": "Need Engineering"})),
+        )
+        .await;
+    assert_eq!(st, 201, "{r}");
+    assert_eq!(r["requestStatus"], "OPEN");
+    let rid = r["id"].as_str().unwrap().to_string();
+    let task = open_task(&org, &rid).await;
+    assert_eq!(
+        resolve(&org, &s.manager_token, &task, "APPROVED").await.0,
+        200
+    );
+    let (st, r) = org.get(&format!("/governance/api/v1/requests/{rid}")).await;
+    assert_eq!(st, 200, "{r}");
+    assert_eq!(r["requestStatus"], "RESOLVED", "{r}");
+    assert!(is_member(&org, &s.engineering, &s.alice).await);
+    let (st, list) = org
+        .get("/governance/api/v1/requests?filter=requestStatus%20eq%20%22RESOLVED%22")
+        .await;
+    assert_eq!(st, 200, "{list}");
+    assert_eq!(list["data"].as_array().unwrap().len(), 1);
+    let (st, _) = org
+        .post(
+            &format!("/governance/api/v1/requests/{rid}/messages"),
+            json!({"message": "done"}),
+        )
+        .await;
+    assert_eq!(st, 201);
+}

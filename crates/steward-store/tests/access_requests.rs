@@ -1,0 +1,180 @@
+//! Access-request storage on SQLite and PostgreSQL: requests round-trip with their tasks, lists
+//! filter by status, tasks by assignee, and a due request is claimed exactly once, also by two
+//! stores (two nodes) on one PostgreSQL database.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use steward_core::access_requests::conditions::{ApprovalStep, Approver};
+use steward_core::access_requests::workflow::{
+    AccessScopeType, NewRequest, Requested, ResourceType,
+};
+use steward_core::access_requests::{new_request_id, Directory, Principal, RequestWorkflow};
+use steward_core::filter;
+use steward_store::{RequestListQuery, Store, StoreConfig, StoredRequest, TaskListQuery};
+
+struct Dir;
+impl Directory for Dir {
+    fn manager_of(&self, _: &str) -> Option<String> {
+        Some("00umanager0000000000".into())
+    }
+    fn group_members(&self, _: &str) -> Vec<String> {
+        vec![]
+    }
+    fn resource_owners(&self, _: &str) -> Vec<String> {
+        vec![]
+    }
+    fn user_is_active(&self, _: &str) -> bool {
+        true
+    }
+}
+
+async fn open(url: String) -> Store {
+    Store::open(&StoreConfig {
+        url,
+        max_connections: 4,
+    })
+    .await
+    .unwrap()
+}
+
+/// (name, url) of a fresh SQLite file and a fresh PostgreSQL database.
+async fn urls() -> Vec<(&'static str, String)> {
+    let dir = std::env::temp_dir().join(format!(
+        "steward-ar-{}",
+        steward_core::ids::random_secret(10)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let admin = std::env::var("STEWARD_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let pg = steward_store::create_scratch_postgres(&admin, "steward_ar_test")
+        .await
+        .expect("PostgreSQL at 127.0.0.1:5432");
+    vec![
+        (
+            "sqlite",
+            format!("sqlite://{}?mode=rwc", dir.join("s.db").display()),
+        ),
+        ("postgres", pg),
+    ]
+}
+
+fn pending(now: i64) -> RequestWorkflow {
+    let (mut wf, _) = RequestWorkflow::create(
+        NewRequest {
+            id: new_request_id(),
+            requested: Requested {
+                entry_id: None,
+                resource_id: "0oaapp00000000000000".into(),
+                resource_type: ResourceType::Application,
+                access_scope_id: "0oaapp00000000000000".into(),
+                access_scope_type: AccessScopeType::Application,
+            },
+            requested_by: Principal::user("00ualice000000000000"),
+            requested_for: "00ualice000000000000".into(),
+            requester_field_values: None,
+        },
+        now,
+    );
+    wf.start(
+        vec![ApprovalStep {
+            approver: Approver::RequesterManager,
+            fallback: None,
+            label: None,
+        }],
+        None,
+        &Dir,
+        now,
+    )
+    .unwrap();
+    wf
+}
+
+#[tokio::test]
+async fn requests_tasks_and_claims() {
+    for (name, url) in urls().await {
+        let store = open(url.clone()).await;
+        let now = 1_800_000_000_000;
+        let mut ids = vec![];
+        for i in 0..5 {
+            let wf = pending(now + i);
+            ids.push(wf.request.id.clone());
+            let mut tx = store.begin().await.unwrap();
+            tx.ar_put_request(
+                &StoredRequest {
+                    workflow: wf,
+                    v1: None,
+                    due_at: Some(now + 100),
+                },
+                None,
+                None,
+            )
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+        }
+        let got = store.ar_request(&ids[0]).await.unwrap();
+        assert_eq!(got.workflow.request.id, ids[0], "{name}");
+        assert_eq!(got.workflow.tasks.len(), 1);
+
+        let list = store
+            .ar_requests(&RequestListQuery {
+                v1: false,
+                filter: Some(filter::parse("status eq \"PENDING\"").unwrap()),
+                after: None,
+                limit: 3,
+            })
+            .await
+            .unwrap();
+        assert_eq!(list.len(), 3, "{name}");
+        let none = store
+            .ar_requests(&RequestListQuery {
+                v1: false,
+                filter: Some(filter::parse("status eq \"APPROVED\"").unwrap()),
+                after: None,
+                limit: 3,
+            })
+            .await
+            .unwrap();
+        assert!(none.is_empty());
+
+        let tasks = store
+            .ar_tasks(&TaskListQuery {
+                filter: Some(
+                    filter::parse("assigneeId eq \"00umanager0000000000\" and status eq \"OPEN\"")
+                        .unwrap(),
+                ),
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(tasks.len(), 5, "{name}");
+
+        // Nothing is due before its time; then each due request is claimed once, even by a
+        // second store (node) on the same database.
+        assert!(store
+            .ar_due_requests(now + 99, 10)
+            .await
+            .unwrap()
+            .is_empty());
+        let due = store.ar_due_requests(now + 100, 10).await.unwrap();
+        assert_eq!(due.len(), 5);
+        let other = open(url.clone()).await;
+        let mut claimed = 0;
+        for id in &due {
+            let mut a = store.begin().await.unwrap();
+            let claim_a = a.ar_claim_due(id, now + 100).await.unwrap();
+            a.commit().await.unwrap();
+            let mut tx = other.begin().await.unwrap();
+            let claim_b = tx.ar_claim_due(id, now + 100).await.unwrap();
+            tx.commit().await.unwrap();
+            assert!(claim_a && !claim_b, "{name}: {id}");
+            claimed += 1;
+        }
+        assert_eq!(claimed, 5);
+        assert!(store
+            .ar_due_requests(now + 1_000, 10)
+            .await
+            .unwrap()
+            .is_empty());
+    }
+}
