@@ -26,6 +26,7 @@ TESTS = [
     ("/api/v1/users/{}/roles", "crates/steward-api/tests/directory.rs"),
     ("/api/v1/users", "crates/steward-api/tests/users.rs"),
     ("/api/v1/groups", "crates/steward-api/tests/directory.rs"),
+    ("/api/v1/apps/{}/grants", "crates/steward-api/tests/oauth.rs"),
     ("/api/v1/apps", "crates/steward-api/tests/directory.rs"),
     ("/oauth2/v1/clients", "crates/steward-api/tests/directory.rs"),
     ("/api/v1/logs", "crates/steward-api/tests/directory.rs"),
@@ -37,6 +38,8 @@ TESTS = [
     ("/governance/api/v2/requests", "crates/steward-api/tests/access_requests.rs"),
     ("/governance/api/v2/catalogs", "crates/steward-api/tests/access_requests.rs"),
     ("/governance/api/v2/tasks", "crates/steward-api/tests/access_requests.rs"),
+    ("/governance/api/v2/my/catalogs", "crates/steward-api/tests/access_requests.rs"),
+    ("/governance/api/v2/my/tasks", "crates/steward-api/tests/access_requests.rs"),
 ]
 
 

@@ -466,3 +466,195 @@ async fn v1_request_types_and_requests() {
         .await;
     assert_eq!(st, 201);
 }
+
+/// The end-user flow with real user access tokens: Alice finds the entry in her catalog and
+/// requests it; her manager and then Security approve from their own task lists.
+#[tokio::test]
+async fn end_users_request_and_approve_with_their_own_tokens() {
+    for backend in BACKENDS {
+        let org = TestOrg::start(backend).await;
+        let s = setup(&org, "P30D").await;
+        let redirect = "https://portal.example.com/cb";
+        let (portal, client_id, secret) = org.web_app("Access Requests", redirect, "TRUSTED").await;
+        for scope in [
+            "okta.accessRequests.catalog.read",
+            "okta.accessRequests.request.read",
+            "okta.accessRequests.request.manage",
+            "okta.accessRequests.tasks.read",
+            "okta.accessRequests.tasks.manage",
+        ] {
+            org.grant(&portal, scope).await;
+        }
+        let (_, everyone) = org
+            .get("/api/v1/groups?filter=type%20eq%20%22BUILT_IN%22")
+            .await;
+        let (st, _) = org
+            .put(
+                &format!(
+                    "/api/v1/apps/{portal}/groups/{}",
+                    everyone[0]["id"].as_str().unwrap()
+                ),
+                json!({}),
+            )
+            .await;
+        assert_eq!(st, 200);
+        let scope = "openid okta.accessRequests.catalog.read okta.accessRequests.request.read okta.accessRequests.request.manage okta.accessRequests.tasks.read okta.accessRequests.tasks.manage";
+        let alice = common::oauth::user_token(
+            &org,
+            &client_id,
+            &secret,
+            redirect,
+            "alice@example.com",
+            scope,
+        )
+        .await;
+        let manager = common::oauth::user_token(
+            &org,
+            &client_id,
+            &secret,
+            redirect,
+            "manager@example.com",
+            scope,
+        )
+        .await;
+        let sam = common::oauth::user_token(
+            &org,
+            &client_id,
+            &secret,
+            redirect,
+            "sam@example.com",
+            scope,
+        )
+        .await;
+
+        // Alice's catalog shows the entry; she requests it for herself.
+        let top = org
+            .bearer(
+                &alice,
+                Method::GET,
+                &format!("{V2}/my/catalogs/default/entries?filter=not(parent%20pr)"),
+            )
+            .await;
+        assert_eq!(top.status, 200, "{backend:?} {}", top.body);
+        let created = org
+            .http
+            .post(format!(
+                "{}{V2}/my/catalogs/default/entries/{}/requests",
+                org.base, s.entry
+            ))
+            .bearer_auth(&alice)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 202);
+        let created: Value = created.json().await.unwrap();
+        assert_eq!(created["requestedFor"]["externalId"], s.alice.as_str());
+        let id = created["id"].as_str().unwrap().to_string();
+        let mine = org
+            .bearer(
+                &alice,
+                Method::GET,
+                &format!("{V2}/my/catalogs/default/entries/{}/requests/{id}", s.entry),
+            )
+            .await;
+        assert_eq!(
+            (mine.status, mine.body["status"].as_str()),
+            (200, Some("PENDING")),
+            "{}",
+            mine.body
+        );
+
+        // Alice has nothing to approve; her manager has the first task.
+        let alice_tasks = org
+            .bearer(&alice, Method::GET, &format!("{V2}/my/tasks"))
+            .await;
+        assert_eq!(
+            alice_tasks.body["data"].as_array().unwrap().len(),
+            0,
+            "{}",
+            alice_tasks.body
+        );
+        let tasks = org
+            .bearer(
+                &manager,
+                Method::GET,
+                &format!("{V2}/my/tasks?filter=status%20eq%20%22OPEN%22"),
+            )
+            .await;
+        assert_eq!(tasks.status, 200, "{}", tasks.body);
+        let task = tasks.body["data"][0]["id"].as_str().unwrap().to_string();
+        let refused = org
+            .http
+            .post(format!("{}{V2}/my/tasks/{task}/resolve", org.base))
+            .bearer_auth(&alice)
+            .json(&json!({"value": "APPROVED"}))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            matches!(refused.status().as_u16(), 403 | 404),
+            "the requester cannot approve: {}",
+            refused.status()
+        );
+        let approved = org
+            .http
+            .post(format!("{}{V2}/my/tasks/{task}/resolve", org.base))
+            .bearer_auth(&manager)
+            .json(&json!({"value": "APPROVED"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(approved.status(), 200);
+        // Then Security (Sam) approves the second step and the membership is granted.
+        let tasks = org
+            .bearer(
+                &sam,
+                Method::GET,
+                &format!("{V2}/my/tasks?filter=status%20eq%20%22OPEN%22"),
+            )
+            .await;
+        let task = tasks.body["data"][0]["id"].as_str().unwrap().to_string();
+        let approved = org
+            .http
+            .post(format!("{}{V2}/my/tasks/{task}/resolve", org.base))
+            .bearer_auth(&sam)
+            .json(&json!({"value": "APPROVED"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(approved.status(), 200);
+        assert!(
+            is_member(&org, &s.engineering, &s.alice).await,
+            "{backend:?}"
+        );
+        let done = request(&org, &id).await;
+        assert_eq!(
+            (done["status"].as_str(), done["grantStatus"].as_str()),
+            (Some("APPROVED"), Some("GRANTED"))
+        );
+
+        // A user token without the scope gets the challenge; SSWS cannot use `my` routes.
+        let narrow = common::oauth::user_token(
+            &org,
+            &client_id,
+            &secret,
+            redirect,
+            "alice@example.com",
+            "openid okta.accessRequests.catalog.read",
+        )
+        .await;
+        let r = org
+            .bearer(&narrow, Method::GET, &format!("{V2}/my/tasks"))
+            .await;
+        assert_eq!(r.status, 403);
+        assert!(r.headers["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("scope=\"okta.accessRequests.tasks.read\""));
+        let (st, _) = org
+            .send_as(&s.alice_token, Method::GET, &format!("{V2}/my/tasks"), None)
+            .await;
+        assert_eq!(st, 401);
+    }
+}

@@ -305,3 +305,70 @@ pub fn pkce() -> (String, String) {
     let challenge = steward_oauth::pkce::challenge_s256(&verifier);
     (verifier, challenge)
 }
+
+/// Signs `login` in through the real sign-in form of `client_id` (a web app created with
+/// [`TestOrg::web_app`], the user assigned to it) and redeems the code: a user access token.
+pub async fn user_token(
+    org: &TestOrg,
+    client_id: &str,
+    secret: &str,
+    redirect: &str,
+    login: &str,
+    scope: &str,
+) -> String {
+    let browser = browser();
+    let (verifier, challenge) = pkce();
+    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let url = format!(
+        "{}/oauth2/v1/authorize?client_id={client_id}&redirect_uri={}&response_type=code&scope={}&state=s&code_challenge={challenge}&code_challenge_method=S256",
+        org.base,
+        enc(redirect),
+        enc(scope)
+    );
+    let html = browser
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let form = [
+        ("csrf", hidden(&html, "csrf").unwrap()),
+        ("return_to", hidden(&html, "return_to").unwrap()),
+        ("username", login.to_string()),
+        ("password", "Sup3r-Secret-Pass".to_string()),
+    ];
+    let posted = browser
+        .post(format!("{}/login", org.base))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 303, "sign-in of {login}");
+    let done = browser
+        .get(format!("{}{}", org.base, location(posted.headers())))
+        .send()
+        .await
+        .unwrap();
+    let back = location(done.headers());
+    let code = param(&back, "code").unwrap_or_else(|| panic!("no code: {back}"));
+    let r = org
+        .http
+        .post(format!("{}/oauth2/v1/token", org.base))
+        .basic_auth(client_id, Some(secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", redirect),
+            ("code_verifier", &verifier),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let body: Value = r.json().await.unwrap();
+    body["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_string()
+}
