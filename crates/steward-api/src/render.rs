@@ -1,6 +1,7 @@
 //! Domain objects as Okta's JSON.
 
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::{json, Map, Value};
 use steward_core::apps::App;
 use steward_core::directory::{Group, User};
 use steward_core::timefmt::format_millis;
@@ -9,48 +10,147 @@ use steward_store::{AppGroupAssignment, AppUserAssignment, PrincipalType, RoleAs
 /// Okta's id for the default user type, which every Steward user has.
 pub const DEFAULT_USER_TYPE_ID: &str = "otyDefaultUserType00";
 
-fn ts(ms: Option<i64>) -> Value {
-    ms.map(|m| Value::String(format_millis(m)))
-        .unwrap_or(Value::Null)
+/// A link, optionally with the method to use.
+#[derive(Serialize)]
+struct Link {
+    href: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    method: Option<&'static str>,
 }
 
-pub fn user(issuer: &str, u: &User) -> Value {
+#[derive(Serialize)]
+struct UserLinks {
+    #[serde(rename = "self")]
+    self_: Link,
+    #[serde(rename = "type")]
+    user_type: Link,
+    schema: Link,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    activate: Option<Link>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deactivate: Option<Link>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suspend: Option<Link>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unsuspend: Option<Link>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unlock: Option<Link>,
+}
+
+#[derive(Serialize)]
+struct TypeRef {
+    id: &'static str,
+}
+
+#[derive(Serialize)]
+struct Provider {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    name: &'static str,
+}
+
+#[derive(Serialize)]
+struct UserCredentials {
+    /// `{}` when the user has a password (never the password itself), else null.
+    password: Option<Empty>,
+    provider: Provider,
+}
+
+#[derive(Serialize)]
+struct Empty {}
+
+/// Okta's `User`, borrowed from the stored user: rendered straight to JSON without building a
+/// `Value` tree (lists of 200 users are a hot path).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserView<'a> {
+    id: &'a str,
+    status: &'static str,
+    created: String,
+    activated: Option<String>,
+    status_changed: Option<String>,
+    last_login: Option<String>,
+    last_updated: String,
+    password_changed: Option<String>,
+    #[serde(rename = "type")]
+    user_type: TypeRef,
+    profile: &'a Map<String, Value>,
+    credentials: UserCredentials,
+    #[serde(rename = "_links")]
+    links: UserLinks,
+}
+
+pub fn user_view<'a>(issuer: &str, u: &'a User) -> UserView<'a> {
     let href = format!("{issuer}/api/v1/users/{}", u.id);
-    let mut links = json!({
-        "self": {"href": href},
-        "type": {"href": format!("{issuer}/api/v1/meta/types/user/{DEFAULT_USER_TYPE_ID}")},
-        "schema": {"href": format!("{issuer}/api/v1/meta/schemas/user/{DEFAULT_USER_TYPE_ID}")},
-    });
-    let action = |name: &str| json!({"href": format!("{href}/lifecycle/{name}"), "method": "POST"});
-    let actions: &[&str] = match u.status.as_str() {
-        "ACTIVE" => &["suspend", "deactivate"],
-        "SUSPENDED" => &["unsuspend", "deactivate"],
-        "DEPROVISIONED" => &["activate"],
-        "LOCKED_OUT" => &["unlock", "deactivate"],
-        _ => &["activate", "deactivate"],
+    let action = |name: &str, allowed: &[&str]| {
+        allowed.contains(&u.status.as_str()).then(|| Link {
+            href: format!("{href}/lifecycle/{name}"),
+            method: Some("POST"),
+        })
     };
-    if let Some(map) = links.as_object_mut() {
-        for name in actions {
-            map.insert((*name).to_string(), action(name));
-        }
-    }
-    json!({
-        "id": u.id,
-        "status": u.status.as_str(),
-        "created": format_millis(u.created),
-        "activated": ts(u.activated),
-        "statusChanged": ts(u.status_changed),
-        "lastLogin": ts(u.last_login),
-        "lastUpdated": format_millis(u.last_updated),
-        "passwordChanged": ts(u.password_changed),
-        "type": {"id": DEFAULT_USER_TYPE_ID},
-        "profile": u.profile,
-        "credentials": {
-            "password": if u.password_hash.is_some() { json!({}) } else { Value::Null },
-            "provider": {"type": "OKTA", "name": "OKTA"},
+    let links = UserLinks {
+        user_type: Link {
+            href: format!("{issuer}/api/v1/meta/types/user/{DEFAULT_USER_TYPE_ID}"),
+            method: None,
         },
-        "_links": links,
-    })
+        schema: Link {
+            href: format!("{issuer}/api/v1/meta/schemas/user/{DEFAULT_USER_TYPE_ID}"),
+            method: None,
+        },
+        activate: action(
+            "activate",
+            &[
+                "STAGED",
+                "PROVISIONED",
+                "DEPROVISIONED",
+                "RECOVERY",
+                "PASSWORD_EXPIRED",
+            ],
+        ),
+        deactivate: action(
+            "deactivate",
+            &[
+                "STAGED",
+                "PROVISIONED",
+                "ACTIVE",
+                "SUSPENDED",
+                "LOCKED_OUT",
+                "RECOVERY",
+                "PASSWORD_EXPIRED",
+            ],
+        ),
+        suspend: action("suspend", &["ACTIVE"]),
+        unsuspend: action("unsuspend", &["SUSPENDED"]),
+        unlock: action("unlock", &["LOCKED_OUT"]),
+        self_: Link { href, method: None },
+    };
+    UserView {
+        id: &u.id,
+        status: u.status.as_str(),
+        created: format_millis(u.created),
+        activated: u.activated.map(format_millis),
+        status_changed: u.status_changed.map(format_millis),
+        last_login: u.last_login.map(format_millis),
+        last_updated: format_millis(u.last_updated),
+        password_changed: u.password_changed.map(format_millis),
+        user_type: TypeRef {
+            id: DEFAULT_USER_TYPE_ID,
+        },
+        profile: &u.profile,
+        credentials: UserCredentials {
+            password: u.password_hash.as_ref().map(|_| Empty {}),
+            provider: Provider {
+                kind: "OKTA",
+                name: "OKTA",
+            },
+        },
+        links,
+    }
+}
+
+/// Okta's `User` as a JSON value (for the few places that need a `Value`).
+pub fn user(issuer: &str, u: &User) -> Value {
+    serde_json::to_value(user_view(issuer, u)).unwrap_or(Value::Null)
 }
 
 pub fn group(issuer: &str, g: &Group) -> Value {

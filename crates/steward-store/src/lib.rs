@@ -15,12 +15,10 @@ mod roles;
 mod tokens;
 mod users;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Transaction};
-use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use access_requests::{RequestListQuery, StoredRequest, TaskListQuery};
 pub use apps::{AppGroupAssignment, AppQuery, AppUserAssignment};
@@ -62,11 +60,37 @@ pub struct StoreConfig {
 /// A handle on the database; cheap to clone.
 #[derive(Clone)]
 pub struct Store {
+    /// Reads.
     pool: AnyPool,
+    /// Write transactions. On SQLite, one connection: SQLite has one writer at a time, and a
+    /// single writer connection queues writes in order (instead of failing with `SQLITE_BUSY`)
+    /// and keeps its page cache warm. On PostgreSQL, the same pool as reads.
+    writer: AnyPool,
     dialect: Dialect,
-    /// SQLite allows one writer at a time; taking this lock before `BEGIN` turns would-be
-    /// `SQLITE_BUSY` failures into an orderly queue. PostgreSQL needs no such lock.
-    write_lock: Option<Arc<Mutex<()>>>,
+}
+
+fn pool_options(dialect: Dialect, max_connections: u32) -> AnyPoolOptions {
+    let options = AnyPoolOptions::new()
+        .max_connections(max_connections.max(1))
+        .acquire_timeout(Duration::from_secs(30));
+    if dialect != Dialect::Sqlite {
+        return options;
+    }
+    options.after_connect(|conn, _meta| {
+        Box::pin(async move {
+            // WAL lets readers run beside the writer; NORMAL sync is durable in WAL mode
+            // against process crashes, which is what a server needs.
+            for pragma in [
+                "PRAGMA journal_mode = WAL",
+                "PRAGMA synchronous = NORMAL",
+                "PRAGMA foreign_keys = ON",
+                "PRAGMA busy_timeout = 10000",
+            ] {
+                sqlx::query(pragma).execute(&mut *conn).await?;
+            }
+            Ok(())
+        })
+    })
 }
 
 impl Store {
@@ -83,31 +107,22 @@ impl Store {
             )));
         };
         let options: AnyConnectOptions = config.url.parse()?;
-        let mut pool_options = AnyPoolOptions::new()
-            .max_connections(config.max_connections.max(1))
-            .acquire_timeout(Duration::from_secs(10));
-        if dialect == Dialect::Sqlite {
-            pool_options = pool_options.after_connect(|conn, _meta| {
-                Box::pin(async move {
-                    // WAL lets readers run beside the writer; NORMAL sync is durable in WAL mode
-                    // against process crashes, which is what a server needs.
-                    for pragma in [
-                        "PRAGMA journal_mode = WAL",
-                        "PRAGMA synchronous = NORMAL",
-                        "PRAGMA foreign_keys = ON",
-                        "PRAGMA busy_timeout = 10000",
-                    ] {
-                        sqlx::query(pragma).execute(&mut *conn).await?;
-                    }
-                    Ok(())
-                })
-            });
-        }
-        let pool = pool_options.connect_with(options).await?;
+        let pool = pool_options(dialect, config.max_connections)
+            .connect_with(options.clone())
+            .await?;
+        let writer = match dialect {
+            Dialect::Sqlite => {
+                pool_options(dialect, 1)
+                    .min_connections(1)
+                    .connect_with(options)
+                    .await?
+            }
+            Dialect::Postgres => pool.clone(),
+        };
         let store = Store {
             pool,
+            writer,
             dialect,
-            write_lock: (dialect == Dialect::Sqlite).then(|| Arc::new(Mutex::new(()))),
         };
         migrations::apply(&store).await?;
         Ok(store)
@@ -123,15 +138,10 @@ impl Store {
 
     /// Starts a write transaction.
     pub async fn begin(&self) -> Result<WriteTx> {
-        let guard = match &self.write_lock {
-            Some(lock) => Some(lock.clone().lock_owned().await),
-            None => None,
-        };
-        let tx = self.pool.begin().await?;
+        let tx = self.writer.begin().await?;
         Ok(WriteTx {
             tx,
             dialect: self.dialect,
-            _guard: guard,
         })
     }
 
@@ -143,6 +153,7 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
 }
 
@@ -150,7 +161,6 @@ impl Store {
 pub struct WriteTx {
     tx: Transaction<'static, Any>,
     dialect: Dialect,
-    _guard: Option<OwnedMutexGuard<()>>,
 }
 
 impl WriteTx {

@@ -9,6 +9,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_directory.sql")),
     (2, include_str!("../migrations/0002_oauth.sql")),
     (3, include_str!("../migrations/0003_access_requests.sql")),
+    (4, include_str!("../migrations/0004_replay_index.sql")),
 ];
 
 const PG_LOCK_KEY: i64 = 0x0053_5445_5741_5244; // "STEWARD"

@@ -608,21 +608,38 @@ impl WriteTx {
     }
 
     /// Records a one-time `jti` (client assertion, DPoP proof); false when it was seen before.
-    pub async fn use_jti(&mut self, kind: &str, jti: &str, expires: i64, now: i64) -> Result<bool> {
-        sqlx::query("DELETE FROM used_jtis WHERE expires < $1")
-            .bind(now)
-            .execute(self.conn())
-            .await?;
-        match sqlx::query("INSERT INTO used_jtis (kind, jti, expires) VALUES ($1, $2, $3)")
-            .bind(kind)
-            .bind(jti)
-            .bind(expires)
-            .execute(self.conn())
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => Ok(false),
-            Err(e) => Err(e.into()),
+    /// Expired entries are purged by [`WriteTx::purge_expired`], not here: this runs on every
+    /// token request.
+    pub async fn use_jti(&mut self, kind: &str, jti: &str, expires: i64) -> Result<bool> {
+        // ON CONFLICT keeps the transaction usable on PostgreSQL, where a failed INSERT would
+        // abort it.
+        let inserted = sqlx::query(
+            "INSERT INTO used_jtis (kind, jti, expires) VALUES ($1, $2, $3) ON CONFLICT (kind, jti) DO NOTHING",
+        )
+        .bind(kind)
+        .bind(jti)
+        .bind(expires)
+        .execute(self.conn())
+        .await?
+        .rows_affected();
+        Ok(inserted == 1)
+    }
+
+    /// Deletes what has expired: replay-cache entries, codes, sessions, refresh tokens, and
+    /// access-token records an hour after their tokens expired.
+    pub async fn purge_expired(&mut self, now: i64) -> Result<()> {
+        for (sql, cutoff) in [
+            ("DELETE FROM used_jtis WHERE expires < $1", now),
+            ("DELETE FROM auth_codes WHERE expires < $1", now - 3_600_000),
+            ("DELETE FROM sessions WHERE expires < $1", now),
+            ("DELETE FROM refresh_tokens WHERE expires < $1", now),
+            (
+                "DELETE FROM issued_tokens WHERE expires < $1",
+                now - 3_600_000,
+            ),
+        ] {
+            sqlx::query(sql).bind(cutoff).execute(self.conn()).await?;
         }
+        Ok(())
     }
 }

@@ -328,3 +328,35 @@ async fn migrations_are_idempotent_across_reopen() {
     b.unwrap();
     Store::open(&config).await.unwrap().ping().await.unwrap();
 }
+
+#[tokio::test]
+async fn replay_cache_refuses_reuse_until_purged() {
+    for (name, store) in stores().await {
+        let mut tx = store.begin().await.unwrap();
+        assert!(
+            tx.use_jti("client_assertion", "c:1", 1_000).await.unwrap(),
+            "{name}"
+        );
+        assert!(
+            !tx.use_jti("client_assertion", "c:1", 1_000).await.unwrap(),
+            "{name}: replay"
+        );
+        assert!(
+            tx.use_jti("dpop", "c:1", 1_000).await.unwrap(),
+            "{name}: kinds are separate"
+        );
+        tx.commit().await.unwrap();
+        let mut tx = store.begin().await.unwrap();
+        tx.purge_expired(999).await.unwrap();
+        assert!(
+            !tx.use_jti("client_assertion", "c:1", 1_000).await.unwrap(),
+            "{name}: not yet expired"
+        );
+        tx.purge_expired(1_001).await.unwrap();
+        assert!(
+            tx.use_jti("client_assertion", "c:1", 5_000).await.unwrap(),
+            "{name}: purged after expiry"
+        );
+        tx.commit().await.unwrap();
+    }
+}

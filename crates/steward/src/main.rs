@@ -4,6 +4,11 @@
 mod doctor;
 mod tls;
 
+/// mimalloc: JSON rendering allocates a lot of small objects; the system allocator spent a third
+/// of the time of a 200-user list in malloc and free.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -305,6 +310,9 @@ fn spawn_housekeeping(store: Store, auth: Arc<AuthServer>, rotate_after: Duratio
                 if let Err(e) = auth.reload_keys(&store).await {
                     tracing::warn!(error = %e, "reloading signing keys failed");
                 }
+                if let Err(e) = purge_expired(&store).await {
+                    tracing::warn!(error = %e, "purging expired OAuth records failed");
+                }
             }
             if n % 3600 == 1 {
                 match auth.rotate_if_due(&store, rotate_after).await {
@@ -315,6 +323,13 @@ fn spawn_housekeeping(store: Store, auth: Arc<AuthServer>, rotate_after: Duratio
             }
         }
     });
+}
+
+async fn purge_expired(store: &Store) -> Result<(), steward_store::StoreError> {
+    let mut tx = store.begin().await?;
+    tx.purge_expired(steward_core::timefmt::now_millis())
+        .await?;
+    tx.commit().await
 }
 
 async fn keys(storage: StorageArgs, action: KeyAction) -> Result<()> {

@@ -181,9 +181,9 @@ pub async fn members(
         .group_members(&group.id, query.after.as_deref(), limit + 1)
         .await?;
     let (page, next) = split_page(rows, limit, |u| u.id.clone());
-    let body: Vec<Value> = page
+    let body: Vec<render::UserView> = page
         .iter()
-        .map(|u| render::user(&state.config.issuer, u))
+        .map(|u| render::user_view(&state.config.issuer, u))
         .collect();
     Ok((
         link_headers(

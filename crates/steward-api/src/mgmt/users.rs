@@ -156,9 +156,9 @@ pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let user = find(&state, &caller, &id).await?;
-    Ok(Json(render::user(&state.config.issuer, &user)))
+    Ok(Json(render::user_view(&state.config.issuer, &user)).into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -192,9 +192,9 @@ pub async fn list(
         })
         .await?;
     let (page, next) = split_page(rows, limit, |u| u.id.clone());
-    let body: Vec<Value> = page
+    let body: Vec<render::UserView> = page
         .iter()
-        .map(|u| render::user(&state.config.issuer, u))
+        .map(|u| render::user_view(&state.config.issuer, u))
         .collect();
     let headers = link_headers(
         &state.config.issuer,

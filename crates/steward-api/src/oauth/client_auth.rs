@@ -12,7 +12,7 @@ use steward_core::timefmt::now_millis;
 use steward_oauth::client_assertion::{self, AssertionCheck, JWT_BEARER_ASSERTION_TYPE};
 use steward_oauth::jwk;
 use steward_oauth::secrets::verify_secret;
-use steward_store::StoreError;
+use steward_store::{StoreError, WriteTx};
 
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
@@ -24,6 +24,9 @@ pub struct Client {
     pub client_id: String,
     /// How it authenticated: the app's registered method.
     pub method: &'static str,
+    /// The client assertion's replay key and its expiry (ms), to record with the request's
+    /// writes ([`consume_assertion`]) so that a replayed assertion is refused.
+    pub replay: Option<(String, i64)>,
 }
 
 impl Client {
@@ -112,6 +115,7 @@ pub async fn authenticate(
             oidc,
             client_id: client_id.clone(),
             method: "none",
+            replay: None,
         });
     }
     Err(ApiError::invalid_client(NO_CREDENTIALS))
@@ -145,6 +149,7 @@ async fn secret_client(
         oidc,
         client_id: client_id.to_string(),
         method,
+        replay: None,
     })
 }
 
@@ -175,26 +180,43 @@ async fn assertion_client(
         &AssertionCheck::new(client_id, &audiences, now),
     )
     .map_err(|e| ApiError::invalid_client(e.description()))?;
-    // A replayed assertion is refused: remember its jti until it expires.
-    let mut tx = state.store.begin().await?;
-    let fresh = tx
-        .use_jti(
-            "client_assertion",
-            &format!("{client_id}:{}", verified.jti),
-            (verified.exp + 120) * 1000,
-            now_millis(),
-        )
-        .await?;
-    tx.commit().await?;
-    if !fresh {
-        return Err(ApiError::invalid_client(
-            "The client_assertion token has already been used (jti replay).",
-        ));
-    }
     Ok(Client {
         app,
         oidc,
         client_id: client_id.to_string(),
         method: "private_key_jwt",
+        replay: Some((
+            format!("{client_id}:{}", verified.jti),
+            (verified.exp + 120) * 1000,
+        )),
     })
+}
+
+/// Records the client assertion's `jti` in the caller's transaction; a replayed assertion is
+/// refused (and the transaction, with whatever it was about to write, is dropped).
+pub async fn consume_assertion(tx: &mut WriteTx, client: &Client) -> ApiResult<()> {
+    if let Some((key, expires)) = &client.replay {
+        if !tx.use_jti("client_assertion", key, *expires).await? {
+            return Err(ApiError::invalid_client(
+                "The client_assertion token has already been used (jti replay).",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Authenticates the client and records its assertion at once (introspection, revocation).
+pub async fn authenticate_once(
+    state: &AppState,
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+    endpoint: &str,
+) -> ApiResult<Client> {
+    let client = authenticate(state, headers, form, endpoint).await?;
+    if client.replay.is_some() {
+        let mut tx = state.store.begin().await?;
+        consume_assertion(&mut tx, &client).await?;
+        tx.commit().await?;
+    }
+    Ok(client)
 }

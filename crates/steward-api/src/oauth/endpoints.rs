@@ -121,7 +121,7 @@ pub async fn introspect(
     Form(form): Form,
 ) -> ApiResult<Response> {
     let endpoint = format!("{}/oauth2/v1/introspect", state.config.issuer);
-    let client = client_auth::authenticate(&state, &headers, &form, &endpoint).await?;
+    let client = client_auth::authenticate_once(&state, &headers, &form, &endpoint).await?;
     let token = form
         .get("token")
         .ok_or_else(|| ApiError::oauth("invalid_request", "The 'token' parameter is required."))?;
@@ -198,7 +198,7 @@ pub async fn revoke(
     Form(form): Form,
 ) -> ApiResult<Response> {
     let endpoint = format!("{}/oauth2/v1/revoke", state.config.issuer);
-    let client = client_auth::authenticate(&state, &headers, &form, &endpoint).await?;
+    let client = client_auth::authenticate_once(&state, &headers, &form, &endpoint).await?;
     let token = form
         .get("token")
         .ok_or_else(|| ApiError::oauth("invalid_request", "The 'token' parameter is required."))?;

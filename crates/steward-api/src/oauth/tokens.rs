@@ -113,13 +113,14 @@ async fn handle(
     if !client.oidc.allows_grant(grant) {
         return Err(ApiError::oauth("unauthorized_client", format!("The client is not authorized to use the provided grant type. Configured grant types: {}.", client.oidc.grant_types.join(", "))));
     }
-    let jkt = dpop_binding(state, headers, &endpoint).await?;
+    let dpop = dpop_binding(state, headers, &endpoint).await?;
+    let jkt = dpop.as_ref().map(|d| d.jkt.clone());
     let minted = match grant {
         "authorization_code" => authorization_code(state, client, form, jkt).await?,
         "refresh_token" => refresh(state, client, form, jkt).await?,
         _ => client_credentials(state, client, form, jkt).await?,
     };
-    issue(state, minted, headers).await
+    issue(state, minted, dpop, headers).await
 }
 
 /// Verifies a `DPoP` proof if one came, answering `use_dpop_nonce` until it carries our nonce.
@@ -127,7 +128,7 @@ async fn dpop_binding(
     state: &AppState,
     headers: &HeaderMap,
     endpoint: &str,
-) -> ApiResult<Option<String>> {
+) -> ApiResult<Option<DpopBinding>> {
     let proofs: Vec<&str> = headers
         .get_all("dpop")
         .iter()
@@ -155,23 +156,19 @@ async fn dpop_binding(
     check.nonce = NoncePolicy::Minted(&state.auth.dpop_nonces);
     let proof =
         dpop::verify_proof(proofs[0], &check).map_err(|e| oauth(e.error(), e.description()))?;
-    let mut tx = state.store.begin().await?;
-    let fresh = tx
-        .use_jti(
-            "dpop",
-            &format!("{}:{}", proof.jkt, proof.jti),
-            (now + 600) * 1000,
-            now_millis(),
-        )
-        .await?;
-    tx.commit().await?;
-    if !fresh {
-        return Err(oauth(
-            "invalid_dpop_proof",
-            "The DPoP proof has already been used.".into(),
-        ));
-    }
-    Ok(Some(proof.jkt))
+    Ok(Some(DpopBinding {
+        replay: format!("{}:{}", proof.jkt, proof.jti),
+        jkt: proof.jkt,
+        nonce: fresh_nonce,
+    }))
+}
+
+/// A verified DPoP proof at the token endpoint: the key to bind, and the proof's replay key
+/// (recorded with the token's writes).
+struct DpopBinding {
+    jkt: String,
+    replay: String,
+    nonce: String,
 }
 
 fn invalid_grant(description: &str) -> ApiError {
@@ -397,7 +394,12 @@ async fn client_credentials(
 }
 
 /// Signs the tokens, records them, logs the issue and answers.
-async fn issue(state: &AppState, m: Minted, headers: &HeaderMap) -> ApiResult<Response> {
+async fn issue(
+    state: &AppState,
+    m: Minted,
+    dpop: Option<DpopBinding>,
+    headers: &HeaderMap,
+) -> ApiResult<Response> {
     let issuer = state.config.issuer.as_str();
     let ring = state.auth.ring();
     let key = ring.active();
@@ -453,6 +455,19 @@ async fn issue(state: &AppState, m: Minted, headers: &HeaderMap) -> ApiResult<Re
         body["id_token"] = Value::String(id.token);
     }
     let mut tx = state.store.begin().await?;
+    // One transaction: the replay records, the token, its refresh token and its log event.
+    client_auth::consume_assertion(&mut tx, &m.client).await?;
+    if let Some(d) = &dpop {
+        if !tx.use_jti("dpop", &d.replay, now_ms + 600_000).await? {
+            return Err(ApiError::OAuth {
+                status: StatusCode::BAD_REQUEST,
+                error: "invalid_dpop_proof",
+                description: "The DPoP proof has already been used.".into(),
+                dpop_nonce: Some(d.nonce.clone()),
+                basic_challenge: false,
+            });
+        }
+    }
     let family = match (&m.family, m.refresh) {
         (Some((family, _)), _) => Some(family.clone()),
         (None, true) => Some(random_secret(24)),
