@@ -109,7 +109,7 @@ pub struct SigningKey {
     #[serde(default)]
     pub retired: Option<i64>,
     #[serde(skip)]
-    encoding: OnceLock<jsonwebtoken::EncodingKey>,
+    signer: OnceLock<std::sync::Arc<ring::signature::RsaKeyPair>>,
 }
 
 impl fmt::Debug for SigningKey {
@@ -193,7 +193,7 @@ impl SigningKey {
             created: created_ms,
             status,
             retired: None,
-            encoding: OnceLock::new(),
+            signer: OnceLock::new(),
         }
     }
 
@@ -209,14 +209,37 @@ impl SigningKey {
         }
     }
 
-    /// The `jsonwebtoken` signing key, parsed once per [`SigningKey`] value.
-    pub(crate) fn encoding_key(&self) -> Result<&jsonwebtoken::EncodingKey, KeyError> {
-        if let Some(k) = self.encoding.get() {
+    /// The parsed private key, once per [`SigningKey`] value: parsing (and ring's consistency
+    /// checks) costs as much as a signature, so it must not happen per token.
+    fn signer(&self) -> Result<&ring::signature::RsaKeyPair, KeyError> {
+        if let Some(k) = self.signer.get() {
             return Ok(k);
         }
-        let key = jsonwebtoken::EncodingKey::from_rsa_pem(self.private_pem.as_bytes())
+        let body: String = self
+            .private_pem
+            .lines()
+            .filter(|l| !l.starts_with("-----"))
+            .collect();
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(body.trim())
             .map_err(|e| KeyError::InvalidPem(e.to_string()))?;
-        Ok(self.encoding.get_or_init(|| key))
+        let pair = ring::signature::RsaKeyPair::from_pkcs8(&der)
+            .map_err(|e| KeyError::InvalidPem(e.to_string()))?;
+        Ok(self.signer.get_or_init(|| std::sync::Arc::new(pair)))
+    }
+
+    /// An RSASSA-PKCS1-v1_5 SHA-256 signature (JWS `RS256`) over `message`.
+    pub(crate) fn sign_rs256(&self, message: &[u8]) -> Result<Vec<u8>, KeyError> {
+        let pair = self.signer()?;
+        let mut signature = vec![0u8; pair.public().modulus_len()];
+        pair.sign(
+            &ring::signature::RSA_PKCS1_SHA256,
+            &ring::rand::SystemRandom::new(),
+            message,
+            &mut signature,
+        )
+        .map_err(|_| KeyError::InvalidPem("RSA signing failed".into()))?;
+        Ok(signature)
     }
 
     /// This key with its private PEM sealed under `master_key` (associated data: the kid).
