@@ -107,6 +107,30 @@ pub fn link_headers(
     headers
 }
 
+/// Paging parameters of lists that take no other query.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct PageQuery {
+    pub limit: Option<String>,
+    pub after: Option<String>,
+}
+
+/// Cuts a page out of `rows` (fetched with `limit + 1`) and builds its `Link` headers (`self`,
+/// and `next` when there is more), as every Okta list answers.
+pub fn paginate<T>(
+    issuer: &str,
+    uri: &axum::http::Uri,
+    rows: Vec<T>,
+    limit: usize,
+    cursor: impl Fn(&T) -> String,
+) -> (Vec<T>, HeaderMap) {
+    let (page, next) = split_page(rows, limit, cursor);
+    (
+        page,
+        link_headers(issuer, uri.path(), uri.query(), next.as_deref()),
+    )
+}
+
 /// Splits one extra row off a page fetched with `limit + 1`: returns the page and the cursor
 /// for the next one, if any.
 pub fn split_page<T>(

@@ -4,10 +4,10 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use steward_core::apps::{App, OidcClient};
-use steward_core::filter::sql::{to_sql, Column, ColumnKind, SqlValue};
+use steward_core::filter::sql::{Column, ColumnKind};
 use steward_core::filter::Filter;
 
-use crate::users::{bind_all, like_escape};
+use crate::listing::Listing;
 use crate::{clamp_limit, conflict_on_unique, json_object, Result, Store, StoreError, WriteTx};
 
 const COLUMNS: &str =
@@ -113,39 +113,11 @@ impl Store {
     }
 
     pub async fn apps(&self, query: &AppQuery) -> Result<Vec<App>> {
-        let mut clauses: Vec<String> = Vec::new();
-        let mut binds: Vec<SqlValue> = Vec::new();
-        if let Some(after) = &query.after {
-            binds.push(SqlValue::Text(after.clone()));
-            clauses.push(format!("id > ${}", binds.len()));
-        }
-        if let Some(q) = query.q.as_deref().filter(|q| !q.is_empty()) {
-            binds.push(SqlValue::Text(format!(
-                "{}%",
-                like_escape(&q.to_lowercase())
-            )));
-            let n = binds.len();
-            clauses.push(format!(
-                "(lower(label) LIKE ${n} ESCAPE '\\' OR lower(name) LIKE ${n} ESCAPE '\\')"
-            ));
-        }
-        if let Some(filter) = &query.filter {
-            let fragment = to_sql(filter, self.dialect(), binds.len() + 1, &app_column)
-                .map_err(|e| StoreError::InvalidFilter(e.message))?;
-            clauses.push(fragment.sql);
-            binds.extend(fragment.binds);
-        }
-        let where_sql = if clauses.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", clauses.join(" AND "))
-        };
-        let sql = format!(
-            "SELECT {COLUMNS} FROM apps {where_sql} ORDER BY id LIMIT {}",
-            clamp_limit(query.limit)
-        );
-        let rows = bind_all(sqlx::query(&sql), binds)
-            .fetch_all(self.pool())
+        let rows = Listing::default()
+            .after(query.after.as_deref())
+            .prefix(query.q.as_deref(), &["lower(label)", "lower(name)"])
+            .filter(self, query.filter.as_ref(), &app_column)?
+            .fetch(self, "apps", COLUMNS, query.limit)
             .await?;
         rows.iter().map(from_row).collect()
     }

@@ -8,6 +8,7 @@
 mod access_requests;
 mod apps;
 mod groups;
+mod listing;
 mod logs;
 mod migrations;
 mod oauth;

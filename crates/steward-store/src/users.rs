@@ -4,10 +4,11 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use steward_core::directory::{User, UserStatus};
-use steward_core::filter::sql::{to_sql, Column, ColumnKind, SqlValue};
+use steward_core::filter::sql::{Column, ColumnKind, SqlValue};
 use steward_core::filter::Filter;
 
-use crate::{clamp_limit, conflict_on_unique, json_object, Result, Store, StoreError, WriteTx};
+use crate::listing::Listing;
+use crate::{conflict_on_unique, json_object, Result, Store, StoreError, WriteTx};
 
 const COLUMNS: &str = "id, status, created, activated, status_changed, last_login, last_updated, \
                        password_changed, profile, password_hash";
@@ -118,43 +119,20 @@ impl Store {
 
     /// A page of users ordered by id, starting after `query.after`.
     pub async fn users(&self, query: &UserQuery) -> Result<Vec<User>> {
-        let mut clauses: Vec<String> = Vec::new();
-        let mut binds: Vec<SqlValue> = Vec::new();
-        if let Some(after) = &query.after {
-            binds.push(SqlValue::Text(after.clone()));
-            clauses.push(format!("id > ${}", binds.len()));
-        }
-        if let Some(q) = query.q.as_deref().filter(|q| !q.is_empty()) {
-            binds.push(SqlValue::Text(format!(
-                "{}%",
-                like_escape(&q.to_lowercase())
-            )));
-            let n = binds.len();
-            clauses.push(format!(
-                "(lower(first_name) LIKE ${n} ESCAPE '\\' OR lower(last_name) LIKE ${n} ESCAPE '\\' \
-                 OR lower(email) LIKE ${n} ESCAPE '\\' OR login_lower LIKE ${n} ESCAPE '\\')"
-            ));
-        }
-        if let Some(filter) = &query.filter {
-            let fragment = to_sql(filter, self.dialect(), binds.len() + 1, &user_column)
-                .map_err(|e| StoreError::InvalidFilter(e.message))?;
-            clauses.push(fragment.sql);
-            binds.extend(fragment.binds);
-        }
-        if !query.include_deprovisioned {
-            clauses.push("status <> 'DEPROVISIONED'".into());
-        }
-        let where_sql = if clauses.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", clauses.join(" AND "))
-        };
-        let sql = format!(
-            "SELECT {COLUMNS} FROM users {where_sql} ORDER BY id LIMIT {}",
-            clamp_limit(query.limit)
-        );
-        let rows = bind_all(sqlx::query(&sql), binds)
-            .fetch_all(self.pool())
+        let rows = Listing::default()
+            .after(query.after.as_deref())
+            .prefix(
+                query.q.as_deref(),
+                &[
+                    "lower(first_name)",
+                    "lower(last_name)",
+                    "lower(email)",
+                    "login_lower",
+                ],
+            )
+            .filter(self, query.filter.as_ref(), &user_column)?
+            .when(!query.include_deprovisioned, "status <> 'DEPROVISIONED'")
+            .fetch(self, "users", COLUMNS, query.limit)
             .await?;
         rows.iter().map(user_from_row).collect()
     }

@@ -17,7 +17,7 @@ use steward_store::{AppGroupAssignment, AppQuery, AppUserAssignment, StoreError}
 use super::users::{self, target as user_target};
 use super::{event, groups, scim};
 use crate::error::{ApiError, ApiResult};
-use crate::http::{link_headers, page_limit, split_page, Caller, OktaJson, OktaQuery};
+use crate::http::{page_limit, paginate, Caller, OktaJson, OktaQuery, PageQuery};
 use crate::secrets::hash_password;
 use crate::{render, AppState};
 
@@ -167,21 +167,12 @@ pub async fn list(
             limit: limit + 1,
         })
         .await?;
-    let (page, next) = split_page(rows, limit, |a| a.id.clone());
-    let body: Vec<Value> = page
+    let (rows, links) = paginate(&state.config.issuer, &uri, rows, limit, |a| a.id.clone());
+    let body: Vec<_> = rows
         .iter()
         .map(|a| render::app(&state.config.issuer, a, None))
         .collect();
-    Ok((
-        link_headers(
-            &state.config.issuer,
-            uri.path(),
-            uri.query(),
-            next.as_deref(),
-        ),
-        Json(body),
-    )
-        .into_response())
+    Ok((links, Json(body)).into_response())
 }
 
 pub async fn replace(
@@ -282,13 +273,6 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct PageQuery {
-    limit: Option<String>,
-    after: Option<String>,
-}
-
 pub async fn list_users(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -301,22 +285,15 @@ pub async fn list_users(
         .store
         .app_users(&app.id, query.after.as_deref(), limit + 1)
         .await?;
-    let (page, next) = split_page(rows, limit, |a| a.user_id.clone());
+    let (page, links) = paginate(&state.config.issuer, &uri, rows, limit, |a| {
+        a.user_id.clone()
+    });
     let mut body = Vec::with_capacity(page.len());
     for assignment in &page {
         let user = state.store.user(&assignment.user_id).await?;
         body.push(render::app_user(&state.config.issuer, assignment, &user));
     }
-    Ok((
-        link_headers(
-            &state.config.issuer,
-            uri.path(),
-            uri.query(),
-            next.as_deref(),
-        ),
-        Json(body),
-    )
-        .into_response())
+    Ok((links, Json(body)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -425,21 +402,14 @@ pub async fn list_groups(
         .store
         .app_groups(&app.id, query.after.as_deref(), limit + 1)
         .await?;
-    let (page, next) = split_page(rows, limit, |a| a.group_id.clone());
-    let body: Vec<Value> = page
+    let (rows, links) = paginate(&state.config.issuer, &uri, rows, limit, |a| {
+        a.group_id.clone()
+    });
+    let body: Vec<_> = rows
         .iter()
         .map(|a| render::app_group(&state.config.issuer, a))
         .collect();
-    Ok((
-        link_headers(
-            &state.config.issuer,
-            uri.path(),
-            uri.query(),
-            next.as_deref(),
-        ),
-        Json(body),
-    )
-        .into_response())
+    Ok((links, Json(body)).into_response())
 }
 
 pub async fn get_group(

@@ -15,7 +15,7 @@ use steward_store::{GroupQuery, StoreError};
 use super::users::{self, target as user_target};
 use super::{event, scim};
 use crate::error::{ApiError, ApiResult};
-use crate::http::{link_headers, page_limit, split_page, Caller, OktaJson, OktaQuery};
+use crate::http::{page_limit, paginate, Caller, OktaJson, OktaQuery, PageQuery};
 use crate::{render, AppState};
 
 #[derive(Deserialize)]
@@ -106,21 +106,12 @@ pub async fn list(
             limit: limit + 1,
         })
         .await?;
-    let (page, next) = split_page(rows, limit, |g| g.id.clone());
-    let body: Vec<Value> = page
+    let (rows, links) = paginate(&state.config.issuer, &uri, rows, limit, |g| g.id.clone());
+    let body: Vec<_> = rows
         .iter()
         .map(|g| render::group(&state.config.issuer, g))
         .collect();
-    Ok((
-        link_headers(
-            &state.config.issuer,
-            uri.path(),
-            uri.query(),
-            next.as_deref(),
-        ),
-        Json(body),
-    )
-        .into_response())
+    Ok((links, Json(body)).into_response())
 }
 
 pub async fn replace(
@@ -161,13 +152,6 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct PageQuery {
-    limit: Option<String>,
-    after: Option<String>,
-}
-
 pub async fn members(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -180,21 +164,12 @@ pub async fn members(
         .store
         .group_members(&group.id, query.after.as_deref(), limit + 1)
         .await?;
-    let (page, next) = split_page(rows, limit, |u| u.id.clone());
-    let body: Vec<render::UserView> = page
+    let (rows, links) = paginate(&state.config.issuer, &uri, rows, limit, |u| u.id.clone());
+    let body: Vec<_> = rows
         .iter()
         .map(|u| render::user_view(&state.config.issuer, u))
         .collect();
-    Ok((
-        link_headers(
-            &state.config.issuer,
-            uri.path(),
-            uri.query(),
-            next.as_deref(),
-        ),
-        Json(body),
-    )
-        .into_response())
+    Ok((links, Json(body)).into_response())
 }
 
 pub async fn add_member(

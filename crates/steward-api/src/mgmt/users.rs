@@ -14,7 +14,7 @@ use steward_store::{StoreError, UserQuery};
 
 use super::{event, scim};
 use crate::error::{ApiError, ApiResult};
-use crate::http::{link_headers, page_limit, split_page, Caller, OktaJson, OktaQuery};
+use crate::http::{page_limit, paginate, Caller, OktaJson, OktaQuery};
 use crate::secrets::{check_password_policy, hash_password};
 use crate::{render, AppState};
 
@@ -191,18 +191,10 @@ pub async fn list(
             limit: limit + 1,
         })
         .await?;
-    let (page, next) = split_page(rows, limit, |u| u.id.clone());
-    let body: Vec<render::UserView> = page
-        .iter()
-        .map(|u| render::user_view(&state.config.issuer, u))
-        .collect();
-    let headers = link_headers(
-        &state.config.issuer,
-        uri.path(),
-        uri.query(),
-        next.as_deref(),
-    );
-    Ok((headers, Json(body)).into_response())
+    let issuer = &state.config.issuer;
+    let (rows, links) = paginate(issuer, &uri, rows, limit, |u| u.id.clone());
+    let body: Vec<_> = rows.iter().map(|u| render::user_view(issuer, u)).collect();
+    Ok((links, Json(body)).into_response())
 }
 
 #[derive(Deserialize)]
