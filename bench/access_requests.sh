@@ -66,7 +66,7 @@ def call(method, path, body=None):
 _, top = call("GET", "/governance/api/v2/catalogs/default/entries?" + urllib.parse.urlencode({"filter": "not(parent pr)"}))
 _, kids = call("GET", "/governance/api/v2/catalogs/default/entries?" + urllib.parse.urlencode({"filter": f'parent eq "{top["data"][0]["id"]}"'}))
 entry = kids["data"][0]["id"]
-_, users = call("GET", "/api/v1/users?limit=40")
+_, users = call("GET", "/api/v1/users?" + urllib.parse.urlencode({"limit": 40, "filter": 'status eq "ACTIVE"'}))
 def pct(xs, p): xs = sorted(xs); return xs[min(len(xs) - 1, int(len(xs) * p / 100))]
 lat = []
 for i in range(samples):
