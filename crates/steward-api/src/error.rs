@@ -23,9 +23,6 @@ pub enum ApiError {
     /// E0000011 + `WWW-Authenticate`: no credentials, or credentials that are not valid.
     #[error("Invalid token provided")]
     InvalidToken { challenge: Option<String> },
-    /// 403 with an `insufficient_scope` challenge and no body, as Okta answers.
-    #[error("insufficient scope")]
-    InsufficientScope { challenge: String },
     /// E0000006: authenticated, but the principal's roles do not allow the call.
     #[error("You do not have permission to perform the requested action")]
     Forbidden,
@@ -141,7 +138,6 @@ impl ApiError {
                 vec![why.clone()],
             ),
             InvalidToken { .. } => (StatusCode::UNAUTHORIZED, "E0000011", summary, vec![]),
-            InsufficientScope { .. } => (StatusCode::FORBIDDEN, "", summary, vec![]),
             Forbidden => (StatusCode::FORBIDDEN, "E0000006", summary, vec![]),
             NotFound(_) => (StatusCode::NOT_FOUND, "E0000007", summary, vec![]),
             MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "E0000022", summary, vec![]),
@@ -216,7 +212,6 @@ impl IntoResponse for ApiError {
         let (status, code, summary, causes) = self.parts();
         let challenge = match &self {
             ApiError::InvalidToken { challenge } => challenge.clone(),
-            ApiError::InsufficientScope { challenge } => Some(challenge.clone()),
             ApiError::Challenge { challenge, .. } => Some(challenge.clone()),
             _ => None,
         };
