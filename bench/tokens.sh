@@ -15,7 +15,8 @@
 # Assertions are signed before the timed windows, in another process (bench/tokens/sign.mjs), and
 # fired by wrk with bench/tokens/post.lua (each body exactly once; reuse is flagged).
 # Knobs: ROUNDS, DURATION, CONC (token load connections, default 32), GET_CONC (default 64),
-#        PORT (Steward, default 18190; oidc-provider PORT+1), KEEP=1 keeps the work dir.
+#        PORT (Steward, default 18190; oidc-provider PORT+1), KEEP=1 keeps the work dir,
+#        PERF_OUT=file records a `perf` profile of Steward during its first token round.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -135,10 +136,14 @@ done
 
 # ---- timed rounds ----------------------------------------------------------------------------------
 token_load() { # NAME PID URL BODIES ROUND
-  local c0 c1 out
+  local c0 c1 out perf=""
+  if [ -n "${PERF_OUT:-}" ] && [ "$1" = steward ] && [ "$5" = 1 ]; then
+    perf record -F 2000 -g -o "$PERF_OUT" -p "$2" -- sleep "$DURATION" >/dev/null 2>&1 & perf=$!
+  fi
   c0=$(cpu_ticks "$2")
   out=$(wrk -t$THREADS -c"$CONC" -d"${DURATION}s" --timeout 10s -s bench/tokens/post.lua "$3/oauth2/v1/token" -- "$4" $THREADS)
   c1=$(cpu_ticks "$2")
+  [ -z "$perf" ] || wait "$perf" || true
   local res dur
   res=$(echo "$out" | awk '/^RESULT/ {sub(/^RESULT /, ""); print}')
   dur=$(echo "$out" | awk '/requests in/ {for (i = 1; i <= NF; i++) if ($i == "in") {v = $(i + 1); sub(/,$/, "", v); print v}}')

@@ -25,7 +25,7 @@ use steward_store::{PrincipalType, StoreError};
 use crate::error::ApiError;
 use crate::http::Caller;
 use crate::secrets::sha256_hex;
-use crate::{AppState, RequestId};
+use crate::{AppState, CredentialDigest, RequestId};
 
 /// What a route demands: an Okta API scope of OAuth tokens, and a permission of the principal.
 #[derive(Debug, Clone, Copy)]
@@ -204,19 +204,19 @@ impl Principal {
 /// hot token costs no database round trip; revocation on this node evicts at once.
 #[derive(Default)]
 pub struct PrincipalCache {
-    entries: DashMap<String, (Instant, Principal)>,
+    entries: DashMap<String, (Instant, Arc<Principal>)>,
 }
 
 const CACHE_TTL: Duration = Duration::from_secs(5);
 const CACHE_MAX: usize = 10_000;
 
 impl PrincipalCache {
-    fn get(&self, key: &str) -> Option<Principal> {
+    fn get(&self, key: &str) -> Option<Arc<Principal>> {
         let hit = self.entries.get(key)?;
         (hit.0.elapsed() < CACHE_TTL).then(|| hit.1.clone())
     }
 
-    fn put(&self, key: String, principal: Principal) {
+    fn put(&self, key: String, principal: Arc<Principal>) {
         if self.entries.len() >= CACHE_MAX {
             self.entries.retain(|_, (at, _)| at.elapsed() < CACHE_TTL);
         }
@@ -278,7 +278,11 @@ fn invalid_token() -> ApiError {
     ApiError::InvalidToken { challenge: None }
 }
 
-async fn authenticate(state: &AppState, req: &Parts, need: Need) -> Result<Principal, ApiError> {
+async fn authenticate(
+    state: &AppState,
+    req: &Parts,
+    need: Need,
+) -> Result<Arc<Principal>, ApiError> {
     let issuer = state.config.issuer.as_str();
     let Some(value) = req
         .headers
@@ -330,7 +334,7 @@ fn access_token_claims(
     state: &AppState,
     req: &Parts,
     value: &str,
-) -> Result<AccessTokenClaims, ApiError> {
+) -> Result<Arc<AccessTokenClaims>, ApiError> {
     let issuer = state.config.issuer.as_str();
     let now = now_millis() / 1000;
     let algs = JwsAlg::ALL;
@@ -352,7 +356,11 @@ fn access_token_claims(
     let credentials = rs::parse_authorization(Some(value)).map_err(to_api)?;
     let claims = match credentials {
         Credentials::Bearer(token) => {
-            let key = sha256_hex(token);
+            // The header's digest (the rate limiter computed it) names the token as well.
+            let key = match req.extensions.get::<CredentialDigest>() {
+                Some(digest) => digest.0.clone(),
+                None => sha256_hex(&format!("Bearer {token}")),
+            };
             match state.auth.cached_token(&key) {
                 Some(claims) if claims.exp > now => claims,
                 _ => {
@@ -370,8 +378,9 @@ fn access_token_claims(
                     )
                     .map_err(to_api)?;
                     // Only unbound tokens are cached: a DPoP-bound token needs its proof each time.
-                    state.auth.cache_token(key, auth.claims.clone());
-                    auth.claims
+                    let claims = Arc::new(auth.claims);
+                    state.auth.cache_token(key, claims.clone());
+                    claims
                 }
             }
         }
@@ -407,7 +416,7 @@ fn access_token_claims(
                     return Err(to_api(replay));
                 }
             }
-            auth.claims
+            Arc::new(auth.claims)
         }
         Credentials::Missing | Credentials::Other { .. } => return Err(invalid_token()),
     };
@@ -428,8 +437,8 @@ fn access_token_claims(
 /// The principal behind an access token: the user (user tokens) or the service app.
 async fn token_principal(
     state: &AppState,
-    claims: AccessTokenClaims,
-) -> Result<Principal, ApiError> {
+    claims: Arc<AccessTokenClaims>,
+) -> Result<Arc<Principal>, ApiError> {
     let cache_key = format!("jti:{}", claims.jti);
     if let Some(principal) = state.principals.get(&cache_key) {
         return Ok(principal);
@@ -469,11 +478,12 @@ async fn token_principal(
             }
         }
     };
+    let principal = Arc::new(principal);
     state.principals.put(cache_key, principal.clone());
     Ok(principal)
 }
 
-async fn api_token_principal(state: &AppState, token: &str) -> Result<Principal, ApiError> {
+async fn api_token_principal(state: &AppState, token: &str) -> Result<Arc<Principal>, ApiError> {
     let key = sha256_hex(token);
     if let Some(principal) = state.principals.get(&key) {
         return Ok(principal);
@@ -505,6 +515,7 @@ async fn api_token_principal(state: &AppState, token: &str) -> Result<Principal,
         user: Some(found.user),
         roles,
     };
+    let principal = Arc::new(principal);
     state.principals.put(key, principal.clone());
     Ok(principal)
 }

@@ -44,7 +44,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for OktaQuery<T> {
 /// Who is calling and from where: set by the guard for every API route.
 #[derive(Clone)]
 pub struct Caller {
-    pub principal: Principal,
+    pub principal: std::sync::Arc<Principal>,
     pub client: ClientInfo,
 }
 

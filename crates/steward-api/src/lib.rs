@@ -50,18 +50,25 @@ pub struct AppState {
     pub clock: governance::Clock,
     /// Access-request events, published after their transaction commits.
     pub events: governance::EventBus,
+    /// Client registrations and their granted scopes, as the token endpoint reads them.
+    pub clients: Arc<oauth::ClientCache>,
+    /// Group commit of token issues.
+    pub ledger: oauth::Ledger,
 }
 
 impl AppState {
+    /// Must run inside a Tokio runtime: it starts the token ledger's writer task.
     pub fn new(store: Store, config: Config, auth: Arc<oauth::AuthServer>) -> AppState {
         AppState {
-            store,
             auth,
             limiter: Arc::new(RateLimiter::new(config.rate_limits)),
             config: Arc::new(config),
             principals: Arc::new(PrincipalCache::default()),
             clock: governance::Clock::default(),
             events: governance::EventBus::default(),
+            clients: Arc::new(oauth::ClientCache::default()),
+            ledger: oauth::Ledger::start(store.clone()),
+            store,
         }
     }
 }
@@ -69,6 +76,11 @@ impl AppState {
 /// The id of one request, echoed in `X-Okta-Request-Id` and recorded in the System Log.
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
+
+/// SHA-256 (hex) of the request's `Authorization` header, computed once for the rate limiter and
+/// reused by the guard as the key of its verified-token cache.
+#[derive(Debug, Clone)]
+pub struct CredentialDigest(pub String);
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
@@ -114,6 +126,10 @@ async fn okta_headers(State(state): State<AppState>, mut req: Request, next: Nex
         .headers()
         .get(header::AUTHORIZATION)
         .map(|v| secrets::sha256_hex(&String::from_utf8_lossy(v.as_bytes())));
+    if let Some(digest) = &credential {
+        req.extensions_mut()
+            .insert(CredentialDigest(digest.clone()));
+    }
     let address = req
         .extensions()
         .get::<ConnectInfo<std::net::SocketAddr>>()

@@ -1479,3 +1479,69 @@ async fn deactivation_revokes_tokens_for_good() {
         .unwrap();
     assert_eq!(r.status(), 200);
 }
+
+/// Token issues are committed in batches: many at once each get their own token, each is
+/// logged once, and one assertion sent many times at once yields exactly one token.
+#[tokio::test]
+async fn concurrent_token_requests_are_each_recorded_once() {
+    for backend in BACKENDS {
+        let org = std::sync::Arc::new(TestOrg::start(backend).await);
+        let (app_id, client_id) = org.service_app("Batch").await;
+        org.grant(&app_id, "okta.users.read").await;
+        let distinct = (0..24).map(|_| {
+            let (org, client_id) = (org.clone(), client_id.clone());
+            tokio::spawn(async move { org.client_credentials(&client_id, "okta.users.read").await })
+        });
+        let shared = assertion(
+            client_key(),
+            &client_id,
+            &format!("{}/oauth2/v1/token", org.base),
+        );
+        let replays = (0..8).map(|_| {
+            let (org, shared) = (org.clone(), shared.clone());
+            tokio::spawn(async move {
+                org.form(
+                    "/oauth2/v1/token",
+                    &[
+                        ("grant_type", "client_credentials"),
+                        ("scope", "okta.users.read"),
+                        (
+                            "client_assertion_type",
+                            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                        ),
+                        ("client_assertion", &shared),
+                    ],
+                    &[],
+                )
+                .await
+            })
+        });
+        let distinct: Vec<_> = distinct.collect();
+        let replays: Vec<_> = replays.collect();
+        let mut jtis = std::collections::HashSet::new();
+        for task in distinct {
+            let answer = task.await.unwrap();
+            assert_eq!(answer.status, 200, "{backend:?}: {}", answer.body);
+            let c = claims(answer.body["access_token"].as_str().unwrap());
+            assert!(jtis.insert(c["jti"].as_str().unwrap().to_string()));
+        }
+        let mut won = 0;
+        for task in replays {
+            let answer = task.await.unwrap();
+            match answer.status {
+                200 => won += 1,
+                401 => assert_eq!(answer.body["error"], "invalid_client", "{backend:?}"),
+                other => panic!("{backend:?}: {other} {}", answer.body),
+            }
+        }
+        assert_eq!(won, 1, "{backend:?}: one assertion, one token");
+        // Every issued token is known to introspection's store and to the System Log.
+        let log = org
+            .get(&format!(
+                "/api/v1/logs?limit=1000&filter={}",
+                urlencode("eventType eq \"app.oauth2.as.token.grant.access_token\"")
+            ))
+            .await;
+        assert_eq!(log.1.as_array().unwrap().len(), 25, "{backend:?}");
+    }
+}

@@ -25,7 +25,9 @@ pub use access_requests::{RequestListQuery, StoredRequest, TaskListQuery};
 pub use apps::{AppGroupAssignment, AppQuery, AppUserAssignment};
 pub use groups::GroupQuery;
 pub use logs::{LogPage, LogQuery, SortOrder};
-pub use oauth::{AppGrant, AuthCode, IssuedToken, RefreshToken, Session, StoredKey};
+pub use oauth::{
+    AppGrant, AuthCode, IssueOutcome, IssueRecord, IssuedToken, RefreshToken, Session, StoredKey,
+};
 pub use roles::{PrincipalType, RoleAssignment};
 pub use steward_core::filter::sql::Dialect;
 pub use tokens::{ApiToken, TokenPrincipal};
@@ -216,7 +218,60 @@ pub(crate) fn json_object(text: &str) -> Result<serde_json::Map<String, serde_js
     }
 }
 
+/// `($1, $2, $3), ($4, $5, $6), …` for `rows` rows of `columns` values.
+pub(crate) fn values_list(rows: usize, columns: usize) -> String {
+    let mut sql = String::with_capacity(rows * columns * 5);
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for c in 0..columns {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&(r * columns + c + 1).to_string());
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// Splits `items` for multi-row statements into chunks of power-of-two sizes, largest first
+/// (13 → 8, 4, 1), at most 128 rows each. Few distinct shapes keep every multi-row statement in
+/// the connection's prepared-statement cache, whatever the batch sizes.
+pub(crate) fn row_chunks<T>(items: &[T]) -> Vec<&[T]> {
+    let mut chunks = Vec::new();
+    let mut rest = items;
+    while !rest.is_empty() {
+        let size = (1usize << rest.len().ilog2()).min(128);
+        let (chunk, tail) = rest.split_at(size);
+        chunks.push(chunk);
+        rest = tail;
+    }
+    chunks
+}
+
 /// Page size bounds shared by every list.
 pub(crate) fn clamp_limit(limit: usize) -> i64 {
     limit.clamp(1, 10_000) as i64
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn row_chunks_are_powers_of_two_largest_first() {
+        let sizes = |n: usize| {
+            let items: Vec<usize> = (0..n).collect();
+            super::row_chunks(&items)
+                .iter()
+                .map(|c| c.len())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(sizes(0), Vec::<usize>::new());
+        assert_eq!(sizes(1), [1]);
+        assert_eq!(sizes(13), [8, 4, 1]);
+        assert_eq!(sizes(300), [128, 128, 32, 8, 4]);
+    }
 }

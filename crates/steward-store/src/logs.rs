@@ -112,18 +112,28 @@ impl Store {
 
 impl WriteTx {
     pub async fn append_log(&mut self, event: &LogEvent) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO log_events (uuid, published, event_type, actor_id, outcome, body) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&event.uuid)
-        .bind(event.published)
-        .bind(&event.event_type)
-        .bind(&event.actor.id)
-        .bind(event.outcome)
-        .bind(event.to_json().to_string())
-        .execute(self.conn())
-        .await?;
+        self.append_logs(&[event]).await
+    }
+
+    /// Appends events in order, many per statement.
+    pub async fn append_logs(&mut self, events: &[&LogEvent]) -> Result<()> {
+        for chunk in crate::row_chunks(events) {
+            let sql = format!(
+                "INSERT INTO log_events (uuid, published, event_type, actor_id, outcome, body) VALUES {}",
+                crate::values_list(chunk.len(), 6)
+            );
+            let mut query = sqlx::query(&sql);
+            for event in chunk {
+                query = query
+                    .bind(&event.uuid)
+                    .bind(event.published)
+                    .bind(&event.event_type)
+                    .bind(&event.actor.id)
+                    .bind(event.outcome)
+                    .bind(event.to_json().to_string());
+            }
+            query.execute(self.conn()).await?;
+        }
         Ok(())
     }
 }

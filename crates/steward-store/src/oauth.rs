@@ -5,7 +5,7 @@
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use crate::{Result, Store, StoreError, WriteTx};
+use crate::{values_list, Result, Store, StoreError, WriteTx};
 
 /// A signing key as stored: the private key sealed (AES-256-GCM) under the master key.
 #[derive(Debug, Clone, PartialEq)]
@@ -641,5 +641,127 @@ impl WriteTx {
             sqlx::query(sql).bind(cutoff).execute(self.conn()).await?;
         }
         Ok(())
+    }
+}
+
+/// Everything one token response writes: its one-time `jti`s (client assertion, DPoP proof),
+/// its refresh token, its access-token record and its System Log event.
+#[derive(Debug, Clone)]
+pub struct IssueRecord {
+    /// (kind, key, expires ms) of each one-time value the request used.
+    pub replays: Vec<(&'static str, String, i64)>,
+    pub refresh: Option<RefreshToken>,
+    pub issued: IssuedToken,
+    pub log: steward_core::syslog::LogEvent,
+}
+
+/// What became of one [`IssueRecord`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssueOutcome {
+    Written,
+    /// A one-time value of this kind (`client_assertion`, `dpop`) was used before.
+    Replayed(&'static str),
+}
+
+impl WriteTx {
+    /// Writes a batch of token issues with a handful of statements, whatever the batch's size.
+    /// Returns, per record, whether it was written: [`IssueOutcome::Replayed`] names the kind
+    /// of a `jti` used before (earlier in the batch or in the store), and then nothing of that
+    /// record is written.
+    pub async fn record_issues(&mut self, records: &[IssueRecord]) -> Result<Vec<IssueOutcome>> {
+        use std::collections::HashSet;
+        // A key claimed twice within the batch belongs to the first record that claims it.
+        let mut claimed: HashSet<(&str, &str)> = HashSet::new();
+        let mut outcomes: Vec<IssueOutcome> = records
+            .iter()
+            .map(|r| {
+                for (kind, jti, _) in &r.replays {
+                    if !claimed.insert((kind, jti.as_str())) {
+                        return IssueOutcome::Replayed(kind);
+                    }
+                }
+                IssueOutcome::Written
+            })
+            .collect();
+        let wanted: Vec<&(&'static str, String, i64)> = records
+            .iter()
+            .zip(&outcomes)
+            .filter(|(_, o)| **o == IssueOutcome::Written)
+            .flat_map(|(r, _)| r.replays.iter())
+            .collect();
+        let mut inserted: HashSet<(String, String)> = HashSet::new();
+        for chunk in crate::row_chunks(&wanted) {
+            let sql = format!(
+                "INSERT INTO used_jtis (kind, jti, expires) VALUES {} \
+                 ON CONFLICT (kind, jti) DO NOTHING RETURNING kind, jti",
+                values_list(chunk.len(), 3)
+            );
+            let mut query = sqlx::query(&sql);
+            for (kind, jti, expires) in chunk {
+                query = query.bind(*kind).bind(jti).bind(*expires);
+            }
+            for row in query.fetch_all(self.conn()).await? {
+                inserted.insert((row.try_get("kind")?, row.try_get("jti")?));
+            }
+        }
+        for (record, outcome) in records.iter().zip(outcomes.iter_mut()) {
+            if *outcome != IssueOutcome::Written {
+                continue;
+            }
+            let used_before = record
+                .replays
+                .iter()
+                .find(|(k, j, _)| !inserted.contains(&(k.to_string(), j.clone())));
+            let Some((kind, _, _)) = used_before else {
+                continue;
+            };
+            *outcome = IssueOutcome::Replayed(kind);
+            // Some of its keys were new: take them back, so a refused request writes nothing.
+            for (kind, jti, _) in &record.replays {
+                if inserted.contains(&(kind.to_string(), jti.clone())) {
+                    sqlx::query("DELETE FROM used_jtis WHERE kind = $1 AND jti = $2")
+                        .bind(*kind)
+                        .bind(jti)
+                        .execute(self.conn())
+                        .await?;
+                }
+            }
+        }
+        let written: Vec<&IssueRecord> = records
+            .iter()
+            .zip(&outcomes)
+            .filter(|(_, o)| **o == IssueOutcome::Written)
+            .map(|(r, _)| r)
+            .collect();
+        for record in &written {
+            if let Some(refresh) = &record.refresh {
+                self.insert_refresh_token(refresh).await?;
+            }
+        }
+        for chunk in crate::row_chunks(&written) {
+            let sql = format!(
+                "INSERT INTO issued_tokens ({ISSUED_COLUMNS}) VALUES {}",
+                values_list(chunk.len(), 9)
+            );
+            let mut query = sqlx::query(&sql);
+            for r in chunk {
+                let t = &r.issued;
+                query = query
+                    .bind(&t.jti)
+                    .bind(&t.client_id)
+                    .bind(&t.user_id)
+                    .bind(&t.family_id)
+                    .bind(&t.code_hash)
+                    .bind(&t.scopes)
+                    .bind(t.created)
+                    .bind(t.expires)
+                    .bind(t.revoked_at);
+            }
+            query.execute(self.conn()).await?;
+            let events: Vec<&steward_core::syslog::LogEvent> =
+                chunk.iter().map(|r| &r.log).collect();
+            self.append_logs(&events).await?;
+        }
+        Ok(outcomes)
     }
 }

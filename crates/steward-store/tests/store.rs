@@ -6,7 +6,10 @@ use steward_core::directory::{Group, User, UserStatus};
 use steward_core::filter;
 use steward_core::ids::{new_id, IdKind};
 use steward_core::syslog::{Actor, LogEvent};
-use steward_store::{GroupQuery, LogQuery, SortOrder, Store, StoreConfig, StoreError, UserQuery};
+use steward_store::{
+    GroupQuery, IssueOutcome, IssueRecord, IssuedToken, LogQuery, SortOrder, Store, StoreConfig,
+    StoreError, UserQuery,
+};
 
 fn pg_admin_url() -> String {
     std::env::var("STEWARD_TEST_PG_URL")
@@ -357,6 +360,95 @@ async fn replay_cache_refuses_reuse_until_purged() {
             tx.use_jti("client_assertion", "c:1", 5_000).await.unwrap(),
             "{name}: purged after expiry"
         );
+        tx.commit().await.unwrap();
+    }
+}
+
+fn issue(jti: &str, replays: &[(&'static str, &str)]) -> IssueRecord {
+    IssueRecord {
+        replays: replays
+            .iter()
+            .map(|(kind, key)| (*kind, key.to_string(), 10_000))
+            .collect(),
+        refresh: None,
+        issued: IssuedToken {
+            jti: jti.into(),
+            client_id: "client".into(),
+            user_id: None,
+            family_id: None,
+            code_hash: None,
+            scopes: "okta.users.read".into(),
+            created: 1_000,
+            expires: 4_600_000,
+            revoked_at: None,
+        },
+        log: LogEvent::new(
+            "app.oauth2.as.token.grant.access_token",
+            "OAuth2 access token is granted",
+            Actor::client("client", "Client"),
+            1_000,
+        ),
+    }
+}
+
+#[tokio::test]
+async fn a_batch_of_issues_writes_each_once_and_refuses_replays_whole() {
+    for (name, store) in stores().await {
+        let mut tx = store.begin().await.unwrap();
+        assert!(tx.use_jti("dpop", "k:old", 10_000).await.unwrap());
+        tx.commit().await.unwrap();
+        let batch = [
+            issue("a", &[("client_assertion", "c:1")]),
+            // The same assertion again, in the same batch: refused.
+            issue("b", &[("client_assertion", "c:1")]),
+            // A fresh assertion with a DPoP proof used before: refused, and its fresh
+            // assertion is not consumed.
+            issue("c", &[("client_assertion", "c:2"), ("dpop", "k:old")]),
+            issue("d", &[("client_assertion", "c:3"), ("dpop", "k:new")]),
+            issue("e", &[]),
+        ];
+        let mut tx = store.begin().await.unwrap();
+        let outcomes = tx.record_issues(&batch).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(
+            outcomes,
+            [
+                IssueOutcome::Written,
+                IssueOutcome::Replayed("client_assertion"),
+                IssueOutcome::Replayed("dpop"),
+                IssueOutcome::Written,
+                IssueOutcome::Written,
+            ],
+            "{name}"
+        );
+        for (jti, kept) in [
+            ("a", true),
+            ("b", false),
+            ("c", false),
+            ("d", true),
+            ("e", true),
+        ] {
+            assert_eq!(store.issued_token(jti).await.is_ok(), kept, "{name}: {jti}");
+        }
+        let log = store
+            .log_events(&LogQuery {
+                limit: 100,
+                ..LogQuery::default()
+            })
+            .await
+            .unwrap();
+        let granted = log
+            .events
+            .iter()
+            .filter(|e| e["eventType"] == "app.oauth2.as.token.grant.access_token")
+            .count();
+        assert_eq!(granted, 3, "{name}: one event per written issue");
+        let mut tx = store.begin().await.unwrap();
+        assert!(
+            tx.use_jti("client_assertion", "c:2", 10_000).await.unwrap(),
+            "{name}: a refused issue consumes nothing"
+        );
+        assert!(!tx.use_jti("client_assertion", "c:3", 10_000).await.unwrap());
         tx.commit().await.unwrap();
     }
 }

@@ -127,6 +127,7 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
+    state.clients.forget();
     Ok(Json(render::app(
         &state.config.issuer,
         &app,
@@ -208,6 +209,7 @@ pub async fn replace(
     )
     .await?;
     tx.commit().await?;
+    state.clients.forget();
     Ok(Json(render::app(&state.config.issuer, &app, None)))
 }
 
@@ -243,6 +245,7 @@ pub async fn lifecycle(
         tx.append_log(&event(&caller, event_type, message).target(target(&app)))
             .await?;
         tx.commit().await?;
+        state.clients.forget();
         state.principals.clear();
         state.auth.refresh_revocations(&state.store).await?;
     }
@@ -270,6 +273,7 @@ pub async fn delete(
     )
     .await?;
     tx.commit().await?;
+    state.clients.forget();
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -333,6 +337,7 @@ pub async fn assign_user(
     )
     .await?;
     tx.commit().await?;
+    state.clients.forget();
     Ok(Json(render::app_user(
         &state.config.issuer,
         &assignment,
@@ -387,6 +392,7 @@ pub async fn unassign_user(
     )
     .await?;
     tx.commit().await?;
+    state.clients.forget();
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -476,6 +482,7 @@ pub async fn assign_group(
     )
     .await?;
     tx.commit().await?;
+    state.clients.forget();
     Ok(Json(render::app_group(&state.config.issuer, &assignment)))
 }
 
@@ -505,5 +512,6 @@ pub async fn unassign_group(
     )
     .await?;
     tx.commit().await?;
+    state.clients.forget();
     Ok(StatusCode::NO_CONTENT)
 }

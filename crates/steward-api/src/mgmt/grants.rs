@@ -176,6 +176,7 @@ pub async fn grant(
     )
     .await?;
     tx.commit().await?;
+    state.clients.forget();
     Ok((
         StatusCode::CREATED,
         Json(render(&issuer, &grant, &client_id(&app), false)),
@@ -222,5 +223,6 @@ pub async fn revoke(
     )
     .await?;
     tx.commit().await?;
+    state.clients.forget();
     Ok(StatusCode::NO_CONTENT)
 }

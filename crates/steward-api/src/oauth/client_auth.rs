@@ -3,29 +3,29 @@
 //! assertion's `jti`) and `none` for public clients.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::http::{header, HeaderMap};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use steward_core::apps::{App, OidcClient};
 use steward_core::timefmt::now_millis;
 use steward_oauth::client_assertion::{self, AssertionCheck, JWT_BEARER_ASSERTION_TYPE};
-use steward_oauth::jwk;
 use steward_oauth::secrets::verify_secret;
-use steward_store::{StoreError, WriteTx};
+use steward_store::WriteTx;
 
+use super::Registration;
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
 /// A client that proved who it is (or a public client that named itself).
 pub struct Client {
-    pub app: App,
-    pub oidc: OidcClient,
+    /// Its app and registration, shared with the client cache.
+    pub reg: Arc<Registration>,
     pub client_id: String,
     /// How it authenticated: the app's registered method.
     pub method: &'static str,
     /// The client assertion's replay key and its expiry (ms), to record with the request's
-    /// writes ([`consume_assertion`]) so that a replayed assertion is refused.
+    /// writes (the token ledger, or [`consume_assertion`]) so that a replayed assertion is refused.
     pub replay: Option<(String, i64)>,
 }
 
@@ -38,21 +38,14 @@ impl Client {
 const NO_CREDENTIALS: &str = "No client credentials found.";
 const BAD_CLIENT: &str = "The client secret supplied for a confidential client is invalid.";
 
-async fn load(state: &AppState, client_id: &str) -> ApiResult<(App, OidcClient)> {
-    let app = match state.store.app_by_client_id(client_id).await {
-        Ok(app) => app,
-        Err(StoreError::NotFound) => {
-            return Err(ApiError::invalid_client("The client is invalid."))
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let Some(oidc) = app.oidc.clone() else {
+async fn load(state: &AppState, client_id: &str) -> ApiResult<Arc<Registration>> {
+    let Some(reg) = state.clients.registration(&state.store, client_id).await? else {
         return Err(ApiError::invalid_client("The client is invalid."));
     };
-    if !app.is_active() {
+    if !reg.app.is_active() {
         return Err(ApiError::invalid_client("The client is deactivated."));
     }
-    Ok((app, oidc))
+    Ok(reg)
 }
 
 /// Decodes `Authorization: Basic` into (client_id, secret), each form-urlencoded (RFC 6749 §2.3.1).
@@ -106,13 +99,12 @@ pub async fn authenticate(
         return secret_client(state, client_id, secret, "client_secret_post").await;
     }
     if let Some(client_id) = form_client_id {
-        let (app, oidc) = load(state, client_id).await?;
-        if oidc.token_endpoint_auth_method != "none" {
+        let reg = load(state, client_id).await?;
+        if reg.oidc.token_endpoint_auth_method != "none" {
             return Err(ApiError::invalid_client(NO_CREDENTIALS));
         }
         return Ok(Client {
-            app,
-            oidc,
+            reg,
             client_id: client_id.clone(),
             method: "none",
             replay: None,
@@ -129,24 +121,23 @@ async fn secret_client(
 ) -> ApiResult<Client> {
     let loaded = load(state, client_id).await;
     let hash = match &loaded {
-        Ok((app, _)) => app.client_secret_hash.clone(),
+        Ok(reg) => reg.app.client_secret_hash.clone(),
         Err(_) => None,
     };
     // Verify against something even for unknown clients, so timing tells nothing.
     let ok = verify_secret(secret, hash.as_deref().unwrap_or(&state.auth.dummy_hash));
-    let (app, oidc) = loaded?;
+    let reg = loaded?;
     if hash.is_none() || !ok {
         return Err(ApiError::invalid_client(BAD_CLIENT));
     }
-    if oidc.token_endpoint_auth_method != method {
+    if reg.oidc.token_endpoint_auth_method != method {
         return Err(ApiError::invalid_client(format!(
             "Client authentication failed: the client is registered for {}, not {method}.",
-            oidc.token_endpoint_auth_method
+            reg.oidc.token_endpoint_auth_method
         )));
     }
     Ok(Client {
-        app,
-        oidc,
+        reg,
         client_id: client_id.to_string(),
         method,
         replay: None,
@@ -159,30 +150,24 @@ async fn assertion_client(
     assertion: &str,
     endpoint: &str,
 ) -> ApiResult<Client> {
-    let (app, oidc) = load(state, client_id).await?;
-    if oidc.token_endpoint_auth_method != "private_key_jwt" {
+    let reg = load(state, client_id).await?;
+    if reg.oidc.token_endpoint_auth_method != "private_key_jwt" {
         return Err(ApiError::invalid_client(
             "The client is not registered for private_key_jwt.",
         ));
     }
-    let keys = oidc
-        .jwks
-        .as_ref()
-        .and_then(|set| jwk::parse_jwk_set_lenient(set).ok())
-        .unwrap_or_default();
     let issuer = state.config.issuer.as_str();
     let token_endpoint = format!("{issuer}/oauth2/v1/token");
     let audiences = [issuer, token_endpoint.as_str(), endpoint];
     let now = now_millis() / 1000;
     let verified = client_assertion::verify_client_assertion(
         assertion,
-        &keys,
+        &reg.keys,
         &AssertionCheck::new(client_id, &audiences, now),
     )
     .map_err(|e| ApiError::invalid_client(e.description()))?;
     Ok(Client {
-        app,
-        oidc,
+        reg,
         client_id: client_id.to_string(),
         method: "private_key_jwt",
         replay: Some((

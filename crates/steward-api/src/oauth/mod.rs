@@ -2,7 +2,9 @@
 
 mod authorize;
 pub mod client_auth;
+mod clients;
 mod endpoints;
+mod ledger;
 mod pages;
 pub mod server;
 mod tokens;
@@ -15,6 +17,8 @@ use axum::routing::{get, post};
 use axum::Router;
 
 pub use authorize::{LOCKOUT_THRESHOLD, SESSION_COOKIE};
+pub use clients::{ClientCache, Registration};
+pub use ledger::Ledger;
 pub use server::AuthServer;
 
 use crate::error::ApiError;

@@ -34,8 +34,8 @@ pub struct AuthServer {
     ring: RwLock<Arc<KeyRing>>,
     verification_keys: RwLock<Arc<Vec<RsaPublicJwk>>>,
     pub dpop_nonces: DpopNonces,
-    /// sha256(token) → claims of a verified access token.
-    token_cache: DashMap<String, AccessTokenClaims>,
+    /// sha256(Authorization header) → claims of a verified Bearer access token.
+    token_cache: DashMap<String, Arc<AccessTokenClaims>>,
     /// jti → exp (s) of revoked tokens not yet expired.
     revoked: DashMap<String, i64>,
     revoked_watermark: AtomicI64,
@@ -244,11 +244,11 @@ impl AuthServer {
         Ok(rotated)
     }
 
-    pub fn cached_token(&self, hash: &str) -> Option<AccessTokenClaims> {
+    pub fn cached_token(&self, hash: &str) -> Option<Arc<AccessTokenClaims>> {
         self.token_cache.get(hash).map(|c| c.clone())
     }
 
-    pub fn cache_token(&self, hash: String, claims: AccessTokenClaims) {
+    pub fn cache_token(&self, hash: String, claims: Arc<AccessTokenClaims>) {
         if self.token_cache.len() >= TOKEN_CACHE_MAX {
             let now = now_millis() / 1000;
             self.token_cache.retain(|_, c| c.exp > now);

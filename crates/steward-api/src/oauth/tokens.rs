@@ -17,9 +17,10 @@ use steward_oauth::jwt::{self, AccessTokenSpec, IdTokenSpec, UserClaims};
 use steward_oauth::pkce;
 use steward_oauth::scopes::{self as scope_rules, Grant};
 use steward_oauth::secrets::sha256_hex;
-use steward_store::{IssuedToken, RefreshToken, StoreError};
+use steward_store::{IssueOutcome, IssueRecord, IssuedToken, RefreshToken, StoreError};
 
 use super::client_auth::{self, Client};
+use super::ledger::Expected;
 use super::Form;
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
@@ -85,7 +86,8 @@ pub async fn token(
     Form(form): Form,
 ) -> Response {
     let grant = form.get("grant_type").cloned().unwrap_or_default();
-    match handle(&state, &headers, &form, &grant).await {
+    let expected = state.ledger.expect();
+    match handle(&state, &headers, &form, &grant, expected).await {
         Ok(response) => response,
         Err(err) => {
             let client_id = form.get("client_id").cloned();
@@ -101,6 +103,7 @@ async fn handle(
     headers: &HeaderMap,
     form: &HashMap<String, String>,
     grant: &str,
+    expected: Expected,
 ) -> ApiResult<Response> {
     let endpoint = format!("{}/oauth2/v1/token", state.config.issuer);
     if !matches!(
@@ -110,8 +113,8 @@ async fn handle(
         return Err(ApiError::oauth("unsupported_grant_type", format!("The authorization grant type is not supported by the authorization server: '{grant}'.")));
     }
     let client = client_auth::authenticate(state, headers, form, &endpoint).await?;
-    if !client.oidc.allows_grant(grant) {
-        return Err(ApiError::oauth("unauthorized_client", format!("The client is not authorized to use the provided grant type. Configured grant types: {}.", client.oidc.grant_types.join(", "))));
+    if !client.reg.oidc.allows_grant(grant) {
+        return Err(ApiError::oauth("unauthorized_client", format!("The client is not authorized to use the provided grant type. Configured grant types: {}.", client.reg.oidc.grant_types.join(", "))));
     }
     let dpop = dpop_binding(state, headers, &endpoint).await?;
     let jkt = dpop.as_ref().map(|d| d.jkt.clone());
@@ -120,7 +123,7 @@ async fn handle(
         "refresh_token" => refresh(state, client, form, jkt).await?,
         _ => client_credentials(state, client, form, jkt).await?,
     };
-    issue(state, minted, dpop, headers).await
+    issue(state, minted, dpop, headers, expected).await
 }
 
 /// Verifies a `DPoP` proof if one came, answering `use_dpop_nonce` until it carries our nonce.
@@ -204,7 +207,7 @@ async fn authorization_code(
             &LogEvent::new(
                 "app.oauth2.as.token.grant",
                 "Authorization code replayed; its tokens are revoked",
-                Actor::client(&client.client_id, &client.app.label),
+                Actor::client(&client.client_id, &client.reg.app.label),
                 now,
             )
             .outcome("DENY", Some("authorization code reuse".into())),
@@ -256,7 +259,7 @@ async fn authorization_code(
         .map(str::to_string)
         .collect();
     let refresh = scope_rules::issues_refresh_token(&scopes, true)
-        && client.oidc.allows_grant("refresh_token");
+        && client.reg.oidc.allows_grant("refresh_token");
     Ok(Minted {
         client,
         user: Some(user),
@@ -312,8 +315,8 @@ async fn refresh(
         .map(str::to_string)
         .collect();
     let granted = state
-        .store
-        .active_granted_scopes(&client.app.id, &state.config.issuer)
+        .clients
+        .granted_scopes(&state.store, &client.reg.app.id, &state.config.issuer)
         .await?;
     let scopes = scope_rules::decide_with_catalogue(
         form.get("scope").map(String::as_str),
@@ -331,7 +334,7 @@ async fn refresh(
             &LogEvent::new(
                 "app.oauth2.as.token.grant",
                 "Refresh token reuse detected; the token family is revoked",
-                Actor::client(&client.client_id, &client.app.label),
+                Actor::client(&client.client_id, &client.reg.app.label),
                 now,
             )
             .outcome("DENY", Some("refresh token reuse".into())),
@@ -371,8 +374,8 @@ async fn client_credentials(
         return Err(ApiError::invalid_client(CLIENT_CREDENTIALS_NEEDS_KEYS));
     }
     let granted = state
-        .store
-        .active_granted_scopes(&client.app.id, &state.config.issuer)
+        .clients
+        .granted_scopes(&state.store, &client.reg.app.id, &state.config.issuer)
         .await?;
     let scopes = scope_rules::decide_with_catalogue(
         form.get("scope").map(String::as_str),
@@ -399,6 +402,7 @@ async fn issue(
     m: Minted,
     dpop: Option<DpopBinding>,
     headers: &HeaderMap,
+    expected: Expected,
 ) -> ApiResult<Response> {
     let issuer = state.config.issuer.as_str();
     let ring = state.auth.ring();
@@ -454,28 +458,24 @@ async fn issue(
         .map_err(|e| ApiError::Internal(e.to_string()))?;
         body["id_token"] = Value::String(id.token);
     }
-    let mut tx = state.store.begin().await?;
-    // One transaction: the replay records, the token, its refresh token and its log event.
-    client_auth::consume_assertion(&mut tx, &m.client).await?;
+    // The replay records, the refresh token, the access-token record and the log event are
+    // written together (group commit), or not at all.
+    let mut replays = Vec::with_capacity(2);
+    if let Some((key, expires)) = &m.client.replay {
+        replays.push(("client_assertion", key.clone(), *expires));
+    }
     if let Some(d) = &dpop {
-        if !tx.use_jti("dpop", &d.replay, now_ms + 600_000).await? {
-            return Err(ApiError::OAuth {
-                status: StatusCode::BAD_REQUEST,
-                error: "invalid_dpop_proof",
-                description: "The DPoP proof has already been used.".into(),
-                dpop_nonce: Some(d.nonce.clone()),
-                basic_challenge: false,
-            });
-        }
+        replays.push(("dpop", d.replay.clone(), now_ms + 600_000));
     }
     let family = match (&m.family, m.refresh) {
         (Some((family, _)), _) => Some(family.clone()),
         (None, true) => Some(random_secret(24)),
         (None, false) => None,
     };
+    let mut refresh_record = None;
     if let (true, Some(family), Some(user)) = (m.refresh, &family, &m.user) {
         let refresh = random_secret(48);
-        tx.insert_refresh_token(&RefreshToken {
+        refresh_record = Some(RefreshToken {
             token_hash: sha256_hex(&refresh),
             family_id: family.clone(),
             client_id: m.client.client_id.clone(),
@@ -496,45 +496,61 @@ async fn issue(
                 .unwrap_or(now_ms + REFRESH_LIFETIME_MS),
             rotated_at: None,
             revoked_at: None,
-        })
-        .await?;
+        });
         body["refresh_token"] = Value::String(refresh);
     }
-    tx.insert_issued_token(&IssuedToken {
-        jti: access.claims.jti.clone(),
-        client_id: m.client.client_id.clone(),
-        user_id: m.user.as_ref().map(|u| u.id.clone()),
-        family_id: family,
-        code_hash: m.code_hash.clone(),
-        scopes: m.scopes.join(" "),
-        created: now_ms,
-        expires: access.claims.exp * 1000,
-        revoked_at: None,
-    })
-    .await?;
     let actor = match &m.user {
         Some(u) => Actor::user(&u.id, u.login(), &u.display_name()),
-        None => Actor::client(&m.client.client_id, &m.client.app.label),
+        None => Actor::client(&m.client.client_id, &m.client.reg.app.label),
     };
-    tx.append_log(
-        &LogEvent::new(
-            "app.oauth2.as.token.grant.access_token",
-            "OAuth2 access token is granted",
-            actor,
-            now_ms,
-        )
-        .target(Target::new(
-            &access.claims.jti,
-            "access_token",
-            &m.client.client_id,
-            &m.client.app.label,
-        ))
-        .debug("grantedScopes", m.scopes.join(" "))
-        .debug("clientId", m.client.client_id.clone())
-        .client(client_info(headers)),
+    let log = LogEvent::new(
+        "app.oauth2.as.token.grant.access_token",
+        "OAuth2 access token is granted",
+        actor,
+        now_ms,
     )
-    .await?;
-    tx.commit().await?;
+    .target(Target::new(
+        &access.claims.jti,
+        "access_token",
+        &m.client.client_id,
+        &m.client.reg.app.label,
+    ))
+    .debug("grantedScopes", m.scopes.join(" "))
+    .debug("clientId", m.client.client_id.clone())
+    .client(client_info(headers));
+    let record = IssueRecord {
+        replays,
+        refresh: refresh_record,
+        issued: IssuedToken {
+            jti: access.claims.jti.clone(),
+            client_id: m.client.client_id.clone(),
+            user_id: m.user.as_ref().map(|u| u.id.clone()),
+            family_id: family,
+            code_hash: m.code_hash.clone(),
+            scopes: m.scopes.join(" "),
+            created: now_ms,
+            expires: access.claims.exp * 1000,
+            revoked_at: None,
+        },
+        log,
+    };
+    match (state.ledger.record(record, expected).await?, &dpop) {
+        (IssueOutcome::Written, _) => {}
+        (IssueOutcome::Replayed("dpop"), Some(d)) => {
+            return Err(ApiError::OAuth {
+                status: StatusCode::BAD_REQUEST,
+                error: "invalid_dpop_proof",
+                description: "The DPoP proof has already been used.".into(),
+                dpop_nonce: Some(d.nonce.clone()),
+                basic_challenge: false,
+            })
+        }
+        (IssueOutcome::Replayed(_), _) => {
+            return Err(ApiError::invalid_client(
+                "The client_assertion token has already been used (jti replay).",
+            ))
+        }
+    }
     let mut response = (StatusCode::OK, Json(body)).into_response();
     let h = response.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

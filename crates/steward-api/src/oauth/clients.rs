@@ -1,0 +1,127 @@
+//! A per-node cache of what the token endpoint reads on every request: the client's app (with
+//! its registration and parsed public keys) and the scopes granted to it.
+//!
+//! Changes made through this node forget the cache at once ([`ClientCache::forget`] from the
+//! app and grant handlers); changes made on another node reach this one within [`FRESH_FOR`],
+//! the same second in which revocations reach every node.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dashmap::DashMap;
+use steward_core::apps::{App, OidcClient};
+use steward_oauth::jwk::{self, Jwk};
+use steward_store::{Store, StoreError};
+
+/// How long an entry is used before it is read again.
+pub const FRESH_FOR: Duration = Duration::from_secs(1);
+/// Entries kept per map; past it, the map starts over (a bound, not an LRU: clients are few).
+const MAX_ENTRIES: usize = 10_000;
+
+/// An OIDC client as the token endpoint needs it.
+pub struct Registration {
+    pub app: App,
+    pub oidc: OidcClient,
+    /// The client's public keys for `private_key_jwt`, parsed once.
+    pub keys: Vec<Jwk>,
+}
+
+struct Entry<T> {
+    value: T,
+    loaded: Instant,
+    generation: u64,
+}
+
+#[derive(Default)]
+pub struct ClientCache {
+    generation: AtomicU64,
+    registrations: DashMap<String, Entry<Arc<Registration>>>,
+    /// (app id, issuer) → scopes ACTIVE-granted.
+    grants: DashMap<(String, String), Entry<Arc<Vec<String>>>>,
+}
+
+impl ClientCache {
+    /// Forgets every entry: an app or a grant changed.
+    pub fn forget(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    fn fresh<T: Clone>(&self, entry: Option<&Entry<T>>) -> Option<T> {
+        let entry = entry?;
+        (entry.generation == self.generation.load(Ordering::Acquire)
+            && entry.loaded.elapsed() < FRESH_FOR)
+            .then(|| entry.value.clone())
+    }
+
+    fn put<K: std::hash::Hash + Eq, T>(
+        &self,
+        map: &DashMap<K, Entry<T>>,
+        key: K,
+        value: T,
+        generation: u64,
+    ) {
+        if map.len() >= MAX_ENTRIES {
+            map.clear();
+        }
+        map.insert(
+            key,
+            Entry {
+                value,
+                loaded: Instant::now(),
+                generation,
+            },
+        );
+    }
+
+    /// The app whose OIDC client id this is (any status; the caller checks it).
+    pub async fn registration(
+        &self,
+        store: &Store,
+        client_id: &str,
+    ) -> Result<Option<Arc<Registration>>, StoreError> {
+        if let Some(hit) = self.fresh(self.registrations.get(client_id).as_deref()) {
+            return Ok(Some(hit));
+        }
+        // Read the generation first: a change that lands during the read makes the entry stale.
+        let generation = self.generation.load(Ordering::Acquire);
+        let app = match store.app_by_client_id(client_id).await {
+            Ok(app) => app,
+            Err(StoreError::NotFound) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let Some(oidc) = app.oidc.clone() else {
+            return Ok(None);
+        };
+        let keys = oidc
+            .jwks
+            .as_ref()
+            .and_then(|set| jwk::parse_jwk_set_lenient(set).ok())
+            .unwrap_or_default();
+        let registration = Arc::new(Registration { app, oidc, keys });
+        self.put(
+            &self.registrations,
+            client_id.to_string(),
+            registration.clone(),
+            generation,
+        );
+        Ok(Some(registration))
+    }
+
+    /// The scopes ACTIVE-granted to an app for this issuer.
+    pub async fn granted_scopes(
+        &self,
+        store: &Store,
+        app_id: &str,
+        issuer: &str,
+    ) -> Result<Arc<Vec<String>>, StoreError> {
+        let key = (app_id.to_string(), issuer.to_string());
+        if let Some(hit) = self.fresh(self.grants.get(&key).as_deref()) {
+            return Ok(hit);
+        }
+        let generation = self.generation.load(Ordering::Acquire);
+        let scopes = Arc::new(store.active_granted_scopes(app_id, issuer).await?);
+        self.put(&self.grants, key, scopes.clone(), generation);
+        Ok(scopes)
+    }
+}
