@@ -17,6 +17,8 @@ pub enum IdKind {
     ErrorId,
     Client,
     Key,
+    /// The org itself (ORNs name it).
+    Org,
 }
 
 impl IdKind {
@@ -32,6 +34,7 @@ impl IdKind {
             IdKind::ErrorId => "oae",
             IdKind::Client => "0oa",
             IdKind::Key => "key",
+            IdKind::Org => "00o",
         }
     }
 }

@@ -60,12 +60,12 @@ impl RoleType {
         use Permission::*;
         match self {
             RoleType::SuperAdmin => true,
-            RoleType::OrgAdmin => !matches!(permission, RolesManage | AppGrantsManage),
+            RoleType::OrgAdmin => !permission.is_super_admin_only(),
             RoleType::AppAdmin => matches!(
                 permission,
                 UsersRead | GroupsRead | AppsRead | AppsManage | AppGrantsRead
             ),
-            RoleType::ReadOnlyAdmin => permission.is_read(),
+            RoleType::ReadOnlyAdmin => permission.is_read() && !permission.is_super_admin_only(),
             RoleType::AccessRequestsAdmin => matches!(
                 permission,
                 UsersRead | GroupsRead | AppsRead | AccessRequestsRead | AccessRequestsManage
@@ -96,6 +96,9 @@ pub enum Permission {
     AccessRequestsManage,
     CertificationsRead,
     CertificationsManage,
+    /// Resource owners (`/governance/api/v1/resource-owners`): Okta names only `SUPER_ADMIN`.
+    ResourceOwnersRead,
+    ResourceOwnersManage,
 }
 
 impl Permission {
@@ -111,6 +114,17 @@ impl Permission {
                 | LogsRead
                 | AccessRequestsRead
                 | CertificationsRead
+                | ResourceOwnersRead
+        )
+    }
+
+    /// What only a Super Admin may do: manage roles and scope grants, read and configure
+    /// resource owners.
+    pub fn is_super_admin_only(self) -> bool {
+        use Permission::*;
+        matches!(
+            self,
+            RolesManage | AppGrantsManage | ResourceOwnersRead | ResourceOwnersManage
         )
     }
 }
@@ -140,6 +154,18 @@ mod tests {
                 r == RoleType::SuperAdmin
             );
             assert_eq!(r.allows(Permission::RolesManage), r == RoleType::SuperAdmin);
+        }
+    }
+
+    #[test]
+    fn only_super_admin_reads_or_configures_resource_owners() {
+        for r in RoleType::ALL {
+            for p in [
+                Permission::ResourceOwnersRead,
+                Permission::ResourceOwnersManage,
+            ] {
+                assert_eq!(r.allows(p), r == RoleType::SuperAdmin, "{r:?} {p:?}");
+            }
         }
     }
 
