@@ -289,7 +289,7 @@ impl WriteTx {
         .bind(id)
         .execute(self.conn())
         .await?;
-        Ok(())
+        self.forget_resource_owners_of(id).await
     }
 
     /// Creates or replaces a direct user assignment.

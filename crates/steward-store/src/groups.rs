@@ -189,7 +189,7 @@ impl WriteTx {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        Ok(())
+        self.forget_resource_owners_of(id).await
     }
 
     /// Adds a member; returns false when they already were one.

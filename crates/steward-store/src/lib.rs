@@ -12,6 +12,7 @@ mod listing;
 mod logs;
 mod migrations;
 mod oauth;
+mod resource_owners;
 mod roles;
 mod tokens;
 mod users;
@@ -28,6 +29,7 @@ pub use logs::{LogPage, LogQuery, SortOrder};
 pub use oauth::{
     AppGrant, AuthCode, IssueOutcome, IssueRecord, IssuedToken, RefreshToken, Session, StoredKey,
 };
+pub use resource_owners::{OwnedResource, OwnersChanged, ResourceOwners};
 pub use roles::{PrincipalType, RoleAssignment};
 pub use steward_core::filter::sql::Dialect;
 pub use tokens::{ApiToken, TokenPrincipal};

@@ -10,10 +10,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_oauth.sql")),
     (3, include_str!("../migrations/0003_access_requests.sql")),
     (4, include_str!("../migrations/0004_replay_index.sql")),
-    (
-        8,
-        include_str!("../migrations/0008_partial_token_indexes.sql"),
-    ),
+    (5, include_str!("../migrations/0005_resource_owners.sql")),
+    (8, include_str!("../migrations/0008_partial_token_indexes.sql")),
 ];
 
 const PG_LOCK_KEY: i64 = 0x0053_5445_5741_5244; // "STEWARD"

@@ -249,7 +249,8 @@ impl WriteTx {
         .bind(id)
         .execute(self.conn())
         .await?;
-        Ok(())
+        // So do resource owners.
+        self.forget_resource_owners_of(id).await
     }
 
     pub async fn set_user_lockout(
