@@ -161,6 +161,10 @@ pub static ROUTES: &[(&str, &str, Need)] = &[
     ("GET", "/governance/api/v1/requests", need("okta.governance.accessRequests.read", AccessRequestsRead)),
     ("POST", "/governance/api/v1/requests", need("okta.governance.accessRequests.manage", AccessRequestsManage)),
     ("POST", "/governance/api/v1/requests/{requestId}/messages", need("okta.governance.accessRequests.manage", AccessRequestsManage)),
+    ("POST", "/governance/api/v1/resource-owners", need("okta.governance.resourceOwner.manage", ResourceOwnersManage)),
+    ("GET", "/governance/api/v1/resource-owners", need("okta.governance.resourceOwner.read", ResourceOwnersRead)),
+    ("PATCH", "/governance/api/v1/resource-owners", need("okta.governance.resourceOwner.manage", ResourceOwnersManage)),
+    ("GET", "/governance/api/v1/resource-owners/catalog/resources", need("okta.governance.resourceOwner.read", ResourceOwnersRead)),
 ];
 
 fn lookup(method: &Method, path: &str) -> Option<Need> {

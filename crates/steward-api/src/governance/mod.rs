@@ -1,8 +1,10 @@
-//! Okta Identity Governance: Access Requests v1 and v2, admin and end-user (`/governance/api`).
+//! Okta Identity Governance: Access Requests v1 and v2, admin and end-user, and resource owners
+//! (`/governance/api`).
 //!
 //! * [`v2`]: request conditions, sequences (Steward adds create and update), settings, catalogs,
 //!   requests and tasks, admin and `my`.
 //! * [`v1`]: request types, teams, requests and their messages.
+//! * [`resource_owners`]: who owns apps and groups (the `RESOURCE_OWNER` approvers).
 //! * [`engine`]: what every path shares: the directory snapshot approvers are resolved against,
 //!   fulfilment (group membership or app assignment, in the transaction that approves), saving a
 //!   request with its next due time, System Log events and the event bus.
@@ -13,6 +15,7 @@
 
 pub mod demo;
 pub mod engine;
+pub mod resource_owners;
 pub mod scheduler;
 pub mod v1;
 pub mod v2;
@@ -362,5 +365,15 @@ pub fn routes() -> Router<AppState> {
         .route(
             &r1("/requests/{requestId}/messages"),
             post(v1::create_request_message),
+        )
+        .route(
+            &r1("/resource-owners"),
+            get(resource_owners::list_owned)
+                .post(resource_owners::configure)
+                .patch(resource_owners::update),
+        )
+        .route(
+            &r1("/resource-owners/catalog/resources"),
+            get(resource_owners::list_unowned),
         )
 }
