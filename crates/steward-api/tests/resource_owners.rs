@@ -1,6 +1,6 @@
 //! Resource owners through real HTTP, on SQLite and PostgreSQL: configure, list with and
 //! without owners, remove; Okta's errors (and a failed request writes nothing); the guard both
-//! ways.
+//! ways; and owners deciding a `RESOURCE_OWNER` approval step, which grants the membership.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 const OWNERS: &str = "/governance/api/v1/resource-owners";
 const CATALOG: &str = "/governance/api/v1/resource-owners/catalog/resources";
+const V2: &str = "/governance/api/v2";
 
 fn enc(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
@@ -470,5 +471,242 @@ async fn the_guard_admits_super_admins_with_the_scope_only() {
         // The service app is the actor of the change.
         let events = owner_events(&org).await;
         assert_eq!(events[0]["actor"]["id"], client_id.as_str(), "{events:?}");
+    }
+}
+
+/// The access-request lifecycle with owners: the Engineering Owners group owns Engineering;
+/// Alice requests Engineering through her catalog; the RESOURCE_OWNER step goes to Owen (not
+/// to Alice, who is in the owners group too, nor to the fallback); Nina, no owner, cannot
+/// resolve it; Owen approves and Alice becomes a member. A group whose only owner is the
+/// requester goes to the fallback.
+#[tokio::test]
+async fn owners_decide_resource_owner_steps_and_approving_grants_the_membership() {
+    for backend in BACKENDS {
+        let org = TestOrg::start(backend).await;
+        let o = Orns::of(&org).await;
+        let alice = user(&org, "alice@example.com").await;
+        let owen = user(&org, "owen@example.com").await;
+        let nina = user(&org, "nina@example.com").await;
+        let engineering = group(&org, "Engineering", &[]).await;
+        let design = group(&org, "Design", &[]).await;
+        let eng_owners = group(&org, "Engineering Owners", &[&owen, &alice]).await;
+        let (portal, _) = app(&org, "Portal").await;
+
+        let (s, b) = org
+            .post(
+                OWNERS,
+                json!({"principalOrns": [o.group(&eng_owners)], "resourceOrns": [o.group(&engineering)]}),
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+        let (s, b) = org
+            .post(
+                OWNERS,
+                json!({"principalOrns": [o.user(&alice)], "resourceOrns": [o.group(&design)]}),
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+
+        let (s, seq) = org
+            .post(
+                &format!("{V2}/request-sequences"),
+                json!({"name": "Owner approval", "steps": [
+                    {"approver": {"type": "RESOURCE_OWNER"}, "fallback": {"type": "USER", "id": nina},
+                     "label": "Owner approval"}]}),
+            )
+            .await;
+        assert_eq!(s, 201, "{seq}");
+        let (s, cond) = org
+            .post(
+                &format!("{V2}/resources/{portal}/request-conditions"),
+                json!({"name": "Groups", "approvalSequenceId": seq["id"],
+                       "requesterSettings": {"type": "EVERYONE"},
+                       "accessScopeSettings": {"type": "GROUPS", "groups": [{"id": engineering}, {"id": design}]},
+                       "accessDurationSettings": {"type": "ADMIN_FIXED_DURATION", "duration": "P1D"}}),
+            )
+            .await;
+        assert_eq!(s, 201, "{cond}");
+        let (s, _) = org
+            .post(
+                &format!(
+                    "{V2}/resources/{portal}/request-conditions/{}/activate",
+                    cond["id"].as_str().unwrap()
+                ),
+                json!({}),
+            )
+            .await;
+        assert_eq!(s, 200);
+
+        // End-user tokens for Alice, Owen and Nina.
+        let redirect = "https://portal.example.com/cb";
+        let (web, client_id, secret) = org.web_app("Access Requests", redirect, "TRUSTED").await;
+        let scopes = [
+            "okta.accessRequests.catalog.read",
+            "okta.accessRequests.request.read",
+            "okta.accessRequests.request.manage",
+            "okta.accessRequests.tasks.read",
+            "okta.accessRequests.tasks.manage",
+        ];
+        for scope in scopes {
+            org.grant(&web, scope).await;
+        }
+        for u in [&alice, &owen, &nina] {
+            org.assign(&web, u).await;
+        }
+        let scope = format!("openid {}", scopes.join(" "));
+        let token = |login: &'static str| {
+            let (org, client_id, secret, scope) = (&org, &client_id, &secret, &scope);
+            async move {
+                common::oauth::user_token(org, client_id, secret, redirect, login, scope).await
+            }
+        };
+        let alice_token = token("alice@example.com").await;
+        let owen_token = token("owen@example.com").await;
+        let nina_token = token("nina@example.com").await;
+
+        // Alice finds Engineering and Design in her catalog and requests both.
+        let top = org
+            .bearer(
+                &alice_token,
+                Method::GET,
+                &format!("{V2}/my/catalogs/default/entries?filter=not(parent%20pr)"),
+            )
+            .await;
+        assert_eq!(top.status, 200, "{backend:?} {}", top.body);
+        let parent = top.body["data"][0]["id"].as_str().unwrap();
+        let children = org
+            .bearer(
+                &alice_token,
+                Method::GET,
+                &format!(
+                    "{V2}/my/catalogs/default/entries?filter={}",
+                    enc(&format!(r#"parent eq "{parent}""#))
+                ),
+            )
+            .await;
+        let entry = |name: &str| {
+            children.body["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|e| e["name"] == name)
+                .unwrap_or_else(|| panic!("{name}: {}", children.body))["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        };
+        let request = |entry: String| {
+            let (org, alice_token) = (&org, &alice_token);
+            async move {
+                let r = org
+                    .http
+                    .post(format!(
+                        "{}{V2}/my/catalogs/default/entries/{entry}/requests",
+                        org.base
+                    ))
+                    .bearer_auth(alice_token)
+                    .json(&json!({}))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 202);
+                let r: Value = r.json().await.unwrap();
+                r["id"].as_str().unwrap().to_string()
+            }
+        };
+        let eng_request = request(entry("Engineering")).await;
+        let design_request = request(entry("Design")).await;
+
+        let open_task = |request_id: &str| {
+            let (org, request_id) = (&org, request_id.to_string());
+            async move {
+                let (s, tasks) = org
+                    .get(&format!(
+                        "{V2}/tasks?filter={}",
+                        enc(&format!(
+                            r#"requestId eq "{request_id}" and status eq "OPEN""#
+                        ))
+                    ))
+                    .await;
+                assert_eq!(s, 200, "{tasks}");
+                assert_eq!(tasks["data"].as_array().unwrap().len(), 1, "{tasks}");
+                tasks["data"][0].clone()
+            }
+        };
+        let assignees = |task: &Value| -> Vec<String> {
+            task["assignees"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["externalId"].as_str().unwrap().to_string())
+                .collect()
+        };
+
+        // The Engineering step is Owen's alone: Alice is the requester, Nina the unused fallback.
+        let eng_task = open_task(&eng_request).await;
+        assert_eq!(
+            assignees(&eng_task),
+            vec![owen.clone()],
+            "{backend:?} {eng_task}"
+        );
+        let mine = org
+            .bearer(&owen_token, Method::GET, &format!("{V2}/my/tasks"))
+            .await;
+        assert_eq!(mine.status, 200, "{}", mine.body);
+        let task_id = eng_task["id"].as_str().unwrap().to_string();
+        assert!(mine.body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["id"] == task_id.as_str()));
+
+        // Design's only owner is Alice herself: the fallback (Nina) decides.
+        let design_task = open_task(&design_request).await;
+        assert_eq!(assignees(&design_task), vec![nina.clone()], "{backend:?}");
+
+        // Nina, no owner of Engineering, cannot resolve its task; Alice cannot either.
+        let resolve = |token: &str, task: &str| {
+            let (org, url) = (&org, format!("{}{V2}/my/tasks/{task}/resolve", org.base));
+            let token = token.to_string();
+            async move {
+                org.http
+                    .post(url)
+                    .bearer_auth(token)
+                    .json(&json!({"value": "APPROVED"}))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            }
+        };
+        assert_eq!(resolve(&nina_token, &task_id).await, 404);
+        assert_eq!(resolve(&alice_token, &task_id).await, 404);
+        let (_, members) = org
+            .get(&format!("/api/v1/groups/{engineering}/users"))
+            .await;
+        assert!(!members
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["id"] == alice.as_str()));
+
+        // Owen approves: the request is granted and Alice is in Engineering.
+        assert_eq!(resolve(&owen_token, &task_id).await, 200);
+        let (s, done) = org.get(&format!("{V2}/requests/{eng_request}")).await;
+        assert_eq!(s, 200, "{done}");
+        assert_eq!(
+            (done["status"].as_str(), done["grantStatus"].as_str()),
+            (Some("APPROVED"), Some("GRANTED")),
+            "{backend:?} {done}"
+        );
+        let (_, members) = org
+            .get(&format!("/api/v1/groups/{engineering}/users"))
+            .await;
+        assert!(members
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["id"] == alice.as_str()));
     }
 }

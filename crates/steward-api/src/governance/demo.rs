@@ -178,7 +178,14 @@ pub async fn seed(store: &Store) -> Result<(), StoreError> {
             },
             t,
         );
-        let dir = engine::snapshot(store, &user.id, &sequence.steps, &[]).await?;
+        let dir = engine::snapshot(
+            store,
+            &user.id,
+            &engine::owned_resources(requested),
+            &sequence.steps,
+            &[],
+        )
+        .await?;
         events.extend(wf.submit(condition, &sequence, &dir, t).unwrap_or_default());
         for step in 0..approvals {
             let Some(task) = wf.current_task().cloned() else {

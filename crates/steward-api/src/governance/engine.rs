@@ -1,5 +1,5 @@
-//! What every access-request path shares: the directory snapshot approvers are resolved against,
-//! fulfilment and revocation (in the transaction that changes the request), saving a request with
+//! What every access-request path shares: the directory snapshot approvers are resolved against
+//! (managers, group members, resource owners), fulfilment and revocation (in the transaction that changes the request), saving a request with
 //! its next due time, and turning workflow events into System Log events and bus events.
 
 use std::collections::{HashMap, HashSet};
@@ -7,10 +7,11 @@ use std::collections::{HashMap, HashSet};
 use serde_json::{Map, Value};
 use steward_core::access_requests::conditions::{ApprovalStep, Approver};
 use steward_core::access_requests::workflow::{
-    AccessRequestEvent, AccessScopeType, GrantStatus, RequestStatus, RevocationStatus,
+    AccessRequestEvent, AccessScopeType, GrantStatus, RequestStatus, Requested, RevocationStatus,
 };
 use steward_core::access_requests::{Directory, RequestWorkflow};
 use steward_core::directory::{User, UserStatus};
+use steward_core::resource_owners::PrincipalKind;
 use steward_core::syslog::{Actor, ClientInfo, LogEvent, Target};
 use steward_store::{AppUserAssignment, Store, StoreError, StoredRequest, WriteTx};
 
@@ -29,6 +30,8 @@ const GROUP_APPROVERS_MAX: usize = 200;
 pub struct Snapshot {
     managers: HashMap<String, String>,
     groups: HashMap<String, Vec<String>>,
+    /// Resource id → the users who own it (group owners expanded to their members).
+    owners: HashMap<String, Vec<String>>,
     active: HashSet<String>,
 }
 
@@ -39,9 +42,8 @@ impl Directory for Snapshot {
     fn group_members(&self, group_id: &str) -> Vec<String> {
         self.groups.get(group_id).cloned().unwrap_or_default()
     }
-    /// Steward keeps no resource owners yet: such steps go to their fallback.
-    fn resource_owners(&self, _resource_id: &str) -> Vec<String> {
-        vec![]
+    fn resource_owners(&self, resource_id: &str) -> Vec<String> {
+        self.owners.get(resource_id).cloned().unwrap_or_default()
     }
     fn user_is_active(&self, id: &str) -> bool {
         self.active.contains(id)
@@ -56,10 +58,39 @@ async fn user_if_any(store: &Store, id: &str) -> Result<Option<User>, StoreError
     }
 }
 
-/// Reads what `steps` need for a request for `requested_for`, plus the users in `extra`.
+/// The members of a group (at most [`GROUP_APPROVERS_MAX`]), noting which are active.
+async fn members_of(
+    store: &Store,
+    group_id: &str,
+    active: &mut HashSet<String>,
+) -> Result<Vec<String>, StoreError> {
+    let members = store
+        .group_members(group_id, None, GROUP_APPROVERS_MAX)
+        .await?;
+    for m in &members {
+        if m.status == UserStatus::Active {
+            active.insert(m.id.clone());
+        }
+    }
+    Ok(members.into_iter().map(|m| m.id).collect())
+}
+
+/// The resources whose owners a request's `RESOURCE_OWNER` steps ask: the requested group or
+/// bundle, and the app.
+pub fn owned_resources(requested: &Requested) -> Vec<String> {
+    let mut ids = vec![requested.access_scope_id.clone()];
+    if requested.resource_id != requested.access_scope_id {
+        ids.push(requested.resource_id.clone());
+    }
+    ids
+}
+
+/// Reads what `steps` need for a request for `requested_for` of `resources` (see
+/// [`owned_resources`]), plus the users in `extra`.
 pub async fn snapshot(
     store: &Store,
     requested_for: &str,
+    resources: &[String],
     steps: &[ApprovalStep],
     extra: &[String],
 ) -> Result<Snapshot, StoreError> {
@@ -72,22 +103,36 @@ pub async fn snapshot(
             users.push(m.to_string());
         }
     }
+    let mut owners_needed = false;
     for step in steps {
         for approver in std::iter::once(&step.approver).chain(step.fallback.as_ref()) {
             match approver {
                 Approver::User { id } => users.push(id.clone()),
                 Approver::Group { id } if !s.groups.contains_key(id) => {
-                    let members = store.group_members(id, None, GROUP_APPROVERS_MAX).await?;
-                    for m in &members {
-                        if m.status == UserStatus::Active {
-                            s.active.insert(m.id.clone());
-                        }
-                    }
-                    s.groups
-                        .insert(id.clone(), members.into_iter().map(|m| m.id).collect());
+                    let members = members_of(store, id, &mut s.active).await?;
+                    s.groups.insert(id.clone(), members);
                 }
+                Approver::ResourceOwner => owners_needed = true,
                 _ => {}
             }
+        }
+    }
+    if owners_needed {
+        // Owners are users, or groups whose members each own the resource (as Okta has it).
+        for resource_id in resources {
+            let mut owners = vec![];
+            for principal in store.resource_owners(resource_id).await? {
+                match principal.kind {
+                    PrincipalKind::User => {
+                        users.push(principal.id.clone());
+                        owners.push(principal.id);
+                    }
+                    PrincipalKind::Group => {
+                        owners.extend(members_of(store, &principal.id, &mut s.active).await?);
+                    }
+                }
+            }
+            s.owners.insert(resource_id.clone(), owners);
         }
     }
     for id in users {
@@ -110,7 +155,14 @@ pub async fn snapshot_for(
     extra: &[String],
 ) -> Result<Snapshot, StoreError> {
     let steps: Vec<ApprovalStep> = wf.steps.iter().map(|s| s.approval.clone()).collect();
-    snapshot(store, &wf.request.requested_for.external_id, &steps, extra).await
+    snapshot(
+        store,
+        &wf.request.requested_for.external_id,
+        &owned_resources(&wf.request.requested),
+        &steps,
+        extra,
+    )
+    .await
 }
 
 /// The group ids of a user (what request conditions admit by).

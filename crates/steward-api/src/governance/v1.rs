@@ -304,9 +304,17 @@ pub async fn create_request(
             label: None,
         }));
     }
+    // A v1 request is for the type's first target resource: its owners are the owners asked.
+    let targets: Vec<String> = t
+        .resource_settings
+        .targets()
+        .and_then(|(_, targets)| targets.first())
+        .map(|target| vec![target.resource_id.clone()])
+        .unwrap_or_default();
     let dir = engine::snapshot(
         &state.store,
         &requester,
+        &targets,
         &steps,
         std::slice::from_ref(&caller_id),
     )

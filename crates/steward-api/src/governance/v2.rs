@@ -940,7 +940,14 @@ async fn submit(
     let mut tx;
     match matched {
         Ok((condition, sequence)) => {
-            let dir = engine::snapshot(&state.store, requested_for, &sequence.steps, &[]).await?;
+            let dir = engine::snapshot(
+                &state.store,
+                requested_for,
+                &engine::owned_resources(&requested),
+                &sequence.steps,
+                &[],
+            )
+            .await?;
             events.extend(wf.submit(&condition, &sequence, &dir, now)?);
             tx = state.store.begin().await?;
             fx.events = events;
