@@ -1,6 +1,7 @@
 //! `--demo` data for Access Requests: a two-step approval sequence (the requester's manager,
 //! then the Security group), two ACTIVE request conditions on the first demo app (the app for
-//! 30 days; a group for up to 7 days), and requests in different states.
+//! 30 days; a group for up to 7 days), resource owners for the app and two groups, and requests
+//! in different states.
 
 use steward_core::access_requests::conditions::{
     self, AccessDurationSettings, AccessScopeSettings, ApprovalStep, Approver, IdRef,
@@ -13,9 +14,12 @@ use steward_core::access_requests::{
     catalog::entry_id, new_request_id, Principal, RequestSequence, RequestWorkflow,
 };
 use steward_core::directory::User;
+use steward_core::resource_owners::{PrincipalName, ResourceKind};
 use steward_core::syslog::{Actor, ClientInfo};
 use steward_core::timefmt::now_millis;
-use steward_store::{AppQuery, GroupQuery, Store, StoreError, StoredRequest, UserQuery};
+use steward_store::{
+    AppQuery, GroupQuery, OwnedResource, Store, StoreError, StoredRequest, UserQuery,
+};
 
 use super::engine::{self, Effects};
 
@@ -128,6 +132,24 @@ pub async fn seed(store: &Store) -> Result<(), StoreError> {
     for c in &mut conds {
         let _ = c.activate("steward", now);
         tx.ar_put_condition(&app.id, c).await?;
+    }
+    // Owners: Security owns the app (each member decides for it), one approver owns the
+    // requestable group, the other owns Security.
+    let mut owned = vec![(
+        ResourceKind::App,
+        &app.id,
+        PrincipalName::group(&security.id),
+    )];
+    for (group, approver) in [&requestable.id, &security.id].into_iter().zip(&approvers) {
+        owned.push((
+            ResourceKind::Group,
+            group,
+            PrincipalName::user(&approver.id),
+        ));
+    }
+    for (kind, id, owner) in owned {
+        tx.set_resource_owners(&OwnedResource::top_level(kind, id), &[owner], now)
+            .await?;
     }
     tx.commit().await?;
 
