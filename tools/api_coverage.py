@@ -40,6 +40,7 @@ TESTS = [
     ("/governance/api/v2/tasks", "crates/steward-api/tests/access_requests.rs"),
     ("/governance/api/v2/my/catalogs", "crates/steward-api/tests/access_requests.rs"),
     ("/governance/api/v2/my/tasks", "crates/steward-api/tests/access_requests.rs"),
+    ("/governance/api/v1/resource-owners", "crates/steward-api/tests/resource_owners.rs"),
 ]
 
 
