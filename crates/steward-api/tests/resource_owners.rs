@@ -70,10 +70,18 @@ struct Orns {
 }
 
 impl Orns {
+    /// The org id comes from `/.well-known/okta-organization`, as Okta's clients read it.
     async fn of(org: &TestOrg) -> Orns {
-        Orns {
-            org: org.store.org_id().await.unwrap(),
-        }
+        let response = org
+            .raw(None, Method::GET, "/.well-known/okta-organization", None)
+            .await;
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.unwrap();
+        let id = body["id"].as_str().unwrap().to_string();
+        assert_eq!(id, org.store.org_id().await.unwrap());
+        assert!(id.starts_with("00o") && id.len() == 20, "{body}");
+        assert_eq!(body["_links"]["organization"]["href"], org.base.as_str());
+        Orns { org: id }
     }
     fn user(&self, id: &str) -> String {
         format!("orn:okta:directory:{}:users:{id}", self.org)

@@ -102,6 +102,20 @@ pub async fn protected_resource(State(state): State<AppState>) -> Response {
     )
 }
 
+/// `GET /.well-known/okta-organization` (public): the org's id, which ORNs name, and its URL.
+pub async fn okta_organization(State(state): State<AppState>) -> ApiResult<Response> {
+    let id = state.store.org_id().await?;
+    let issuer = &state.config.issuer;
+    Ok(cacheable(
+        json!({
+            "id": id,
+            "pipeline": "idx",
+            "_links": {"organization": {"href": issuer}},
+        }),
+        3600,
+    ))
+}
+
 pub async fn keys(State(state): State<AppState>) -> Response {
     let jwks = state.auth.ring().jwks();
     cacheable(

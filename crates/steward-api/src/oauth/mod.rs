@@ -38,6 +38,10 @@ pub fn routes() -> Router<AppState> {
             "/.well-known/oauth-protected-resource",
             get(endpoints::protected_resource),
         )
+        .route(
+            "/.well-known/okta-organization",
+            get(endpoints::okta_organization),
+        )
         .route("/oauth2/v1/keys", get(endpoints::keys))
         .route(
             "/oauth2/v1/authorize",
