@@ -6,6 +6,7 @@
 //! System Log event describing it commit together or not at all.
 
 mod access_requests;
+mod activation;
 mod apps;
 mod groups;
 mod listing;
@@ -23,6 +24,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Transaction};
 
 pub use access_requests::{RequestListQuery, StoredRequest, TaskListQuery};
+pub use activation::ActivationToken;
 pub use apps::{AppGroupAssignment, AppQuery, AppUserAssignment};
 pub use groups::GroupQuery;
 pub use logs::{LogPage, LogQuery, SortOrder};

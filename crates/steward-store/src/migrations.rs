@@ -11,6 +11,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/0003_access_requests.sql")),
     (4, include_str!("../migrations/0004_replay_index.sql")),
     (5, include_str!("../migrations/0005_resource_owners.sql")),
+    (6, include_str!("../migrations/0006_activation_tokens.sql")),
     (8, include_str!("../migrations/0008_partial_token_indexes.sql")),
 ];
 

@@ -450,5 +450,68 @@ async fn a_batch_of_issues_writes_each_once_and_refuses_replays_whole() {
         );
         assert!(!tx.use_jti("client_assertion", "c:3", 10_000).await.unwrap());
         tx.commit().await.unwrap();
+
+#[tokio::test]
+async fn activation_tokens_are_single_use_superseded_and_purged() {
+    use steward_store::ActivationToken;
+    for (name, store) in stores().await {
+        let u = user(&format!("act-{name}@example.com"), "Act", "Eng");
+        let record = |expires| ActivationToken {
+            user_id: u.id.clone(),
+            created: 1_000,
+            expires,
+            used_at: None,
+        };
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_user(&u).await.unwrap();
+        tx.replace_activation_token("hash-1", &record(10_000))
+            .await
+            .unwrap();
+        tx.replace_activation_token("hash-2", &record(10_000))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert!(
+            matches!(
+                store.activation_token("hash-1").await,
+                Err(StoreError::NotFound)
+            ),
+            "{name}: superseded"
+        );
+        let found = store.activation_token("hash-2").await.unwrap();
+        assert!(found.usable(9_999) && !found.usable(10_000), "{name}");
+
+        let mut tx = store.begin().await.unwrap();
+        assert_eq!(
+            tx.use_activation_token("hash-2", 10_000).await.unwrap(),
+            None,
+            "{name}: expired"
+        );
+        assert_eq!(
+            tx.use_activation_token("hash-2", 5_000).await.unwrap(),
+            Some(u.id.clone()),
+            "{name}"
+        );
+        assert_eq!(
+            tx.use_activation_token("hash-2", 5_001).await.unwrap(),
+            None,
+            "{name}: single use"
+        );
+        tx.commit().await.unwrap();
+        assert_eq!(
+            store.activation_token("hash-2").await.unwrap().used_at,
+            Some(5_000)
+        );
+
+        let mut tx = store.begin().await.unwrap();
+        tx.purge_expired(10_001).await.unwrap();
+        tx.commit().await.unwrap();
+        assert!(
+            matches!(
+                store.activation_token("hash-2").await,
+                Err(StoreError::NotFound)
+            ),
+            "{name}: purged"
+        );
     }
 }
