@@ -5,6 +5,7 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
+use steward_core::directory::LifecycleError;
 use steward_core::ids::{new_id, IdKind};
 use steward_core::validation::ValidationError;
 use steward_store::StoreError;
@@ -29,6 +30,13 @@ pub enum ApiError {
     /// E0000007.
     #[error("Not found: Resource not found: {0}")]
     NotFound(String),
+    /// E0000016: activating a user who is not STAGED or DEPROVISIONED.
+    #[error("Activation failed because the user is already active")]
+    AlreadyActive,
+    /// E0000038: a lifecycle operation the user's status does not allow (reactivating a user
+    /// who is not PROVISIONED).
+    #[error("This operation is not allowed in the user's current status.")]
+    NotAllowedInStatus,
     /// E0000022.
     #[error("The endpoint does not support the provided HTTP method")]
     MethodNotAllowed,
@@ -140,6 +148,8 @@ impl ApiError {
             InvalidToken { .. } => (StatusCode::UNAUTHORIZED, "E0000011", summary, vec![]),
             Forbidden => (StatusCode::FORBIDDEN, "E0000006", summary, vec![]),
             NotFound(_) => (StatusCode::NOT_FOUND, "E0000007", summary, vec![]),
+            AlreadyActive => (StatusCode::FORBIDDEN, "E0000016", summary, vec![]),
+            NotAllowedInStatus => (StatusCode::FORBIDDEN, "E0000038", summary, vec![]),
             MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "E0000022", summary, vec![]),
             InvalidPaging(why) => (
                 StatusCode::BAD_REQUEST,
@@ -256,6 +266,16 @@ impl From<StoreError> for ApiError {
             ),
             StoreError::InvalidFilter(why) => ApiError::InvalidFilter(why),
             other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<LifecycleError> for ApiError {
+    fn from(e: LifecycleError) -> Self {
+        match e {
+            LifecycleError::AlreadyActive => ApiError::AlreadyActive,
+            LifecycleError::NotAllowedInStatus => ApiError::NotAllowedInStatus,
+            LifecycleError::Invalid(v) => v.into(),
         }
     }
 }

@@ -561,7 +561,14 @@ mod tests {
                 "{method} {path}"
             );
         }
-        for op in ["activate", "deactivate", "suspend", "unsuspend"] {
+        for op in [
+            "activate",
+            "reactivate",
+            "deactivate",
+            "suspend",
+            "unsuspend",
+            "unlock",
+        ] {
             let path = format!("/api/v1/users/{{id}}/lifecycle/{op}");
             assert_eq!(
                 steward_core::scopes::required_scope("POST", &path),

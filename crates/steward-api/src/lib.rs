@@ -46,7 +46,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub limiter: Arc<RateLimiter>,
     pub principals: Arc<PrincipalCache>,
-    /// The clock access requests run on (tests set it).
+    /// The clock access requests and activation links run on (tests set it).
     pub clock: governance::Clock,
     /// Access-request events, published after their transaction commits.
     pub events: governance::EventBus,

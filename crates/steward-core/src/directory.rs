@@ -133,24 +133,56 @@ pub enum Lifecycle {
     Suspend,
     Unsuspend,
     Unlock,
+    /// Restarts the activation of a PROVISIONED user: a new activation link.
+    Reactivate,
+}
+
+impl Lifecycle {
+    /// Whether the operation hands out an activation token (and supersedes older ones).
+    pub fn issues_activation_token(self) -> bool {
+        matches!(self, Lifecycle::Activate | Lifecycle::Reactivate)
+    }
+}
+
+/// How long an activation link stays valid: Okta's default, 7 days.
+pub const ACTIVATION_TOKEN_LIFETIME_MS: i64 = 7 * 24 * 3600 * 1000;
+
+/// Why a lifecycle operation cannot run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LifecycleError {
+    /// Okta's `E0000016`: activation of a user who is not STAGED or DEPROVISIONED.
+    #[error("Activation failed because the user is already active")]
+    AlreadyActive,
+    /// Okta's `E0000038`: the operation is not allowed in the user's current status.
+    #[error("This operation is not allowed in the user's current status.")]
+    NotAllowedInStatus,
+    /// Any other refusal, as Okta's `E0000001`.
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
 }
 
 /// The status a lifecycle operation moves a user to, or why it cannot.
-/// `has_password`: activation of a user with a password makes it ACTIVE; without one it waits
-/// in PROVISIONED for the user to set one (as Okta does when no activation email is sent).
+/// Activation runs on STAGED and DEPROVISIONED users only (Okta's rule): a user with a password
+/// becomes ACTIVE; without one it waits in PROVISIONED until the user sets one through the
+/// activation link. Reactivation (a new link) runs on PROVISIONED users only.
 pub fn transition(
     from: UserStatus,
     op: Lifecycle,
     has_password: bool,
-) -> Result<UserStatus, ValidationError> {
+) -> Result<UserStatus, LifecycleError> {
     use Lifecycle::*;
     use UserStatus::*;
-    let refuse = |why: &str| Err(ValidationError::new(why.to_string(), why.to_string()));
+    let refuse = |why: &str| {
+        Err(LifecycleError::Invalid(ValidationError::new(
+            why.to_string(),
+            why.to_string(),
+        )))
+    };
     match (op, from) {
-        (Activate, Staged | Deprovisioned | Provisioned) => {
-            Ok(if has_password { Active } else { Provisioned })
-        }
-        (Activate, _) => refuse("Activation failed because the user is already active"),
+        (Activate, Staged | Deprovisioned) => Ok(if has_password { Active } else { Provisioned }),
+        (Activate, _) => Err(LifecycleError::AlreadyActive),
+        (Reactivate, Provisioned) => Ok(Provisioned),
+        (Reactivate, _) => Err(LifecycleError::NotAllowedInStatus),
         (Deactivate, Deprovisioned) => refuse("The user is already deactivated"),
         (Deactivate, _) => Ok(Deprovisioned),
         (Suspend, Active) => Ok(Suspended),
@@ -160,6 +192,12 @@ pub fn transition(
         (Unlock, LockedOut) => Ok(Active),
         (Unlock, _) => refuse("Cannot unlock a user that is not locked out"),
     }
+}
+
+/// The status a user reaches by setting a password through an activation link: only a
+/// PROVISIONED user completes activation, and becomes ACTIVE.
+pub fn complete_activation(from: UserStatus) -> Option<UserStatus> {
+    (from == UserStatus::Provisioned).then_some(UserStatus::Active)
 }
 
 /// Checks and normalises a user profile: `login`, `email`, `firstName` and `lastName` are
@@ -268,7 +306,33 @@ mod tests {
         use UserStatus::*;
         assert_eq!(transition(Staged, Activate, true), Ok(Active));
         assert_eq!(transition(Staged, Activate, false), Ok(Provisioned));
-        assert!(transition(Active, Activate, true).is_err());
+        assert_eq!(transition(Deprovisioned, Activate, false), Ok(Provisioned));
+        assert_eq!(transition(Deprovisioned, Activate, true), Ok(Active));
+        for from in [
+            Active,
+            Provisioned,
+            Suspended,
+            LockedOut,
+            PasswordExpired,
+            Recovery,
+        ] {
+            assert_eq!(
+                transition(from, Activate, false),
+                Err(LifecycleError::AlreadyActive),
+                "{from:?}"
+            );
+        }
+        assert_eq!(transition(Provisioned, Reactivate, false), Ok(Provisioned));
+        for from in [Staged, Active, Suspended, Deprovisioned] {
+            assert_eq!(
+                transition(from, Reactivate, false),
+                Err(LifecycleError::NotAllowedInStatus),
+                "{from:?}"
+            );
+        }
+        assert_eq!(complete_activation(Provisioned), Some(Active));
+        assert_eq!(complete_activation(Active), None);
+        assert_eq!(complete_activation(Deprovisioned), None);
         assert_eq!(transition(Active, Suspend, true), Ok(Suspended));
         assert!(transition(Staged, Suspend, true).is_err());
         assert_eq!(transition(Suspended, Unsuspend, true), Ok(Active));

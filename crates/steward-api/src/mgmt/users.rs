@@ -6,16 +6,17 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use steward_core::directory::{self, Lifecycle, User, UserStatus};
-use steward_core::ids::{looks_like, new_id, IdKind};
+use steward_core::directory::{self, Lifecycle, User, UserStatus, ACTIVATION_TOKEN_LIFETIME_MS};
+use steward_core::ids::{looks_like, new_id, random_secret, IdKind};
 use steward_core::syslog::Target;
 use steward_core::timefmt::now_millis;
-use steward_store::{StoreError, UserQuery};
+use steward_store::{ActivationToken, StoreError, UserQuery, WriteTx};
 
 use super::{event, scim};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{page_limit, paginate, Caller, OktaJson, OktaQuery};
-use crate::secrets::{check_password_policy, hash_password};
+use crate::oauth::activation_url;
+use crate::secrets::{check_password_policy, hash_password, sha256_hex};
 use crate::{render, AppState};
 
 #[derive(Deserialize, Default)]
@@ -278,14 +279,25 @@ async fn save_profile(
     Ok(Json(render::user(&state.config.issuer, &user)))
 }
 
-/// `POST /api/v1/users/{id}/lifecycle/{op}`.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct LifecycleQuery {
+    #[serde(rename = "sendEmail")]
+    send_email: Option<bool>,
+}
+
+/// `POST /api/v1/users/{id}/lifecycle/{op}`. Activation and reactivation answer Okta's
+/// `UserActivationToken`: the activation link with `sendEmail=false`, `{}` when Okta would have
+/// emailed it (Steward sends no email; the System Log says so).
 pub async fn lifecycle(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, op)): Path<(String, String)>,
+    OktaQuery(query): OktaQuery<LifecycleQuery>,
 ) -> ApiResult<Response> {
     let op = match op.as_str() {
         "activate" => Lifecycle::Activate,
+        "reactivate" => Lifecycle::Reactivate,
         "deactivate" => Lifecycle::Deactivate,
         "suspend" => Lifecycle::Suspend,
         "unsuspend" => Lifecycle::Unsuspend,
@@ -293,59 +305,101 @@ pub async fn lifecycle(
         other => return Err(ApiError::not_found(format!("lifecycle operation {other}"))),
     };
     let user = find(&state, &caller, &id).await?;
-    change_status(&state, &caller, user, op).await?;
-    let body = if op == Lifecycle::Activate {
-        json!({})
-    } else {
-        Value::Null
+    // Okta emails the link on activation unless told not to, on reactivation only when asked.
+    let send_email = query.send_email.unwrap_or(op == Lifecycle::Activate);
+    let token = change_status(&state, &caller, user, op, send_email).await?;
+    if !op.issues_activation_token() {
+        return Ok(StatusCode::OK.into_response());
+    }
+    let body = match token {
+        Some(token) => json!({
+            "activationUrl": activation_url(&state.config.issuer, &token),
+            "activationToken": token,
+        }),
+        None => json!({}),
     };
-    Ok(match body {
-        Value::Null => StatusCode::OK.into_response(),
-        b => Json(b).into_response(),
-    })
+    Ok(Json(body).into_response())
 }
 
-/// Applies a lifecycle transition, with its System Log event, in one transaction.
+/// Characters of an activation token (alphanumeric: about 190 bits).
+const ACTIVATION_TOKEN_LENGTH: usize = 32;
+
+/// Applies a lifecycle transition, with its System Log event, in one transaction. Activation and
+/// reactivation supersede the user's older activation links and, unless the link would have
+/// gone by email (`send_email`), return a new one.
 async fn change_status(
     state: &AppState,
     caller: &Caller,
     mut user: User,
     op: Lifecycle,
-) -> ApiResult<User> {
+    send_email: bool,
+) -> ApiResult<Option<String>> {
     let next = directory::transition(user.status, op, user.password_hash.is_some())?;
     let now = now_millis();
     let (event_type, message) = match op {
         Lifecycle::Activate => ("user.lifecycle.activate", "Activate Okta user"),
+        Lifecycle::Reactivate => ("user.lifecycle.reactivate", "Reactivate Okta user"),
         Lifecycle::Deactivate => ("user.lifecycle.deactivate", "Deactivate Okta user"),
         Lifecycle::Suspend => ("user.lifecycle.suspend", "Suspend Okta user"),
         Lifecycle::Unsuspend => ("user.lifecycle.unsuspend", "Unsuspend Okta user"),
         Lifecycle::Unlock => ("user.account.unlock", "Unlock user account"),
     };
+    if next != user.status {
+        user.status_changed = Some(now);
+    }
     user.status = next;
-    user.status_changed = Some(now);
     user.last_updated = now;
     if op == Lifecycle::Activate {
         user.activated = Some(now);
     }
+    let mut entry = event(caller, event_type, message).target(target(&user));
     let mut tx = state.store.begin().await?;
     tx.update_user(&user).await?;
     if op == Lifecycle::Unlock {
         tx.set_user_lockout(&user.id, 0, None).await?;
     }
-    // A user who can no longer act loses their sessions and tokens, on every node.
+    // A user who can no longer act loses their sessions, tokens and activation links, on every
+    // node.
     let stops_acting = matches!(op, Lifecycle::Deactivate | Lifecycle::Suspend);
     if stops_acting {
         tx.delete_user_sessions(&user.id).await?;
         tx.revoke_tokens_of(Some(&user.id), None, now).await?;
+        tx.delete_activation_tokens(&user.id).await?;
     }
-    tx.append_log(&event(caller, event_type, message).target(target(&user)))
-        .await?;
+    let mut token = None;
+    if op.issues_activation_token() {
+        entry = entry.debug("sendEmail", send_email.to_string());
+        if send_email {
+            tx.delete_activation_tokens(&user.id).await?;
+            entry = entry.debug(
+                "activationEmail",
+                "NOT_SENT: Steward sends no email; ask for the link with sendEmail=false",
+            );
+        } else {
+            token = Some(issue_activation_token(&mut tx, &user.id, state.clock.now()).await?);
+        }
+    }
+    tx.append_log(&entry).await?;
     tx.commit().await?;
     state.principals.clear();
     if stops_acting {
         state.auth.refresh_revocations(&state.store).await?;
     }
-    Ok(user)
+    Ok(token)
+}
+
+/// A new activation token for the user in place of older ones; only its hash is stored.
+async fn issue_activation_token(tx: &mut WriteTx, user_id: &str, now: i64) -> ApiResult<String> {
+    let token = random_secret(ACTIVATION_TOKEN_LENGTH);
+    let record = ActivationToken {
+        user_id: user_id.to_string(),
+        created: now,
+        expires: now + ACTIVATION_TOKEN_LIFETIME_MS,
+        used_at: None,
+    };
+    tx.replace_activation_token(&sha256_hex(&token), &record)
+        .await?;
+    Ok(token)
 }
 
 /// `DELETE /api/v1/users/{id}`: deactivates first; deletes a user already deactivated.
@@ -356,7 +410,7 @@ pub async fn delete(
 ) -> ApiResult<StatusCode> {
     let user = find(&state, &caller, &id).await?;
     if user.status != UserStatus::Deprovisioned {
-        change_status(&state, &caller, user, Lifecycle::Deactivate).await?;
+        change_status(&state, &caller, user, Lifecycle::Deactivate, false).await?;
         return Ok(StatusCode::NO_CONTENT);
     }
     let mut tx = state.store.begin().await?;

@@ -68,7 +68,7 @@ fn set_cookie(
     }
 }
 
-fn csrf_ok(headers: &HeaderMap, form: &HashMap<String, String>) -> bool {
+pub(super) fn csrf_ok(headers: &HeaderMap, form: &HashMap<String, String>) -> bool {
     match (cookie(headers, CSRF_COOKIE), form.get("csrf")) {
         (Some(c), Some(f)) if !c.is_empty() => constant_time_eq(c.as_bytes(), f.as_bytes()),
         _ => false,
@@ -76,14 +76,19 @@ fn csrf_ok(headers: &HeaderMap, form: &HashMap<String, String>) -> bool {
 }
 
 /// The CSRF token of the browser (reused while its cookie lives).
-fn csrf_token(headers: &HeaderMap) -> (String, bool) {
+pub(super) fn csrf_token(headers: &HeaderMap) -> (String, bool) {
     match cookie(headers, CSRF_COOKIE).filter(|c| c.len() == 32) {
         Some(c) => (c.to_string(), false),
         None => (random_secret(32), true),
     }
 }
 
-fn with_csrf(mut response: Response, state: &AppState, token: &str, fresh: bool) -> Response {
+pub(super) fn with_csrf(
+    mut response: Response,
+    state: &AppState,
+    token: &str,
+    fresh: bool,
+) -> Response {
     if fresh {
         set_cookie(&mut response, state, CSRF_COOKIE, token, "Strict", None);
     }
@@ -134,7 +139,7 @@ fn respond_to_client(redirect_uri: &str, mode: &str, params: &[(&str, String)]) 
     }
 }
 
-fn query_map(raw: Option<&str>) -> HashMap<String, String> {
+pub(super) fn query_map(raw: Option<&str>) -> HashMap<String, String> {
     serde_urlencoded::from_str::<Vec<(String, String)>>(raw.unwrap_or_default())
         .unwrap_or_default()
         .into_iter()

@@ -1,4 +1,5 @@
-//! The org authorization server (`/oauth2/v1/*`, `/.well-known/*`) and its sign-in pages.
+//! The org authorization server (`/oauth2/v1/*`, `/.well-known/*`), its sign-in pages, and the
+//! activation page (`/welcome/{token}`).
 
 mod authorize;
 pub mod client_auth;
@@ -8,6 +9,7 @@ mod ledger;
 mod pages;
 pub mod server;
 mod tokens;
+mod welcome;
 
 use std::collections::HashMap;
 
@@ -20,6 +22,7 @@ pub use authorize::{LOCKOUT_THRESHOLD, SESSION_COOKIE};
 pub use clients::{ClientCache, Registration};
 pub use ledger::Ledger;
 pub use server::AuthServer;
+pub use welcome::activation_url;
 
 use crate::error::ApiError;
 use crate::AppState;
@@ -56,6 +59,7 @@ pub fn routes() -> Router<AppState> {
             get(endpoints::userinfo).post(endpoints::userinfo),
         )
         .route("/oauth2/v1/logout", get(authorize::logout))
+        .route("/welcome/{token}", get(welcome::show).post(welcome::submit))
 }
 
 /// An `application/x-www-form-urlencoded` body as a map. A parameter sent twice is refused

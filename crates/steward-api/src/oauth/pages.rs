@@ -1,5 +1,5 @@
-//! Server-rendered pages of the authorization server (sign-in, consent, errors, form_post),
-//! from minijinja templates that escape every value.
+//! Server-rendered pages of the authorization server (sign-in, consent, errors, form_post) and
+//! of activation, from minijinja templates that escape every value.
 
 use std::sync::OnceLock;
 
@@ -25,6 +25,8 @@ fn env() -> &'static Environment<'static> {
                 "signed_out.html",
                 include_str!("../../templates/signed_out.html"),
             ),
+            ("welcome.html", include_str!("../../templates/welcome.html")),
+            ("notice.html", include_str!("../../templates/notice.html")),
         ];
         for (name, source) in templates {
             if let Err(e) = env.add_template(name, source) {
