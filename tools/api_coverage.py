@@ -24,6 +24,8 @@ FILES = [
 # Tests that exercise each implemented route family, by path prefix.
 TESTS = [
     ("/api/v1/users/{}/roles", "crates/steward-api/tests/directory.rs"),
+    ("/api/v1/users/{}/lifecycle/activate", "crates/steward-api/tests/activation.rs"),
+    ("/api/v1/users/{}/lifecycle/reactivate", "crates/steward-api/tests/activation.rs"),
     ("/api/v1/users", "crates/steward-api/tests/users.rs"),
     ("/api/v1/groups", "crates/steward-api/tests/directory.rs"),
     ("/api/v1/apps/{}/grants", "crates/steward-api/tests/oauth.rs"),
@@ -54,7 +56,7 @@ def implemented():
     for method, path in re.findall(r'\("(GET|POST|PUT|DELETE|PATCH)", "([^"]+)", (?:need|my)\(', text):
         if path.endswith("/lifecycle/{op}"):
             base = path[: -len("{op}")]
-            ops = ["activate", "deactivate", "suspend", "unsuspend", "unlock"] if "/users/" in path else ["activate", "deactivate"]
+            ops = ["activate", "reactivate", "deactivate", "suspend", "unsuspend", "unlock"] if "/users/" in path else ["activate", "deactivate"]
             for op in ops:
                 routes.add((method, norm(base + op)))
         else:

@@ -206,9 +206,16 @@ step('users: suspend / unsuspend', async () => {
 
 step('users: activate STAGED user without password (sendEmail=false)', async () => {
   const carol = st.extra[0];
-  // Activation tokens arrive with the sign-in pages; see compat/NOTES.md.
-  await client.userApi.activateUser({ userId: carol.id, sendEmail: false });
+  // Okta's UserActivationToken: the token and the link that consumes it (classic /welcome/).
+  const link = await client.userApi.activateUser({ userId: carol.id, sendEmail: false });
+  assert.ok(link.activationToken, `no activationToken in ${JSON.stringify(link)}`);
+  assert.equal(link.activationUrl, `${orgUrl}/welcome/${link.activationToken}`);
   assert.equal((await client.userApi.getUser({ userId: carol.id })).status, 'PROVISIONED');
+  // A PROVISIONED user gets a new link by reactivation; activating again is E0000016 (403).
+  const again = await client.userApi.reactivateUser({ userId: carol.id, sendEmail: false });
+  assert.ok(again.activationToken && again.activationToken !== link.activationToken);
+  const e = await expectStatus(client.userApi.activateUser({ userId: carol.id, sendEmail: false }), 403, 'activateUser(PROVISIONED)');
+  assert.equal(e.errorCode, 'E0000016', `errorCode ${e.errorCode}`);
 });
 
 step('users: deactivate + delete', async () => {

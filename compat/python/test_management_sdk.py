@@ -311,12 +311,19 @@ async def s_suspend(c, st):
 @step("users: activate STAGED user without password (sendEmail=false)")
 async def s_activate(c, st):
     carol = st["extra"][0]
-    await call("activate_user", c.activate_user(carol.id, send_email=False))
-    # Steward does not mint activation tokens yet (they arrive with the sign-in pages), so the
-    # activationToken/activationUrl of Okta's answer are not asserted here; see compat/NOTES.md.
+    link, _ = await call("activate_user", c.activate_user(carol.id, send_email=False))
+    # Okta's UserActivationToken: the token and the link that consumes it (classic /welcome/)
+    check(link is not None and link.activation_token, f"no activationToken in {link!r}")
+    want = f"{ORG_URL}/welcome/{link.activation_token}"
+    check(link.activation_url == want, f"activationUrl {link.activation_url!r}, expected {want!r}")
     u, _ = await call("get_user", c.get_user(carol.id))
     # Okta: a user without a password becomes PROVISIONED until they finish activation
     check(val(u.status) == "PROVISIONED", f"status after activation {val(u.status)!r}, expected PROVISIONED")
+    # A PROVISIONED user gets a new link by reactivation; activating again is E0000016 (403)
+    again, _ = await call("reactivate_user", c.reactivate_user(carol.id, send_email=False))
+    check(again is not None and again.activation_token not in (None, link.activation_token),
+          f"reactivate_user gave {again!r}")
+    await call_expect_error("activate_user(PROVISIONED)", c.activate_user(carol.id, send_email=False), 403)
 
 
 @step("users: deactivate + delete")
