@@ -12,7 +12,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/0004_replay_index.sql")),
     (5, include_str!("../migrations/0005_resource_owners.sql")),
     (6, include_str!("../migrations/0006_activation_tokens.sql")),
-    (8, include_str!("../migrations/0008_partial_token_indexes.sql")),
+    (
+        8,
+        include_str!("../migrations/0008_partial_token_indexes.sql"),
+    ),
 ];
 
 const PG_LOCK_KEY: i64 = 0x0053_5445_5741_5244; // "STEWARD"

@@ -450,6 +450,8 @@ async fn a_batch_of_issues_writes_each_once_and_refuses_replays_whole() {
         );
         assert!(!tx.use_jti("client_assertion", "c:3", 10_000).await.unwrap());
         tx.commit().await.unwrap();
+    }
+}
 
 #[tokio::test]
 async fn activation_tokens_are_single_use_superseded_and_purged() {
