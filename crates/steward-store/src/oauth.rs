@@ -526,22 +526,6 @@ impl WriteTx {
         Ok(())
     }
 
-    pub async fn insert_issued_token(&mut self, t: &IssuedToken) -> Result<()> {
-        sqlx::query(&format!("INSERT INTO issued_tokens ({ISSUED_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"))
-            .bind(&t.jti)
-            .bind(&t.client_id)
-            .bind(&t.user_id)
-            .bind(&t.family_id)
-            .bind(&t.code_hash)
-            .bind(&t.scopes)
-            .bind(t.created)
-            .bind(t.expires)
-            .bind(t.revoked_at)
-            .execute(self.conn())
-            .await?;
-        Ok(())
-    }
-
     pub async fn revoke_issued_token(&mut self, jti: &str, now: i64) -> Result<()> {
         sqlx::query(
             "UPDATE issued_tokens SET revoked_at = $2 WHERE jti = $1 AND revoked_at IS NULL",

@@ -3,13 +3,17 @@
 //! stores (two nodes) on one PostgreSQL database.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::open;
+
 use steward_core::access_requests::conditions::{ApprovalStep, Approver};
 use steward_core::access_requests::workflow::{
     AccessScopeType, NewRequest, Requested, ResourceType,
 };
 use steward_core::access_requests::{new_request_id, Directory, Principal, RequestWorkflow};
 use steward_core::filter;
-use steward_store::{RequestListQuery, Store, StoreConfig, StoredRequest, TaskListQuery};
+use steward_store::{RequestListQuery, StoredRequest, TaskListQuery};
 
 struct Dir;
 impl Directory for Dir {
@@ -25,36 +29,6 @@ impl Directory for Dir {
     fn user_is_active(&self, _: &str) -> bool {
         true
     }
-}
-
-async fn open(url: String) -> Store {
-    Store::open(&StoreConfig {
-        url,
-        max_connections: 4,
-    })
-    .await
-    .unwrap()
-}
-
-/// (name, url) of a fresh SQLite file and a fresh PostgreSQL database.
-async fn urls() -> Vec<(&'static str, String)> {
-    let dir = std::env::temp_dir().join(format!(
-        "steward-ar-{}",
-        steward_core::ids::random_secret(10)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let admin = std::env::var("STEWARD_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let pg = steward_store::create_scratch_postgres(&admin, "steward_ar_test")
-        .await
-        .expect("PostgreSQL at 127.0.0.1:5432");
-    vec![
-        (
-            "sqlite",
-            format!("sqlite://{}?mode=rwc", dir.join("s.db").display()),
-        ),
-        ("postgres", pg),
-    ]
 }
 
 fn pending(now: i64) -> RequestWorkflow {
@@ -90,8 +64,8 @@ fn pending(now: i64) -> RequestWorkflow {
 
 #[tokio::test]
 async fn requests_tasks_and_claims() {
-    for (name, url) in urls().await {
-        let store = open(url.clone()).await;
+    for (name, url) in common::urls("steward-ar-test").await {
+        let store = open(&url).await;
         let now = 1_800_000_000_000;
         let mut ids = vec![];
         for i in 0..5 {
@@ -158,7 +132,7 @@ async fn requests_tasks_and_claims() {
             .is_empty());
         let due = store.ar_due_requests(now + 100, 10).await.unwrap();
         assert_eq!(due.len(), 5);
-        let other = open(url.clone()).await;
+        let other = open(&url).await;
         let mut claimed = 0;
         for id in &due {
             let mut a = store.begin().await.unwrap();

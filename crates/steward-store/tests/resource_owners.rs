@@ -4,41 +4,15 @@
 //! an app forgets the ownerships that name it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::open;
+
 use serde_json::json;
 use steward_core::directory::{Group, User, UserStatus, GROUP_TYPE_OKTA};
 use steward_core::ids::{looks_like, new_id, IdKind};
 use steward_core::resource_owners::{PrincipalName, ResourceKind};
-use steward_store::{OwnedResource, Store, StoreConfig};
-
-async fn open(url: &str) -> Store {
-    Store::open(&StoreConfig {
-        url: url.to_string(),
-        max_connections: 4,
-    })
-    .await
-    .unwrap()
-}
-
-/// (name, url) of a fresh SQLite file and a fresh PostgreSQL database.
-async fn urls() -> Vec<(&'static str, String)> {
-    let dir = std::env::temp_dir().join(format!(
-        "steward-owners-{}",
-        steward_core::ids::random_secret(10)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let admin = std::env::var("STEWARD_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let pg = steward_store::create_scratch_postgres(&admin, "steward_owners_test")
-        .await
-        .expect("PostgreSQL at 127.0.0.1:5432");
-    vec![
-        (
-            "sqlite",
-            format!("sqlite://{}?mode=rwc", dir.join("s.db").display()),
-        ),
-        ("postgres", pg),
-    ]
-}
+use steward_store::OwnedResource;
 
 fn user(login: &str) -> User {
     User {
@@ -71,7 +45,7 @@ fn group(name: &str) -> Group {
 
 #[tokio::test]
 async fn the_org_id_is_minted_once_for_every_node() {
-    for (name, url) in urls().await {
+    for (name, url) in common::urls("steward-owners-test").await {
         let a = open(&url).await;
         let b = open(&url).await;
         let (x, y) = tokio::join!(a.org_id(), b.org_id());
@@ -84,7 +58,7 @@ async fn the_org_id_is_minted_once_for_every_node() {
 
 #[tokio::test]
 async fn owners_are_replaced_removed_and_forgotten_with_what_they_name() {
-    for (name, url) in urls().await {
+    for (name, url) in common::urls("steward-owners-test").await {
         let store = open(&url).await;
         let (ann, bob, carl) = (user("ann@x.io"), user("bob@x.io"), user("carl@x.io"));
         let (admins, engineering) = (group("Admins"), group("Engineering"));
