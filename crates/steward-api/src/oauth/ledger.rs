@@ -4,7 +4,7 @@
 //!
 //! A commit costs far more than a row (a transaction, a WAL write, and on SQLite several
 //! hand-offs to sqlx's worker thread), so batches are worth waiting for, briefly: token requests
-//! announce themselves when they start ([`Ledger::expect`]), and while some are still being
+//! announce themselves when they start ([`Ledger::announce`]), and while some are still being
 //! signed the writer holds its batch open for at most [`MAX_LINGER`]. A lone request never
 //! waits. A handler answers only after its batch has committed: nothing acknowledged is lost.
 
@@ -67,7 +67,7 @@ impl Ledger {
     }
 
     /// Announces a token request; hold the guard until [`Ledger::record`].
-    pub fn expect(&self) -> Expected {
+    pub fn announce(&self) -> Expected {
         self.in_flight.count.fetch_add(1, Ordering::AcqRel);
         Expected {
             in_flight: self.in_flight.clone(),

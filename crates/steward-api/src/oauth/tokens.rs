@@ -86,7 +86,7 @@ pub async fn token(
     Form(form): Form,
 ) -> Response {
     let grant = form.get("grant_type").cloned().unwrap_or_default();
-    let expected = state.ledger.expect();
+    let expected = state.ledger.announce();
     match handle(&state, &headers, &form, &grant, expected).await {
         Ok(response) => response,
         Err(err) => {
