@@ -3,7 +3,7 @@
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use steward_core::apps::App;
-use steward_core::directory::{Group, User};
+use steward_core::directory::{self, Group, Lifecycle, User};
 use steward_core::timefmt::format_millis;
 use steward_store::{AppGroupAssignment, AppUserAssignment, PrincipalType, RoleAssignment};
 
@@ -27,6 +27,8 @@ struct UserLinks {
     schema: Link,
     #[serde(skip_serializing_if = "Option::is_none")]
     activate: Option<Link>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reactivate: Option<Link>,
     #[serde(skip_serializing_if = "Option::is_none")]
     deactivate: Option<Link>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -82,11 +84,15 @@ pub struct UserView<'a> {
 
 pub fn user_view<'a>(issuer: &str, u: &'a User) -> UserView<'a> {
     let href = format!("{issuer}/api/v1/users/{}", u.id);
-    let action = |name: &str, allowed: &[&str]| {
-        allowed.contains(&u.status.as_str()).then(|| Link {
-            href: format!("{href}/lifecycle/{name}"),
-            method: Some("POST"),
-        })
+    // A lifecycle link is offered exactly when that transition would be accepted, so the links
+    // and the lifecycle endpoints can never disagree (PROVISIONED users get `reactivate`).
+    let action = |name: &str, op: Lifecycle| {
+        directory::transition(u.status, op, u.password_hash.is_some())
+            .is_ok()
+            .then(|| Link {
+                href: format!("{href}/lifecycle/{name}"),
+                method: Some("POST"),
+            })
     };
     let links = UserLinks {
         user_type: Link {
@@ -97,31 +103,12 @@ pub fn user_view<'a>(issuer: &str, u: &'a User) -> UserView<'a> {
             href: format!("{issuer}/api/v1/meta/schemas/user/{DEFAULT_USER_TYPE_ID}"),
             method: None,
         },
-        activate: action(
-            "activate",
-            &[
-                "STAGED",
-                "PROVISIONED",
-                "DEPROVISIONED",
-                "RECOVERY",
-                "PASSWORD_EXPIRED",
-            ],
-        ),
-        deactivate: action(
-            "deactivate",
-            &[
-                "STAGED",
-                "PROVISIONED",
-                "ACTIVE",
-                "SUSPENDED",
-                "LOCKED_OUT",
-                "RECOVERY",
-                "PASSWORD_EXPIRED",
-            ],
-        ),
-        suspend: action("suspend", &["ACTIVE"]),
-        unsuspend: action("unsuspend", &["SUSPENDED"]),
-        unlock: action("unlock", &["LOCKED_OUT"]),
+        activate: action("activate", Lifecycle::Activate),
+        reactivate: action("reactivate", Lifecycle::Reactivate),
+        deactivate: action("deactivate", Lifecycle::Deactivate),
+        suspend: action("suspend", Lifecycle::Suspend),
+        unsuspend: action("unsuspend", Lifecycle::Unsuspend),
+        unlock: action("unlock", Lifecycle::Unlock),
         self_: Link { href, method: None },
     };
     UserView {

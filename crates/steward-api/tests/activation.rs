@@ -261,6 +261,15 @@ async fn links_expire_are_superseded_and_follow_okta_rules() {
             .await;
         assert_eq!((s, u["status"].as_str()), (200, Some("PROVISIONED")), "{u}");
         let id = u["id"].as_str().unwrap().to_string();
+        // The links offer what the lifecycle accepts: reactivate, not activate.
+        let links = &u["_links"];
+        assert!(links["activate"].is_null(), "{links}");
+        assert_eq!(
+            links["reactivate"]["href"],
+            format!("{}/api/v1/users/{id}/lifecycle/reactivate", org.base)
+        );
+        assert_eq!(links["reactivate"]["method"], "POST");
+        assert!(links["deactivate"].is_object(), "{links}");
         let (s, body) = org
             .post(&format!("/api/v1/users/{id}/lifecycle/activate"), json!({}))
             .await;
