@@ -123,9 +123,14 @@ pub fn sign_rs256<C: Serialize>(key: &SigningKey, claims: &C) -> Result<String, 
     Ok(format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature)))
 }
 
-/// A new `jti` with the given prefix (`AT.`, `ID.`) and 256 bits of randomness.
+/// A new `jti`: the prefix (`AT.`, `ID.`), the issue time in microseconds as 14 hex digits, then
+/// 192 bits of randomness. The time prefix makes successive ids sort in issue order, so the
+/// stores' indexes on `jti` grow at their right edge instead of dirtying a random page per token.
 pub fn new_jti(prefix: &str) -> String {
-    format!("{prefix}{}", random_token(32))
+    let micros = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros());
+    format!("{prefix}{micros:014x}{}", random_token(24))
 }
 
 /// Mints an access token.
@@ -470,6 +475,17 @@ mod tests {
 
     const ISS: &str = "https://acme.okta.com";
     const NOW: i64 = 1_700_000_000;
+
+    #[test]
+    fn jtis_are_unguessable_and_sort_in_issue_order() {
+        let a = new_jti("AT.");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let b = new_jti("AT.");
+        assert!(a.starts_with("AT.") && a.len() == 3 + 14 + 32, "{a}");
+        assert!(a[3..17].chars().all(|c| c.is_ascii_hexdigit()), "{a}");
+        assert!(b > a, "{a} {b}");
+        assert_ne!(a[17..], new_jti("AT.")[17..]);
+    }
 
     fn ring() -> KeyRing {
         let mut a = testkeys::server_key(0).clone();
