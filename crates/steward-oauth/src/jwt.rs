@@ -542,7 +542,7 @@ mod tests {
         assert_eq!(payload["sub"], "jane@example.com");
         assert!(payload.get("cnf").is_none());
         let jti = payload["jti"].as_str().unwrap();
-        assert!(jti.starts_with("AT.") && jti.len() == 46, "{jti}");
+        assert!(jti.starts_with("AT.") && jti.len() == 49, "{jti}");
 
         let keys = ring.verification_keys();
         let claims =
