@@ -85,15 +85,16 @@ fn pool_options(dialect: Dialect, max_connections: u32) -> AnyPoolOptions {
     }
     options.after_connect(|conn, _meta| {
         Box::pin(async move {
-            // WAL lets readers run beside the writer; NORMAL sync is durable in WAL mode
-            // against process crashes, which is what a server needs. Statement journals stay in
+            // WAL lets readers run beside the writer. FULL sync makes every commit durable
+            // against power loss as well as process crashes (nothing acknowledged is lost); with
+            // token issues group-committed it cost no measurable throughput. Statement journals stay in
             // memory (they were temp files written on every multi-row insert); the page cache
             // holds 16 MB (the default 2 MB re-read index pages from the OS on every write);
             // checkpoints run every 16 MB of WAL instead of 4 MB, so a page that many commits
             // touch is copied back once.
             for pragma in [
                 "PRAGMA journal_mode = WAL",
-                "PRAGMA synchronous = NORMAL",
+                "PRAGMA synchronous = FULL",
                 "PRAGMA foreign_keys = ON",
                 "PRAGMA busy_timeout = 10000",
                 "PRAGMA temp_store = MEMORY",
