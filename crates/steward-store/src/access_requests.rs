@@ -16,6 +16,7 @@ use steward_core::access_requests::{RequestCondition, RequestType, RequestWorkfl
 use steward_core::filter::sql::{to_sql, Column, ColumnKind, SqlValue};
 use steward_core::filter::{CompareOp, Filter};
 
+use crate::to_json;
 use crate::users::bind_all;
 use crate::{clamp_limit, Dialect, Result, Store, StoreError, WriteTx};
 
@@ -49,10 +50,6 @@ pub struct TaskListQuery {
     pub filter: Option<Filter>,
     pub after: Option<String>,
     pub limit: usize,
-}
-
-fn to_json<T: Serialize>(v: &T) -> Result<String> {
-    serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 fn from_json<T: DeserializeOwned>(what: &str, text: &str) -> Result<T> {

@@ -230,60 +230,45 @@ pub(crate) fn json_object(text: &str) -> Result<serde_json::Map<String, serde_js
     }
 }
 
-/// `($1, $2, $3), ($4, $5, $6), …` for `rows` rows of `columns` values.
-pub(crate) fn values_list(rows: usize, columns: usize) -> String {
-    let mut sql = String::with_capacity(rows * columns * 5);
-    for r in 0..rows {
-        if r > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for c in 0..columns {
-            if c > 0 {
-                sql.push_str(", ");
-            }
-            sql.push('$');
-            sql.push_str(&(r * columns + c + 1).to_string());
-        }
-        sql.push(')');
-    }
-    sql
+/// `v` as JSON text (for JSON columns and [`json_rows`] parameters).
+pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-/// Splits `items` for multi-row statements into chunks of power-of-two sizes, largest first
-/// (13 → 8, 4, 1), at most 128 rows each. Few distinct shapes keep every multi-row statement in
-/// the connection's prepared-statement cache, whatever the batch sizes.
-pub(crate) fn row_chunks<T>(items: &[T]) -> Vec<&[T]> {
-    let mut chunks = Vec::new();
-    let mut rest = items;
-    while !rest.is_empty() {
-        let size = (1usize << rest.len().ilog2()).min(128);
-        let (chunk, tail) = rest.split_at(size);
-        chunks.push(chunk);
-        rest = tail;
+/// The type of one column of [`json_rows`].
+#[derive(Clone, Copy)]
+pub(crate) enum JsonCol {
+    Text,
+    Int,
+}
+
+/// `SELECT … FROM <rows>`: the rows of a multi-row `INSERT … SELECT`, passed as one JSON array
+/// of arrays in the single parameter `$1` (element `i` of each inner array is column `i`; JSON
+/// `null` is SQL NULL; an object or array element arrives as its JSON text). One parameter
+/// whatever the batch size means one statement per table per batch, always the same prepared
+/// statement. Rows come in array order; `WHERE true` lets SQLite parse an `ON CONFLICT` clause
+/// after the `SELECT`.
+pub(crate) fn json_rows(postgres: bool, columns: &[JsonCol]) -> String {
+    let mut sql = String::from("SELECT ");
+    for (i, col) in columns.iter().enumerate() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&match (postgres, col) {
+            (false, _) => format!("value->>{i}"),
+            (true, JsonCol::Text) => format!("x->>{i}"),
+            (true, JsonCol::Int) => format!("(x->>{i})::bigint"),
+        });
     }
-    chunks
+    sql.push_str(if postgres {
+        " FROM json_array_elements($1::json) WITH ORDINALITY AS t (x, n) WHERE true ORDER BY n"
+    } else {
+        " FROM json_each($1) WHERE true ORDER BY key"
+    });
+    sql
 }
 
 /// Page size bounds shared by every list.
 pub(crate) fn clamp_limit(limit: usize) -> i64 {
     limit.clamp(1, 10_000) as i64
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn row_chunks_are_powers_of_two_largest_first() {
-        let sizes = |n: usize| {
-            let items: Vec<usize> = (0..n).collect();
-            super::row_chunks(&items)
-                .iter()
-                .map(|c| c.len())
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(sizes(0), Vec::<usize>::new());
-        assert_eq!(sizes(1), [1]);
-        assert_eq!(sizes(13), [8, 4, 1]);
-        assert_eq!(sizes(300), [128, 128, 32, 8, 4]);
-    }
 }

@@ -117,23 +117,31 @@ impl WriteTx {
 
     /// Appends events in order, many per statement.
     pub async fn append_logs(&mut self, events: &[&LogEvent]) -> Result<()> {
-        for chunk in crate::row_chunks(events) {
-            let sql = format!(
-                "INSERT INTO log_events (uuid, published, event_type, actor_id, outcome, body) VALUES {}",
-                crate::values_list(chunk.len(), 6)
-            );
-            let mut query = sqlx::query(&sql);
-            for event in chunk {
-                query = query
-                    .bind(&event.uuid)
-                    .bind(event.published)
-                    .bind(&event.event_type)
-                    .bind(&event.actor.id)
-                    .bind(event.outcome)
-                    .bind(event.to_json().to_string());
-            }
-            query.execute(self.conn()).await?;
+        if events.is_empty() {
+            return Ok(());
         }
+        use crate::JsonCol::{Int, Text};
+        let sql = format!(
+            "INSERT INTO log_events (uuid, published, event_type, actor_id, outcome, body) {}",
+            crate::json_rows(self.is_postgres(), &[Text, Int, Text, Text, Text, Text])
+        );
+        let rows: Vec<_> = events
+            .iter()
+            .map(|e| {
+                (
+                    &e.uuid,
+                    e.published,
+                    &e.event_type,
+                    &e.actor.id,
+                    e.outcome,
+                    e.to_json(),
+                )
+            })
+            .collect();
+        sqlx::query(&sql)
+            .bind(crate::to_json(&rows)?)
+            .execute(self.conn())
+            .await?;
         Ok(())
     }
 }

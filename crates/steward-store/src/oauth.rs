@@ -5,7 +5,8 @@
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use crate::{values_list, Result, Store, StoreError, WriteTx};
+use crate::JsonCol::{Int, Text};
+use crate::{json_rows, to_json, Result, Store, StoreError, WriteTx};
 
 /// A signing key as stored: the private key sealed (AES-256-GCM) under the master key.
 #[derive(Debug, Clone, PartialEq)]
@@ -675,17 +676,18 @@ impl WriteTx {
             .flat_map(|(r, _)| r.replays.iter())
             .collect();
         let mut inserted: HashSet<(String, String)> = HashSet::new();
-        for chunk in crate::row_chunks(&wanted) {
+        if !wanted.is_empty() {
             let sql = format!(
-                "INSERT INTO used_jtis (kind, jti, expires) VALUES {} \
+                "INSERT INTO used_jtis (kind, jti, expires) {} \
                  ON CONFLICT (kind, jti) DO NOTHING RETURNING kind, jti",
-                values_list(chunk.len(), 3)
+                json_rows(self.is_postgres(), &[Text, Text, Int])
             );
-            let mut query = sqlx::query(&sql);
-            for (kind, jti, expires) in chunk {
-                query = query.bind(*kind).bind(jti).bind(*expires);
-            }
-            for row in query.fetch_all(self.conn()).await? {
+            let rows: Vec<_> = wanted.iter().map(|(k, j, e)| (k, j, e)).collect();
+            for row in sqlx::query(&sql)
+                .bind(to_json(&rows)?)
+                .fetch_all(self.conn())
+                .await?
+            {
                 inserted.insert((row.try_get("kind")?, row.try_get("jti")?));
             }
         }
@@ -723,30 +725,39 @@ impl WriteTx {
                 self.insert_refresh_token(refresh).await?;
             }
         }
-        for chunk in crate::row_chunks(&written) {
-            let sql = format!(
-                "INSERT INTO issued_tokens ({ISSUED_COLUMNS}) VALUES {}",
-                values_list(chunk.len(), 9)
-            );
-            let mut query = sqlx::query(&sql);
-            for r in chunk {
-                let t = &r.issued;
-                query = query
-                    .bind(&t.jti)
-                    .bind(&t.client_id)
-                    .bind(&t.user_id)
-                    .bind(&t.family_id)
-                    .bind(&t.code_hash)
-                    .bind(&t.scopes)
-                    .bind(t.created)
-                    .bind(t.expires)
-                    .bind(t.revoked_at);
-            }
-            query.execute(self.conn()).await?;
-            let events: Vec<&steward_core::syslog::LogEvent> =
-                chunk.iter().map(|r| &r.log).collect();
-            self.append_logs(&events).await?;
+        if written.is_empty() {
+            return Ok(outcomes);
         }
+        let sql = format!(
+            "INSERT INTO issued_tokens ({ISSUED_COLUMNS}) {}",
+            json_rows(
+                self.is_postgres(),
+                &[Text, Text, Text, Text, Text, Text, Int, Int, Int]
+            )
+        );
+        let rows: Vec<_> = written
+            .iter()
+            .map(|r| {
+                let t = &r.issued;
+                (
+                    &t.jti,
+                    &t.client_id,
+                    &t.user_id,
+                    &t.family_id,
+                    &t.code_hash,
+                    &t.scopes,
+                    t.created,
+                    t.expires,
+                    t.revoked_at,
+                )
+            })
+            .collect();
+        sqlx::query(&sql)
+            .bind(to_json(&rows)?)
+            .execute(self.conn())
+            .await?;
+        let events: Vec<&steward_core::syslog::LogEvent> = written.iter().map(|r| &r.log).collect();
+        self.append_logs(&events).await?;
         Ok(outcomes)
     }
 }

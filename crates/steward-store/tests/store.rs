@@ -421,6 +421,15 @@ async fn a_batch_of_issues_writes_each_once_and_refuses_replays_whole() {
             ],
             "{name}"
         );
+        // Every column survives the trip through the batch's JSON parameter.
+        let mut d = batch[3].issued.clone();
+        d.user_id = Some("00u-not-checked".into());
+        assert_ne!(store.issued_token("d").await.unwrap(), d, "{name}");
+        assert_eq!(
+            store.issued_token("d").await.unwrap(),
+            batch[3].issued,
+            "{name}"
+        );
         for (jti, kept) in [
             ("a", true),
             ("b", false),
@@ -450,6 +459,46 @@ async fn a_batch_of_issues_writes_each_once_and_refuses_replays_whole() {
         );
         assert!(!tx.use_jti("client_assertion", "c:3", 10_000).await.unwrap());
         tx.commit().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn events_appended_together_keep_their_order_and_bodies() {
+    for (name, store) in stores().await {
+        // Same millisecond: only the append order tells them apart.
+        let events: Vec<LogEvent> = (0..5)
+            .map(|i| {
+                LogEvent::new(
+                    "user.lifecycle.create",
+                    "Create okta user",
+                    Actor::system(),
+                    7_000,
+                )
+                .debug("n", i)
+                .debug("text", "quotes \" and \\ and ünïcode and {\"json\": [1]}")
+            })
+            .collect();
+        let refs: Vec<&LogEvent> = events.iter().collect();
+        let mut tx = store.begin().await.unwrap();
+        tx.append_logs(&refs).await.unwrap();
+        tx.commit().await.unwrap();
+        let page = store
+            .log_events(&LogQuery {
+                filter: Some(filter::parse("eventType eq \"user.lifecycle.create\"").unwrap()),
+                limit: 100,
+                ..LogQuery::default()
+            })
+            .await
+            .unwrap();
+        let stored: Vec<_> = page
+            .events
+            .iter()
+            .filter(|e| e["published"] == events[0].to_json()["published"])
+            .collect();
+        assert_eq!(stored.len(), 5, "{name}");
+        for (got, want) in stored.iter().zip(&events) {
+            assert_eq!(**got, want.to_json(), "{name}");
+        }
     }
 }
 
