@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
@@ -14,7 +14,7 @@ use axum::response::Response;
 use dashmap::DashMap;
 use steward_core::directory::{User, UserStatus};
 use steward_core::roles::{any_allows, Permission, RoleType};
-use steward_core::syslog::{Actor, ClientInfo};
+use steward_core::syslog::Actor;
 use steward_core::timefmt::now_millis;
 use steward_oauth::challenge::{self, Scheme};
 use steward_oauth::guard::{self as rs, Credentials, GuardConfig, ResourceRequest};
@@ -25,7 +25,7 @@ use steward_store::{PrincipalType, StoreError};
 use crate::error::ApiError;
 use crate::http::Caller;
 use crate::secrets::sha256_hex;
-use crate::{AppState, CredentialDigest, RequestId};
+use crate::{AppState, CredentialDigest, RequestClient};
 
 /// What a route demands: an Okta API scope of OAuth tokens, and a permission of the principal.
 #[derive(Debug, Clone, Copy)]
@@ -262,18 +262,7 @@ pub async fn enforce(
     } else if !any_allows(&principal.roles, need.permission) {
         return Err(ApiError::Forbidden);
     }
-    let client = ClientInfo {
-        ip_address: req
-            .extensions()
-            .get::<ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip().to_string()),
-        user_agent: req
-            .headers()
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string),
-        request_id: req.extensions().get::<RequestId>().map(|r| r.0.clone()),
-    };
+    let client = RequestClient::of(req.headers(), req.extensions());
     req.extensions_mut().insert(Caller { principal, client });
     Ok(next.run(req).await)
 }

@@ -22,6 +22,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use steward_core::syslog::ClientInfo;
 use steward_store::Store;
 
 use crate::error::ApiError;
@@ -76,6 +77,39 @@ impl AppState {
 /// The id of one request, echoed in `X-Okta-Request-Id` and recorded in the System Log.
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
+
+/// Who made a request, as the System Log records it: the peer address, the user agent and the
+/// request id. An extractor for handlers outside the guard (the token endpoint, sign-in).
+pub struct RequestClient(pub ClientInfo);
+
+impl RequestClient {
+    pub fn of(headers: &axum::http::HeaderMap, extensions: &axum::http::Extensions) -> ClientInfo {
+        ClientInfo {
+            ip_address: extensions
+                .get::<ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip().to_string()),
+            user_agent: headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+            request_id: extensions.get::<RequestId>().map(|r| r.0.clone()),
+        }
+    }
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for RequestClient {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(RequestClient(RequestClient::of(
+            &parts.headers,
+            &parts.extensions,
+        )))
+    }
+}
 
 /// SHA-256 (hex) of the request's `Authorization` header, computed once for the rate limiter and
 /// reused by the guard as the key of its verified-token cache.

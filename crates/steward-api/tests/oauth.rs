@@ -316,6 +316,20 @@ async fn client_credentials_rules() {
         .unwrap()
         .iter()
         .any(|e| e["outcome"]["result"] == "FAILURE"));
+    // Each event says who asked: the peer address and the request id of the token call.
+    let request_id = ok.headers["x-okta-request-id"].to_str().unwrap();
+    let mine: Vec<_> = issued
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["debugContext"]["debugData"]["requestId"] == request_id)
+        .collect();
+    assert_eq!(mine.len(), 1, "{issued}");
+    assert_eq!(mine[0]["client"]["ipAddress"], "127.0.0.1");
+    assert_eq!(mine[0]["transaction"]["id"], request_id);
+    for e in denied.as_array().unwrap() {
+        assert_eq!(e["client"]["ipAddress"], "127.0.0.1", "{e}");
+    }
     let (_, all) = org.get("/api/v1/logs?limit=1000").await;
     let text = all.to_string();
     assert!(!text.contains(ok.body["access_token"].as_str().unwrap()));
@@ -911,8 +925,22 @@ async fn sign_in_lockout_after_repeated_failures() {
         .get("/api/v1/logs?filter=eventType%20eq%20%22user.account.lock%22")
         .await;
     assert_eq!(log.as_array().unwrap().len(), 1);
+    assert_eq!(log[0]["client"]["ipAddress"], "127.0.0.1", "{log}");
     let (_, failures) = org.get("/api/v1/logs?filter=eventType%20eq%20%22user.session.start%22%20and%20outcome.result%20eq%20%22FAILURE%22").await;
     assert!(failures.as_array().unwrap().len() >= 6);
+    // Sign-in attempts carry the address they came from (what brute-force analysis needs).
+    for e in failures.as_array().unwrap() {
+        assert_eq!(e["client"]["ipAddress"], "127.0.0.1", "{e}");
+        assert!(
+            e["debugContext"]["debugData"]["requestId"].is_string(),
+            "{e}"
+        );
+    }
+    let (_, successes) = org.get("/api/v1/logs?filter=eventType%20eq%20%22user.session.start%22%20and%20outcome.result%20eq%20%22SUCCESS%22").await;
+    assert_eq!(
+        successes[0]["client"]["ipAddress"], "127.0.0.1",
+        "{successes}"
+    );
     assert!(
         !failures.to_string().contains("wrong-password"),
         "no password in the log"

@@ -14,7 +14,7 @@ use serde_json::Value;
 use steward_core::apps::App;
 use steward_core::directory::{User, UserStatus};
 use steward_core::ids::random_secret;
-use steward_core::syslog::{Actor, LogEvent, Target};
+use steward_core::syslog::{Actor, ClientInfo, LogEvent, Target};
 use steward_core::timefmt::now_millis;
 use steward_oauth::scopes::{self as scope_rules, Grant};
 use steward_oauth::secrets::{constant_time_eq, sha256_hex, verify_secret};
@@ -23,7 +23,7 @@ use steward_store::{AuthCode, Session, StoreError};
 
 use super::pages::{error_page, render};
 use super::Form;
-use crate::AppState;
+use crate::{AppState, RequestClient};
 
 pub const SESSION_COOKIE: &str = "steward_sid";
 const CSRF_COOKIE: &str = "steward_csrf";
@@ -489,6 +489,7 @@ fn consent_page(
 /// opens a session and returns to the authorization request.
 pub async fn login(
     State(state): State<AppState>,
+    RequestClient(caller): RequestClient,
     headers: HeaderMap,
     Form(form): Form,
 ) -> Response {
@@ -521,7 +522,7 @@ pub async fn login(
     }
     let username = get("username").trim();
     let now = now_millis();
-    match check_password(&state, username, get("password"), now).await {
+    match check_password(&state, &caller, username, get("password"), now).await {
         Ok(user) => {
             let sid = random_secret(43);
             let session = Session {
@@ -537,12 +538,15 @@ pub async fn login(
                 signed_in.last_login = Some(now);
                 tx.update_user(&signed_in).await?;
                 tx.set_user_lockout(&user.id, 0, None).await?;
-                tx.append_log(&LogEvent::new(
-                    "user.session.start",
-                    "User login to Okta",
-                    Actor::user(&user.id, user.login(), &user.display_name()),
-                    now,
-                ))
+                tx.append_log(
+                    &LogEvent::new(
+                        "user.session.start",
+                        "User login to Okta",
+                        Actor::user(&user.id, user.login(), &user.display_name()),
+                        now,
+                    )
+                    .client(caller.clone()),
+                )
                 .await?;
                 tx.commit().await
             };
@@ -576,6 +580,7 @@ pub async fn login(
 /// the fifth in a row locks the account for 15 minutes.
 async fn check_password(
     state: &AppState,
+    caller: &ClientInfo,
     username: &str,
     password: &str,
     now: i64,
@@ -586,7 +591,7 @@ async fn check_password(
     let matches = verify_secret(password, hash.as_deref().unwrap_or(&state.auth.dummy_hash))
         && hash.is_some();
     let Some(mut user) = found else {
-        log_sign_in_failure(state, None, username, "VERIFICATION_ERROR", now).await;
+        log_sign_in_failure(state, caller, None, username, "VERIFICATION_ERROR", now).await;
         return Err(GENERIC);
     };
     let (failed, locked_until) = state
@@ -596,7 +601,7 @@ async fn check_password(
         .unwrap_or((0, None));
     if user.status == UserStatus::LockedOut {
         if locked_until.is_some_and(|t| t > now) {
-            log_sign_in_failure(state, Some(&user), username, "LOCKED_OUT", now).await;
+            log_sign_in_failure(state, caller, Some(&user), username, "LOCKED_OUT", now).await;
             return Err("Your account is locked. Try again later or contact your administrator.");
         }
         // The lock has run out.
@@ -627,14 +632,23 @@ async fn check_password(
                             "User",
                             user.login(),
                             &user.display_name(),
-                        )),
+                        ))
+                        .client(caller.clone()),
                     )
                     .await;
             }
             let _ = tx.commit().await;
         }
         state.principals.clear();
-        log_sign_in_failure(state, Some(&user), username, "INVALID_CREDENTIALS", now).await;
+        log_sign_in_failure(
+            state,
+            caller,
+            Some(&user),
+            username,
+            "INVALID_CREDENTIALS",
+            now,
+        )
+        .await;
         return Err(if lock {
             "Your account is locked. Try again later or contact your administrator."
         } else {
@@ -642,7 +656,7 @@ async fn check_password(
         });
     }
     if user.status != UserStatus::Active {
-        log_sign_in_failure(state, Some(&user), username, "USER_NOT_ACTIVE", now).await;
+        log_sign_in_failure(state, caller, Some(&user), username, "USER_NOT_ACTIVE", now).await;
         return Err(GENERIC);
     }
     Ok(user)
@@ -650,6 +664,7 @@ async fn check_password(
 
 async fn log_sign_in_failure(
     state: &AppState,
+    caller: &ClientInfo,
     user: Option<&User>,
     username: &str,
     reason: &str,
@@ -665,7 +680,8 @@ async fn log_sign_in_failure(
         },
     };
     let event = LogEvent::new("user.session.start", "User login to Okta", actor, now)
-        .outcome("FAILURE", Some(reason.to_string()));
+        .outcome("FAILURE", Some(reason.to_string()))
+        .client(caller.clone());
     if let Ok(mut tx) = state.store.begin().await {
         if tx.append_log(&event).await.is_ok() {
             let _ = tx.commit().await;

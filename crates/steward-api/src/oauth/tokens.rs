@@ -23,7 +23,7 @@ use super::client_auth::{self, Client};
 use super::ledger::Expected;
 use super::Form;
 use crate::error::{ApiError, ApiResult};
-use crate::AppState;
+use crate::{AppState, RequestClient};
 
 /// Refresh tokens live 90 days from the original grant, rotation or not (Okta's rule).
 const REFRESH_LIFETIME_MS: i64 = 90 * 24 * 3600 * 1000;
@@ -43,19 +43,14 @@ struct Minted {
     refresh: bool,
 }
 
-fn client_info(headers: &HeaderMap) -> ClientInfo {
-    ClientInfo {
-        ip_address: None,
-        user_agent: headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string),
-        request_id: None,
-    }
-}
-
 /// Writes a denial to the System Log, then returns the error.
-async fn deny(state: &AppState, client_id: Option<&str>, grant: &str, err: ApiError) -> ApiError {
+async fn deny(
+    state: &AppState,
+    caller: &ClientInfo,
+    client_id: Option<&str>,
+    grant: &str,
+    err: ApiError,
+) -> ApiError {
     if let ApiError::OAuth {
         error, description, ..
     } = &err
@@ -70,7 +65,8 @@ async fn deny(state: &AppState, client_id: Option<&str>, grant: &str, err: ApiEr
             now_millis(),
         )
         .outcome("FAILURE", Some(format!("{error}: {description}")))
-        .debug("grantType", grant);
+        .debug("grantType", grant)
+        .client(caller.clone());
         if let Ok(mut tx) = state.store.begin().await {
             if tx.append_log(&event).await.is_ok() {
                 let _ = tx.commit().await;
@@ -82,16 +78,17 @@ async fn deny(state: &AppState, client_id: Option<&str>, grant: &str, err: ApiEr
 
 pub async fn token(
     State(state): State<AppState>,
+    RequestClient(caller): RequestClient,
     headers: HeaderMap,
     Form(form): Form,
 ) -> Response {
     let grant = form.get("grant_type").cloned().unwrap_or_default();
     let expected = state.ledger.announce();
-    match handle(&state, &headers, &form, &grant, expected).await {
+    match handle(&state, &caller, &headers, &form, &grant, expected).await {
         Ok(response) => response,
         Err(err) => {
             let client_id = form.get("client_id").cloned();
-            deny(&state, client_id.as_deref(), &grant, err)
+            deny(&state, &caller, client_id.as_deref(), &grant, err)
                 .await
                 .into_response()
         }
@@ -100,6 +97,7 @@ pub async fn token(
 
 async fn handle(
     state: &AppState,
+    caller: &ClientInfo,
     headers: &HeaderMap,
     form: &HashMap<String, String>,
     grant: &str,
@@ -123,7 +121,7 @@ async fn handle(
         "refresh_token" => refresh(state, client, form, jkt).await?,
         _ => client_credentials(state, client, form, jkt).await?,
     };
-    issue(state, minted, dpop, headers, expected).await
+    issue(state, minted, dpop, caller, expected).await
 }
 
 /// Verifies a `DPoP` proof if one came, answering `use_dpop_nonce` until it carries our nonce.
@@ -401,7 +399,7 @@ async fn issue(
     state: &AppState,
     m: Minted,
     dpop: Option<DpopBinding>,
-    headers: &HeaderMap,
+    caller: &ClientInfo,
     expected: Expected,
 ) -> ApiResult<Response> {
     let issuer = state.config.issuer.as_str();
@@ -517,7 +515,7 @@ async fn issue(
     ))
     .debug("grantedScopes", m.scopes.join(" "))
     .debug("clientId", m.client.client_id.clone())
-    .client(client_info(headers));
+    .client(caller.clone());
     let record = IssueRecord {
         replays,
         refresh: refresh_record,
