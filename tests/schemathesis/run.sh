@@ -52,6 +52,9 @@ run() {
 status=0
 run governance-production-requests-admin-v2-reference-minimal.yaml "SSWS $TOKEN" || status=1
 run governance-production-requests-admin-v1-reference-minimal.yaml "SSWS $TOKEN" || status=1
+# The user token must still work (it lives an hour): a run answered only with 401s tests nothing.
+curl -sf -o /dev/null -H "Authorization: Bearer $USER_TOKEN" "$URL/governance/api/v2/my/tasks" \
+  || { echo "the end-user token no longer works"; exit 1; }
 run governance-production-enduser-reference-minimal.yaml "Bearer $USER_TOKEN" \
   --include-path-regex '^/governance/api/v2/my/(catalogs|tasks)' || status=1
 # Resource owners decide RESOURCE_OWNER approval steps; their API is in the governance spec.

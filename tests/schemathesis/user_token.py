@@ -138,10 +138,14 @@ def main():
             "csrf": page.fields["csrf"], "return_to": page.fields.get("return_to", ""),
             "username": login, "password": DEMO_PASSWORD,
         })
+        # Signed in means redirected back to the authorization request; a page means refused
+        # (stop here rather than retry into the lockout).
+        assert 300 <= status < 400, f"sign-in as {login} refused: {status} {body[:400]}"
     else:
         raise SystemExit("too many hops before the redirect back to the client")
     query = urllib.parse.parse_qs(urllib.parse.urlparse(location).query)
     assert query.get("state") == [state], location
+    assert "code" in query, f"the authorization request failed: {location}"
     basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
     status, _, body = b.request("POST", "/oauth2/v1/token", {
         "grant_type": "authorization_code", "code": query["code"][0],

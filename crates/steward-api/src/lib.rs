@@ -82,16 +82,20 @@ pub struct RequestId(pub String);
 /// request id. An extractor for handlers outside the guard (the token endpoint, sign-in).
 pub struct RequestClient(pub ClientInfo);
 
+/// The longest user agent the System Log keeps.
+const MAX_USER_AGENT_CHARS: usize = 512;
+
 impl RequestClient {
     pub fn of(headers: &axum::http::HeaderMap, extensions: &axum::http::Extensions) -> ClientInfo {
         ClientInfo {
             ip_address: extensions
                 .get::<ConnectInfo<std::net::SocketAddr>>()
                 .map(|c| c.0.ip().to_string()),
+            // Capped: every unauthenticated sign-in attempt records it.
             user_agent: headers
                 .get(header::USER_AGENT)
                 .and_then(|v| v.to_str().ok())
-                .map(str::to_string),
+                .map(|ua| ua.chars().take(MAX_USER_AGENT_CHARS).collect()),
             request_id: extensions.get::<RequestId>().map(|r| r.0.clone()),
         }
     }

@@ -1573,3 +1573,39 @@ async fn concurrent_token_requests_are_each_recorded_once() {
         assert_eq!(log.1.as_array().unwrap().len(), 25, "{backend:?}");
     }
 }
+
+/// A `jti` that a store could not hold (a NUL character) fails its own request as a bad
+/// assertion; the tokens committed beside it are unaffected.
+#[tokio::test]
+async fn an_unstorable_jti_fails_only_its_own_request() {
+    for backend in BACKENDS {
+        let org = TestOrg::start(backend).await;
+        let (app_id, client_id) = org.service_app("Bot").await;
+        org.grant(&app_id, "okta.users.read").await;
+        let token_url = format!("{}/oauth2/v1/token", org.base);
+        let now = now();
+        let bad = sign(
+            client_key(),
+            &json!({"alg": "RS256", "kid": client_key().kid}),
+            &json!({"iss": client_id, "sub": client_id, "aud": token_url, "iat": now, "exp": now + 300, "jti": "nul\u{0}jti"}),
+        );
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("scope", "okta.users.read"),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ),
+            ("client_assertion", bad.as_str()),
+        ];
+        let with_bad = org.form("/oauth2/v1/token", &form, &[]);
+        let good = || org.client_credentials(&client_id, "okta.users.read");
+        let (bad, g1, g2, g3, g4) = tokio::join!(with_bad, good(), good(), good(), good());
+        let goods = [g1, g2, g3, g4];
+        assert_eq!(bad.status, 401, "{backend:?}: {}", bad.body);
+        assert_eq!(bad.body["error"], "invalid_client", "{backend:?}");
+        for good in goods {
+            assert_eq!(good.status, 200, "{backend:?}: {}", good.body);
+        }
+    }
+}

@@ -182,9 +182,7 @@ pub fn verify_client_assertion(
         NumericDate::Absent => None,
         NumericDate::Invalid => return Err(AssertionError::MissingClaim("iat")),
     };
-    let jti = jws::str_member(claims, "jti")
-        .filter(|j| !j.is_empty() && j.len() <= 512)
-        .ok_or(AssertionError::MissingClaim("jti"))?;
+    let jti = jws::jti_member(claims).ok_or(AssertionError::MissingClaim("jti"))?;
 
     Ok(VerifiedAssertion {
         client_id: check.client_id.to_owned(),
@@ -391,6 +389,11 @@ mod tests {
         );
         assert_eq!(
             run(&|c| c["jti"] = json!("")),
+            Err(AssertionError::MissingClaim("jti"))
+        );
+        // No control characters (PostgreSQL cannot store NUL in text).
+        assert_eq!(
+            run(&|c| c["jti"] = json!("a\u{0}b")),
             Err(AssertionError::MissingClaim("jti"))
         );
         // iat optional but sane; nbf honoured (oauth4webapi sends it).

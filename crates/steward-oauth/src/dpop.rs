@@ -29,7 +29,7 @@ pub const AS_NONCE_REQUIRED_DESCRIPTION: &str = "Authorization server requires n
 /// Description for `use_dpop_nonce` at a resource server.
 pub const RS_NONCE_REQUIRED_DESCRIPTION: &str = "Resource server requires nonce in DPoP proof";
 /// Longest `jti` accepted (bounds the replay cache).
-pub const MAX_JTI_LEN: usize = 512;
+pub use crate::jws::MAX_JTI_LEN;
 
 /// How the proof's `nonce` claim is judged.
 #[derive(Clone, Copy)]
@@ -199,9 +199,7 @@ pub fn verify_proof(proof: &str, check: &ProofCheck<'_>) -> Result<VerifiedProof
     }
 
     let claims = &parsed.claims;
-    let jti = jws::str_member(claims, "jti")
-        .filter(|j| !j.is_empty() && j.len() <= MAX_JTI_LEN)
-        .ok_or(DpopError::MissingClaim("jti"))?;
+    let jti = jws::jti_member(claims).ok_or(DpopError::MissingClaim("jti"))?;
     let htm = jws::str_member(claims, "htm").ok_or(DpopError::MissingClaim("htm"))?;
     if htm != check.method {
         return Err(DpopError::MethodMismatch);

@@ -73,6 +73,17 @@ pub(crate) fn str_member<'m>(map: &'m Map<String, Value>, name: &str) -> Option<
     map.get(name).and_then(Value::as_str)
 }
 
+/// The longest `jti` accepted, in bytes.
+pub const MAX_JTI_LEN: usize = 512;
+
+/// A usable `jti`: non-empty, at most [`MAX_JTI_LEN`] bytes, no control characters. Stores
+/// refuse some of those outright (PostgreSQL has no NUL in text), which would fail a whole
+/// group commit instead of this one request.
+pub(crate) fn jti_member(map: &Map<String, Value>) -> Option<&str> {
+    str_member(map, "jti")
+        .filter(|j| !j.is_empty() && j.len() <= MAX_JTI_LEN && !j.chars().any(char::is_control))
+}
+
 /// What a NumericDate member holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum NumericDate {

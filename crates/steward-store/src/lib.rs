@@ -76,30 +76,37 @@ pub struct Store {
     dialect: Dialect,
 }
 
-fn pool_options(dialect: Dialect, max_connections: u32) -> AnyPoolOptions {
+/// Page cache of the SQLite writer connection: the indexes every token issue touches stay in
+/// memory (the default 2 MB re-read them from the OS on every write).
+const WRITER_CACHE_KIB: u32 = 16 * 1024;
+/// Page cache of each SQLite reader connection.
+const READER_CACHE_KIB: u32 = 4 * 1024;
+
+fn pool_options(dialect: Dialect, max_connections: u32, cache_kib: u32) -> AnyPoolOptions {
     let options = AnyPoolOptions::new()
         .max_connections(max_connections.max(1))
         .acquire_timeout(Duration::from_secs(30));
     if dialect != Dialect::Sqlite {
         return options;
     }
-    options.after_connect(|conn, _meta| {
+    options.after_connect(move |conn, _meta| {
         Box::pin(async move {
             // WAL lets readers run beside the writer. FULL sync makes every commit durable
             // against power loss as well as process crashes (nothing acknowledged is lost); with
-            // token issues group-committed it cost no measurable throughput. Statement journals stay in
-            // memory (they were temp files written on every multi-row insert); the page cache
-            // holds 16 MB (the default 2 MB re-read index pages from the OS on every write);
-            // checkpoints run every 16 MB of WAL instead of 4 MB, so a page that many commits
-            // touch is copied back once.
+            // token issues group-committed it cost no measurable throughput. Statement journals
+            // stay in memory (they were temp files written on every multi-row insert).
+            // Checkpoints run every 16 MB of WAL instead of 4 MB, so a page that many commits
+            // touch is copied back once; after a checkpoint the WAL file is cut back to 32 MB.
+            let cache = format!("PRAGMA cache_size = -{cache_kib}");
             for pragma in [
                 "PRAGMA journal_mode = WAL",
                 "PRAGMA synchronous = FULL",
                 "PRAGMA foreign_keys = ON",
                 "PRAGMA busy_timeout = 10000",
                 "PRAGMA temp_store = MEMORY",
-                "PRAGMA cache_size = -16384",
                 "PRAGMA wal_autocheckpoint = 4000",
+                "PRAGMA journal_size_limit = 33554432",
+                cache.as_str(),
             ] {
                 sqlx::query(pragma).execute(&mut *conn).await?;
             }
@@ -122,12 +129,12 @@ impl Store {
             )));
         };
         let options: AnyConnectOptions = config.url.parse()?;
-        let pool = pool_options(dialect, config.max_connections)
+        let pool = pool_options(dialect, config.max_connections, READER_CACHE_KIB)
             .connect_with(options.clone())
             .await?;
         let writer = match dialect {
             Dialect::Sqlite => {
-                pool_options(dialect, 1)
+                pool_options(dialect, 1, WRITER_CACHE_KIB)
                     .min_connections(1)
                     .connect_with(options)
                     .await?

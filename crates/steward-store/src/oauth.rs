@@ -631,13 +631,14 @@ impl WriteTx {
 }
 
 /// Everything one token response writes: its one-time `jti`s (client assertion, DPoP proof),
-/// its refresh token, its access-token record and its System Log event.
+/// its refresh token, its access-token record and its System Log event. A refused request
+/// writes only its event (`issued: None`), through the same group commit.
 #[derive(Debug, Clone)]
 pub struct IssueRecord {
     /// (kind, key, expires ms) of each one-time value the request used.
     pub replays: Vec<(&'static str, String, i64)>,
     pub refresh: Option<RefreshToken>,
-    pub issued: IssuedToken,
+    pub issued: Option<IssuedToken>,
     pub log: steward_core::syslog::LogEvent,
 }
 
@@ -725,9 +726,16 @@ impl WriteTx {
                 self.insert_refresh_token(refresh).await?;
             }
         }
-        if written.is_empty() {
-            return Ok(outcomes);
+        let tokens: Vec<&IssuedToken> = written.iter().filter_map(|r| r.issued.as_ref()).collect();
+        if !tokens.is_empty() {
+            self.insert_issued_tokens(&tokens).await?;
         }
+        let events: Vec<&steward_core::syslog::LogEvent> = written.iter().map(|r| &r.log).collect();
+        self.append_logs(&events).await?;
+        Ok(outcomes)
+    }
+
+    async fn insert_issued_tokens(&mut self, tokens: &[&IssuedToken]) -> Result<()> {
         let sql = format!(
             "INSERT INTO issued_tokens ({ISSUED_COLUMNS}) {}",
             json_rows(
@@ -735,10 +743,9 @@ impl WriteTx {
                 &[Text, Text, Text, Text, Text, Text, Int, Int, Int]
             )
         );
-        let rows: Vec<_> = written
+        let rows: Vec<_> = tokens
             .iter()
-            .map(|r| {
-                let t = &r.issued;
+            .map(|t| {
                 (
                     &t.jti,
                     &t.client_id,
@@ -756,8 +763,6 @@ impl WriteTx {
             .bind(to_json(&rows)?)
             .execute(self.conn())
             .await?;
-        let events: Vec<&steward_core::syslog::LogEvent> = written.iter().map(|r| &r.log).collect();
-        self.append_logs(&events).await?;
-        Ok(outcomes)
+        Ok(())
     }
 }

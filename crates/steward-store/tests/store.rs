@@ -371,7 +371,7 @@ fn issue(jti: &str, replays: &[(&'static str, &str)]) -> IssueRecord {
             .map(|(kind, key)| (*kind, key.to_string(), 10_000))
             .collect(),
         refresh: None,
-        issued: IssuedToken {
+        issued: Some(IssuedToken {
             jti: jti.into(),
             client_id: "client".into(),
             user_id: None,
@@ -381,7 +381,7 @@ fn issue(jti: &str, replays: &[(&'static str, &str)]) -> IssueRecord {
             created: 1_000,
             expires: 4_600_000,
             revoked_at: None,
-        },
+        }),
         log: LogEvent::new(
             "app.oauth2.as.token.grant.access_token",
             "OAuth2 access token is granted",
@@ -397,7 +397,7 @@ async fn a_batch_of_issues_writes_each_once_and_refuses_replays_whole() {
         let mut tx = store.begin().await.unwrap();
         assert!(tx.use_jti("dpop", "k:old", 10_000).await.unwrap());
         tx.commit().await.unwrap();
-        let batch = [
+        let mut batch = [
             issue("a", &[("client_assertion", "c:1")]),
             // The same assertion again, in the same batch: refused.
             issue("b", &[("client_assertion", "c:1")]),
@@ -406,7 +406,25 @@ async fn a_batch_of_issues_writes_each_once_and_refuses_replays_whole() {
             issue("c", &[("client_assertion", "c:2"), ("dpop", "k:old")]),
             issue("d", &[("client_assertion", "c:3"), ("dpop", "k:new")]),
             issue("e", &[]),
+            // A refused request: its event only.
+            IssueRecord {
+                issued: None,
+                log: LogEvent::new(
+                    "app.oauth2.as.token.grant",
+                    "OAuth2 token request denied",
+                    Actor::client("client", "Client"),
+                    1_000,
+                ),
+                ..issue("unused", &[])
+            },
         ];
+        // One record with every optional column set, to see each survive the JSON parameter.
+        if let Some(t) = batch[3].issued.as_mut() {
+            t.user_id = Some("00uUser".into());
+            t.family_id = Some("family-1".into());
+            t.code_hash = Some("code-hash-1".into());
+            t.revoked_at = Some(2_000);
+        }
         let mut tx = store.begin().await.unwrap();
         let outcomes = tx.record_issues(&batch).await.unwrap();
         tx.commit().await.unwrap();
@@ -418,18 +436,14 @@ async fn a_batch_of_issues_writes_each_once_and_refuses_replays_whole() {
                 IssueOutcome::Replayed("dpop"),
                 IssueOutcome::Written,
                 IssueOutcome::Written,
+                IssueOutcome::Written,
             ],
             "{name}"
         );
+        assert!(store.issued_token("unused").await.is_err(), "{name}");
         // Every column survives the trip through the batch's JSON parameter.
-        let mut d = batch[3].issued.clone();
-        d.user_id = Some("00u-not-checked".into());
-        assert_ne!(store.issued_token("d").await.unwrap(), d, "{name}");
-        assert_eq!(
-            store.issued_token("d").await.unwrap(),
-            batch[3].issued,
-            "{name}"
-        );
+        let stored = store.issued_token("d").await.unwrap();
+        assert_eq!(Some(&stored), batch[3].issued.as_ref(), "{name}");
         for (jti, kept) in [
             ("a", true),
             ("b", false),
@@ -452,6 +466,12 @@ async fn a_batch_of_issues_writes_each_once_and_refuses_replays_whole() {
             .filter(|e| e["eventType"] == "app.oauth2.as.token.grant.access_token")
             .count();
         assert_eq!(granted, 3, "{name}: one event per written issue");
+        let denied = log
+            .events
+            .iter()
+            .filter(|e| e["eventType"] == "app.oauth2.as.token.grant")
+            .count();
+        assert_eq!(denied, 1, "{name}: the refused request's event");
         let mut tx = store.begin().await.unwrap();
         assert!(
             tx.use_jti("client_assertion", "c:2", 10_000).await.unwrap(),
