@@ -22,9 +22,10 @@ struct Link {
 struct UserLinks {
     #[serde(rename = "self")]
     self_: Link,
-    #[serde(rename = "type")]
-    user_type: Link,
-    schema: Link,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    user_type: Option<Link>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    schema: Option<Link>,
     #[serde(skip_serializing_if = "Option::is_none")]
     activate: Option<Link>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -82,27 +83,38 @@ pub struct UserView<'a> {
     links: UserLinks,
 }
 
+/// A user as `GET /api/v1/users/{id}` and the writes answer it: with its type, schema and the
+/// lifecycle operations its status allows.
 pub fn user_view<'a>(issuer: &str, u: &'a User) -> UserView<'a> {
+    view_with_links(issuer, u, true)
+}
+
+/// A user in a collection (lists of users, a group's members): as Okta, only the `self` link.
+pub fn user_in_list<'a>(issuer: &str, u: &'a User) -> UserView<'a> {
+    view_with_links(issuer, u, false)
+}
+
+fn view_with_links<'a>(issuer: &str, u: &'a User, all_links: bool) -> UserView<'a> {
     let href = format!("{issuer}/api/v1/users/{}", u.id);
     // A lifecycle link is offered exactly when that transition would be accepted, so the links
     // and the lifecycle endpoints can never disagree (PROVISIONED users get `reactivate`).
     let action = |name: &str, op: Lifecycle| {
-        directory::transition(u.status, op, u.password_hash.is_some())
-            .is_ok()
-            .then(|| Link {
+        (all_links && directory::transition(u.status, op, u.password_hash.is_some()).is_ok()).then(
+            || Link {
                 href: format!("{href}/lifecycle/{name}"),
                 method: Some("POST"),
-            })
+            },
+        )
+    };
+    let meta = |kind: &str| {
+        all_links.then(|| Link {
+            href: format!("{issuer}/api/v1/meta/{kind}/user/{DEFAULT_USER_TYPE_ID}"),
+            method: None,
+        })
     };
     let links = UserLinks {
-        user_type: Link {
-            href: format!("{issuer}/api/v1/meta/types/user/{DEFAULT_USER_TYPE_ID}"),
-            method: None,
-        },
-        schema: Link {
-            href: format!("{issuer}/api/v1/meta/schemas/user/{DEFAULT_USER_TYPE_ID}"),
-            method: None,
-        },
+        user_type: meta("types"),
+        schema: meta("schemas"),
         activate: action("activate", Lifecycle::Activate),
         reactivate: action("reactivate", Lifecycle::Reactivate),
         deactivate: action("deactivate", Lifecycle::Deactivate),

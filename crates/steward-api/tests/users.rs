@@ -51,6 +51,21 @@ async fn create_with_and_without_activation() {
             (200, Some("PROVISIONED"))
         );
 
+        // One user carries its type, schema and allowed lifecycle links; users in a list carry
+        // only `self`, as in Okta.
+        let id = active["id"].as_str().unwrap();
+        let (_, one) = org.get(&format!("/api/v1/users/{id}")).await;
+        let links = one["_links"].as_object().unwrap();
+        for rel in ["self", "type", "schema", "deactivate", "suspend"] {
+            assert!(links.contains_key(rel), "{backend:?}: {rel} in {one}");
+        }
+        assert!(!links.contains_key("activate"), "{backend:?}: {one}");
+        let (_, list) = org.get("/api/v1/users?limit=200").await;
+        for u in list.as_array().unwrap() {
+            let keys: Vec<_> = u["_links"].as_object().unwrap().keys().collect();
+            assert_eq!(keys, ["self"], "{backend:?}: {u}");
+        }
+
         // Group ids on create add memberships.
         let (_, group) = org
             .post("/api/v1/groups", json!({"profile": {"name": "Starters"}}))

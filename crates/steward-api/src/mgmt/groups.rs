@@ -167,7 +167,7 @@ pub async fn members(
     let (rows, links) = paginate(&state.config.issuer, &uri, rows, limit, |u| u.id.clone());
     let body: Vec<_> = rows
         .iter()
-        .map(|u| render::user_view(&state.config.issuer, u))
+        .map(|u| render::user_in_list(&state.config.issuer, u))
         .collect();
     Ok((links, Json(body)).into_response())
 }

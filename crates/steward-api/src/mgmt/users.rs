@@ -194,7 +194,10 @@ pub async fn list(
         .await?;
     let issuer = &state.config.issuer;
     let (rows, links) = paginate(issuer, &uri, rows, limit, |u| u.id.clone());
-    let body: Vec<_> = rows.iter().map(|u| render::user_view(issuer, u)).collect();
+    let body: Vec<_> = rows
+        .iter()
+        .map(|u| render::user_in_list(issuer, u))
+        .collect();
     Ok((links, Json(body)).into_response())
 }
 
