@@ -16,7 +16,8 @@
 # fired by wrk with bench/tokens/post.lua (each body exactly once; reuse is flagged).
 # Knobs: ROUNDS, DURATION, CONC (token load connections, default 32), GET_CONC (default 64),
 #        PORT (Steward, default 18190; oidc-provider PORT+1), KEEP=1 keeps the work dir,
-#        PERF_OUT=file records a `perf` profile of Steward during its first token round.
+#        PERF_OUT=file records a `perf` profile of Steward during its first token round,
+#        STEWARD_BIN=path measures that binary instead of building one (A/B comparisons).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -41,9 +42,13 @@ command -v node >/dev/null || { echo "node (>= 20) is required" >&2; exit 1; }
 command -v openssl >/dev/null || { echo "openssl is required" >&2; exit 1; }
 log "npm ci (oidc-provider)"
 (cd bench/tokens && npm ci --silent --no-audit --no-fund >/dev/null)
-log "cargo build --release -p steward"
-cargo build --release --locked -p steward >/dev/null 2>&1 || cargo build --release --locked -p steward
-BIN=$ROOT/target/release/steward
+if [ -n "${STEWARD_BIN:-}" ]; then
+  BIN=$STEWARD_BIN # another build to compare (A/B runs)
+else
+  log "cargo build --release -p steward"
+  cargo build --release --locked -p steward >/dev/null 2>&1 || cargo build --release --locked -p steward
+  BIN=$ROOT/target/release/steward
+fi
 
 for p in "$PORT" "$OPORT"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "port $p is already in use (set PORT=...)" >&2; exit 1; fi
