@@ -1,6 +1,7 @@
-//! Group commit for token issues. Every token response writes a few rows (its replay records,
-//! its access-token record, its System Log event); one writer task commits the issues that are
-//! waiting in one transaction, with one multi-row statement per table.
+//! Group commit for the token endpoint. Every token response writes a few rows (its replay
+//! records, its access-token record, its System Log event; a refused request only its event);
+//! one writer task commits the records that are waiting in one transaction, with one multi-row
+//! statement per table.
 //!
 //! A commit costs far more than a row (a transaction, a WAL write, and on SQLite several
 //! hand-offs to sqlx's worker thread), so batches are worth waiting for, briefly: token requests
