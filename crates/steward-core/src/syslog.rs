@@ -2,7 +2,7 @@
 //! denial records one, in the same transaction as the change it describes.
 
 use serde::Serialize;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::timefmt::format_millis;
 
@@ -137,57 +137,184 @@ impl LogEvent {
 
     /// The event as Okta's `LogEvent` JSON.
     pub fn to_json(&self) -> Value {
-        let mut debug = self.debug_data.clone();
-        if let Some(rid) = &self.client.request_id {
-            debug.insert("requestId".into(), Value::String(rid.clone()));
-        }
-        json!({
-            "uuid": self.uuid,
-            "published": format_millis(self.published),
-            "eventType": self.event_type,
-            "version": "0",
-            "severity": self.severity,
-            "legacyEventType": Value::Null,
-            "displayMessage": self.display_message,
-            "actor": {
-                "id": self.actor.id,
-                "type": self.actor.kind,
-                "alternateId": self.actor.alternate_id,
-                "displayName": self.actor.display_name,
-                "detailEntry": Value::Null,
-            },
-            "client": {
-                "userAgent": {
-                    "rawUserAgent": self.client.user_agent,
-                    "os": Value::Null,
-                    "browser": Value::Null,
-                },
-                "zone": "null",
-                "device": Value::Null,
-                "id": Value::Null,
-                "ipAddress": self.client.ip_address,
-                "geographicalContext": Value::Null,
-            },
-            "outcome": { "result": self.outcome, "reason": self.reason },
-            "target": self.targets.iter().map(|t| json!({
-                "id": t.id,
-                "type": t.kind,
-                "alternateId": t.alternate_id,
-                "displayName": t.display_name,
-                "detailEntry": Value::Null,
-            })).collect::<Vec<_>>(),
-            "transaction": {
-                "type": "WEB",
-                "id": self.client.request_id,
-                "detail": {},
-            },
-            "debugContext": { "debugData": debug },
-            "authenticationContext": { "externalSessionId": Value::Null },
-            "securityContext": {},
-            "request": { "ipChain": self.client.ip_address.as_ref().map(|ip| vec![json!({"ip": ip})]).unwrap_or_default() },
-        })
+        serde_json::to_value(self).unwrap_or(Value::Null)
     }
 }
+
+/// Okta's `LogEvent` JSON, written straight from the event (every token issue stores one, so
+/// no intermediate `Value` tree).
+impl Serialize for LogEvent {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let ip_chain: Vec<IpView<'_>> = self
+            .client
+            .ip_address
+            .iter()
+            .map(|ip| IpView { ip })
+            .collect();
+        EventView {
+            uuid: &self.uuid,
+            published: format_millis(self.published),
+            event_type: &self.event_type,
+            version: "0",
+            severity: self.severity,
+            legacy_event_type: None,
+            display_message: &self.display_message,
+            actor: PartyView {
+                id: &self.actor.id,
+                kind: &self.actor.kind,
+                alternate_id: &self.actor.alternate_id,
+                display_name: &self.actor.display_name,
+                detail_entry: None,
+            },
+            client: ClientView {
+                user_agent: UserAgentView {
+                    raw_user_agent: self.client.user_agent.as_deref(),
+                    os: None,
+                    browser: None,
+                },
+                zone: "null",
+                device: None,
+                id: None,
+                ip_address: self.client.ip_address.as_deref(),
+                geographical_context: None,
+            },
+            outcome: OutcomeView {
+                result: self.outcome,
+                reason: self.reason.as_deref(),
+            },
+            target: self
+                .targets
+                .iter()
+                .map(|t| PartyView {
+                    id: &t.id,
+                    kind: &t.kind,
+                    alternate_id: &t.alternate_id,
+                    display_name: &t.display_name,
+                    detail_entry: None,
+                })
+                .collect(),
+            transaction: TransactionView {
+                kind: "WEB",
+                id: self.client.request_id.as_deref(),
+                detail: Empty {},
+            },
+            debug_context: DebugContextView {
+                debug_data: DebugDataView {
+                    data: &self.debug_data,
+                    request_id: self.client.request_id.as_deref(),
+                },
+            },
+            authentication_context: AuthenticationContextView {
+                external_session_id: None,
+            },
+            security_context: Empty {},
+            request: RequestView { ip_chain },
+        }
+        .serialize(serializer)
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EventView<'a> {
+    uuid: &'a str,
+    published: String,
+    event_type: &'a str,
+    version: &'static str,
+    severity: &'static str,
+    legacy_event_type: Option<&'static str>,
+    display_message: &'a str,
+    actor: PartyView<'a>,
+    client: ClientView<'a>,
+    outcome: OutcomeView<'a>,
+    target: Vec<PartyView<'a>>,
+    transaction: TransactionView<'a>,
+    debug_context: DebugContextView<'a>,
+    authentication_context: AuthenticationContextView,
+    security_context: Empty,
+    request: RequestView<'a>,
+}
+
+/// An actor or a target.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PartyView<'a> {
+    id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    alternate_id: &'a str,
+    display_name: &'a str,
+    detail_entry: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ClientView<'a> {
+    user_agent: UserAgentView<'a>,
+    zone: &'static str,
+    device: Option<&'static str>,
+    id: Option<&'static str>,
+    ip_address: Option<&'a str>,
+    geographical_context: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UserAgentView<'a> {
+    raw_user_agent: Option<&'a str>,
+    os: Option<&'static str>,
+    browser: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct OutcomeView<'a> {
+    result: &'static str,
+    reason: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct TransactionView<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: Option<&'a str>,
+    detail: Empty,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DebugContextView<'a> {
+    debug_data: DebugDataView<'a>,
+}
+
+/// The event's debug data, with the request id beside it when there is one.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DebugDataView<'a> {
+    #[serde(flatten)]
+    data: &'a Map<String, Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_id: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AuthenticationContextView {
+    external_session_id: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RequestView<'a> {
+    ip_chain: Vec<IpView<'a>>,
+}
+
+#[derive(Serialize)]
+struct IpView<'a> {
+    ip: &'a str,
+}
+
+#[derive(Serialize)]
+struct Empty {}
 
 /// A time-ordered (version 7) UUID for the event published at `now_ms`: 48 bits of Unix
 /// milliseconds, then 74 random bits. Okta's event ids are time-based UUIDs too; ordering by
@@ -240,6 +367,52 @@ mod tests {
         assert_eq!(j["target"][0]["id"], "00u1");
         assert_eq!(j["severity"], "WARN");
         assert_eq!(j["published"], "1970-01-01T00:00:00.000Z");
+    }
+
+    #[test]
+    fn event_json_is_oktas_whole_shape() {
+        let e = LogEvent::new(
+            "app.oauth2.as.token.grant",
+            "OAuth2 token request denied",
+            Actor::client("0oa1", "Bot"),
+            1_000,
+        )
+        .target(Target::new("AT.1", "access_token", "0oa1", "Bot"))
+        .outcome("DENY", Some("invalid_client".into()))
+        .debug("grantType", "client_credentials")
+        .client(ClientInfo {
+            ip_address: Some("127.0.0.1".into()),
+            user_agent: Some("curl/8".into()),
+            request_id: Some("req-1".into()),
+        });
+        let want = serde_json::json!({
+            "uuid": e.uuid,
+            "published": "1970-01-01T00:00:01.000Z",
+            "eventType": "app.oauth2.as.token.grant",
+            "version": "0",
+            "severity": "WARN",
+            "legacyEventType": null,
+            "displayMessage": "OAuth2 token request denied",
+            "actor": {"id": "0oa1", "type": "PublicClientApp", "alternateId": "0oa1", "displayName": "Bot", "detailEntry": null},
+            "client": {
+                "userAgent": {"rawUserAgent": "curl/8", "os": null, "browser": null},
+                "zone": "null", "device": null, "id": null, "ipAddress": "127.0.0.1", "geographicalContext": null,
+            },
+            "outcome": {"result": "DENY", "reason": "invalid_client"},
+            "target": [{"id": "AT.1", "type": "access_token", "alternateId": "0oa1", "displayName": "Bot", "detailEntry": null}],
+            "transaction": {"type": "WEB", "id": "req-1", "detail": {}},
+            "debugContext": {"debugData": {"grantType": "client_credentials", "requestId": "req-1"}},
+            "authenticationContext": {"externalSessionId": null},
+            "securityContext": {},
+            "request": {"ipChain": [{"ip": "127.0.0.1"}]},
+        });
+        assert_eq!(e.to_json(), want);
+        // Without a caller: nulls, and no request id in the debug data.
+        let bare = LogEvent::new("x", "y", Actor::system(), 0).to_json();
+        assert_eq!(bare["client"]["ipAddress"], Value::Null);
+        assert_eq!(bare["request"]["ipChain"], serde_json::json!([]));
+        assert_eq!(bare["debugContext"]["debugData"], serde_json::json!({}));
+        assert_eq!(bare["transaction"]["id"], Value::Null);
     }
 
     #[test]

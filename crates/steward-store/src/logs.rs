@@ -134,7 +134,7 @@ impl WriteTx {
                     &e.event_type,
                     &e.actor.id,
                     e.outcome,
-                    e.to_json(),
+                    e,
                 )
             })
             .collect();

@@ -53,8 +53,11 @@ pub struct Expected {
 
 impl Drop for Expected {
     fn drop(&mut self) {
-        self.in_flight.count.fetch_sub(1, Ordering::AcqRel);
-        self.in_flight.changed.notify_one();
+        // The writer waits for "nobody left" (new records wake it through the queue), so only
+        // the last one out needs to say so.
+        if self.in_flight.count.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.in_flight.changed.notify_one();
+        }
     }
 }
 
