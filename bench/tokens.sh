@@ -3,7 +3,8 @@
 #   bash bench/tokens.sh
 # Installs what it needs (wrk from apt if missing, `npm ci` in bench/tokens for oidc-provider),
 # builds the release binary, then in ONE run, side by side, on 127.0.0.1 only:
-#   A. openssl speed rsa2048 (one process, one core): RS256 signs per CPU-second.
+#   A. openssl speed rsa2048 (one process, one core): RS256 signs per CPU-second; beside it the
+#      crypto floor: Steward's assertion verification + access-token signing alone, per CPU-second.
 #   B. Steward client_credentials + private_key_jwt, RS256 JWT access tokens, one fresh pre-signed
 #      assertion per request: tokens/s and tokens per server CPU-second (utime+stime of the server
 #      process from /proc/<pid>/stat before and after the load window).
@@ -78,6 +79,17 @@ for r in $(seq 1 "$ROUNDS"); do
   printf 'openssl\t%s\tsign_per_s=%s\n' "$r" "$sps" >>"$RESULTS"
 done
 SIGN_RATE=$(awk -F'\t' '$1=="openssl" {split($3,a,"="); print a[2]}' "$RESULTS" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+
+# ---- A2. the crypto floor ------------------------------------------------------------------------
+# Steward's own code on one thread, no HTTP, no storage: verify one RS256 assertion, build and
+# sign one RS256 access token (crates/steward-oauth/examples/token_crypto_floor.rs). No server
+# using these libraries can issue more tokens per CPU-second on this machine.
+log "crypto floor x $ROUNDS"
+cargo build --release --locked -q -p steward-oauth --example token_crypto_floor
+for r in $(seq 1 "$ROUNDS"); do
+  # "+FLOOR:<tokens per CPU-s>:<signatures per CPU-s>"
+  "$ROOT/target/release/examples/token_crypto_floor" 5 | awk -F: -v r="$r" '/^\+FLOOR:/ {printf "floor\t%s\ttokens_per_cpu_s=%s signs_per_cpu_s=%s\n", r, $2, $3}' >>"$RESULTS"
+done
 
 # ---- Steward -------------------------------------------------------------------------------------
 TOKEN=bench-tokens-ssws-0123456789abcdefghij

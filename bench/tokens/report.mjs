@@ -33,6 +33,7 @@ const gets = (name, okOnly) => of(name).map((r) => {
   return { round: r.round, rate: counted / dur, perCpu: counted / cpu, cores: cpu / dur, p99: seconds(r.p99) * 1000, total, non2 };
 });
 per.openssl = of('openssl').map((r) => ({ round: r.round, rate: Number(r.sign_per_s) }));
+per.floor = of('floor').map((r) => ({ round: r.round, rate: Number(r.tokens_per_cpu_s), signs: Number(r.signs_per_cpu_s) }));
 per.steward = tokens('steward');
 per.oidc = tokens('oidc');
 per.get200 = gets('get200', true);
@@ -51,6 +52,11 @@ out.push('');
 const table = [['measurement', 'median', 'rounds', 'server CPU (cores)', 'p99 (ms)']];
 const sslRate = med('openssl', 'rate');
 table.push(['openssl speed rsa2048: RS256 sign/s (1 core, per CPU-s)', fmt(sslRate), rounds('openssl', 'rate'), '1', '']);
+const floor = med('floor', 'rate');
+if (per.floor.length) {
+  table.push(['Steward RS256 sign alone, in process (per CPU-s)', fmt(med('floor', 'signs')), rounds('floor', 'signs'), '1', '']);
+  table.push(['crypto floor: verify assertion + sign token (per CPU-s)', fmt(floor), rounds('floor', 'rate'), '1', '']);
+}
 for (const [name, label] of [['steward', 'Steward'], ['oidc', 'oidc-provider']]) {
   table.push([`${label}: client_credentials tokens/s`, fmt(med(name, 'rate')), rounds(name, 'rate'), fmt(med(name, 'cores'), 2), fmt(med(name, 'p99'), 1)]);
   table.push([`${label}: tokens per server CPU-second`, fmt(med(name, 'perCpu')), rounds(name, 'perCpu'), '', '']);
@@ -73,10 +79,19 @@ const budgets = [
   ['Steward tokens per CPU-s / oidc-provider tokens per CPU-s', med('steward', 'perCpu') / med('oidc', 'perCpu'), 2, 'x'],
   ['GET 200 req/s / 20,000', med('get200', 'rate') / 20000, 1, 'x'],
 ];
-const bw = Math.max(...budgets.map((b) => b[0].length));
+// What the crypto alone allows: no server doing this work can go past these ratios here.
+const ceilings = per.floor.length ? [
+  ['ceiling: crypto floor / openssl sign/s', floor / sslRate, 0.8],
+  ['ceiling: crypto floor / oidc-provider tokens per CPU-s', floor / med('oidc', 'perCpu'), 2],
+] : [];
+const bw = Math.max(...[...budgets, ...ceilings].map((b) => b[0].length));
 out.push(`${'budget (ratio of medians)'.padEnd(bw)} | ratio | needs | verdict`);
 for (const [label, ratio, need] of budgets) {
   out.push(`${label.padEnd(bw)} | ${fmt(ratio, 2).padStart(5)} | ${('>= ' + need).padStart(5)} | ${ratio >= need ? 'met' : 'NOT met'}`);
+}
+for (const [label, ratio, need] of ceilings) {
+  const room = ratio / need;
+  out.push(`${label.padEnd(bw)} | ${fmt(ratio, 2).padStart(5)} | ${('>= ' + need).padStart(5)} | ${room < 1 ? 'budget above the ceiling' : `HTTP + storage may cost ${fmt((1 - 1 / room) * 100)}% of a token`}`);
 }
 
 const notes = [];

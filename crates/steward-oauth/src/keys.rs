@@ -231,7 +231,7 @@ impl SigningKey {
     }
 
     /// An RSASSA-PKCS1-v1_5 SHA-256 signature (JWS `RS256`) over `message`.
-    pub(crate) fn sign_rs256(&self, message: &[u8]) -> Result<Vec<u8>, KeyError> {
+    pub fn sign_rs256(&self, message: &[u8]) -> Result<Vec<u8>, KeyError> {
         let pair = self.signer()?;
         let mut signature = vec![0u8; pair.public_modulus_len()];
         pair.sign(
