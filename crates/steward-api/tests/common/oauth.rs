@@ -372,3 +372,117 @@ pub async fn user_token(
         .unwrap_or_else(|| panic!("{body}"))
         .to_string()
 }
+
+pub fn base64_url(s: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s)
+}
+
+/// Signs in through the real form and returns the authorization code's redirect.
+pub async fn sign_in(
+    org: &TestOrg,
+    browser: &reqwest::Client,
+    authorize_url: &str,
+    login: &str,
+    password: &str,
+) -> reqwest::Response {
+    let page = browser.get(authorize_url).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    let csrf = hidden(&html, "csrf").expect("csrf field");
+    let return_to = hidden(&html, "return_to").expect("return_to field");
+    let posted = browser
+        .post(format!("{}/login", org.base))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("return_to", return_to.as_str()),
+            ("username", login),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap();
+    if posted.status() != 303 {
+        return posted;
+    }
+    let next = location(posted.headers());
+    browser
+        .get(format!("{}{next}", org.base))
+        .send()
+        .await
+        .unwrap()
+}
+
+pub struct WebApp {
+    pub app_id: String,
+    pub client_id: String,
+    pub secret: String,
+    pub redirect: String,
+}
+
+pub async fn web_app_with_user(org: &TestOrg, consent: &str) -> (WebApp, String) {
+    let redirect = "https://app.example.com/callback".to_string();
+    let (app_id, client_id, secret) = org.web_app("Portal", &redirect, consent).await;
+    let user = org.user("jane@example.com").await;
+    org.assign(&app_id, user["id"].as_str().unwrap()).await;
+    org.grant(&app_id, "okta.users.read").await;
+    let (s, _) = org
+        .post(
+            &format!("/api/v1/users/{}/roles", user["id"].as_str().unwrap()),
+            json!({"type": "READ_ONLY_ADMIN"}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    (
+        WebApp {
+            app_id,
+            client_id,
+            secret,
+            redirect,
+        },
+        user["id"].as_str().unwrap().to_string(),
+    )
+}
+
+pub fn authorize_url(
+    org: &TestOrg,
+    app: &WebApp,
+    scope: &str,
+    challenge: &str,
+    extra: &str,
+) -> String {
+    format!(
+        "{}/oauth2/v1/authorize?client_id={}&redirect_uri={}&response_type=code&scope={}&state=st-123&nonce=n-456&code_challenge={challenge}&code_challenge_method=S256{extra}",
+        org.base,
+        app.client_id,
+        urlencode(&app.redirect),
+        urlencode(scope)
+    )
+}
+
+pub fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+pub async fn redeem(org: &TestOrg, app: &WebApp, code: &str, verifier: &str) -> Answer {
+    let r = org
+        .http
+        .post(format!("{}/oauth2/v1/token", org.base))
+        .basic_auth(&app.client_id, Some(&app.secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", &app.redirect),
+            ("code_verifier", verifier),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    Answer {
+        status,
+        headers,
+        body: r.json().await.unwrap_or(Value::Null),
+    }
+}
