@@ -437,12 +437,23 @@ async fn authorization_code_with_pkce_refresh_and_reuse_detection() {
         assert_eq!(param(&back, "iss").as_deref(), Some(org.base.as_str()));
         let code = param(&back, "code").unwrap();
 
-        // Wrong verifier, then the right one.
+        // A wrong verifier, and another client presenting the code, are refused without
+        // spending it (a refused request writes nothing); the right client and verifier then win.
         let bad = redeem(&org, &app, &code, &pkce().0).await;
         assert_eq!(bad.body["error"], "invalid_grant", "{}", bad.body);
-        // The failed attempt consumed the code: single use even when the first try fails.
+        let (_, other_id, other_secret) = org.web_app("Other", &app.redirect, "TRUSTED").await;
+        let other = WebApp {
+            app_id: String::new(),
+            client_id: other_id,
+            secret: other_secret,
+            redirect: app.redirect.clone(),
+        };
+        let stolen = redeem(&org, &other, &code, &verifier).await;
+        assert_eq!(stolen.body["error"], "invalid_grant", "{}", stolen.body);
+        let first = redeem(&org, &app, &code, &verifier).await;
+        assert_eq!(first.status, 200, "{}", first.body);
         let again = redeem(&org, &app, &code, &verifier).await;
-        assert_eq!(again.body["error"], "invalid_grant");
+        assert_eq!(again.body["error"], "invalid_grant", "single use");
 
         // A fresh code, redeemed properly.
         let (verifier, challenge) = pkce();
@@ -577,17 +588,110 @@ async fn authorization_code_with_pkce_refresh_and_reuse_detection() {
             org.bearer(&at2, Method::GET, "/api/v1/users").await.status,
             200
         );
-        // rt1 comes back: reuse. The family (rt2 and its access token) is revoked.
+        // The rotated refresh token kept the original scope (RFC 6749 §6): a narrow access
+        // token does not narrow what the next refresh may ask for.
+        let (s, restored) = refresh_with(rt2.clone(), Some("openid okta.users.read")).await;
+        assert_eq!(s, 200, "{restored}");
+        assert_eq!(restored["scope"], "openid okta.users.read");
+        let rt3 = restored["refresh_token"].as_str().unwrap().to_string();
+        let at3 = restored["access_token"].as_str().unwrap().to_string();
+        // rt1 comes back: reuse. The family (rt2, rt3 and their access tokens) is revoked.
         let (s, reused) = refresh_with(rt1, None).await;
         assert_eq!((s, reused["error"].as_str()), (400, Some("invalid_grant")));
-        let (s, _) = refresh_with(rt2, None).await;
-        assert_eq!(s, 400);
-        assert_eq!(
-            org.bearer(&at2, Method::GET, "/api/v1/users").await.status,
-            401
-        );
+        for rt in [rt2, rt3] {
+            let (s, _) = refresh_with(rt, None).await;
+            assert_eq!(s, 400);
+        }
+        for at in [&at2, &at3] {
+            assert_eq!(
+                org.bearer(at, Method::GET, "/api/v1/users").await.status,
+                401
+            );
+        }
         let (_, log) = org.get("/api/v1/logs?q=reuse").await;
         assert!(!log.as_array().unwrap().is_empty(), "reuse is logged");
+    }
+}
+
+/// Two holders of one refresh token race: whoever loses revokes the family, and that must reach
+/// the tokens the winner is issuing at the same moment (they are written in the rotation's
+/// transaction, which the revocation waits for).
+#[tokio::test]
+async fn a_refresh_race_leaves_no_live_token() {
+    for backend in BACKENDS {
+        let org = TestOrg::start(backend).await;
+        let (app, _) = web_app_with_user(&org, "TRUSTED").await;
+        let browser = browser();
+        let scope = "openid offline_access okta.users.read";
+        for round in 0..3 {
+            let (verifier, challenge) = pkce();
+            let done = if round == 0 {
+                sign_in(
+                    &org,
+                    &browser,
+                    &authorize_url(&org, &app, scope, &challenge, ""),
+                    "jane@example.com",
+                    "Sup3r-Secret-Pass",
+                )
+                .await
+            } else {
+                browser
+                    .get(authorize_url(&org, &app, scope, &challenge, ""))
+                    .send()
+                    .await
+                    .unwrap()
+            };
+            let code = param(&location(done.headers()), "code").unwrap();
+            let tokens = redeem(&org, &app, &code, &verifier).await;
+            let rt1 = tokens.body["refresh_token"].as_str().unwrap().to_string();
+            let attempts = (0..6).map(|_| {
+                let http = org.http.clone();
+                let url = format!("{}/oauth2/v1/token", org.base);
+                let (id, secret, rt) = (app.client_id.clone(), app.secret.clone(), rt1.clone());
+                tokio::spawn(async move {
+                    let r = http
+                        .post(url)
+                        .basic_auth(id, Some(secret))
+                        .form(&[("grant_type", "refresh_token"), ("refresh_token", &rt)])
+                        .send()
+                        .await
+                        .unwrap();
+                    (r.status().as_u16(), r.json::<Value>().await.unwrap())
+                })
+            });
+            let mut winners = Vec::new();
+            for attempt in attempts.collect::<Vec<_>>() {
+                let (status, body) = attempt.await.unwrap();
+                match status {
+                    200 => winners.push(body),
+                    400 => assert_eq!(body["error"], "invalid_grant", "{body}"),
+                    other => panic!("{backend:?}: {other} {body}"),
+                }
+            }
+            assert!(winners.len() <= 1, "{backend:?}: one rotation wins at most");
+            for won in winners {
+                let at = won["access_token"].as_str().unwrap();
+                let r = org.bearer(at, Method::GET, "/api/v1/users").await;
+                assert_eq!(
+                    r.status, 401,
+                    "{backend:?}: the winner's access token is revoked"
+                );
+                let rt = won["refresh_token"].as_str().unwrap();
+                let r = org
+                    .http
+                    .post(format!("{}/oauth2/v1/token", org.base))
+                    .basic_auth(&app.client_id, Some(&app.secret))
+                    .form(&[("grant_type", "refresh_token"), ("refresh_token", rt)])
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    r.status(),
+                    400,
+                    "{backend:?}: the winner's refresh token is revoked"
+                );
+            }
+        }
     }
 }
 

@@ -268,18 +268,24 @@ impl Store {
         )
     }
 
-    /// `jti`s revoked after `since` (ms) whose tokens have not yet expired: what each node's
-    /// guard polls to learn of revocations made anywhere.
-    pub async fn revoked_since(&self, since: i64, now: i64) -> Result<Vec<(String, i64)>> {
+    /// Access tokens revoked after `since` (ms) that have not yet expired, as `(jti, revoked_at,
+    /// expires)`: what each node's guard polls to learn of revocations made anywhere.
+    pub async fn revoked_since(&self, since: i64, now: i64) -> Result<Vec<(String, i64, i64)>> {
         let rows = sqlx::query(
-            "SELECT jti, revoked_at FROM issued_tokens WHERE revoked_at > $1 AND expires > $2",
+            "SELECT jti, revoked_at, expires FROM issued_tokens WHERE revoked_at > $1 AND expires > $2",
         )
         .bind(since)
         .bind(now)
         .fetch_all(self.pool())
         .await?;
         rows.iter()
-            .map(|r| Ok((r.try_get("jti")?, r.try_get("revoked_at")?)))
+            .map(|r| {
+                Ok((
+                    r.try_get("jti")?,
+                    r.try_get("revoked_at")?,
+                    r.try_get("expires")?,
+                ))
+            })
             .collect()
     }
 }
@@ -497,8 +503,28 @@ impl WriteTx {
         Ok(())
     }
 
-    /// Marks a refresh token rotated; false when it already was (a reuse).
-    pub async fn rotate_refresh_token(&mut self, token_hash: &str, now: i64) -> Result<bool> {
+    /// Serialises this transaction with every other one that rotates or revokes the refresh-token
+    /// family: a revocation then sees the tokens a concurrent rotation writes, instead of
+    /// missing rows committed after its statement began. SQLite has one writer at a time already.
+    async fn lock_family(&mut self, family_id: &str) -> Result<()> {
+        if self.is_postgres() {
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))")
+                .bind(family_id)
+                .execute(self.conn())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Marks a refresh token of `family_id` rotated; false when it already was (a reuse) or is
+    /// revoked.
+    pub async fn rotate_refresh_token(
+        &mut self,
+        token_hash: &str,
+        family_id: &str,
+        now: i64,
+    ) -> Result<bool> {
+        self.lock_family(family_id).await?;
         Ok(sqlx::query("UPDATE refresh_tokens SET rotated_at = $2 WHERE token_hash = $1 AND rotated_at IS NULL AND revoked_at IS NULL")
             .bind(token_hash)
             .bind(now)
@@ -510,6 +536,7 @@ impl WriteTx {
 
     /// Revokes every refresh token of a family and every access token minted from it.
     pub async fn revoke_family(&mut self, family_id: &str, now: i64) -> Result<()> {
+        self.lock_family(family_id).await?;
         sqlx::query(
             "UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL",
         )

@@ -11,7 +11,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use steward_core::timefmt::now_millis;
 use steward_oauth::dpop::DpopNonces;
-use steward_oauth::jwt::AccessTokenClaims;
+use steward_oauth::jwt::{self, AccessTokenClaims};
 use steward_oauth::keys::{KeyRing, KeyStatus, RsaPublicJwk, SealedSigningKey, SigningKey};
 use steward_store::{Store, StoreError, StoredKey};
 
@@ -20,6 +20,8 @@ use steward_store::{Store, StoreError, StoredKey};
 pub const RETAIN_RETIRED_MS: i64 = 2 * 3600 * 1000;
 /// Verified tokens kept per node (by hash) so a hot token is verified once.
 const TOKEN_CACHE_MAX: usize = 50_000;
+/// How far back each revocation poll reads again (see [`AuthServer::refresh_revocations`]).
+const REVOCATION_OVERLAP_MS: i64 = 60_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyServiceError {
@@ -278,27 +280,32 @@ impl AuthServer {
         self.revoked.contains_key(jti)
     }
 
-    /// Marks a token revoked on this node at once (the store has it for the others).
+    /// Marks a token revoked on this node at once (the store has it for the others) until `exp`
+    /// (epoch seconds). No access token outlives its lifetime from now, so that bounds the entry
+    /// when the caller does not know the expiry.
     pub fn note_revoked(&self, jti: &str, exp: i64) {
-        self.revoked.insert(jti.to_string(), exp);
+        let latest = now_millis() / 1000 + jwt::ACCESS_TOKEN_LIFETIME_SECS;
+        self.revoked.insert(jti.to_string(), exp.min(latest));
     }
 
-    /// Learns revocations made anywhere since the last poll.
+    /// Learns revocations made anywhere since the last poll, and forgets expired ones.
     pub async fn refresh_revocations(&self, store: &Store) -> Result<(), StoreError> {
         let now = now_millis();
         let since = self.revoked_watermark.load(Ordering::Relaxed);
         let found = store.revoked_since(since, now).await?;
         let mut high = since;
-        for (jti, revoked_at) in found {
+        for (jti, revoked_at, expires) in found {
             high = high.max(revoked_at);
-            self.revoked.insert(jti, i64::MAX);
+            self.note_revoked(&jti, expires / 1000);
         }
-        // Step back a little so a revocation committed with a slightly older clock is not missed.
-        self.revoked_watermark
-            .store(high.saturating_sub(5_000).max(0), Ordering::Relaxed);
+        // `revoked_at` is stamped before its transaction commits: read the last minute again
+        // each time, so that a revocation whose commit took that long is still seen.
+        self.revoked_watermark.store(
+            high.saturating_sub(REVOCATION_OVERLAP_MS).max(0),
+            Ordering::Relaxed,
+        );
         let now_s = now / 1000;
-        self.revoked
-            .retain(|_, exp| *exp == i64::MAX || *exp > now_s);
+        self.revoked.retain(|_, exp| *exp > now_s);
         Ok(())
     }
 }

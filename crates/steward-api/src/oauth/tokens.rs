@@ -17,7 +17,7 @@ use steward_oauth::jwt::{self, AccessTokenSpec, IdTokenSpec, UserClaims};
 use steward_oauth::pkce;
 use steward_oauth::scopes::{self as scope_rules, Grant};
 use steward_oauth::secrets::sha256_hex;
-use steward_store::{IssueOutcome, IssueRecord, IssuedToken, RefreshToken, StoreError};
+use steward_store::{IssueOutcome, IssueRecord, IssuedToken, RefreshToken, StoreError, WriteTx};
 
 use super::client_auth::{self, Client};
 use super::ledger::Expected;
@@ -34,6 +34,8 @@ struct Minted {
     client: Client,
     user: Option<steward_core::directory::User>,
     scopes: Vec<String>,
+    /// The scope of the refresh token to issue, if one is.
+    refresh_scopes: Vec<String>,
     auth_time: Option<i64>,
     nonce: Option<String>,
     jkt: Option<String>,
@@ -122,12 +124,45 @@ async fn handle(
     }
     let dpop = dpop_binding(state, headers, &endpoint).await?;
     let jkt = dpop.as_ref().map(|d| d.jkt.clone());
-    let minted = match grant {
-        "authorization_code" => authorization_code(state, caller, client, form, jkt).await?,
-        "refresh_token" => refresh(state, caller, client, form, jkt).await?,
-        _ => client_credentials(state, client, form, jkt).await?,
+    if grant == "client_credentials" {
+        let minted = client_credentials(state, client, form, jkt).await?;
+        return issue_through_ledger(state, minted, dpop, caller, expected).await;
+    }
+    drop(expected);
+    // The code and refresh grants spend one-time state (the code, the refresh token). All they
+    // write is one transaction: a refused request spends nothing, and a concurrent revocation
+    // of the code or family (which waits for this one) sees the tokens it issues.
+    let mut tx = state.store.begin().await?;
+    client_auth::consume_assertion(&mut tx, &client).await?;
+    if let Some(d) = &dpop {
+        if !tx
+            .use_jti("dpop", &d.replay, now_millis() + DPOP_REPLAY_MS)
+            .await?
+        {
+            return Err(dpop_replayed(d));
+        }
+    }
+    let (mut tx, minted) = match grant {
+        "authorization_code" => authorization_code(state, tx, caller, client, form, jkt).await?,
+        _ => refresh(state, tx, caller, client, form, jkt).await?,
     };
-    issue(state, minted, dpop, caller, expected).await
+    let (response, record) = mint(state, minted, caller)?;
+    tx.record_issues(std::slice::from_ref(&record)).await?;
+    tx.commit().await?;
+    Ok(response)
+}
+
+/// How long a DPoP proof's `jti` is kept at the token endpoint (proofs live ±300 s).
+const DPOP_REPLAY_MS: i64 = 600_000;
+
+fn dpop_replayed(d: &DpopBinding) -> ApiError {
+    ApiError::OAuth {
+        status: StatusCode::BAD_REQUEST,
+        error: "invalid_dpop_proof",
+        description: "The DPoP proof has already been used.".into(),
+        dpop_nonce: Some(d.nonce.clone()),
+        basic_challenge: false,
+    }
 }
 
 /// Verifies a `DPoP` proof if one came, answering `use_dpop_nonce` until it carries our nonce.
@@ -182,20 +217,22 @@ fn invalid_grant(description: &str) -> ApiError {
     ApiError::oauth("invalid_grant", description)
 }
 
+/// Redeems a code inside `tx`. Returns the transaction with the code spent; every refusal drops
+/// it (the code stays unspent), except a replay, whose revocations are committed here.
 async fn authorization_code(
     state: &AppState,
+    mut tx: WriteTx,
     caller: &ClientInfo,
     client: Client,
     form: &HashMap<String, String>,
     jkt: Option<String>,
-) -> ApiResult<Minted> {
+) -> ApiResult<(WriteTx, Minted)> {
     let code = form
         .get("code")
         .filter(|c| !c.is_empty())
         .ok_or_else(|| ApiError::oauth("invalid_request", "The 'code' parameter is required."))?;
     let code_hash = sha256_hex(code);
     let now = now_millis();
-    let mut tx = state.store.begin().await?;
     let (stored, won) = match tx.take_auth_code(&code_hash, now).await {
         Ok(found) => found,
         Err(StoreError::NotFound) => {
@@ -205,6 +242,12 @@ async fn authorization_code(
         }
         Err(e) => return Err(e.into()),
     };
+    if stored.client_id != client.client_id {
+        // Another client's code: refused, and neither spent nor treated as its replay.
+        return Err(invalid_grant(
+            "The authorization code is invalid or has expired.",
+        ));
+    }
     if !won {
         // A replayed code: revoke everything it issued (RFC 6749 §4.1.2).
         tx.revoke_by_code(&code_hash, now).await?;
@@ -227,8 +270,7 @@ async fn authorization_code(
             "The authorization code is invalid or has expired.",
         ));
     }
-    tx.commit().await?;
-    if stored.expires < now || stored.client_id != client.client_id {
+    if stored.expires < now {
         return Err(invalid_grant(
             "The authorization code is invalid or has expired.",
         ));
@@ -266,9 +308,10 @@ async fn authorization_code(
         .collect();
     let refresh = scope_rules::issues_refresh_token(&scopes, true)
         && client.reg.oidc.allows_grant("refresh_token");
-    Ok(Minted {
+    let minted = Minted {
         client,
         user: Some(user),
+        refresh_scopes: scopes.clone(),
         scopes,
         auth_time: Some(stored.auth_time),
         nonce: stored.nonce,
@@ -276,16 +319,20 @@ async fn authorization_code(
         family: None,
         code_hash: Some(code_hash),
         refresh,
-    })
+    };
+    Ok((tx, minted))
 }
 
+/// Rotates a refresh token inside `tx` (like [`authorization_code`]: a refusal drops it, a
+/// reuse commits the family's revocation).
 async fn refresh(
     state: &AppState,
+    mut tx: WriteTx,
     caller: &ClientInfo,
     client: Client,
     form: &HashMap<String, String>,
     jkt: Option<String>,
-) -> ApiResult<Minted> {
+) -> ApiResult<(WriteTx, Minted)> {
     let token = form
         .get("refresh_token")
         .filter(|t| !t.is_empty())
@@ -333,8 +380,10 @@ async fn refresh(
         &granted,
     )
     .map_err(|e| ApiError::oauth(e.error(), e.description()))?;
-    let mut tx = state.store.begin().await?;
-    if !tx.rotate_refresh_token(&hash, now).await? {
+    if !tx
+        .rotate_refresh_token(&hash, &stored.family_id, now)
+        .await?
+    {
         // A rotated refresh token came back: someone holds a stolen copy. Revoke the family.
         tx.revoke_family(&stored.family_id, now).await?;
         tx.append_log(
@@ -354,14 +403,16 @@ async fn refresh(
         }
         return Err(invalid_grant("The refresh token is invalid or expired."));
     }
-    tx.commit().await?;
     let user = state.store.user(&stored.user_id).await?;
     if user.status != UserStatus::Active {
         return Err(invalid_grant("The user is not active."));
     }
-    Ok(Minted {
+    let minted = Minted {
         client,
         user: Some(user),
+        // The new refresh token keeps the scope of the one it replaces (RFC 6749 §6), however
+        // narrow this access token is.
+        refresh_scopes: original,
         scopes,
         auth_time: Some(stored.auth_time),
         nonce: None,
@@ -369,7 +420,8 @@ async fn refresh(
         family: Some((stored.family_id, stored.expires)),
         code_hash: None,
         refresh: true,
-    })
+    };
+    Ok((tx, minted))
 }
 
 async fn client_credentials(
@@ -394,6 +446,7 @@ async fn client_credentials(
     Ok(Minted {
         client,
         user: None,
+        refresh_scopes: Vec::new(),
         scopes,
         auth_time: None,
         nonce: None,
@@ -404,14 +457,36 @@ async fn client_credentials(
     })
 }
 
-/// Signs the tokens, records them, logs the issue and answers.
-async fn issue(
+/// Client credentials: records the tokens, the assertion's and DPoP proof's `jti`s and the log
+/// event through the group commit, and answers once they are durable.
+async fn issue_through_ledger(
     state: &AppState,
     m: Minted,
     dpop: Option<DpopBinding>,
     caller: &ClientInfo,
     expected: Expected,
 ) -> ApiResult<Response> {
+    let mut replays = Vec::with_capacity(2);
+    if let Some((key, expires)) = &m.client.replay {
+        replays.push(("client_assertion", key.clone(), *expires));
+    }
+    if let Some(d) = &dpop {
+        replays.push(("dpop", d.replay.clone(), now_millis() + DPOP_REPLAY_MS));
+    }
+    let (response, mut record) = mint(state, m, caller)?;
+    record.replays = replays;
+    match (state.ledger.record(record, expected).await?, &dpop) {
+        (IssueOutcome::Written, _) => Ok(response),
+        (IssueOutcome::Replayed("dpop"), Some(d)) => Err(dpop_replayed(d)),
+        (IssueOutcome::Replayed(_), _) => Err(ApiError::invalid_client(
+            "The client_assertion token has already been used (jti replay).",
+        )),
+    }
+}
+
+/// Signs the tokens and builds the answer and what must be recorded before it is sent (the
+/// refresh token, the access-token record, the log event; no replay keys).
+fn mint(state: &AppState, m: Minted, caller: &ClientInfo) -> ApiResult<(Response, IssueRecord)> {
     let issuer = state.config.issuer.as_str();
     let ring = state.auth.ring();
     let key = ring.active();
@@ -466,15 +541,6 @@ async fn issue(
         .map_err(|e| ApiError::Internal(e.to_string()))?;
         body["id_token"] = Value::String(id.token);
     }
-    // The replay records, the refresh token, the access-token record and the log event are
-    // written together (group commit), or not at all.
-    let mut replays = Vec::with_capacity(2);
-    if let Some((key, expires)) = &m.client.replay {
-        replays.push(("client_assertion", key.clone(), *expires));
-    }
-    if let Some(d) = &dpop {
-        replays.push(("dpop", d.replay.clone(), now_ms + 600_000));
-    }
     let family = match (&m.family, m.refresh) {
         (Some((family, _)), _) => Some(family.clone()),
         (None, true) => Some(random_secret(24)),
@@ -488,7 +554,7 @@ async fn issue(
             family_id: family.clone(),
             client_id: m.client.client_id.clone(),
             user_id: user.id.clone(),
-            scopes: m.scopes.join(" "),
+            scopes: m.refresh_scopes.join(" "),
             auth_time: m.auth_time.unwrap_or(now_ms),
             // Public clients' refresh tokens are bound to their DPoP key.
             jkt: if m.client.is_public() {
@@ -527,7 +593,7 @@ async fn issue(
     .debug("clientId", m.client.client_id.clone())
     .client(caller.clone());
     let record = IssueRecord {
-        replays,
+        replays: Vec::new(),
         refresh: refresh_record,
         issued: Some(IssuedToken {
             jti: access.claims.jti.clone(),
@@ -542,23 +608,6 @@ async fn issue(
         }),
         log,
     };
-    match (state.ledger.record(record, expected).await?, &dpop) {
-        (IssueOutcome::Written, _) => {}
-        (IssueOutcome::Replayed("dpop"), Some(d)) => {
-            return Err(ApiError::OAuth {
-                status: StatusCode::BAD_REQUEST,
-                error: "invalid_dpop_proof",
-                description: "The DPoP proof has already been used.".into(),
-                dpop_nonce: Some(d.nonce.clone()),
-                basic_challenge: false,
-            })
-        }
-        (IssueOutcome::Replayed(_), _) => {
-            return Err(ApiError::invalid_client(
-                "The client_assertion token has already been used (jti replay).",
-            ))
-        }
-    }
     let mut response = (StatusCode::OK, Json(body)).into_response();
     let h = response.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -568,7 +617,7 @@ async fn issue(
             h.insert("dpop-nonce", v);
         }
     }
-    Ok(response)
+    Ok((response, record))
 }
 
 /// What the directory knows of a user, as OIDC claims.
