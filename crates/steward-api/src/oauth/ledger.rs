@@ -1,5 +1,6 @@
-//! Group commit for the token endpoint. Every token response writes a few rows (its replay
-//! records, its access-token record, its System Log event; a refused request only its event);
+//! Group commit for the token endpoint. Every client-credentials token writes a few rows (its
+//! replay records, its access-token record, its System Log event; a refused request of any grant
+//! only its event; the code and refresh grants write in a transaction of their own);
 //! one writer task commits the records that are waiting in one transaction, with one multi-row
 //! statement per table.
 //!
