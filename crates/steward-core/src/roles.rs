@@ -134,6 +134,41 @@ pub fn any_allows(roles: &[RoleType], permission: Permission) -> bool {
     roles.iter().any(|r| r.allows(permission))
 }
 
+/// A user or app that a Management API write would change, as the privileged-principal rule
+/// sees it.
+#[derive(Debug, Clone, Copy)]
+pub enum WriteTarget<'a> {
+    /// A user, with the admin roles assigned to them.
+    User { roles: &'a [RoleType] },
+    /// An app, with the admin roles assigned to it and whether it holds any ACTIVE Okta API
+    /// scope grant.
+    App {
+        roles: &'a [RoleType],
+        active_grants: bool,
+    },
+}
+
+impl WriteTarget<'_> {
+    /// Whether only a Super Admin may change it: a Super Admin user (an Org Admin must not take
+    /// over the account above theirs), or an app whose credentials act with an admin role or
+    /// Okta API scopes (whoever sets its keys, secret or redirect URIs gets those privileges).
+    pub fn is_privileged(self) -> bool {
+        match self {
+            WriteTarget::User { roles } => roles.contains(&RoleType::SuperAdmin),
+            WriteTarget::App {
+                roles,
+                active_grants,
+            } => active_grants || !roles.is_empty(),
+        }
+    }
+}
+
+/// Okta's rule for writes to a privileged principal (see [`WriteTarget::is_privileged`]): only a
+/// Super Admin may make them. The route's own permission is checked separately, by the guard.
+pub fn may_write(caller: &[RoleType], target: WriteTarget) -> bool {
+    caller.contains(&RoleType::SuperAdmin) || !target.is_privileged()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,6 +211,48 @@ mod tests {
         assert!(r.allows(Permission::LogsRead));
         assert!(!r.allows(Permission::UsersManage));
         assert!(!r.allows(Permission::GroupsManage));
+    }
+
+    #[test]
+    fn only_a_super_admin_writes_to_a_super_admin_user() {
+        let target = WriteTarget::User {
+            roles: &[RoleType::SuperAdmin],
+        };
+        for r in RoleType::ALL {
+            assert_eq!(may_write(&[r], target), r == RoleType::SuperAdmin, "{r:?}");
+        }
+        assert!(!may_write(&[], target));
+        let org_admin = WriteTarget::User {
+            roles: &[RoleType::OrgAdmin],
+        };
+        assert!(may_write(&[RoleType::OrgAdmin], org_admin));
+        assert!(may_write(
+            &[RoleType::OrgAdmin],
+            WriteTarget::User { roles: &[] }
+        ));
+    }
+
+    #[test]
+    fn only_a_super_admin_writes_to_an_app_with_grants_or_roles() {
+        let plain = WriteTarget::App {
+            roles: &[],
+            active_grants: false,
+        };
+        let granted = WriteTarget::App {
+            roles: &[],
+            active_grants: true,
+        };
+        let with_role = WriteTarget::App {
+            roles: &[RoleType::ReadOnlyAdmin],
+            active_grants: false,
+        };
+        assert!(may_write(&[RoleType::AppAdmin], plain));
+        for target in [granted, with_role] {
+            assert!(target.is_privileged());
+            assert!(may_write(&[RoleType::SuperAdmin], target));
+            assert!(!may_write(&[RoleType::AppAdmin], target));
+            assert!(!may_write(&[RoleType::OrgAdmin], target));
+        }
     }
 
     #[test]

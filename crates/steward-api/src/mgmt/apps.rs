@@ -10,9 +10,10 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use steward_core::apps::{App, OidcClient, SIGN_ON_MODE_OIDC};
 use steward_core::ids::{new_id, random_secret, IdKind};
+use steward_core::roles::{may_write, WriteTarget};
 use steward_core::syslog::Target;
 use steward_core::timefmt::now_millis;
-use steward_store::{AppGroupAssignment, AppQuery, AppUserAssignment, StoreError};
+use steward_store::{AppGroupAssignment, AppQuery, AppUserAssignment, PrincipalType, StoreError};
 
 use super::users::{self, target as user_target};
 use super::{event, groups, scim};
@@ -44,6 +45,28 @@ pub async fn find(state: &AppState, id: &str) -> ApiResult<App> {
         StoreError::NotFound => ApiError::not_found(format!("{id} (App)")),
         other => other.into(),
     })
+}
+
+/// Refuses (403 E0000006) a change to `app` when it holds an ACTIVE Okta API scope grant or an
+/// admin role and the caller is not a Super Admin: whoever controls its keys, secret, redirect
+/// URIs or lifecycle controls those privileges.
+async fn check_may_change(state: &AppState, caller: &Caller, app: &App) -> ApiResult<()> {
+    let roles = state.store.roles_of(PrincipalType::Client, &app.id).await?;
+    let active_grants = state
+        .store
+        .app_grants(&app.id)
+        .await?
+        .iter()
+        .any(|g| g.status == "ACTIVE");
+    let target = WriteTarget::App {
+        roles: &roles,
+        active_grants,
+    };
+    if may_write(&caller.principal.roles, target) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden)
+    }
 }
 
 /// The label, sign-on mode and OIDC settings of a create or replace body, checked.
@@ -183,6 +206,7 @@ pub async fn replace(
     OktaJson(body): OktaJson<AppBody>,
 ) -> ApiResult<Json<Value>> {
     let mut app = find(&state, &id).await?;
+    check_may_change(&state, &caller, &app).await?;
     let (label, oidc) = parse_body(&body)?;
     if oidc.uses_secret() && app.client_secret_hash.is_none() {
         return Err(ApiError::validation(
@@ -232,6 +256,8 @@ pub async fn lifecycle(
         other => return Err(ApiError::not_found(format!("lifecycle operation {other}"))),
     };
     let mut app = find(&state, &id).await?;
+    // Reactivating counts too: it brings a privileged client back into service.
+    check_may_change(&state, &caller, &app).await?;
     if app.status != status {
         app.status = status.into();
         app.last_updated = now_millis();
@@ -247,7 +273,10 @@ pub async fn lifecycle(
         tx.commit().await?;
         state.clients.forget();
         state.principals.clear();
-        state.auth.refresh_revocations(&state.store).await?;
+        // The change is committed: report success; the once-a-second revocation poll catches up.
+        if let Err(e) = state.auth.refresh_revocations(&state.store).await {
+            tracing::warn!(error = %e, app = %app.id, "could not refresh revocations after deactivating an app");
+        }
     }
     Ok(StatusCode::OK)
 }
@@ -258,6 +287,7 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let app = find(&state, &id).await?;
+    check_may_change(&state, &caller, &app).await?;
     if app.is_active() {
         return Err(ApiError::DeleteActiveApp);
     }

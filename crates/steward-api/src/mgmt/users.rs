@@ -8,9 +8,10 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use steward_core::directory::{self, Lifecycle, User, UserStatus, ACTIVATION_TOKEN_LIFETIME_MS};
 use steward_core::ids::{looks_like, new_id, random_secret, IdKind};
+use steward_core::roles::{may_write, WriteTarget};
 use steward_core::syslog::Target;
 use steward_core::timefmt::now_millis;
-use steward_store::{ActivationToken, StoreError, UserQuery, WriteTx};
+use steward_store::{ActivationToken, PrincipalType, StoreError, UserQuery, WriteTx};
 
 use super::{event, scim};
 use crate::error::{ApiError, ApiResult};
@@ -153,6 +154,17 @@ pub async fn find(state: &AppState, caller: &Caller, id_or_login: &str) -> ApiRe
     })
 }
 
+/// Refuses (403 E0000006) a change to a user who holds SUPER_ADMIN unless the caller is a Super
+/// Admin: otherwise an Org Admin could reset the password of, and so become, the admin above them.
+async fn check_may_change(state: &AppState, caller: &Caller, user: &User) -> ApiResult<()> {
+    let roles = state.store.roles_of(PrincipalType::User, &user.id).await?;
+    if may_write(&caller.principal.roles, WriteTarget::User { roles: &roles }) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden)
+    }
+}
+
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -243,6 +255,7 @@ async fn save_profile(
     whole: bool,
 ) -> ApiResult<Json<Value>> {
     let mut user = find(&state, &caller, &id).await?;
+    check_may_change(&state, &caller, &user).await?;
     let now = now_millis();
     if let Some(profile) = &body.profile {
         if whole {
@@ -308,6 +321,7 @@ pub async fn lifecycle(
         other => return Err(ApiError::not_found(format!("lifecycle operation {other}"))),
     };
     let user = find(&state, &caller, &id).await?;
+    check_may_change(&state, &caller, &user).await?;
     // Okta emails the link on activation unless told not to, on reactivation only when asked.
     let send_email = query.send_email.unwrap_or(op == Lifecycle::Activate);
     let token = change_status(&state, &caller, user, op, send_email).await?;
@@ -385,8 +399,11 @@ async fn change_status(
     tx.append_log(&entry).await?;
     tx.commit().await?;
     state.principals.clear();
+    // The change is committed: report success; the once-a-second revocation poll catches up.
     if stops_acting {
-        state.auth.refresh_revocations(&state.store).await?;
+        if let Err(e) = state.auth.refresh_revocations(&state.store).await {
+            tracing::warn!(error = %e, user = %user.id, "could not refresh revocations after a lifecycle change");
+        }
     }
     Ok(token)
 }
@@ -412,6 +429,7 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let user = find(&state, &caller, &id).await?;
+    check_may_change(&state, &caller, &user).await?;
     if user.status != UserStatus::Deprovisioned {
         change_status(&state, &caller, user, Lifecycle::Deactivate, false).await?;
         return Ok(StatusCode::NO_CONTENT);
