@@ -689,7 +689,8 @@ async fn log_sign_in_failure(
     }
 }
 
-/// `GET /oauth2/v1/logout`: ends the session; returns to a registered post-logout URI.
+/// `GET /oauth2/v1/logout`: ends the session if it is the `id_token_hint` user's; returns to a
+/// registered post-logout URI.
 pub async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -728,20 +729,39 @@ pub async fn logout(
         },
         None => None,
     };
-    if let Some(sid) = cookie(&headers, SESSION_COOKIE) {
-        if let Ok(mut tx) = state.store.begin().await {
-            let _ = tx.delete_session(&sha256_hex(sid)).await;
-            let _ = tx
-                .append_log(&LogEvent::new(
-                    "user.session.end",
-                    "User logout from Okta",
-                    Actor::user(&claims.sub, &claims.sub, &claims.sub),
-                    now,
-                ))
-                .await;
-            let _ = tx.commit().await;
+    // Only the hint's own user may end the session: any valid ID token (another user's, leaked
+    // or found) must not sign out whoever the cookie names, nor log a logout in their name.
+    let ended = match cookie(&headers, SESSION_COOKIE) {
+        None => true,
+        Some(sid) => {
+            let sid_hash = sha256_hex(sid);
+            match state.store.session(&sid_hash, now).await {
+                Ok(session) if session.user_id == claims.sub => {
+                    let actor = match state.store.user(&session.user_id).await {
+                        Ok(u) => Actor::user(&u.id, u.login(), &u.display_name()),
+                        Err(_) => Actor::user(&claims.sub, &claims.sub, &claims.sub),
+                    };
+                    if let Ok(mut tx) = state.store.begin().await {
+                        let _ = tx.delete_session(&sid_hash).await;
+                        let _ = tx
+                            .append_log(&LogEvent::new(
+                                "user.session.end",
+                                "User logout from Okta",
+                                actor,
+                                now,
+                            ))
+                            .await;
+                        let _ = tx.commit().await;
+                    }
+                    true
+                }
+                // No live session behind the cookie: nothing to end, the stale cookie may go.
+                Err(StoreError::NotFound) => true,
+                // Someone else's session (or it could not be read): leave it and its cookie.
+                _ => false,
+            }
         }
-    }
+    };
     let mut response = match target {
         Some(uri) => {
             let mut params = Vec::new();
@@ -756,6 +776,8 @@ pub async fn logout(
             minijinja::context! { issuer => issuer },
         ),
     };
-    set_cookie(&mut response, &state, SESSION_COOKIE, "", "Lax", Some(0));
+    if ended {
+        set_cookie(&mut response, &state, SESSION_COOKIE, "", "Lax", Some(0));
+    }
     response
 }

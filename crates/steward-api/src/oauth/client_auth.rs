@@ -37,6 +37,10 @@ impl Client {
 
 const NO_CREDENTIALS: &str = "No client credentials found.";
 const BAD_CLIENT: &str = "The client secret supplied for a confidential client is invalid.";
+/// Okta's wording for a request that authenticates the client more than one way.
+const MULTIPLE_METHODS: &str = "Cannot supply multiple client credentials. Use one of the following: credentials in the Authorization header, credentials in the post body, or a client_assertion in the post body.";
+const CLIENT_ID_MISMATCH: &str =
+    "The client_id parameter does not match the client_id of the Authorization header.";
 
 async fn load(state: &AppState, client_id: &str) -> ApiResult<Arc<Registration>> {
     let Some(reg) = state.clients.registration(&state.store, client_id).await? else {
@@ -78,7 +82,22 @@ pub async fn authenticate(
     endpoint: &str,
 ) -> ApiResult<Client> {
     let form_client_id = form.get("client_id").filter(|c| !c.is_empty());
-    if let Some((client_id, secret)) = basic_credentials(headers) {
+    let basic = basic_credentials(headers);
+    // RFC 6749 §2.3: one authentication method per request, or the server cannot tell which
+    // one it checked. An empty `client_secret` proves nothing, so some clients send it harmlessly.
+    let methods = [
+        basic.is_some(),
+        form.get("client_secret").is_some_and(|s| !s.is_empty()),
+        form.contains_key("client_assertion"),
+    ];
+    if methods.iter().filter(|used| **used).count() > 1 {
+        return Err(ApiError::oauth("invalid_request", MULTIPLE_METHODS));
+    }
+    if let Some((client_id, secret)) = basic {
+        // A body `client_id` naming another client must not ride on this client's secret.
+        if form_client_id.is_some_and(|id| *id != client_id) {
+            return Err(ApiError::invalid_client(CLIENT_ID_MISMATCH).with_basic_challenge());
+        }
         return secret_client(state, &client_id, &secret, "client_secret_basic")
             .await
             .map_err(ApiError::with_basic_challenge);

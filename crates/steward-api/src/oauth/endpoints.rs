@@ -2,7 +2,7 @@
 //! `/oauth2/v1/userinfo`.
 
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
@@ -246,8 +246,12 @@ pub async fn revoke(
     Ok(StatusCode::OK.into_response())
 }
 
-/// OIDC UserInfo for a user access token with `openid`.
-pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
+/// OIDC UserInfo for a user access token with `openid` (GET or POST).
+pub async fn userinfo(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     let issuer = state.config.issuer.as_str();
     let keys = state.auth.verification_keys();
     let header_value = headers
@@ -274,17 +278,32 @@ pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> ApiR
     ) {
         return Err(challenge_error(rs::GuardError::NoCredentials));
     }
+    let now = now_millis() / 1000;
+    // The proof's `htm` must name the method actually used: the route answers GET and POST.
     let auth = rs::authenticate(
         &GuardConfig::new(issuer, issuer, &keys),
         credentials,
         &ResourceRequest {
             dpop: &dpop,
-            method: "GET",
+            method: method.as_str(),
             url: &url,
-            now: now_millis() / 1000,
+            now,
         },
     )
     .map_err(challenge_error)?;
+    // Each proof is good for one request (RFC 9449 §11.1), as at the API guard: a captured
+    // Authorization + DPoP pair must not be replayable while the proof's `iat` is fresh.
+    if let Some(proof) = &auth.proof {
+        if !state
+            .auth
+            .use_dpop_jti(&format!("{}:{}", proof.jkt, proof.jti), now)
+        {
+            return Err(challenge_error(rs::GuardError::InvalidToken {
+                scheme: rs::TokenScheme::Dpop,
+                reason: "DPoP proof replayed".into(),
+            }));
+        }
+    }
     let claims = auth.claims;
     let invalid = || ApiError::Challenge {
         status: StatusCode::UNAUTHORIZED,
