@@ -21,9 +21,6 @@ pub enum ApiError {
     /// E0000003: the body is not well-formed JSON of the expected shape.
     #[error("The request body was not well-formed.")]
     MalformedBody(String),
-    /// E0000011 + `WWW-Authenticate`: no credentials, or credentials that are not valid.
-    #[error("Invalid token provided")]
-    InvalidToken { challenge: Option<String> },
     /// E0000006: authenticated, but the principal's roles do not allow the call.
     #[error("You do not have permission to perform the requested action")]
     Forbidden,
@@ -145,7 +142,6 @@ impl ApiError {
                 summary,
                 vec![why.clone()],
             ),
-            InvalidToken { .. } => (StatusCode::UNAUTHORIZED, "E0000011", summary, vec![]),
             Forbidden => (StatusCode::FORBIDDEN, "E0000006", summary, vec![]),
             NotFound(_) => (StatusCode::NOT_FOUND, "E0000007", summary, vec![]),
             AlreadyActive => (StatusCode::FORBIDDEN, "E0000016", summary, vec![]),
@@ -221,7 +217,6 @@ impl IntoResponse for ApiError {
         }
         let (status, code, summary, causes) = self.parts();
         let challenge = match &self {
-            ApiError::InvalidToken { challenge } => challenge.clone(),
             ApiError::Challenge { challenge, .. } => Some(challenge.clone()),
             _ => None,
         };

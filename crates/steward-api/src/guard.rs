@@ -12,11 +12,11 @@ use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use dashmap::DashMap;
-use steward_core::directory::{User, UserStatus};
+use steward_core::directory::User;
 use steward_core::roles::{any_allows, Permission, RoleType};
 use steward_core::syslog::Actor;
 use steward_core::timefmt::now_millis;
-use steward_oauth::challenge::{self, Scheme};
+use steward_oauth::challenge;
 use steward_oauth::guard::{self as rs, Credentials, GuardConfig, ResourceRequest};
 use steward_oauth::jwk::JwsAlg;
 use steward_oauth::jwt::AccessTokenClaims;
@@ -168,9 +168,16 @@ pub static ROUTES: &[(&str, &str, Need)] = &[
 ];
 
 fn lookup(method: &Method, path: &str) -> Option<Need> {
+    // axum answers HEAD with the GET handler (RFC 9110 §9.3.2: GET without the body), so HEAD
+    // needs exactly what GET needs.
+    let method = if method == Method::HEAD {
+        Method::GET.as_str()
+    } else {
+        method.as_str()
+    };
     ROUTES
         .iter()
-        .find(|(m, p, _)| *m == method.as_str() && *p == path)
+        .find(|(m, p, _)| *m == method && *p == path)
         .map(|(_, _, n)| *n)
 }
 
@@ -256,7 +263,7 @@ pub async fn enforce(
         // client-credentials tokens have no user (403).
         match (&principal.credential, &principal.user) {
             (Credential::AccessToken { .. }, Some(_)) => {}
-            (Credential::ApiToken { .. }, _) => return Err(invalid_token()),
+            (Credential::ApiToken { .. }, _) => return Err(no_credentials(&state.config.issuer)),
             _ => return Err(ApiError::Forbidden),
         }
     } else if !any_allows(&principal.roles, need.permission) {
@@ -267,8 +274,38 @@ pub async fn enforce(
     Ok(next.run(req).await)
 }
 
-fn invalid_token() -> ApiError {
-    ApiError::InvalidToken { challenge: None }
+/// The answer to a guard refusal: its status, its `WWW-Authenticate` challenge (every 401 has
+/// one, RFC 9110 §11.6.1) and Okta's body (`E0000011` for 401, `E0000001` for 400).
+fn refusal(issuer: &str, e: &rs::GuardError) -> ApiError {
+    let unauthorized = e.status() == 401;
+    ApiError::Challenge {
+        status: StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNAUTHORIZED),
+        challenge: e.www_authenticate(issuer, &JwsAlg::ALL),
+        summary: if unauthorized {
+            "Invalid token provided"
+        } else {
+            "Api validation failed: Authorization"
+        },
+        code: if unauthorized { "E0000011" } else { "E0000001" },
+        dpop_nonce: None,
+    }
+}
+
+/// No credentials this API takes: none, another scheme, or an `SSWS` token that does not work
+/// (or is not accepted on the route). SSWS is not an OAuth scheme, so the answer is the bare
+/// `Bearer realm` challenge with `E0000011`, not `error="invalid_token"`.
+fn no_credentials(issuer: &str) -> ApiError {
+    refusal(issuer, &rs::GuardError::NoCredentials)
+}
+
+/// A verified access token that is refused (revoked, its user or app no longer active):
+/// `invalid_token` in the scheme the token is used with.
+fn token_refused(issuer: &str, claims: &AccessTokenClaims, reason: &str) -> ApiError {
+    let e = rs::GuardError::InvalidToken {
+        scheme: rs::TokenScheme::of(claims),
+        reason: reason.into(),
+    };
+    refusal(issuer, &e)
 }
 
 async fn authenticate(
@@ -282,9 +319,7 @@ async fn authenticate(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
     else {
-        return Err(ApiError::InvalidToken {
-            challenge: Some(challenge::no_credentials(issuer)),
-        });
+        return Err(no_credentials(issuer));
     };
     // Okta's Python SDK sends `SSWS<token>` with no space; Okta accepts both.
     let scheme_is =
@@ -294,7 +329,7 @@ async fn authenticate(
         if !credential.is_empty() {
             return api_token_principal(state, credential).await;
         }
-        return Err(invalid_token());
+        return Err(no_credentials(issuer));
     }
     let claims = access_token_claims(state, req, value)?;
     // The scope is checked before anything touches the database: a token without it gets
@@ -304,11 +339,7 @@ async fn authenticate(
         .iter()
         .any(|held| steward_core::scopes::implies(held, need.scope))
     {
-        let scheme = if claims.cnf.is_some() {
-            Scheme::Dpop { algs: &JwsAlg::ALL }
-        } else {
-            Scheme::Bearer
-        };
+        let scheme = rs::TokenScheme::of(&claims).challenge(&JwsAlg::ALL);
         return Err(ApiError::Challenge {
             status: StatusCode::FORBIDDEN,
             challenge: challenge::insufficient_scope(issuer, scheme, need.scope, req.uri.path()),
@@ -330,22 +361,7 @@ fn access_token_claims(
 ) -> Result<Arc<AccessTokenClaims>, ApiError> {
     let issuer = state.config.issuer.as_str();
     let now = now_millis() / 1000;
-    let algs = JwsAlg::ALL;
-    let to_api = |e: rs::GuardError| ApiError::Challenge {
-        status: StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNAUTHORIZED),
-        challenge: e.www_authenticate(issuer, &algs),
-        summary: if e.status() == 401 {
-            "Invalid token provided"
-        } else {
-            "Api validation failed: Authorization"
-        },
-        code: if e.status() == 401 {
-            "E0000011"
-        } else {
-            "E0000001"
-        },
-        dpop_nonce: None,
-    };
+    let to_api = |e: rs::GuardError| refusal(issuer, &e);
     let credentials = rs::parse_authorization(Some(value)).map_err(to_api)?;
     let claims = match credentials {
         Credentials::Bearer(token) => {
@@ -385,7 +401,9 @@ fn access_token_claims(
                 .iter()
                 .filter_map(|v| v.to_str().ok())
                 .collect();
-            let url = format!("{issuer}{}", req.uri);
+            // RFC 9449 §4.3: `htu` is the URL without query and fragment. The path, not the
+            // request target: under HTTP/2 (and through a proxy) the target is already absolute.
+            let url = format!("{issuer}{}", req.uri.path());
             let auth = rs::authenticate(
                 &GuardConfig::new(issuer, issuer, &keys),
                 credentials,
@@ -411,18 +429,10 @@ fn access_token_claims(
             }
             Arc::new(auth.claims)
         }
-        Credentials::Missing | Credentials::Other { .. } => return Err(invalid_token()),
+        Credentials::Missing | Credentials::Other { .. } => return Err(no_credentials(issuer)),
     };
     if state.auth.is_revoked(&claims.jti) {
-        let scheme = if claims.cnf.is_some() {
-            rs::TokenScheme::Dpop
-        } else {
-            rs::TokenScheme::Bearer
-        };
-        return Err(to_api(rs::GuardError::InvalidToken {
-            scheme,
-            reason: "revoked".into(),
-        }));
+        return Err(token_refused(issuer, &claims, "revoked"));
     }
     Ok(claims)
 }
@@ -432,6 +442,7 @@ async fn token_principal(
     state: &AppState,
     claims: Arc<AccessTokenClaims>,
 ) -> Result<Arc<Principal>, ApiError> {
+    let issuer = state.config.issuer.as_str();
     let cache_key = format!("jti:{}", claims.jti);
     if let Some(principal) = state.principals.get(&cache_key) {
         return Ok(principal);
@@ -444,8 +455,10 @@ async fn token_principal(
     let principal = match &claims.uid {
         Some(uid) => {
             let user = match state.store.user(uid).await {
-                Ok(u) if u.status == UserStatus::Active => u,
-                Ok(_) | Err(StoreError::NotFound) => return Err(invalid_token()),
+                Ok(u) if u.status.credentials_act() => u,
+                Ok(_) | Err(StoreError::NotFound) => {
+                    return Err(token_refused(issuer, &claims, "the user may not act"))
+                }
                 Err(e) => return Err(e.into()),
             };
             let roles = state.store.roles_of(PrincipalType::User, &user.id).await?;
@@ -459,7 +472,9 @@ async fn token_principal(
         None => {
             let app = match state.store.app_by_client_id(&claims.cid).await {
                 Ok(a) if a.is_active() => a,
-                Ok(_) | Err(StoreError::NotFound) => return Err(invalid_token()),
+                Ok(_) | Err(StoreError::NotFound) => {
+                    return Err(token_refused(issuer, &claims, "the app is not active"))
+                }
                 Err(e) => return Err(e.into()),
             };
             let roles = state.store.roles_of(PrincipalType::Client, &app.id).await?;
@@ -481,16 +496,17 @@ async fn api_token_principal(state: &AppState, token: &str) -> Result<Arc<Princi
     if let Some(principal) = state.principals.get(&key) {
         return Ok(principal);
     }
+    let issuer = state.config.issuer.as_str();
     let found = match state.store.api_token_by_hash(&key).await {
         Ok(found) => found,
-        Err(StoreError::NotFound) => return Err(invalid_token()),
+        Err(StoreError::NotFound) => return Err(no_credentials(issuer)),
         Err(e) => return Err(e.into()),
     };
     let now = steward_core::timefmt::now_millis();
     let live =
         found.token.revoked_at.is_none() && found.token.expires_at.is_none_or(|exp| exp > now);
-    if !live || found.user.status != UserStatus::Active {
-        return Err(invalid_token());
+    if !live || !found.user.status.credentials_act() {
+        return Err(no_credentials(issuer));
     }
     let roles = state
         .store

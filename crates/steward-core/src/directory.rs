@@ -88,6 +88,23 @@ pub enum UserStatus {
 }
 
 impl UserStatus {
+    /// Whether the user's credentials issued before now (SSWS tokens, access and refresh tokens)
+    /// still act. A lockout protects the password, not what was issued before it: were
+    /// LOCKED_OUT refused, anyone could disable an admin's API tokens by failing their password
+    /// five times. Suspended, deactivated and not-yet-activated users do not act.
+    pub fn credentials_act(self) -> bool {
+        match self {
+            UserStatus::Active
+            | UserStatus::LockedOut
+            | UserStatus::PasswordExpired
+            | UserStatus::Recovery => true,
+            UserStatus::Staged
+            | UserStatus::Provisioned
+            | UserStatus::Suspended
+            | UserStatus::Deprovisioned => false,
+        }
+    }
+
     pub const ALL: [UserStatus; 8] = [
         UserStatus::Staged,
         UserStatus::Provisioned,

@@ -6,7 +6,8 @@
 //!
 //! Shapes (issuer `https://acme.okta.com`):
 //!
-//! * no credentials (401): `Bearer realm="https://acme.okta.com"`
+//! * no credentials, or none this resource takes (another scheme, a refused `SSWS` API token)
+//!   (401): `Bearer realm="https://acme.okta.com"`
 //! * invalid token (401): `Bearer authorization_uri="https://acme.okta.com/oauth2/v1/authorize",
 //!   realm="https://acme.okta.com", error="invalid_token", error_description="The access token is
 //!   invalid"`
@@ -93,7 +94,9 @@ impl std::fmt::Display for Challenge {
     }
 }
 
-/// 401 without credentials: `Bearer realm="{issuer}"`.
+/// 401 without usable credentials: `Bearer realm="{issuer}"`. Also the answer to another
+/// scheme (RFC 9110 §11.6.1: every 401 says how to authenticate), where `error="invalid_token"`
+/// would wrongly call the credential an access token.
 pub fn no_credentials(issuer: &str) -> String {
     Challenge::new(Scheme::Bearer)
         .param("realm", issuer)

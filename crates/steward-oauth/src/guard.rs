@@ -79,6 +79,26 @@ pub enum TokenScheme {
     Dpop,
 }
 
+impl TokenScheme {
+    /// The scheme a verified token is used with (`DPoP` when it is bound by `cnf.jkt`): refusals
+    /// after verification (revoked, inactive principal, missing scope) answer in it.
+    pub fn of(claims: &AccessTokenClaims) -> TokenScheme {
+        if claims.jkt().is_some() {
+            TokenScheme::Dpop
+        } else {
+            TokenScheme::Bearer
+        }
+    }
+
+    /// The challenge scheme; `DPoP` advertises `dpop_algs`.
+    pub fn challenge(self, dpop_algs: &[JwsAlg]) -> Scheme<'_> {
+        match self {
+            TokenScheme::Bearer => Scheme::Bearer,
+            TokenScheme::Dpop => Scheme::Dpop { algs: dpop_algs },
+        }
+    }
+}
+
 /// Static configuration of the guard.
 #[derive(Debug, Clone, Copy)]
 pub struct GuardConfig<'a> {
@@ -115,7 +135,9 @@ pub struct ResourceRequest<'a> {
     /// Every `DPoP` header value (RFC 9449 requires exactly one when DPoP is used).
     pub dpop: &'a [&'a str],
     pub method: &'a str,
-    /// Full public URL of the request (scheme, host, path; query ignored for `htu`).
+    /// The request's public URL: the issuer followed by the request path. Build it from the
+    /// path alone: the request target is already absolute under HTTP/2 (`:scheme`,
+    /// `:authority`) and through proxies. A query is ignored for `htu`.
     pub url: &'a str,
     /// Epoch seconds.
     pub now: i64,
@@ -140,6 +162,8 @@ impl Authenticated {
 /// Why the guard refused, with the response to give.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GuardError {
+    /// No credentials, or a scheme other than `Bearer`/`DPoP` (e.g. `Basic`, or an `SSWS` API
+    /// token the caller refused): answered with the bare `Bearer realm` challenge.
     #[error("no credentials")]
     NoCredentials,
     #[error("{description}")]
@@ -173,10 +197,7 @@ impl GuardError {
 
     /// The `WWW-Authenticate` header value.
     pub fn www_authenticate(&self, issuer: &str, dpop_algs: &[JwsAlg]) -> String {
-        let scheme = |s: &TokenScheme| match s {
-            TokenScheme::Bearer => Scheme::Bearer,
-            TokenScheme::Dpop => Scheme::Dpop { algs: dpop_algs },
-        };
+        let scheme = |s: &TokenScheme| s.challenge(dpop_algs);
         match self {
             GuardError::NoCredentials => challenge::no_credentials(issuer),
             GuardError::InvalidRequest {
@@ -392,6 +413,7 @@ mod tests {
         let creds = parse_authorization(Some(&header)).unwrap();
         let auth = authenticate(&cfg, creds, &req(&[])).unwrap();
         assert_eq!(auth.scheme(), TokenScheme::Bearer);
+        assert_eq!(TokenScheme::of(&auth.claims), TokenScheme::Bearer);
         assert!(auth.claims.has_scope("okta.users.read"));
 
         let e = insufficient_scope(&auth, "okta.users.manage", "/api/v1/users");
@@ -420,6 +442,12 @@ mod tests {
             r#"Bearer realm="https://acme.okta.com""#
         );
 
+        // Another scheme is no credentials for this guard: the same bare challenge.
+        let basic = parse_authorization(Some("Basic Zm9v")).unwrap();
+        let e = authenticate(&cfg, basic, &req(&[])).unwrap_err();
+        assert_eq!(e, GuardError::NoCredentials);
+        assert_eq!(parse_authorization(Some("")).unwrap(), Credentials::Missing);
+
         let e = authenticate(&cfg, Credentials::Bearer("abc.def.ghi"), &req(&[])).unwrap_err();
         assert_eq!(e.status(), 401);
         assert_eq!(
@@ -447,6 +475,7 @@ mod tests {
 
         let auth = authenticate(&cfg, Credentials::Dpop(&at), &req(&[&p])).unwrap();
         assert_eq!(auth.scheme, TokenScheme::Dpop);
+        assert_eq!(TokenScheme::of(&auth.claims), TokenScheme::Dpop);
         assert_eq!(auth.proof.as_ref().unwrap().jkt, jkt);
 
         // Bound token with the Bearer scheme.
