@@ -878,6 +878,36 @@ async fn consent_csrf_and_form_post() {
 async fn sign_in_lockout_after_repeated_failures() {
     let org = TestOrg::start(Backend::Sqlite).await;
     let (app, user_id) = web_app_with_user(&org, "TRUSTED").await;
+    // Tokens issued before the lockout (another browser).
+    let (verifier, challenge) = pkce();
+    let scope = "openid offline_access okta.users.read";
+    let done = sign_in(
+        &org,
+        &browser(),
+        &authorize_url(&org, &app, scope, &challenge, ""),
+        "jane@example.com",
+        "Sup3r-Secret-Pass",
+    )
+    .await;
+    let code = param(&location(done.headers()), "code").unwrap();
+    let issued = redeem(&org, &app, &code, &verifier).await;
+    let access = issued.body["access_token"].as_str().unwrap().to_string();
+    let refresh = |rt: String| {
+        let org = &org;
+        let app = &app;
+        async move {
+            let r = org
+                .http
+                .post(format!("{}/oauth2/v1/token", org.base))
+                .basic_auth(&app.client_id, Some(&app.secret))
+                .form(&[("grant_type", "refresh_token"), ("refresh_token", &rt)])
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+
     let (_, challenge) = pkce();
     let url = authorize_url(&org, &app, "openid", &challenge, "");
     let browser = browser();
@@ -898,6 +928,14 @@ async fn sign_in_lockout_after_repeated_failures() {
     .await;
     assert_eq!(r.status(), 401);
     assert!(r.text().await.unwrap().contains("locked"));
+    // The lockout guards the password, not what was issued before it.
+    let info = org
+        .bearer(&access, Method::GET, "/oauth2/v1/userinfo")
+        .await;
+    assert_eq!(info.status, 200, "{}", info.body);
+    let (s, refreshed) = refresh(issued.body["refresh_token"].as_str().unwrap().into()).await;
+    assert_eq!(s, 200, "{refreshed}");
+    let rt = refreshed["refresh_token"].as_str().unwrap().to_string();
     // An admin unlocks; the user signs in.
     assert_eq!(
         org.post(
@@ -921,6 +959,20 @@ async fn sign_in_lockout_after_repeated_failures() {
         .get("/api/v1/logs?filter=eventType%20eq%20%22user.account.lock%22")
         .await;
     assert_eq!(log.as_array().unwrap().len(), 1);
+    // A suspended user's credentials stop acting: userinfo and refresh refuse them.
+    let (s, _) = org
+        .post(
+            &format!("/api/v1/users/{user_id}/lifecycle/suspend"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let info = org
+        .bearer(&access, Method::GET, "/oauth2/v1/userinfo")
+        .await;
+    assert_eq!(info.status, 401, "{}", info.body);
+    let (s, refused) = refresh(rt).await;
+    assert_eq!((s, refused["error"].as_str()), (400, Some("invalid_grant")));
     assert_eq!(log[0]["client"]["ipAddress"], "127.0.0.1", "{log}");
     let (_, failures) = org.get("/api/v1/logs?filter=eventType%20eq%20%22user.session.start%22%20and%20outcome.result%20eq%20%22FAILURE%22").await;
     assert!(failures.as_array().unwrap().len() >= 6);

@@ -332,7 +332,11 @@ pub async fn userinfo(
             dpop_nonce: None,
         });
     }
-    let user = state.store.user(uid).await.map_err(|_| invalid())?;
+    let user = match state.store.user(uid).await {
+        Ok(user) if user.status.credentials_act() => user,
+        Ok(_) | Err(steward_store::StoreError::NotFound) => return Err(invalid()),
+        Err(e) => return Err(e.into()),
+    };
     let mut body = serde_json::to_value(user_claims(&user).for_scopes(&claims.scp))
         .unwrap_or_else(|_| json!({}));
     body["sub"] = json!(user.id);

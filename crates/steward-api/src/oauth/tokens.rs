@@ -8,7 +8,6 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
-use steward_core::directory::UserStatus;
 use steward_core::ids::random_secret;
 use steward_core::syslog::{Actor, ClientInfo, LogEvent, Target};
 use steward_core::timefmt::now_millis;
@@ -297,7 +296,7 @@ async fn authorization_code(
         }
     }
     let user = state.store.user(&stored.user_id).await?;
-    if user.status != UserStatus::Active {
+    if !user.status.credentials_act() {
         return Err(invalid_grant("The user is not active."));
     }
     let scopes: Vec<String> = stored
@@ -404,7 +403,7 @@ async fn refresh(
         return Err(invalid_grant("The refresh token is invalid or expired."));
     }
     let user = state.store.user(&stored.user_id).await?;
-    if user.status != UserStatus::Active {
+    if !user.status.credentials_act() {
         return Err(invalid_grant("The user is not active."));
     }
     let minted = Minted {
