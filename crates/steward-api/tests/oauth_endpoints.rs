@@ -455,6 +455,24 @@ async fn one_client_authentication_method_per_request() {
                 a.headers
             );
 
+            // A Basic header that does not decode is refused, not ignored in favour of the body.
+            for bad in ["Basic !!!not-base64", "Basic", "Basic bm8tY29sb24"] {
+                let a = send(
+                    form_with(&[
+                        ("client_id", app.client_id.clone()),
+                        ("client_secret", app.secret.clone()),
+                    ]),
+                    vec![("authorization", bad.to_string())],
+                )
+                .await;
+                assert_eq!(
+                    (a.status, a.body["error"].as_str()),
+                    (401, Some("invalid_client")),
+                    "{backend:?} {path} {bad}: {}",
+                    a.body
+                );
+            }
+
             // Allowed: Basic alone, with the same client_id in the body, or with an empty
             // client_secret (which proves nothing). Introspection comes first and revocation
             // last, so the token is active throughout; the token endpoint spends the code once.
@@ -519,5 +537,27 @@ async fn one_client_authentication_method_per_request() {
             )
             .await;
         assert_eq!(a.status, 200, "{backend:?} {}", a.body);
+
+        // A refused token request is logged under the client it authenticated as (Basic), not
+        // under a body client_id naming someone else.
+        let a = org
+            .form(
+                "/oauth2/v1/token",
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", &other_id),
+                ],
+                &[basic(&app.client_id, "wrong-secret")],
+            )
+            .await;
+        assert_eq!(a.status, 401, "{backend:?} {}", a.body);
+        let (_, log) = org
+            .get("/api/v1/logs?filter=outcome.result%20eq%20%22FAILURE%22&sortOrder=DESCENDING&limit=1")
+            .await;
+        assert_eq!(
+            log[0]["actor"]["id"],
+            app.client_id.as_str(),
+            "{backend:?} {log}"
+        );
     }
 }

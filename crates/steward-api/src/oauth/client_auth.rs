@@ -53,16 +53,42 @@ async fn load(state: &AppState, client_id: &str) -> ApiResult<Arc<Registration>>
 }
 
 /// Decodes `Authorization: Basic` into (client_id, secret), each form-urlencoded (RFC 6749 §2.3.1).
-fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, encoded) = value.split_once(' ')?;
+/// `Err` when the header says Basic but does not decode: refused, not silently ignored in favour
+/// of whatever the form carries.
+fn basic_credentials(headers: &HeaderMap) -> ApiResult<Option<(String, String)>> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value.to_str().unwrap_or_default();
+    let (scheme, encoded) = value.split_once(' ').unwrap_or((value, ""));
     if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
+        return Ok(None);
     }
-    let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
-    let (id, secret) = decoded.split_once(':')?;
+    let malformed =
+        || ApiError::invalid_client("The Basic credentials are malformed.").with_basic_challenge();
+    let decoded = STANDARD
+        .decode(encoded.trim())
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .ok_or_else(malformed)?;
+    let (id, secret) = decoded.split_once(':').ok_or_else(malformed)?;
     let unescape = |s: &str| form_urlencoded_decode(s).unwrap_or_else(|| s.to_string());
-    Some((unescape(id), unescape(secret)))
+    Ok(Some((unescape(id), unescape(secret))))
+}
+
+/// The client a request claims to be, before any check: for the System Log entry of a refused
+/// request (the Basic user name, else the form's `client_id`, else the assertion's issuer).
+pub fn claimed_client_id(headers: &HeaderMap, form: &HashMap<String, String>) -> Option<String> {
+    if let Ok(Some((id, _))) = basic_credentials(headers) {
+        return Some(id);
+    }
+    form.get("client_id")
+        .filter(|c| !c.is_empty())
+        .cloned()
+        .or_else(|| {
+            form.get("client_assertion")
+                .and_then(|a| client_assertion::unverified_client_id(a))
+        })
 }
 
 fn form_urlencoded_decode(s: &str) -> Option<String> {
@@ -82,7 +108,7 @@ pub async fn authenticate(
     endpoint: &str,
 ) -> ApiResult<Client> {
     let form_client_id = form.get("client_id").filter(|c| !c.is_empty());
-    let basic = basic_credentials(headers);
+    let basic = basic_credentials(headers)?;
     // RFC 6749 §2.3: one authentication method per request, or the server cannot tell which
     // one it checked. An empty `client_secret` proves nothing, so some clients send it harmlessly.
     let methods = [

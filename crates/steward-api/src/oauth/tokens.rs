@@ -94,7 +94,7 @@ pub async fn token(
     match handle(&state, &caller, &headers, &form, &grant, expected).await {
         Ok(response) => response,
         Err(err) => {
-            let client_id = form.get("client_id").cloned();
+            let client_id = client_auth::claimed_client_id(&headers, &form);
             deny(&state, &caller, client_id.as_deref(), &grant, err)
                 .await
                 .into_response()
