@@ -20,19 +20,7 @@ async fn send(
     url: &str,
     headers: &[(&str, String)],
 ) -> Answer {
-    let mut req = client.request(method, url);
-    for (k, v) in headers {
-        req = req.header(*k, v);
-    }
-    let r = req.send().await.unwrap();
-    let status = r.status().as_u16();
-    let headers = r.headers().clone();
-    let text = r.text().await.unwrap();
-    Answer {
-        status,
-        headers,
-        body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    }
+    answer(client.request(method, url), headers).await
 }
 
 fn challenge(a: &Answer) -> Option<String> {

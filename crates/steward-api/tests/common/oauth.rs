@@ -96,6 +96,22 @@ pub struct Answer {
     pub headers: HeaderMap,
 }
 
+/// Sends `req` with `headers` added; the body as JSON, or as a string when it is not JSON.
+pub async fn answer(mut req: reqwest::RequestBuilder, headers: &[(&str, String)]) -> Answer {
+    for (k, v) in headers {
+        req = req.header(*k, v);
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    let text = r.text().await.unwrap();
+    Answer {
+        status,
+        headers,
+        body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    }
+}
+
 impl TestOrg {
     /// Creates a service app with the test client key; returns (app id, client_id).
     pub async fn service_app(&self, label: &str) -> (String, String) {
@@ -149,19 +165,11 @@ impl TestOrg {
         form: &[(&str, &str)],
         headers: &[(&str, String)],
     ) -> Answer {
-        let mut req = self.http.post(format!("{}{path}", self.base)).form(form);
-        for (k, v) in headers {
-            req = req.header(*k, v);
-        }
-        let r = req.send().await.unwrap();
-        let status = r.status().as_u16();
-        let headers = r.headers().clone();
-        let text = r.text().await.unwrap();
-        Answer {
-            status,
+        answer(
+            self.http.post(format!("{}{path}", self.base)).form(form),
             headers,
-            body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        }
+        )
+        .await
     }
 
     /// Client credentials with `private_key_jwt`.
