@@ -8,7 +8,9 @@ use steward_core::filter::sql::{Column, ColumnKind, SqlValue};
 use steward_core::filter::Filter;
 
 use crate::listing::Listing;
-use crate::{conflict_on_unique, json_object, Result, Store, StoreError, WriteTx};
+use crate::{
+    conflict_on_unique, json_object, AppUserAssignment, Result, Store, StoreError, WriteTx,
+};
 
 const COLUMNS: &str = "id, status, created, activated, status_changed, last_login, last_updated, \
                        password_changed, profile, password_hash";
@@ -224,14 +226,66 @@ impl WriteTx {
         Ok(())
     }
 
-    /// Reads a user inside the transaction (for read-modify-write).
+    /// Reads a user inside the transaction, for read-modify-write: on PostgreSQL the row stays
+    /// locked (`FOR UPDATE`) until the transaction ends, so a concurrent write to the same user
+    /// waits and then reads what this one wrote; SQLite has a single writer already. Write the
+    /// change to this fresh copy, never to one read before the transaction began.
     pub async fn user(&mut self, id: &str) -> Result<User> {
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
+        let lock = if self.is_postgres() {
+            " FOR UPDATE"
+        } else {
+            ""
+        };
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM users WHERE id = $1{lock}"))
             .bind(id)
             .fetch_optional(self.conn())
             .await?
             .ok_or(StoreError::NotFound)?;
         user_from_row(&row)
+    }
+
+    /// Failed sign-in bookkeeping read inside the transaction: (failed attempts, locked until).
+    /// Read it after [`WriteTx::user`], which holds the row.
+    pub async fn user_lockout(&mut self, id: &str) -> Result<(i64, Option<i64>)> {
+        let row = sqlx::query("SELECT failed_logins, locked_until FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.conn())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        Ok((row.try_get("failed_logins")?, row.try_get("locked_until")?))
+    }
+
+    /// The user's direct assignment to the app (not one through a group), read inside the
+    /// transaction and locked on PostgreSQL, so that a re-assignment keeps what it finds.
+    pub async fn direct_app_user(
+        &mut self,
+        app_id: &str,
+        user_id: &str,
+    ) -> Result<Option<AppUserAssignment>> {
+        let lock = if self.is_postgres() {
+            " FOR UPDATE"
+        } else {
+            ""
+        };
+        let row = sqlx::query(&format!(
+            "SELECT scope, profile, created, last_updated FROM app_user_assignments \
+             WHERE app_id = $1 AND user_id = $2{lock}"
+        ))
+        .bind(app_id)
+        .bind(user_id)
+        .fetch_optional(self.conn())
+        .await?;
+        row.map(|row| {
+            Ok(AppUserAssignment {
+                app_id: app_id.to_string(),
+                user_id: user_id.to_string(),
+                scope: row.try_get("scope")?,
+                profile: json_object(&row.try_get::<String, _>("profile")?)?,
+                created: row.try_get("created")?,
+                last_updated: row.try_get("last_updated")?,
+            })
+        })
+        .transpose()
     }
 
     pub async fn delete_user(&mut self, id: &str) -> Result<()> {

@@ -346,28 +346,47 @@ pub async fn assign_user(
     let app = find(&state, &id).await?;
     let user = users::find(&state, &caller, &body.id).await?;
     let now = now_millis();
-    let assignment = AppUserAssignment {
-        app_id: app.id.clone(),
-        user_id: user.id.clone(),
-        scope: "USER".into(),
-        profile: body.profile,
-        created: now,
-        last_updated: now,
-    };
     let mut tx = state.store.begin().await?;
-    tx.upsert_app_user(&assignment).await?;
-    tx.append_log(
-        &event(
-            &caller,
-            "application.user_membership.add",
-            "Add user to application membership",
+    // Assigning again keeps the assignment (and its `created`): only a new profile changes it.
+    let (assignment, logged) = match tx.direct_app_user(&app.id, &user.id).await? {
+        Some(existing) if existing.profile == body.profile => (existing, None),
+        Some(existing) => (
+            AppUserAssignment {
+                profile: body.profile,
+                last_updated: now,
+                ..existing
+            },
+            Some((
+                "application.user_membership.update",
+                "Updated user application property",
+            )),
+        ),
+        None => (
+            AppUserAssignment {
+                app_id: app.id.clone(),
+                user_id: user.id.clone(),
+                scope: "USER".into(),
+                profile: body.profile,
+                created: now,
+                last_updated: now,
+            },
+            Some((
+                "application.user_membership.add",
+                "Add user to application membership",
+            )),
+        ),
+    };
+    if let Some((event_type, message)) = logged {
+        tx.upsert_app_user(&assignment).await?;
+        tx.append_log(
+            &event(&caller, event_type, message)
+                .target(user_target(&user))
+                .target(target(&app)),
         )
-        .target(user_target(&user))
-        .target(target(&app)),
-    )
-    .await?;
-    tx.commit().await?;
-    state.clients.forget();
+        .await?;
+        tx.commit().await?;
+        state.clients.forget();
+    }
     Ok(Json(render::app_user(
         &state.config.issuer,
         &assignment,

@@ -118,7 +118,10 @@ pub async fn create(
             ),
             other => other.into(),
         })?;
-        tx.add_member(&group.id, &user.id, now).await?;
+        // A group named twice is joined once, and logged once.
+        if !tx.add_member(&group.id, &user.id, now).await? {
+            continue;
+        }
         tx.append_log(
             &event(
                 &caller,
@@ -150,6 +153,16 @@ pub async fn find(state: &AppState, caller: &Caller, id_or_login: &str) -> ApiRe
     };
     found.map_err(|e| match e {
         StoreError::NotFound => ApiError::not_found(format!("{id_or_login} (User)")),
+        other => other.into(),
+    })
+}
+
+/// The user as it is now, re-read inside `tx` and locked there on PostgreSQL until the
+/// transaction ends: every write applies its change to this copy, never to one read before the
+/// transaction began (a concurrent write would be undone). `shown` names the user in a 404.
+async fn reread(tx: &mut WriteTx, user_id: &str, shown: &str) -> ApiResult<User> {
+    tx.user(user_id).await.map_err(|e| match e {
+        StoreError::NotFound => ApiError::not_found(format!("{shown} (User)")),
         other => other.into(),
     })
 }
@@ -247,6 +260,12 @@ pub async fn replace(
     save_profile(state, caller, id, body, true).await
 }
 
+/// Applies a profile and/or password update. The password is checked and hashed (argon2, slow)
+/// before the write transaction; the transaction re-reads the user (locked on PostgreSQL) and
+/// applies the change to that fresh copy, so that a lifecycle change racing this update (a
+/// deactivation, a suspension) is never written back over. Each change is logged only when it
+/// happened: `user.account.update_password` for a new password, `user.account.update_profile`
+/// for a profile that differs.
 async fn save_profile(
     state: AppState,
     caller: Caller,
@@ -254,21 +273,31 @@ async fn save_profile(
     body: UpdateUserBody,
     whole: bool,
 ) -> ApiResult<Json<Value>> {
-    let mut user = find(&state, &caller, &id).await?;
-    check_may_change(&state, &caller, &user).await?;
-    let now = now_millis();
-    if let Some(profile) = &body.profile {
+    let found = find(&state, &caller, &id).await?;
+    check_may_change(&state, &caller, &found).await?;
+    let apply_profile = |user: &mut User| -> ApiResult<bool> {
+        let Some(profile) = &body.profile else {
+            return Ok(false);
+        };
+        let before = user.profile.clone();
         if whole {
             user.profile = profile.clone();
         } else {
             directory::merge_profile(&mut user.profile, profile);
         }
         directory::validate_user_profile(&user.profile)?;
-    }
-    let new_hash = new_password(body.credentials.as_ref(), user.login())?;
+        Ok(user.profile != before)
+    };
+    // Refuse an invalid profile before spending time on the password.
+    let mut preview = found.clone();
+    apply_profile(&mut preview)?;
+    let new_hash = new_password(body.credentials.as_ref(), preview.login())?;
+    let now = now_millis();
     let mut tx = state.store.begin().await?;
-    if let Some(hash) = new_hash {
-        user.password_hash = Some(hash);
+    let mut user = reread(&mut tx, &found.id, &id).await?;
+    let profile_changed = apply_profile(&mut user)?;
+    if let Some(hash) = new_hash.as_ref() {
+        user.password_hash = Some(hash.clone());
         user.password_changed = Some(now);
         tx.append_log(
             &event(
@@ -280,18 +309,22 @@ async fn save_profile(
         )
         .await?;
     }
-    user.last_updated = now;
-    tx.update_user(&user).await?;
-    tx.append_log(
-        &event(
-            &caller,
-            "user.account.update_profile",
-            "Update user profile for Okta",
+    if profile_changed {
+        tx.append_log(
+            &event(
+                &caller,
+                "user.account.update_profile",
+                "Update user profile for Okta",
+            )
+            .target(target(&user)),
         )
-        .target(target(&user)),
-    )
-    .await?;
-    tx.commit().await?;
+        .await?;
+    }
+    if profile_changed || new_hash.is_some() {
+        user.last_updated = now;
+        tx.update_user(&user).await?;
+        tx.commit().await?;
+    }
     Ok(Json(render::user(&state.config.issuer, &user)))
 }
 
@@ -324,7 +357,7 @@ pub async fn lifecycle(
     check_may_change(&state, &caller, &user).await?;
     // Okta emails the link on activation unless told not to, on reactivation only when asked.
     let send_email = query.send_email.unwrap_or(op == Lifecycle::Activate);
-    let token = change_status(&state, &caller, user, op, send_email).await?;
+    let token = change_status(&state, &caller, &user, op, send_email).await?;
     if !op.issues_activation_token() {
         return Ok(StatusCode::OK.into_response());
     }
@@ -344,13 +377,18 @@ const ACTIVATION_TOKEN_LENGTH: usize = 32;
 /// Applies a lifecycle transition, with its System Log event, in one transaction. Activation and
 /// reactivation supersede the user's older activation links and, unless the link would have
 /// gone by email (`send_email`), return a new one.
+///
+/// The transition is decided on the user as re-read inside the transaction (locked on
+/// PostgreSQL), never on an earlier copy: a concurrent update cannot undo it, nor it one.
 async fn change_status(
     state: &AppState,
     caller: &Caller,
-    mut user: User,
+    found: &User,
     op: Lifecycle,
     send_email: bool,
 ) -> ApiResult<Option<String>> {
+    let mut tx = state.store.begin().await?;
+    let mut user = reread(&mut tx, &found.id, &found.id).await?;
     let next = directory::transition(user.status, op, user.password_hash.is_some())?;
     let now = now_millis();
     let (event_type, message) = match op {
@@ -370,7 +408,6 @@ async fn change_status(
         user.activated = Some(now);
     }
     let mut entry = event(caller, event_type, message).target(target(&user));
-    let mut tx = state.store.begin().await?;
     tx.update_user(&user).await?;
     if op == Lifecycle::Unlock {
         tx.set_user_lockout(&user.id, 0, None).await?;
@@ -428,13 +465,17 @@ pub async fn delete(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let user = find(&state, &caller, &id).await?;
-    check_may_change(&state, &caller, &user).await?;
+    let found = find(&state, &caller, &id).await?;
+    check_may_change(&state, &caller, &found).await?;
+    let mut tx = state.store.begin().await?;
+    // The status as it is now, not as it was read: a user reactivated meanwhile is deactivated,
+    // not deleted.
+    let user = reread(&mut tx, &found.id, &id).await?;
     if user.status != UserStatus::Deprovisioned {
-        change_status(&state, &caller, user, Lifecycle::Deactivate, false).await?;
+        drop(tx);
+        change_status(&state, &caller, &user, Lifecycle::Deactivate, false).await?;
         return Ok(StatusCode::NO_CONTENT);
     }
-    let mut tx = state.store.begin().await?;
     tx.delete_user(&user.id).await?;
     tx.append_log(
         &event(

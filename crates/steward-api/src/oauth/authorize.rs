@@ -522,37 +522,18 @@ pub async fn login(
     }
     let username = get("username").trim();
     let now = now_millis();
-    match check_password(&state, &caller, username, get("password"), now).await {
-        Ok(user) => {
-            let sid = random_secret(43);
-            let session = Session {
-                user_id: user.id.clone(),
-                created: now,
-                expires: now + SESSION_LIFETIME_MS,
-                auth_time: now,
-            };
-            let saved = async {
-                let mut tx = state.store.begin().await?;
-                tx.insert_session(&sha256_hex(&sid), &session).await?;
-                let mut signed_in = user.clone();
-                signed_in.last_login = Some(now);
-                tx.update_user(&signed_in).await?;
-                tx.set_user_lockout(&user.id, 0, None).await?;
-                tx.append_log(
-                    &LogEvent::new(
-                        "user.session.start",
-                        "User login to Okta",
-                        Actor::user(&user.id, user.login(), &user.display_name()),
-                        now,
-                    )
-                    .client(caller.clone()),
-                )
-                .await?;
-                tx.commit().await
-            };
-            if let Err(e) = saved.await {
-                return crate::error::ApiError::from(e).into_response();
-            }
+    let sid = random_secret(43);
+    match sign_in_with_password(
+        &state,
+        &caller,
+        username,
+        get("password"),
+        &sha256_hex(&sid),
+        now,
+    )
+    .await
+    {
+        Ok(SignIn::Done) => {
             let mut response = Redirect::to(return_to).into_response();
             set_cookie(
                 &mut response,
@@ -564,7 +545,7 @@ pub async fn login(
             );
             response
         }
-        Err(message) => sign_in_page(
+        Ok(SignIn::Refused(message)) => sign_in_page(
             &state,
             &headers,
             &app,
@@ -573,93 +554,196 @@ pub async fn login(
             StatusCode::UNAUTHORIZED,
             username,
         ),
+        Err(e) => crate::error::ApiError::from(e).into_response(),
     }
 }
 
-/// The user behind `username` and `password`, or the message to show. Every failure is logged;
-/// the fifth in a row locks the account for 15 minutes.
-async fn check_password(
+/// What a sign-in came to.
+enum SignIn {
+    /// The session was opened.
+    Done,
+    /// The message to show.
+    Refused(&'static str),
+}
+
+const GENERIC_FAILURE: &str = "Unable to sign in.";
+const LOCKED_MESSAGE: &str =
+    "Your account is locked. Try again later or contact your administrator.";
+/// Attempts at a sign-in whose user changed (password or login) while the password was checked.
+const SIGN_IN_ATTEMPTS: usize = 3;
+
+/// Checks `username` and `password` and opens the session `sid_hash` for the user. Every failure
+/// is logged. Only an ACTIVE user signs in, and only an ACTIVE user's failures count: the fifth in
+/// a row locks the account for 15 minutes (LOCKED_OUT), and a lock that has run out makes it
+/// ACTIVE again. Any other user (suspended, deactivated, not yet activated...) is refused with the
+/// generic message, and a sign-in never changes their status.
+///
+/// The password is checked (argon2) before the write transaction; the transaction then re-reads
+/// the user (locked on PostgreSQL) and decides on that fresh copy, so that a lifecycle change or
+/// a password change racing the sign-in is never undone by it.
+async fn sign_in_with_password(
     state: &AppState,
     caller: &ClientInfo,
     username: &str,
     password: &str,
+    sid_hash: &str,
     now: i64,
-) -> Result<User, &'static str> {
-    const GENERIC: &str = "Unable to sign in.";
-    let found = state.store.user_by_login(username).await.ok();
-    let hash = found.as_ref().and_then(|u| u.password_hash.clone());
-    let matches = verify_secret(password, hash.as_deref().unwrap_or(&state.auth.dummy_hash))
-        && hash.is_some();
-    let Some(mut user) = found else {
-        log_sign_in_failure(state, caller, None, username, "VERIFICATION_ERROR", now).await;
-        return Err(GENERIC);
-    };
-    let (failed, locked_until) = state
-        .store
-        .user_lockout(&user.id)
-        .await
-        .unwrap_or((0, None));
-    if user.status == UserStatus::LockedOut {
-        if locked_until.is_some_and(|t| t > now) {
-            log_sign_in_failure(state, caller, Some(&user), username, "LOCKED_OUT", now).await;
-            return Err("Your account is locked. Try again later or contact your administrator.");
-        }
-        // The lock has run out.
-        user.status = UserStatus::Active;
-    }
-    if !matches {
-        let failed = failed + 1;
-        let lock = failed >= LOCKOUT_THRESHOLD;
-        if let Ok(mut tx) = state.store.begin().await {
-            let _ = tx
-                .set_user_lockout(&user.id, failed, lock.then_some(now + LOCKOUT_MS))
-                .await;
-            if lock {
-                let mut locked = user.clone();
-                locked.status = UserStatus::LockedOut;
-                locked.status_changed = Some(now);
-                let _ = tx.update_user(&locked).await;
-                let _ = tx
-                    .append_log(
-                        &LogEvent::new(
-                            "user.account.lock",
-                            "Max sign in attempts exceeded",
-                            Actor::system(),
-                            now,
-                        )
-                        .target(Target::new(
-                            &user.id,
-                            "User",
-                            user.login(),
-                            &user.display_name(),
-                        ))
-                        .client(caller.clone()),
-                    )
-                    .await;
+) -> Result<SignIn, StoreError> {
+    for _ in 0..SIGN_IN_ATTEMPTS {
+        let found = match state.store.user_by_login(username).await {
+            Ok(user) => Some(user),
+            Err(StoreError::NotFound) => None,
+            Err(e) => return Err(e),
+        };
+        let hash = found.as_ref().and_then(|u| u.password_hash.clone());
+        // Always hash, so that an unknown login takes as long as a known one.
+        let matches = verify_secret(password, hash.as_deref().unwrap_or(&state.auth.dummy_hash))
+            && hash.is_some();
+        let Some(found) = found else {
+            log_sign_in_failure(state, caller, None, username, "VERIFICATION_ERROR", now).await;
+            return Ok(SignIn::Refused(GENERIC_FAILURE));
+        };
+        let mut tx = state.store.begin().await?;
+        let mut user = match tx.user(&found.id).await {
+            Ok(user) => user,
+            Err(StoreError::NotFound) => {
+                drop(tx);
+                log_sign_in_failure(state, caller, None, username, "VERIFICATION_ERROR", now).await;
+                return Ok(SignIn::Refused(GENERIC_FAILURE));
             }
-            let _ = tx.commit().await;
+            Err(e) => return Err(e),
+        };
+        if user.password_hash != hash || user.login().to_lowercase() != username.to_lowercase() {
+            // The password or the login changed while the password was being checked.
+            continue;
         }
-        state.principals.clear();
-        log_sign_in_failure(
-            state,
-            caller,
-            Some(&user),
-            username,
-            "INVALID_CREDENTIALS",
-            now,
+        let (mut failed, locked_until) = tx.user_lockout(&user.id).await?;
+        let mut status_changed = false;
+        match user.status {
+            UserStatus::Active => {}
+            UserStatus::LockedOut if locked_until.is_some_and(|t| t > now) => {
+                drop(tx);
+                log_sign_in_failure(state, caller, Some(&user), username, "LOCKED_OUT", now).await;
+                return Ok(SignIn::Refused(LOCKED_MESSAGE));
+            }
+            UserStatus::LockedOut => {
+                // The lock has run out: the account is ACTIVE again and counts afresh.
+                user.status = UserStatus::Active;
+                user.status_changed = Some(now);
+                failed = 0;
+                status_changed = true;
+            }
+            _ => {
+                drop(tx);
+                let reason = if matches {
+                    "USER_NOT_ACTIVE"
+                } else {
+                    "INVALID_CREDENTIALS"
+                };
+                log_sign_in_failure(state, caller, Some(&user), username, reason, now).await;
+                return Ok(SignIn::Refused(GENERIC_FAILURE));
+            }
+        }
+        if !matches {
+            failed += 1;
+            let lock = failed >= LOCKOUT_THRESHOLD;
+            tx.set_user_lockout(&user.id, failed, lock.then_some(now + LOCKOUT_MS))
+                .await?;
+            if lock {
+                user.status = UserStatus::LockedOut;
+                user.status_changed = Some(now);
+                status_changed = true;
+                tx.append_log(
+                    &LogEvent::new(
+                        "user.account.lock",
+                        "Max sign in attempts exceeded",
+                        Actor::system(),
+                        now,
+                    )
+                    .target(Target::new(
+                        &user.id,
+                        "User",
+                        user.login(),
+                        &user.display_name(),
+                    ))
+                    .client(caller.clone()),
+                )
+                .await?;
+            }
+            if status_changed {
+                tx.update_user(&user).await?;
+            }
+            tx.append_log(&sign_in_failure(
+                caller,
+                Some(&user),
+                username,
+                "INVALID_CREDENTIALS",
+                now,
+            ))
+            .await?;
+            tx.commit().await?;
+            if status_changed {
+                state.principals.clear();
+            }
+            return Ok(SignIn::Refused(if lock {
+                LOCKED_MESSAGE
+            } else {
+                GENERIC_FAILURE
+            }));
+        }
+        user.last_login = Some(now);
+        tx.update_user(&user).await?;
+        tx.set_user_lockout(&user.id, 0, None).await?;
+        tx.insert_session(
+            sid_hash,
+            &Session {
+                user_id: user.id.clone(),
+                created: now,
+                expires: now + SESSION_LIFETIME_MS,
+                auth_time: now,
+            },
         )
-        .await;
-        return Err(if lock {
-            "Your account is locked. Try again later or contact your administrator."
-        } else {
-            GENERIC
-        });
+        .await?;
+        tx.append_log(
+            &LogEvent::new(
+                "user.session.start",
+                "User login to Okta",
+                Actor::user(&user.id, user.login(), &user.display_name()),
+                now,
+            )
+            .client(caller.clone()),
+        )
+        .await?;
+        tx.commit().await?;
+        if status_changed {
+            state.principals.clear();
+        }
+        return Ok(SignIn::Done);
     }
-    if user.status != UserStatus::Active {
-        log_sign_in_failure(state, caller, Some(&user), username, "USER_NOT_ACTIVE", now).await;
-        return Err(GENERIC);
-    }
-    Ok(user)
+    log_sign_in_failure(state, caller, None, username, "VERIFICATION_ERROR", now).await;
+    Ok(SignIn::Refused(GENERIC_FAILURE))
+}
+
+/// The System Log event of a failed sign-in.
+fn sign_in_failure(
+    caller: &ClientInfo,
+    user: Option<&User>,
+    username: &str,
+    reason: &str,
+    now: i64,
+) -> LogEvent {
+    let actor = match user {
+        Some(u) => Actor::user(&u.id, u.login(), &u.display_name()),
+        None => Actor {
+            id: "unknown".into(),
+            kind: "User".into(),
+            alternate_id: username.chars().take(100).collect(),
+            display_name: "unknown".into(),
+        },
+    };
+    LogEvent::new("user.session.start", "User login to Okta", actor, now)
+        .outcome("FAILURE", Some(reason.to_string()))
+        .client(caller.clone())
 }
 
 async fn log_sign_in_failure(
@@ -670,18 +754,7 @@ async fn log_sign_in_failure(
     reason: &str,
     now: i64,
 ) {
-    let actor = match user {
-        Some(u) => Actor::user(&u.id, u.login(), &u.display_name()),
-        None => Actor {
-            id: "unknown".into(),
-            kind: "User".into(),
-            alternate_id: username.chars().take(100).collect(),
-            display_name: "unknown".into(),
-        },
-    };
-    let event = LogEvent::new("user.session.start", "User login to Okta", actor, now)
-        .outcome("FAILURE", Some(reason.to_string()))
-        .client(caller.clone());
+    let event = sign_in_failure(caller, user, username, reason, now);
     if let Ok(mut tx) = state.store.begin().await {
         if tx.append_log(&event).await.is_ok() {
             let _ = tx.commit().await;
