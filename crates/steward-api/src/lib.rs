@@ -1,7 +1,8 @@
 //! Steward's HTTP surface: the Okta Management API core (`/api/v1`), health, and the cross-cutting
 //! behaviour every response shares (Okta error objects, `X-Okta-Request-Id`, `Date`, rate-limit
-//! headers, `404`/`405` in Okta's shape). Handlers are thin: the guard has authorised the call
-//! before they run; they validate input, make one domain change through the store and respond.
+//! headers, `404`/`405` and axum's extractor rejections in Okta's shape). Handlers are thin: the
+//! guard has authorised the call before they run; they validate input, make one domain change
+//! through the store and respond.
 
 pub mod error;
 pub mod governance;
@@ -132,6 +133,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        // Inside `okta_headers`, so a rewritten rejection still gets the Okta headers.
+        .layer(middleware::from_fn(http::okta_rejections))
         .layer(middleware::from_fn_with_state(state.clone(), okta_headers))
         .with_state(state)
 }

@@ -3,7 +3,7 @@
 //! `AppGrantsManage` permission). Granting never changes tokens already issued: a client gets a
 //! new scope only when it authorizes again.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
@@ -17,7 +17,7 @@ use super::apps::{self, find as find_app};
 use super::event;
 use crate::error::{ApiError, ApiResult};
 use crate::guard::Credential;
-use crate::http::{Caller, OktaJson};
+use crate::http::{Caller, OktaJson, OktaQuery};
 use crate::AppState;
 
 #[derive(Deserialize)]
@@ -70,7 +70,7 @@ fn client_id(app: &steward_core::apps::App) -> String {
 pub async fn list(
     State(state): State<AppState>,
     Path(app_id): Path<String>,
-    Query(q): Query<ExpandQuery>,
+    OktaQuery(q): OktaQuery<ExpandQuery>,
 ) -> ApiResult<Json<Value>> {
     let app = find_app(&state, &app_id).await?;
     let expand = q.expand.as_deref() == Some("scope");
@@ -88,7 +88,7 @@ pub async fn list(
 pub async fn get(
     State(state): State<AppState>,
     Path((app_id, grant_id)): Path<(String, String)>,
-    Query(q): Query<ExpandQuery>,
+    OktaQuery(q): OktaQuery<ExpandQuery>,
 ) -> ApiResult<Json<Value>> {
     let app = find_app(&state, &app_id).await?;
     let grant = state
