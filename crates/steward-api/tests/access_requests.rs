@@ -658,3 +658,341 @@ async fn end_users_request_and_approve_with_their_own_tokens() {
         assert_eq!(st, 401);
     }
 }
+
+const V1: &str = "/governance/api/v1";
+
+/// A published v1 request type: `resource_settings`, approved by the requester's manager,
+/// `extra` merged into the body (accessDuration, requestSettings).
+async fn v1_type(org: &TestOrg, name: &str, resource_settings: Value, extra: Value) -> String {
+    let (st, teams) = org.get(&format!("{V1}/teams")).await;
+    assert_eq!(st, 200, "{teams}");
+    let mut body = json!({"name": name, "ownerId": teams["data"][0]["id"],
+        "resourceSettings": resource_settings,
+        "approvalSettings": {"type": "SERIAL", "approvals": [{"approverType": "MANAGER"}]}});
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    let (st, t) = org.post(&format!("{V1}/request-types"), body).await;
+    assert_eq!(st, 201, "{t}");
+    let id = t["id"].as_str().unwrap().to_string();
+    let (st, t) = org
+        .post(&format!("{V1}/request-types/{id}/publish"), json!({}))
+        .await;
+    assert_eq!(st, 200, "{t}");
+    id
+}
+
+/// Alice asks for `type_id` (v1) and her manager approves it; returns the request id.
+async fn v1_granted(org: &TestOrg, s: &Setup, type_id: &str) -> String {
+    let (st, r) = org
+        .send_as(
+            &s.alice_token,
+            Method::POST,
+            &format!("{V1}/requests"),
+            Some(json!({"requestTypeId": type_id, "subject": "Please"})),
+        )
+        .await;
+    assert_eq!(st, 201, "{r}");
+    let id = r["id"].as_str().unwrap().to_string();
+    let task = open_task(org, &id).await;
+    let (st, b) = resolve(org, &s.manager_token, &task, "APPROVED").await;
+    assert_eq!(st, 200, "{b}");
+    let (st, r) = org.get(&format!("{V1}/requests/{id}")).await;
+    assert_eq!(st, 200, "{r}");
+    assert_eq!(r["requestStatus"], "RESOLVED", "{r}");
+    id
+}
+
+/// After the 7-day decision deadline nobody decides or reassigns: the request expires in that
+/// same transaction, the caller gets E0000002, no access is granted, and the scheduler finds
+/// nothing left to expire.
+#[tokio::test]
+async fn a_decision_after_the_deadline_expires_the_request_and_grants_nothing() {
+    for backend in BACKENDS {
+        let org = TestOrg::start(backend).await;
+        let s = setup(&org, "P1D").await;
+        let decided = create_request(&org, &s).await;
+        let reassigned = create_request(&org, &s).await;
+        // The manager approves step 1 in time; Security's step would grant.
+        let task = open_task(&org, &decided).await;
+        assert_eq!(
+            resolve(&org, &s.manager_token, &task, "APPROVED").await.0,
+            200
+        );
+        let last = open_task(&org, &decided).await;
+        let other = open_task(&org, &reassigned).await;
+
+        org.state.clock.advance(7 * DAY);
+        let (st, b) = resolve(&org, &s.security_token, &last, "APPROVED").await;
+        assert_error(st, &b, 400, "E0000002");
+        let r = request(&org, &decided).await;
+        assert_eq!(r["status"], "EXPIRED", "{backend:?} {r}");
+        assert!(r.get("grantStatus").is_none(), "{r}");
+        assert!(!is_member(&org, &s.engineering, &s.alice).await);
+
+        let sam = last["assignees"][0]["externalId"].clone();
+        let (st, b) = org
+            .send(
+                Method::PATCH,
+                &format!("{V2}/tasks/{}", other["id"].as_str().unwrap()),
+                Some(json!({"assignees": [{"externalId": sam, "type": "OKTA_USER"}]})),
+            )
+            .await;
+        assert_error(st, &b, 400, "E0000002");
+        assert_eq!(request(&org, &reassigned).await["status"], "EXPIRED");
+
+        let pass = run_due(&org.state, org.state.clock.now()).await.unwrap();
+        assert_eq!(pass.expired, 0, "{backend:?}: both already expired");
+        let expiries = log_types(&org)
+            .await
+            .into_iter()
+            .filter(|t| t == "access.request.expire")
+            .count();
+        assert_eq!(expiries, 2);
+    }
+}
+
+/// `requesterMemberOf` is checked exactly: a member of a group of 201+ whose id sorts last is
+/// admitted; a non-member is refused.
+#[tokio::test]
+async fn v1_requester_member_of_admits_members_of_large_groups() {
+    for backend in BACKENDS {
+        let org = TestOrg::start(backend).await;
+        let s = setup(&org, "P1D").await;
+        let big = group(&org, "Everyone at Big").await;
+        let mut tx = org.store.begin().await.unwrap();
+        let now = org.state.clock.now();
+        for i in 0..210 {
+            let mut profile = serde_json::Map::new();
+            for (k, v) in [
+                ("login", format!("filler{i}@example.com")),
+                ("email", format!("filler{i}@example.com")),
+                ("firstName", "F".to_string()),
+                ("lastName", format!("Filler{i}")),
+            ] {
+                profile.insert(k.into(), json!(v));
+            }
+            let id = format!("00u00000000000{i:06}");
+            assert!(id < s.alice);
+            tx.insert_user(&steward_core::directory::User {
+                id: id.clone(),
+                status: steward_core::directory::UserStatus::Active,
+                created: now,
+                activated: Some(now),
+                status_changed: Some(now),
+                last_login: None,
+                last_updated: now,
+                password_changed: None,
+                profile,
+                password_hash: None,
+            })
+            .await
+            .unwrap();
+            tx.add_member(&big, &id, now).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        assert_eq!(
+            org.put(
+                &format!("/api/v1/groups/{big}/users/{}", s.alice),
+                json!({})
+            )
+            .await
+            .0,
+            204
+        );
+        let tid = v1_type(
+            &org,
+            "Members of Big",
+            json!({"type": "GROUPS", "targetResources": [{"resourceId": s.engineering}]}),
+            json!({"requestSettings": {"type": "MEMBER_OF", "requesterMemberOf": [big]}}),
+        )
+        .await;
+        let (st, r) = org
+            .send_as(
+                &s.alice_token,
+                Method::POST,
+                &format!("{V1}/requests"),
+                Some(json!({"requestTypeId": tid, "subject": "Member"})),
+            )
+            .await;
+        assert_eq!(st, 201, "{backend:?} {r}");
+        // The manager is no member of Big.
+        let (st, b) = org
+            .send_as(
+                &s.manager_token,
+                Method::POST,
+                &format!("{V1}/requests"),
+                Some(json!({"requestTypeId": tid, "subject": "Outsider"})),
+            )
+            .await;
+        assert_error(st, &b, 403, "E0000006");
+    }
+}
+
+/// An app assignment the user already had (with its profile) is neither replaced by the grant
+/// nor removed at the grant's expiry.
+#[tokio::test]
+async fn granting_an_app_keeps_an_existing_assignment_through_grant_and_expiry() {
+    for backend in BACKENDS {
+        let org = TestOrg::start(backend).await;
+        let s = setup(&org, "P1D").await;
+        let (st, b) = org
+            .post(
+                &format!("/api/v1/apps/{}/users", s.app),
+                json!({"id": s.alice, "profile": {"nickName": "Ali"}}),
+            )
+            .await;
+        assert_eq!(st, 200, "{b}");
+        let path = format!("/api/v1/apps/{}/users/{}", s.app, s.alice);
+        let (st, before) = org.get(&path).await;
+        assert_eq!(st, 200, "{before}");
+        assert_eq!(before["profile"]["nickName"], "Ali");
+        let tid = v1_type(
+            &org,
+            "Portal access",
+            json!({"type": "APPS", "targetResources": [{"resourceId": s.app}]}),
+            json!({"accessDuration": "PT2H"}),
+        )
+        .await;
+        org.state.clock.advance(HOUR);
+        v1_granted(&org, &s, &tid).await;
+        let (st, granted) = org.get(&path).await;
+        assert_eq!(st, 200, "{granted}");
+        assert_eq!(granted, before, "{backend:?}: the grant changed nothing");
+
+        org.state.clock.advance(2 * HOUR);
+        let pass = run_due(&org.state, org.state.clock.now()).await.unwrap();
+        assert_eq!(pass.revoked, 1);
+        let (st, after) = org.get(&path).await;
+        assert_eq!(st, 200, "{backend:?}: expiry kept the assignment {after}");
+        assert_eq!(after, before);
+    }
+}
+
+/// Two overlapping time-bound grants of one membership: the first's expiry keeps it (the
+/// second still holds it), the second's removes it.
+#[tokio::test]
+async fn overlapping_grants_keep_the_membership_until_the_last_expires() {
+    for backend in BACKENDS {
+        let org = TestOrg::start(backend).await;
+        let s = setup(&org, "P1D").await;
+        let tid = v1_type(
+            &org,
+            "Engineering for 2h",
+            json!({"type": "GROUPS", "targetResources": [{"resourceId": s.engineering}]}),
+            json!({"accessDuration": "PT2H"}),
+        )
+        .await;
+        v1_granted(&org, &s, &tid).await;
+        assert!(is_member(&org, &s.engineering, &s.alice).await);
+        org.state.clock.advance(HOUR);
+        v1_granted(&org, &s, &tid).await;
+
+        org.state.clock.advance(HOUR);
+        let pass = run_due(&org.state, org.state.clock.now()).await.unwrap();
+        assert_eq!(pass.revoked, 1);
+        assert!(
+            is_member(&org, &s.engineering, &s.alice).await,
+            "{backend:?}: the second request still holds it"
+        );
+        org.state.clock.advance(HOUR);
+        let pass = run_due(&org.state, org.state.clock.now()).await.unwrap();
+        assert_eq!(pass.revoked, 1);
+        assert!(!is_member(&org, &s.engineering, &s.alice).await);
+    }
+}
+
+/// Ten v1 requests created at once get ten distinct permalinks.
+#[tokio::test]
+async fn concurrent_v1_creates_get_distinct_permalinks() {
+    for backend in BACKENDS {
+        let org = TestOrg::start(backend).await;
+        let s = setup(&org, "P1D").await;
+        let tid = v1_type(
+            &org,
+            "Engineering",
+            json!({"type": "GROUPS", "targetResources": [{"resourceId": s.engineering}]}),
+            json!({}),
+        )
+        .await;
+        let mut creates = tokio::task::JoinSet::new();
+        for i in 0..10 {
+            let request = org
+                .http
+                .post(format!("{}{V1}/requests", org.base))
+                .header("Authorization", format!("SSWS {}", org.token))
+                .header("Content-Type", "application/json")
+                .header("Accept", "application/json")
+                .body(
+                    json!({"requestTypeId": tid, "subject": format!("Request {i}"),
+                           "requesterUserIds": [s.alice]})
+                    .to_string(),
+                );
+            creates.spawn(async move {
+                let response = request.send().await.unwrap();
+                let status = response.status().as_u16();
+                (status, response.json::<Value>().await.unwrap())
+            });
+        }
+        let mut permalinks = vec![];
+        while let Some(done) = creates.join_next().await {
+            let (status, r) = done.unwrap();
+            assert_eq!(status, 201, "{backend:?} {r}");
+            permalinks.push(r["permalinkId"].as_i64().unwrap());
+        }
+        permalinks.sort();
+        permalinks.dedup();
+        assert_eq!(permalinks.len(), 10, "{backend:?} {permalinks:?}");
+    }
+}
+
+/// The v2 messages endpoint knows only v2 requests, and holds messages to 5000 characters.
+#[tokio::test]
+async fn v2_messages_refuse_v1_requests_and_overlong_messages() {
+    for backend in BACKENDS {
+        let org = TestOrg::start(backend).await;
+        let s = setup(&org, "P1D").await;
+        let tid = v1_type(
+            &org,
+            "Engineering",
+            json!({"type": "GROUPS", "targetResources": [{"resourceId": s.engineering}]}),
+            json!({}),
+        )
+        .await;
+        let v1 = v1_granted(&org, &s, &tid).await;
+        let (st, b) = org.get(&format!("{V2}/requests/{v1}")).await;
+        assert_error(st, &b, 404, "E0000007");
+        let (st, b) = org
+            .post(
+                &format!("{V2}/requests/{v1}/messages"),
+                json!({"message": "hello"}),
+            )
+            .await;
+        assert_error(st, &b, 404, "E0000007");
+
+        let v2 = create_request(&org, &s).await;
+        let (st, b) = org
+            .post(
+                &format!("{V2}/requests/{v2}/messages"),
+                json!({"message": "x".repeat(5001)}),
+            )
+            .await;
+        assert_error(st, &b, 400, "E0000001");
+        assert!(
+            b["errorCauses"][0]["errorSummary"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("5000"),
+            "{b}"
+        );
+        let (st, b) = org
+            .post(
+                &format!("{V2}/requests/{v2}/messages"),
+                json!({"message": "x".repeat(5000)}),
+            )
+            .await;
+        assert_eq!(st, 201, "{backend:?} {b}");
+        let messages = org.store.ar_messages(&v2).await.unwrap().len();
+        assert_eq!(messages, 1, "the refused message wrote nothing");
+    }
+}

@@ -718,3 +718,54 @@ async fn owners_decide_resource_owner_steps_and_approving_grants_the_membership(
             .any(|m| m["id"] == alice.as_str()));
     }
 }
+
+/// Concurrent configurations adding the same owner all succeed (the insert is idempotent) and
+/// leave the owner once, on SQLite and PostgreSQL.
+#[tokio::test]
+async fn concurrent_configurations_of_the_same_owner_all_succeed() {
+    for backend in BACKENDS {
+        let org = TestOrg::start(backend).await;
+        let o = Orns::of(&org).await;
+        let ann = user(&org, "ann@example.com").await;
+        let (portal, portal_name) = app(&org, "Portal").await;
+        let portal_orn = o.app(&portal_name, &portal);
+        let body = json!({"principalOrns": [o.user(&ann)], "resourceOrns": [portal_orn]});
+        let mut posts = tokio::task::JoinSet::new();
+        for _ in 0..8 {
+            let request = org
+                .http
+                .post(format!("{}{OWNERS}", org.base))
+                .header("Authorization", format!("SSWS {}", org.token))
+                .header("Content-Type", "application/json")
+                .header("Accept", "application/json")
+                .body(body.to_string());
+            posts.spawn(async move {
+                let response = request.send().await.unwrap();
+                let status = response.status().as_u16();
+                (status, response.text().await.unwrap())
+            });
+        }
+        while let Some(done) = posts.join_next().await {
+            let (status, text) = done.unwrap();
+            assert_eq!(status, 200, "{backend:?} {text}");
+        }
+        let by_portal = format!(r#"parentResourceOrn eq "{portal_orn}""#);
+        let (s, list) = org
+            .get(&list_path(
+                OWNERS,
+                &by_portal,
+                "&include=parent_resource_owner",
+            ))
+            .await;
+        assert_eq!(s, 200, "{backend:?} {list}");
+        let principals = list["data"][0]["principals"].as_array().unwrap();
+        assert_eq!(principals.len(), 1, "{list}");
+        assert_eq!(principals[0]["orn"], o.user(&ann).as_str());
+        let adds = owner_events(&org)
+            .await
+            .into_iter()
+            .filter(|e| e["eventType"] == "governance.resource_owner.add")
+            .count();
+        assert_eq!(adds, 1, "{backend:?}: the owner was added once");
+    }
+}

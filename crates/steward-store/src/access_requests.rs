@@ -20,6 +20,13 @@ use crate::to_json;
 use crate::users::bind_all;
 use crate::{clamp_limit, Dialect, Result, Store, StoreError, WriteTx};
 
+const PERMALINK_LOCK_KEY: i64 = 0x0053_5445_5750_4c4b; // "STEWPLK"
+const REQUEST_TYPES_LOCK_KEY: i64 = 0x0053_5445_5752_5459; // "STEWRTY"
+
+/// The access a request grants, as (user id, scope type, scope id): a user's membership of a
+/// group (scope type "GROUP") or assignment to an app ("APPLICATION").
+pub type GrantKey<'a> = (&'a str, &'a str, &'a str);
+
 /// A request as stored: its workflow and, for v1 requests, the v1 view.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredRequest {
@@ -253,14 +260,6 @@ impl Store {
         from_json("request type", &body.ok_or(StoreError::NotFound)?)
     }
 
-    pub async fn ar_count_active_request_types(&self) -> Result<i64> {
-        Ok(
-            sqlx::query_scalar("SELECT COUNT(*) FROM ar_request_types WHERE status = 'ACTIVE'")
-                .fetch_one(self.pool())
-                .await?,
-        )
-    }
-
     /// Teams as JSON objects, by id.
     pub async fn ar_teams(
         &self,
@@ -324,12 +323,33 @@ impl Store {
         rows.iter().map(stored_request).collect()
     }
 
-    /// The next v1 `permalinkId`.
-    pub async fn ar_next_permalink(&self) -> Result<i64> {
-        let max: Option<i64> = sqlx::query_scalar("SELECT MAX(permalink) FROM ar_requests")
-            .fetch_one(self.pool())
-            .await?;
-        Ok(max.unwrap_or(0) + 1)
+    /// Which of `users` are members of which of `groups`, read exactly (no page limit):
+    /// (group id, user id) pairs.
+    pub async fn ar_group_memberships(
+        &self,
+        groups: &[String],
+        users: &[String],
+    ) -> Result<Vec<(String, String)>> {
+        if groups.is_empty() || users.is_empty() {
+            return Ok(vec![]);
+        }
+        let group_params: Vec<String> = (1..=groups.len()).map(|i| format!("${i}")).collect();
+        let user_params: Vec<String> = (groups.len() + 1..=groups.len() + users.len())
+            .map(|i| format!("${i}"))
+            .collect();
+        let sql = format!(
+            "SELECT group_id, user_id FROM group_members WHERE group_id IN ({}) AND user_id IN ({})",
+            group_params.join(", "),
+            user_params.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for id in groups.iter().chain(users) {
+            query = query.bind(id.clone());
+        }
+        let rows = query.fetch_all(self.pool()).await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("group_id")?, r.try_get("user_id")?)))
+            .collect()
     }
 
     /// Requests the scheduler must look at (`due_at <= now`), oldest first.
@@ -522,6 +542,128 @@ impl WriteTx {
         .bind(body)
         .execute(self.conn())
         .await?;
+        Ok(())
+    }
+
+    /// The number of ACTIVE request types, counted inside the transaction. On PostgreSQL the
+    /// transaction first takes an advisory lock, so two transactions that may each activate a
+    /// type count one after the other (SQLite has one writer at a time).
+    pub async fn ar_count_active_request_types(&mut self) -> Result<i64> {
+        if self.is_postgres() {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(REQUEST_TYPES_LOCK_KEY)
+                .execute(self.conn())
+                .await?;
+        }
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM ar_request_types WHERE status = 'ACTIVE'")
+                .fetch_one(self.conn())
+                .await?,
+        )
+    }
+
+    /// The next v1 `permalinkId`, computed inside the transaction that inserts the request: on
+    /// PostgreSQL an advisory lock held until commit serialises the creates (SQLite has one
+    /// writer at a time); a unique index backs it.
+    pub async fn ar_next_permalink(&mut self) -> Result<i64> {
+        if self.is_postgres() {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(PERMALINK_LOCK_KEY)
+                .execute(self.conn())
+                .await?;
+        }
+        let max: Option<i64> = sqlx::query_scalar("SELECT MAX(permalink) FROM ar_requests")
+            .fetch_one(self.conn())
+            .await?;
+        Ok(max.unwrap_or(0) + 1)
+    }
+
+    /// Assigns a user to an app (scope USER, empty profile) unless they already are; an existing
+    /// assignment is left as it is. Returns whether this call created it.
+    pub async fn ar_assign_app_user_if_absent(
+        &mut self,
+        app_id: &str,
+        user_id: &str,
+        now: i64,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO app_user_assignments (app_id, user_id, scope, profile, created, last_updated) \
+             VALUES ($1, $2, 'USER', '{}', $3, $3) ON CONFLICT (app_id, user_id) DO NOTHING",
+        )
+        .bind(app_id)
+        .bind(user_id)
+        .bind(now)
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The `created_access` flags of the grants of requests other than `except` that still hold
+    /// `user_id`'s access to `scope_id` at `now` (not revoked, not past their revocation time).
+    pub async fn ar_other_grant_holders(
+        &mut self,
+        grant: GrantKey<'_>,
+        except: &str,
+        now: i64,
+    ) -> Result<Vec<bool>> {
+        let flags: Vec<i64> = sqlx::query_scalar(
+            "SELECT created_access FROM ar_grants WHERE user_id = $1 AND scope_type = $2 \
+             AND scope_id = $3 AND request_id <> $4 AND held = 1 \
+             AND (expires_at IS NULL OR expires_at > $5)",
+        )
+        .bind(grant.0)
+        .bind(grant.1)
+        .bind(grant.2)
+        .bind(except)
+        .bind(now)
+        .fetch_all(self.conn())
+        .await?;
+        Ok(flags.into_iter().map(|f| f != 0).collect())
+    }
+
+    /// Records what request `request_id` granted: whether the access was created by a request,
+    /// and until when it holds it (NULL: for good).
+    pub async fn ar_record_grant(
+        &mut self,
+        request_id: &str,
+        grant: GrantKey<'_>,
+        created_access: bool,
+        expires_at: Option<i64>,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO ar_grants (request_id, user_id, scope_type, scope_id, created_access, held, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, 1, $6) ON CONFLICT (request_id) DO UPDATE SET \
+             user_id = excluded.user_id, scope_type = excluded.scope_type, scope_id = excluded.scope_id, \
+             created_access = excluded.created_access, held = 1, expires_at = excluded.expires_at",
+        )
+        .bind(request_id)
+        .bind(grant.0)
+        .bind(grant.1)
+        .bind(grant.2)
+        .bind(i64::from(created_access))
+        .bind(expires_at)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// Whether a request created the access `request_id` granted; `None` when the grant was not
+    /// recorded (granted before grants were).
+    pub async fn ar_grant_created_access(&mut self, request_id: &str) -> Result<Option<bool>> {
+        let flag: Option<i64> =
+            sqlx::query_scalar("SELECT created_access FROM ar_grants WHERE request_id = $1")
+                .bind(request_id)
+                .fetch_optional(self.conn())
+                .await?;
+        Ok(flag.map(|f| f != 0))
+    }
+
+    /// Request `request_id` no longer holds the access it granted.
+    pub async fn ar_release_grant(&mut self, request_id: &str) -> Result<()> {
+        sqlx::query("UPDATE ar_grants SET held = 0 WHERE request_id = $1")
+            .bind(request_id)
+            .execute(self.conn())
+            .await?;
         Ok(())
     }
 

@@ -16,6 +16,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         8,
         include_str!("../migrations/0008_partial_token_indexes.sql"),
     ),
+    (
+        9,
+        include_str!("../migrations/0009_access_request_grants.sql"),
+    ),
 ];
 
 const PG_LOCK_KEY: i64 = 0x0053_5445_5741_5244; // "STEWARD"

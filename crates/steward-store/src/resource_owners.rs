@@ -168,6 +168,14 @@ impl WriteTx {
         principals: &[PrincipalName],
         now: i64,
     ) -> Result<OwnersChanged> {
+        if self.is_postgres() {
+            // Configurations of one resource run one after the other, so each sees the owners
+            // the one before it left.
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 5))")
+                .bind(&resource.id)
+                .execute(self.conn())
+                .await?;
+        }
         let before = self.owners_in_tx(&resource.id).await?;
         let mut changed = OwnersChanged::default();
         for old in &before {
@@ -179,8 +187,10 @@ impl WriteTx {
             if before.contains(new) {
                 continue;
             }
-            sqlx::query(&format!(
-                "INSERT INTO resource_owners ({COLUMNS}, created) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            // Idempotent: an owner another transaction added meanwhile is kept, not an error.
+            let done = sqlx::query(&format!(
+                "INSERT INTO resource_owners ({COLUMNS}, created) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                 ON CONFLICT (resource_id, principal_id) DO NOTHING"
             ))
             .bind(&resource.id)
             .bind(resource.kind.object_type())
@@ -192,7 +202,9 @@ impl WriteTx {
             .execute(self.conn())
             .await
             .map_err(crate::conflict_on_unique("resource owner"))?;
-            changed.added.push(new.clone());
+            if done.rows_affected() == 1 {
+                changed.added.push(new.clone());
+            }
         }
         Ok(changed)
     }

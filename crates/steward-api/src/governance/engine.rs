@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use steward_core::access_requests::conditions::{ApprovalStep, Approver};
 use steward_core::access_requests::workflow::{
     AccessRequestEvent, AccessScopeType, GrantStatus, RequestStatus, Requested, RevocationStatus,
@@ -13,7 +13,7 @@ use steward_core::access_requests::{Directory, RequestWorkflow};
 use steward_core::directory::{User, UserStatus};
 use steward_core::resource_owners::PrincipalKind;
 use steward_core::syslog::{Actor, ClientInfo, LogEvent, Target};
-use steward_store::{AppUserAssignment, Store, StoreError, StoredRequest, WriteTx};
+use steward_store::{Store, StoreError, StoredRequest, WriteTx};
 
 use super::GovernanceEvent;
 use crate::AppState;
@@ -33,6 +33,9 @@ pub struct Snapshot {
     /// Resource id → the users who own it (group owners expanded to their members).
     owners: HashMap<String, Vec<String>>,
     active: HashSet<String>,
+    /// Group id → the users checked exactly for membership ([`check_memberships`]) who are
+    /// members.
+    checked: HashMap<String, HashSet<String>>,
 }
 
 impl Directory for Snapshot {
@@ -48,6 +51,36 @@ impl Directory for Snapshot {
     fn user_is_active(&self, id: &str) -> bool {
         self.active.contains(id)
     }
+    fn is_group_member(&self, group_id: &str, user_id: &str) -> bool {
+        match self.checked.get(group_id) {
+            Some(members) => members.contains(user_id),
+            None => self
+                .groups
+                .get(group_id)
+                .is_some_and(|m| m.iter().any(|id| id == user_id)),
+        }
+    }
+}
+
+/// Reads exactly which of `users` are members of `groups` (however large the groups), for
+/// [`Directory::is_group_member`]; groups not checked answer from the approver candidates.
+pub async fn check_memberships(
+    store: &Store,
+    snapshot: &mut Snapshot,
+    groups: &[String],
+    users: &[String],
+) -> Result<(), StoreError> {
+    for g in groups {
+        snapshot.checked.entry(g.clone()).or_default();
+    }
+    for (group_id, user_id) in store.ar_group_memberships(groups, users).await? {
+        snapshot
+            .checked
+            .entry(group_id)
+            .or_default()
+            .insert(user_id);
+    }
+    Ok(())
 }
 
 async fn user_if_any(store: &Store, id: &str) -> Result<Option<User>, StoreError> {
@@ -231,10 +264,14 @@ pub async fn fulfil(
     let user_id = r.requested_for.external_id.clone();
     let scope_id = r.requested.access_scope_id.clone();
     let user_ok = user_if_any(store, &user_id).await?.is_some();
+    // (scope type, scope id, whether this grant created the access)
+    let mut granted: Option<(&str, String, bool)> = None;
     let outcome: Option<bool> = match r.requested.access_scope_type {
         AccessScopeType::Group => match store.group(&scope_id).await {
             Ok(group) if user_ok => {
-                if tx.add_member(&group.id, &user_id, now).await? {
+                let added = tx.add_member(&group.id, &user_id, now).await?;
+                granted = Some(("GROUP", group.id.clone(), added));
+                if added {
                     fx.logs.push(
                         LogEvent::new(
                             "group.user_membership.add",
@@ -261,26 +298,24 @@ pub async fn fulfil(
             let app_id = r.requested.resource_id.clone();
             match store.app(&app_id).await {
                 Ok(app) if user_ok => {
-                    tx.upsert_app_user(&AppUserAssignment {
-                        app_id: app.id.clone(),
-                        user_id: user_id.clone(),
-                        scope: "USER".into(),
-                        profile: Map::new(),
-                        created: now,
-                        last_updated: now,
-                    })
-                    .await?;
-                    fx.logs.push(
-                        LogEvent::new(
-                            "application.user_membership.add",
-                            "Add user to application membership",
-                            actor.clone(),
-                            now,
-                        )
-                        .target(user_target(&user_id))
-                        .target(Target::new(&app.id, "AppInstance", &app.name, &app.label))
-                        .debug("accessRequestId", wf.request.id.clone()),
-                    );
+                    // An existing assignment (its profile, its `created`) is left as it is.
+                    let added = tx
+                        .ar_assign_app_user_if_absent(&app.id, &user_id, now)
+                        .await?;
+                    granted = Some(("APPLICATION", app.id.clone(), added));
+                    if added {
+                        fx.logs.push(
+                            LogEvent::new(
+                                "application.user_membership.add",
+                                "Add user to application membership",
+                                actor.clone(),
+                                now,
+                            )
+                            .target(user_target(&user_id))
+                            .target(Target::new(&app.id, "AppInstance", &app.name, &app.label))
+                            .debug("accessRequestId", wf.request.id.clone()),
+                        );
+                    }
                     Some(true)
                 }
                 Ok(_) | Err(StoreError::NotFound) => Some(false),
@@ -295,7 +330,44 @@ pub async fn fulfil(
         None => wf.grant_failed(true, now),
     };
     fx.events.extend(events.unwrap_or_default());
+    if let Some((scope_type, scope_id, added)) = granted {
+        if wf.request.grant_status == Some(GrantStatus::Granted) {
+            // Access that was already there counts as made by a request when a request that
+            // made it still holds it: the last request to let go of it removes it.
+            let key = (user_id.as_str(), scope_type, scope_id.as_str());
+            let created = added
+                || tx
+                    .ar_other_grant_holders(key, &wf.request.id, now)
+                    .await?
+                    .contains(&true);
+            tx.ar_record_grant(
+                &wf.request.id,
+                key,
+                created,
+                wf.request.revocation_scheduled,
+            )
+            .await?;
+        }
+    }
     Ok(())
+}
+
+/// Whether revoking `request_id`'s grant must remove the access: only when a request made it
+/// (not when it was there beside the requests) and no other request still holds it.
+async fn access_to_remove(
+    tx: &mut WriteTx,
+    request_id: &str,
+    key: (&str, &str, &str),
+    now: i64,
+) -> Result<bool, StoreError> {
+    // Grants from before grants were recorded keep the old behaviour (removed).
+    let created = tx
+        .ar_grant_created_access(request_id)
+        .await?
+        .unwrap_or(true);
+    let others = tx.ar_other_grant_holders(key, request_id, now).await?;
+    tx.ar_release_grant(request_id).await?;
+    Ok(created && others.is_empty())
 }
 
 /// Removes granted access inside `tx` and records `revocationStatus`.
@@ -311,7 +383,10 @@ pub async fn revoke(
     let scope_id = r.requested.access_scope_id.clone();
     match r.requested.access_scope_type {
         AccessScopeType::Group => {
-            if tx.remove_member(&scope_id, &user_id, now).await? {
+            let key = (user_id.as_str(), "GROUP", scope_id.as_str());
+            if access_to_remove(tx, &wf.request.id, key, now).await?
+                && tx.remove_member(&scope_id, &user_id, now).await?
+            {
                 fx.logs.push(
                     LogEvent::new(
                         "group.user_membership.remove",
@@ -327,7 +402,13 @@ pub async fn revoke(
         }
         AccessScopeType::Application => {
             let app_id = r.requested.resource_id.clone();
-            match tx.delete_app_user(&app_id, &user_id).await {
+            let key = (user_id.as_str(), "APPLICATION", app_id.as_str());
+            let removed = if access_to_remove(tx, &wf.request.id, key, now).await? {
+                tx.delete_app_user(&app_id, &user_id).await
+            } else {
+                Err(StoreError::NotFound)
+            };
+            match removed {
                 Ok(()) => fx.logs.push(
                     LogEvent::new(
                         "application.user_membership.remove",

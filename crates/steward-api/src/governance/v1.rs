@@ -7,7 +7,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
-use steward_core::access_requests::conditions::{ApprovalStep, Approver};
 use steward_core::access_requests::v1::{open_request, RequestSettings, RequestV1Create};
 use steward_core::access_requests::v1::{RequestTypeCreate, MAX_ACTIVE_REQUEST_TYPES};
 use steward_core::access_requests::{from_body, new_hex_id, RequestType, RequestV1};
@@ -152,14 +151,16 @@ pub async fn create_request_type(
             }
         }
     }
+    let mut tx = state.store.begin().await?;
+    // Counted inside the transaction that stores the type, so concurrent creates cannot pass
+    // the cap together.
     if t.status == steward_core::access_requests::v1::RequestTypeStatus::Active
-        && state.store.ar_count_active_request_types().await? >= MAX_ACTIVE_REQUEST_TYPES as i64
+        && tx.ar_count_active_request_types().await? >= MAX_ACTIVE_REQUEST_TYPES as i64
     {
         return Err(
             ApiError::validation("status", "At most 500 request types may be ACTIVE").into(),
         );
     }
-    let mut tx = state.store.begin().await?;
     tx.ar_put_request_type(&t).await?;
     tx.append_log(
         &super::v2_log(
@@ -216,9 +217,11 @@ async fn set_published(
     let mut t = found(state.store.ar_request_type(id).await, "RequestType", id)?;
     let now = state.clock.now();
     let actor = actor_id(caller);
+    // The cap is counted inside the transaction that stores the type.
+    let mut tx = state.store.begin().await?;
     if publish {
         if t.status != steward_core::access_requests::v1::RequestTypeStatus::Active
-            && state.store.ar_count_active_request_types().await? >= MAX_ACTIVE_REQUEST_TYPES as i64
+            && tx.ar_count_active_request_types().await? >= MAX_ACTIVE_REQUEST_TYPES as i64
         {
             return Err(GovError::Okta {
                 status: StatusCode::CONFLICT,
@@ -236,7 +239,6 @@ async fn set_published(
     } else {
         ("access.request.type.unpublish", "Unpublish request type")
     };
-    let mut tx = state.store.begin().await?;
     tx.ar_put_request_type(&t).await?;
     tx.append_log(
         &super::v2_log(caller, event_type, message, now).target(Target::new(
@@ -291,19 +293,9 @@ pub async fn create_request(
         .as_ref()
         .and_then(|ids| ids.first().cloned())
         .unwrap_or_else(|| caller_id.clone());
-    // The directory must cover the approvals and the requester groups of the type.
-    let mut steps = t.approval_steps();
-    if let RequestSettings::MemberOf {
-        requester_member_of,
-        ..
-    } = &t.request_settings
-    {
-        steps.extend(requester_member_of.iter().map(|g| ApprovalStep {
-            approver: Approver::Group { id: g.clone() },
-            fallback: None,
-            label: None,
-        }));
-    }
+    // The directory must cover the approvals, and the requester groups of the type for the
+    // requester and the caller (checked exactly, however large the groups).
+    let steps = t.approval_steps();
     // A v1 request is for the type's first target resource: its owners are the owners asked.
     let targets: Vec<String> = t
         .resource_settings
@@ -311,7 +303,7 @@ pub async fn create_request(
         .and_then(|(_, targets)| targets.first())
         .map(|target| vec![target.resource_id.clone()])
         .unwrap_or_default();
-    let dir = engine::snapshot(
+    let mut dir = engine::snapshot(
         &state.store,
         &requester,
         &targets,
@@ -319,8 +311,18 @@ pub async fn create_request(
         std::slice::from_ref(&caller_id),
     )
     .await?;
+    if let RequestSettings::MemberOf {
+        requester_member_of,
+        ..
+    } = &t.request_settings
+    {
+        let users = [requester.clone(), caller_id.clone()];
+        engine::check_memberships(&state.store, &mut dir, requester_member_of, &users).await?;
+    }
     let now = state.clock.now();
-    let permalink = state.store.ar_next_permalink().await?;
+    // The permalink is taken inside the transaction that inserts the request.
+    let mut tx = state.store.begin().await?;
+    let permalink = tx.ar_next_permalink().await?;
     let opened = open_request(create, &t, &caller_id, permalink, &dir, &|_| None, now)?;
     let mut wf = opened.workflow;
     let mut v1 = opened.request;
@@ -328,7 +330,6 @@ pub async fn create_request(
         events: opened.events,
         logs: vec![],
     };
-    let mut tx = state.store.begin().await?;
     engine::fulfil(
         &state.store,
         &mut tx,

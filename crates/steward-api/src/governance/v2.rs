@@ -1080,10 +1080,17 @@ pub async fn create_request_message(
     Path(id): Path<String>,
     OktaJson(body): OktaJson<Value>,
 ) -> GovResult<StatusCode> {
-    found(state.store.ar_request(&id).await, "Request", &id)?;
+    // A v1 request is not a v2 one (v2 GET of its id is 404 too).
+    let r = found(state.store.ar_request(&id).await, "Request", &id)?;
+    if r.is_v1() {
+        return Err(not_found("Request", &id));
+    }
     add_message(&state, &caller, &id, body).await?;
     Ok(StatusCode::CREATED)
 }
+
+/// The spec's `maxLength` of a request message.
+const MESSAGE_MAX_CHARS: usize = 5000;
 
 /// Stores a message on a request (v1 and v2).
 pub(crate) async fn add_message(
@@ -1101,6 +1108,13 @@ pub(crate) async fn add_message(
             ApiError::validation("message", "must have required property 'message'").into(),
         );
     };
+    if text.chars().count() > MESSAGE_MAX_CHARS {
+        return Err(ApiError::validation(
+            "message",
+            format!("/message must NOT have more than {MESSAGE_MAX_CHARS} characters"),
+        )
+        .into());
+    }
     let now = state.clock.now();
     let id = steward_core::access_requests::new_hex_id();
     let message = json!({
@@ -1249,12 +1263,17 @@ struct TaskPatch {
 
 /// Runs `change` on the workflow of task `task_id` inside one transaction, fulfils an approval,
 /// saves, and answers the task as it is afterwards.
+///
+/// Past the request's decision deadline nothing is decided or reassigned: the request expires
+/// in this transaction (as the scheduler would have expired it) and the change is refused.
+#[allow(clippy::too_many_arguments)]
 async fn change_task<F>(
     state: &AppState,
     caller: &Caller,
     task_id: &str,
     extra_users: &[String],
     my: bool,
+    failed: &str,
     change: F,
 ) -> GovResult<Json<Value>>
 where
@@ -1277,19 +1296,35 @@ where
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
     let mut stored = tx.ar_request(&task.request_id).await?;
-    let mut fx = Effects {
-        events: change(&mut stored.workflow, &dir, now)?,
-        logs: vec![],
+    let mut refusal = None;
+    let mut fx = Effects::default();
+    match stored
+        .workflow
+        .expire_past_deadline(now, engine::DECISION_DEADLINE_MS, failed)
+    {
+        Some((events, err)) => {
+            fx.events = events;
+            refusal = Some(err);
+        }
+        None => {
+            fx.events = change(&mut stored.workflow, &dir, now)?;
+            engine::fulfil(
+                &state.store,
+                &mut tx,
+                &mut stored.workflow,
+                &caller.actor(),
+                now,
+                &mut fx,
+            )
+            .await?;
+        }
+    }
+    // The expiry is the scheduler's doing, not the caller's.
+    let actor = if refusal.is_some() {
+        steward_core::syslog::Actor::system()
+    } else {
+        caller.actor()
     };
-    engine::fulfil(
-        &state.store,
-        &mut tx,
-        &mut stored.workflow,
-        &caller.actor(),
-        now,
-        &mut fx,
-    )
-    .await?;
     let mut type_id = None;
     let mut permalink = None;
     if let Some(v1) = stored.v1.as_mut() {
@@ -1311,13 +1346,18 @@ where
         type_id.as_deref(),
         permalink,
         fx,
-        &caller.actor(),
+        &actor,
         &caller.client,
         now,
     )
     .await?;
+    if let Some(err) = refusal {
+        return Err(err.into());
+    }
     Ok(Json(render_task(&state.config.issuer, &after, my)))
 }
+
+const RESOLVE_FAILED: &str = "Task resolve failed";
 
 /// Admin resolve. The decider is the caller; an admin who is not an assignee decides as an
 /// override (added to the task's assignees first). The requester can never decide.
@@ -1330,18 +1370,26 @@ pub async fn resolve_task(
     let b: ResolveBody = optional_body(&body)?.unwrap_or_default();
     let decision = Decision::from_task_value(b.value.as_deref())?;
     let decider = actor_id(&caller);
-    change_task(&state, &caller, &id, &[], false, |wf, dir, now| {
-        if !wf.request.requesters().contains(&decider.as_str()) {
-            if let Some(t) = wf.tasks.iter_mut().find(|t| t.id == id) {
-                if !t.is_assignee(&decider)
-                    && t.status == steward_core::access_requests::workflow::TaskStatus::Open
-                {
-                    t.assignees.push(Principal::user(&decider));
+    change_task(
+        &state,
+        &caller,
+        &id,
+        &[],
+        false,
+        RESOLVE_FAILED,
+        |wf, dir, now| {
+            if !wf.request.requesters().contains(&decider.as_str()) {
+                if let Some(t) = wf.tasks.iter_mut().find(|t| t.id == id) {
+                    if !t.is_assignee(&decider)
+                        && t.status == steward_core::access_requests::workflow::TaskStatus::Open
+                    {
+                        t.assignees.push(Principal::user(&decider));
+                    }
                 }
             }
-        }
-        wf.resolve_task(&id, &decider, decision, dir, now)
-    })
+            wf.resolve_task(&id, &decider, decision, dir, now)
+        },
+    )
     .await
 }
 
@@ -1358,9 +1406,15 @@ pub async fn my_resolve_task(
     }
     let b: ResolveBody = optional_body(&body)?.unwrap_or_default();
     let decision = Decision::from_task_value(b.value.as_deref())?;
-    change_task(&state, &caller, &id, &[], true, |wf, dir, now| {
-        wf.resolve_task(&id, &me, decision, dir, now)
-    })
+    change_task(
+        &state,
+        &caller,
+        &id,
+        &[],
+        true,
+        RESOLVE_FAILED,
+        |wf, dir, now| wf.resolve_task(&id, &me, decision, dir, now),
+    )
     .await
 }
 
@@ -1372,8 +1426,14 @@ pub async fn update_task(
 ) -> GovResult<Json<Value>> {
     let patch: TaskPatch = from_body(&body)?;
     let ids: Vec<String> = patch.assignees.into_iter().map(|p| p.external_id).collect();
-    change_task(&state, &caller, &id, &ids, false, |wf, dir, now| {
-        wf.reassign_task(&id, &ids, dir, now)
-    })
+    change_task(
+        &state,
+        &caller,
+        &id,
+        &ids,
+        false,
+        "Task update failed",
+        |wf, dir, now| wf.reassign_task(&id, &ids, dir, now),
+    )
     .await
 }

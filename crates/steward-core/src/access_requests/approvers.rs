@@ -11,6 +11,11 @@ pub trait Directory {
     fn group_members(&self, group_id: &str) -> Vec<String>;
     fn resource_owners(&self, resource_id: &str) -> Vec<String>;
     fn user_is_active(&self, id: &str) -> bool;
+    /// Whether `user_id` is a member of `group_id`. Directories that hold only some members of
+    /// a group (approver candidates) answer this exactly.
+    fn is_group_member(&self, group_id: &str, user_id: &str) -> bool {
+        self.group_members(group_id).iter().any(|m| m == user_id)
+    }
 }
 
 /// The assignees of `step` for `request`: active users, first-seen order, never the requester

@@ -739,11 +739,11 @@ pub fn open_request(
         ..
     } = &request_type.request_settings
     {
-        let members: Vec<String> = requester_member_of
-            .iter()
-            .flat_map(|g| directory.group_members(g))
-            .collect();
-        let outsider = |u: &String| !members.contains(u);
+        let outsider = |u: &String| {
+            !requester_member_of
+                .iter()
+                .any(|g| directory.is_group_member(g, u))
+        };
         if outsider(&requester) || (caller_is_user && outsider(&caller.to_string())) {
             return Err(RuleError::forbidden(
                 "Authenticated user and contents of /body/requesterUserIds must be members of the \

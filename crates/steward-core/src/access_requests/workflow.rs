@@ -668,6 +668,30 @@ impl RequestWorkflow {
         events
     }
 
+    /// Before a decision or a reassignment: once `decision_deadline_ms` has passed since the
+    /// request was created, an undecided request can no longer be acted on. It expires now (as
+    /// the scheduler would have expired it) and the change is refused (`E0000002`, prefixed
+    /// `failed`); the expiry's events come with the refusal, to be saved in the same
+    /// transaction. `None` while the request may still be decided.
+    pub fn expire_past_deadline(
+        &mut self,
+        now: i64,
+        decision_deadline_ms: i64,
+        failed: &str,
+    ) -> Option<(Events, RuleError)> {
+        let events = self.expire_if_due(now, decision_deadline_ms);
+        if events.is_empty() {
+            return None;
+        }
+        Some((
+            events,
+            RuleError::refused(
+                failed,
+                "request status is already EXPIRED: its decision deadline has passed.",
+            ),
+        ))
+    }
+
     /// The access was provisioned: `grantStatus` GRANTED, `granted` now and, for time-bound
     /// access, `revocationScheduled` = granted + duration.
     pub fn grant_succeeded(&mut self, now: i64) -> Result<Events, RuleError> {
@@ -1163,6 +1187,34 @@ pub(crate) mod tests {
         assert!(wf
             .resolve_task(&first, MANAGER, Decision::Approved, &dir, T0 + deadline)
             .is_err());
+    }
+
+    #[test]
+    fn a_decision_after_the_deadline_expires_the_request_and_is_refused() {
+        let dir = directory();
+        let mut wf = two_steps(&dir, None);
+        let deadline = 7 * 86_400_000;
+        assert!(wf
+            .expire_past_deadline(T0 + deadline - 1, deadline, "Task resolve failed")
+            .is_none());
+        assert_eq!(wf.request.status, RequestStatus::Pending);
+        let (events, err) = wf
+            .expire_past_deadline(T0 + deadline, deadline, "Task resolve failed")
+            .unwrap();
+        assert!(matches!(&events[..], [AccessRequestEvent::Expired { .. }]));
+        assert!(matches!(err, RuleError::Refused(_)), "{err:?}");
+        assert_eq!(wf.request.status, RequestStatus::Expired);
+        assert!(wf.tasks.iter().all(|t| t.status == TaskStatus::Completed));
+        assert!(wf.request.grant_status.is_none());
+        // Already concluded: nothing more to expire, and the task is closed.
+        assert!(wf
+            .expire_past_deadline(T0 + 2 * deadline, deadline, "x")
+            .is_none());
+        let task = wf.tasks[0].id.clone();
+        assert!(matches!(
+            wf.resolve_task(&task, MANAGER, Decision::Approved, &dir, T0 + deadline),
+            Err(RuleError::Refused(_))
+        ));
     }
 
     #[test]
