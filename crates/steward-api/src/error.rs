@@ -5,7 +5,7 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
-use steward_core::directory::LifecycleError;
+use steward_core::directory::{LifecycleError, NUL_CAUSE};
 use steward_core::ids::{new_id, IdKind};
 use steward_core::validation::ValidationError;
 use steward_store::StoreError;
@@ -260,7 +260,20 @@ impl From<StoreError> for ApiError {
                 ),
             ),
             StoreError::InvalidFilter(why) => ApiError::InvalidFilter(why),
-            other => ApiError::Internal(other.to_string()),
+            StoreError::InvalidValue(field) => {
+                let cause = format!("{field}: {NUL_CAUSE}");
+                ApiError::validation(&field, cause)
+            }
+            StoreError::InvalidCursor => {
+                ApiError::InvalidPaging("after: INVALID_AFTER_PARAMETER".into())
+            }
+            // Every write checks its values before the database, so what PostgreSQL still cannot
+            // represent is a lookup (by id, login, client id, ...) for a key that cannot exist:
+            // Okta's answer to an unknown key. SQLite, which finds nothing, answers the same.
+            StoreError::Unrepresentable(_) => ApiError::NotFound("resource".into()),
+            other @ (StoreError::Database(_) | StoreError::Corrupt(_)) => {
+                ApiError::Internal(other.to_string())
+            }
         }
     }
 }

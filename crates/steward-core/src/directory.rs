@@ -217,9 +217,43 @@ pub fn complete_activation(from: UserStatus) -> Option<UserStatus> {
     (from == UserStatus::Provisioned).then_some(UserStatus::Active)
 }
 
+/// Why a value holding NUL (U+0000) is refused, after its field name (`"nick: …"`). PostgreSQL
+/// cannot store NUL in text or JSON; Steward refuses it on every backend.
+pub const NUL_CAUSE: &str = "The field cannot contain the NUL character (U+0000)";
+
+/// Whether `v` (a string, or an array or object of them) holds NUL anywhere, keys included.
+pub fn contains_nul(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(contains_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || contains_nul(v)),
+        Value::Null | Value::Bool(_) | Value::Number(_) => false,
+    }
+}
+
+/// One cause per attribute of `profile` whose name or value holds NUL (U+0000), in Okta's
+/// `"{field}: {why}"` form. Every profile (user, group, app assignment) is checked with it.
+pub fn nul_causes(profile: &Map<String, Value>) -> Vec<String> {
+    profile
+        .iter()
+        .filter(|(k, v)| k.contains('\0') || contains_nul(v))
+        .map(|(k, _)| format!("{}: {NUL_CAUSE}", k.replace('\0', "\\u0000")))
+        .collect()
+}
+
+/// Okta's summary names the first failing field: "Api validation failed: login".
+fn summary_of(causes: &[String]) -> String {
+    causes
+        .first()
+        .and_then(|c| c.split(':').next())
+        .unwrap_or_default()
+        .to_string()
+}
+
 /// Checks and normalises a user profile: `login`, `email`, `firstName` and `lastName` are
 /// required (as in Okta's default user type); login and email must look like email addresses
-/// (Okta's default login pattern); every value must be a scalar or an array of scalars.
+/// (Okta's default login pattern); every value must be a scalar or an array of scalars; no name
+/// or value may hold NUL.
 pub fn validate_user_profile(profile: &Map<String, Value>) -> Result<(), ValidationError> {
     let mut causes = Vec::new();
     for field in ["login", "email", "firstName", "lastName"] {
@@ -251,30 +285,28 @@ pub fn validate_user_profile(profile: &Map<String, Value>) -> Result<(), Validat
             causes.push(format!("{key}: Property has an invalid type"));
         }
         if !is_attribute_name(key) {
-            causes.push(format!("{key}: Property name is not valid"));
+            causes.push(format!(
+                "{}: Property name is not valid",
+                key.replace('\0', "\\u0000")
+            ));
         }
     }
-    // Okta's summary names the first failing field: "Api validation failed: login".
-    let summary = causes
-        .first()
-        .and_then(|c| c.split(':').next())
-        .unwrap_or_default()
-        .to_string();
-    ValidationError::check(&summary, causes)
+    causes.extend(nul_causes(profile));
+    ValidationError::check(&summary_of(&causes), causes)
 }
 
-/// Group profiles need a name of at most 255 characters.
+/// Group profiles need a name of at most 255 characters, and no name or value may hold NUL.
 pub fn validate_group_profile(profile: &Map<String, Value>) -> Result<(), ValidationError> {
+    let mut causes = Vec::new();
     match profile.get("name") {
-        Some(Value::String(s)) if !s.trim().is_empty() && s.len() <= 255 => Ok(()),
+        Some(Value::String(s)) if !s.trim().is_empty() && s.len() <= 255 => {}
         Some(Value::String(s)) if s.len() > 255 => {
-            Err(ValidationError::new("name", "name: The field is too long"))
+            causes.push("name: The field is too long".to_string())
         }
-        _ => Err(ValidationError::new(
-            "name",
-            "name: The field cannot be left blank",
-        )),
+        _ => causes.push("name: The field cannot be left blank".to_string()),
     }
+    causes.extend(nul_causes(profile));
+    ValidationError::check(&summary_of(&causes), causes)
 }
 
 /// Profile attribute names: letters, digits and `_`, starting with a letter.
@@ -383,6 +415,25 @@ mod tests {
     fn group_profile_needs_a_name() {
         assert!(validate_group_profile(&profile(json!({"name":"Eng"}))).is_ok());
         assert!(validate_group_profile(&profile(json!({"description":"x"}))).is_err());
+    }
+
+    #[test]
+    fn nul_is_refused_everywhere_in_a_profile() {
+        let user = profile(
+            json!({"login":"a\0b@x.co","email":"a@b.co","firstName":"A","lastName":"B","tags":["ok","\0"]}),
+        );
+        let err = validate_user_profile(&user).unwrap_err();
+        assert!(err
+            .causes
+            .iter()
+            .any(|c| c == &format!("login: {NUL_CAUSE}")));
+        assert!(err
+            .causes
+            .iter()
+            .any(|c| c == &format!("tags: {NUL_CAUSE}")));
+        let group = profile(json!({"name":"Eng","description":"x\0"}));
+        let err = validate_group_profile(&group).unwrap_err();
+        assert_eq!(err.summary, "description");
     }
 
     #[test]

@@ -8,7 +8,10 @@ use steward_core::filter::sql::{Column, ColumnKind};
 use steward_core::filter::Filter;
 
 use crate::listing::Listing;
-use crate::{clamp_limit, conflict_on_unique, json_object, Result, Store, StoreError, WriteTx};
+use crate::{
+    check_cursor, check_storable_object, clamp_limit, conflict_on_unique, json_object, storable,
+    storable_json, Result, Store, StoreError, WriteTx,
+};
 
 const COLUMNS: &str =
     "id, name, label, status, sign_on_mode, created, last_updated, client_id, client_secret_hash, oidc";
@@ -86,6 +89,32 @@ fn from_row(row: &AnyRow) -> Result<App> {
     })
 }
 
+/// Refuses an app with a string that cannot be stored (NUL), naming the field.
+fn check_app(app: &App) -> Result<()> {
+    let fields = [
+        ("name", Some(app.name.as_str())),
+        ("label", Some(app.label.as_str())),
+        ("status", Some(app.status.as_str())),
+        ("signOnMode", Some(app.sign_on_mode.as_str())),
+        (
+            "credentials.oauthClient.client_id",
+            app.client_id.as_deref(),
+        ),
+    ];
+    if let Some((field, _)) = fields.iter().find(|(_, v)| v.is_some_and(|v| !storable(v))) {
+        return Err(StoreError::InvalidValue((*field).into()));
+    }
+    if let Some(oidc) = &app.oidc {
+        let value = serde_json::to_value(oidc).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        if let Value::Object(map) = &value {
+            check_storable_object("settings.oauthClient.", map)?;
+        } else if !storable_json(&value) {
+            return Err(StoreError::InvalidValue("settings.oauthClient".into()));
+        }
+    }
+    Ok(())
+}
+
 fn oidc_text(app: &App) -> Result<Option<String>> {
     app.oidc
         .as_ref()
@@ -95,6 +124,9 @@ fn oidc_text(app: &App) -> Result<Option<String>> {
 
 impl Store {
     pub async fn app(&self, id: &str) -> Result<App> {
+        if !storable(id) {
+            return Err(StoreError::NotFound);
+        }
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM apps WHERE id = $1"))
             .bind(id)
             .fetch_optional(self.pool())
@@ -104,6 +136,9 @@ impl Store {
     }
 
     pub async fn app_by_client_id(&self, client_id: &str) -> Result<App> {
+        if !storable(client_id) {
+            return Err(StoreError::NotFound);
+        }
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM apps WHERE client_id = $1"))
             .bind(client_id)
             .fetch_optional(self.pool())
@@ -129,6 +164,10 @@ impl Store {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<AppUserAssignment>> {
+        check_cursor(after)?;
+        if !storable(app_id) {
+            return Ok(Vec::new());
+        }
         let sql = format!(
             "SELECT user_id, scope, profile, created, last_updated FROM app_user_assignments \
                WHERE app_id = $1 AND user_id > $2 \
@@ -162,6 +201,9 @@ impl Store {
 
     /// The user's assignment to the app, if any (direct first, then through a group).
     pub async fn app_user(&self, app_id: &str, user_id: &str) -> Result<AppUserAssignment> {
+        if !storable(app_id) || !storable(user_id) {
+            return Err(StoreError::NotFound);
+        }
         let row = sqlx::query(
             "SELECT user_id, scope, profile, created, last_updated FROM app_user_assignments \
                WHERE app_id = $1 AND user_id = $2 \
@@ -191,6 +233,10 @@ impl Store {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<AppGroupAssignment>> {
+        check_cursor(after)?;
+        if !storable(app_id) {
+            return Ok(Vec::new());
+        }
         let sql = format!(
             "SELECT group_id, priority, profile, created, last_updated FROM app_group_assignments \
              WHERE app_id = $1 AND group_id > $2 ORDER BY group_id LIMIT {}",
@@ -207,6 +253,9 @@ impl Store {
     }
 
     pub async fn app_group(&self, app_id: &str, group_id: &str) -> Result<AppGroupAssignment> {
+        if !storable(app_id) || !storable(group_id) {
+            return Err(StoreError::NotFound);
+        }
         let row = sqlx::query(
             "SELECT group_id, priority, profile, created, last_updated FROM app_group_assignments \
              WHERE app_id = $1 AND group_id = $2",
@@ -233,6 +282,7 @@ fn group_assignment(app_id: &str, row: &AnyRow) -> Result<AppGroupAssignment> {
 
 impl WriteTx {
     pub async fn insert_app(&mut self, app: &App) -> Result<()> {
+        check_app(app)?;
         sqlx::query(&format!(
             "INSERT INTO apps ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
         ))
@@ -253,6 +303,7 @@ impl WriteTx {
     }
 
     pub async fn update_app(&mut self, app: &App) -> Result<()> {
+        check_app(app)?;
         let done = sqlx::query(
             "UPDATE apps SET name = $2, label = $3, status = $4, sign_on_mode = $5, last_updated = $6, \
              client_id = $7, client_secret_hash = $8, oidc = $9 WHERE id = $1",
@@ -292,8 +343,13 @@ impl WriteTx {
         self.forget_resource_owners_of(id).await
     }
 
-    /// Creates or replaces a direct user assignment.
+    /// Creates or replaces a direct user assignment. An app or user that does not exist (deleted
+    /// since the caller looked it up) is [`StoreError::NotFound`].
     pub async fn upsert_app_user(&mut self, a: &AppUserAssignment) -> Result<()> {
+        if !storable(&a.app_id) || !storable(&a.user_id) {
+            return Err(StoreError::NotFound);
+        }
+        check_storable_object("profile.", &a.profile)?;
         sqlx::query("DELETE FROM app_user_assignments WHERE app_id = $1 AND user_id = $2")
             .bind(&a.app_id)
             .bind(&a.user_id)
@@ -315,6 +371,9 @@ impl WriteTx {
     }
 
     pub async fn delete_app_user(&mut self, app_id: &str, user_id: &str) -> Result<()> {
+        if !storable(app_id) || !storable(user_id) {
+            return Err(StoreError::NotFound);
+        }
         let done =
             sqlx::query("DELETE FROM app_user_assignments WHERE app_id = $1 AND user_id = $2")
                 .bind(app_id)
@@ -327,7 +386,13 @@ impl WriteTx {
         Ok(())
     }
 
+    /// Creates or replaces a group assignment. An app or group that does not exist (deleted
+    /// since the caller looked it up) is [`StoreError::NotFound`].
     pub async fn upsert_app_group(&mut self, a: &AppGroupAssignment) -> Result<()> {
+        if !storable(&a.app_id) || !storable(&a.group_id) {
+            return Err(StoreError::NotFound);
+        }
+        check_storable_object("profile.", &a.profile)?;
         sqlx::query("DELETE FROM app_group_assignments WHERE app_id = $1 AND group_id = $2")
             .bind(&a.app_id)
             .bind(&a.group_id)
@@ -349,6 +414,9 @@ impl WriteTx {
     }
 
     pub async fn delete_app_group(&mut self, app_id: &str, group_id: &str) -> Result<()> {
+        if !storable(app_id) || !storable(group_id) {
+            return Err(StoreError::NotFound);
+        }
         let done =
             sqlx::query("DELETE FROM app_group_assignments WHERE app_id = $1 AND group_id = $2")
                 .bind(app_id)

@@ -8,7 +8,10 @@ use steward_core::filter::sql::{Column, ColumnKind};
 use steward_core::filter::Filter;
 
 use crate::listing::Listing;
-use crate::{clamp_limit, conflict_on_unique, json_object, Result, Store, StoreError, WriteTx};
+use crate::{
+    check_cursor, check_storable_object, clamp_limit, conflict_on_unique, json_object, storable,
+    Result, Store, StoreError, WriteTx,
+};
 
 const COLUMNS: &str = "id, group_type, created, last_updated, last_membership_updated, profile";
 
@@ -59,6 +62,9 @@ fn from_row(row: &AnyRow) -> Result<Group> {
 
 impl Store {
     pub async fn group(&self, id: &str) -> Result<Group> {
+        if !storable(id) {
+            return Err(StoreError::NotFound);
+        }
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM okta_groups WHERE id = $1"))
             .bind(id)
             .fetch_optional(self.pool())
@@ -84,6 +90,10 @@ impl Store {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<User>> {
+        check_cursor(after)?;
+        if !storable(group_id) {
+            return Ok(Vec::new());
+        }
         let sql = format!(
             "SELECT u.id, u.status, u.created, u.activated, u.status_changed, u.last_login, u.last_updated, \
              u.password_changed, u.profile, u.password_hash FROM group_members m JOIN users u ON u.id = m.user_id \
@@ -100,6 +110,9 @@ impl Store {
 
     /// Groups a user belongs to.
     pub async fn user_groups(&self, user_id: &str) -> Result<Vec<Group>> {
+        if !storable(user_id) {
+            return Ok(Vec::new());
+        }
         let rows = sqlx::query(
             "SELECT g.id, g.group_type, g.created, g.last_updated, g.last_membership_updated, g.profile \
              FROM group_members m JOIN okta_groups g ON g.id = m.group_id WHERE m.user_id = $1 ORDER BY g.id",
@@ -122,6 +135,9 @@ impl Store {
     }
 
     pub async fn is_member(&self, group_id: &str, user_id: &str) -> Result<bool> {
+        if !storable(group_id) || !storable(user_id) {
+            return Ok(false);
+        }
         let n: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM group_members WHERE group_id = $1 AND user_id = $2",
         )
@@ -135,6 +151,7 @@ impl Store {
 
 impl WriteTx {
     pub async fn insert_group(&mut self, group: &Group) -> Result<()> {
+        check_storable_object("", &group.profile)?;
         sqlx::query(
             "INSERT INTO okta_groups (id, name, name_lower, description, created, last_updated, \
              last_membership_updated, profile, group_type) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -161,6 +178,7 @@ impl WriteTx {
     }
 
     pub async fn update_group(&mut self, group: &Group) -> Result<()> {
+        check_storable_object("", &group.profile)?;
         let done = sqlx::query(
             "UPDATE okta_groups SET name = $2, name_lower = $3, description = $4, last_updated = $5, \
              last_membership_updated = $6, profile = $7 WHERE id = $1",
@@ -192,8 +210,12 @@ impl WriteTx {
         self.forget_resource_owners_of(id).await
     }
 
-    /// Adds a member; returns false when they already were one.
+    /// Adds a member; returns false when they already were one. A group or user that does not
+    /// exist (deleted since the caller looked it up) is [`StoreError::NotFound`].
     pub async fn add_member(&mut self, group_id: &str, user_id: &str, now: i64) -> Result<bool> {
+        if !storable(group_id) || !storable(user_id) {
+            return Err(StoreError::NotFound);
+        }
         let exists: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM group_members WHERE group_id = $1 AND user_id = $2",
         )
@@ -217,6 +239,9 @@ impl WriteTx {
 
     /// Removes a member; returns false when they were not one.
     pub async fn remove_member(&mut self, group_id: &str, user_id: &str, now: i64) -> Result<bool> {
+        if !storable(group_id) || !storable(user_id) {
+            return Ok(false);
+        }
         let done = sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND user_id = $2")
             .bind(group_id)
             .bind(user_id)

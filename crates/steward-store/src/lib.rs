@@ -48,10 +48,57 @@ pub enum StoreError {
     /// A filter the store cannot run (unknown attribute, bad value).
     #[error("invalid filter: {0}")]
     InvalidFilter(String),
+    /// A value the store will not write or search for (the string names the field): one holding
+    /// NUL (U+0000), which PostgreSQL's TEXT and jsonb cannot hold. Checked before the query, so
+    /// that SQLite (which would store it) answers the same.
+    #[error("invalid value: {0}")]
+    InvalidValue(String),
+    /// A paging cursor that cannot name a row.
+    #[error("invalid paging cursor")]
+    InvalidCursor,
+    /// PostgreSQL refused a value it cannot represent: an invalid byte sequence or a NUL in a
+    /// text parameter (SQLSTATE 22021), or `\u0000` in JSON (22P05; 22P02 before PostgreSQL 13).
+    /// Every write checks its values first, so this is a lookup by a key that cannot exist.
+    #[error("value the database cannot represent: {0}")]
+    Unrepresentable(String),
+    /// Any other database failure. Built through `From<sqlx::Error>`, which sorts out the
+    /// failures that are the request's (see [`StoreError::from`]).
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("corrupt row: {0}")]
     Corrupt(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    /// The one mapping of database errors: a foreign-key violation means a row the statement
+    /// refers to is gone (deleted since the caller looked it up: every foreign key here cascades
+    /// on delete), so [`StoreError::NotFound`]; a value PostgreSQL cannot represent is
+    /// [`StoreError::Unrepresentable`]; anything else is [`StoreError::Database`].
+    fn from(e: sqlx::Error) -> Self {
+        let sqlx::Error::Database(db) = &e else {
+            return StoreError::Database(e);
+        };
+        let code = db.code();
+        let code = code.as_deref().unwrap_or_default();
+        // PostgreSQL 23503; SQLite's extended code 787 (SQLITE_CONSTRAINT_FOREIGNKEY).
+        if db.is_foreign_key_violation() || code == "23503" || code == "787" {
+            return StoreError::NotFound;
+        }
+        let message = db.message();
+        let nul_in_json = || {
+            message.contains("Unicode escape")
+                || message.contains("\\u0000")
+                || db
+                    .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                    .and_then(|pg| pg.detail())
+                    .is_some_and(|d| d.contains("\\u0000"))
+        };
+        match code {
+            "22021" | "22P05" => StoreError::Unrepresentable(message.to_string()),
+            "22P02" if nul_in_json() => StoreError::Unrepresentable(message.to_string()),
+            _ => StoreError::Database(e),
+        }
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -221,11 +268,55 @@ pub async fn create_scratch_postgres(admin_url: &str, prefix: &str) -> Result<St
     Ok(format!("{base}/{name}"))
 }
 
-/// Maps a unique-constraint violation to [`StoreError::Conflict`] naming `what`.
+/// Maps a unique-constraint violation to [`StoreError::Conflict`] naming `what`; any other
+/// error as every database error is mapped.
 pub(crate) fn conflict_on_unique(what: &str) -> impl Fn(sqlx::Error) -> StoreError + '_ {
     move |e| match &e {
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(what.into()),
-        _ => StoreError::Database(e),
+        _ => StoreError::from(e),
+    }
+}
+
+/// Whether `s` can be stored and looked up alike on both backends: PostgreSQL's TEXT and jsonb
+/// cannot hold NUL (U+0000), which SQLite would store.
+pub(crate) fn storable(s: &str) -> bool {
+    !s.contains('\0')
+}
+
+/// Whether every key and string in `v` is [`storable`].
+pub(crate) fn storable_json(v: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => storable(s),
+        Value::Array(items) => items.iter().all(storable_json),
+        Value::Object(map) => map.iter().all(|(k, v)| storable(k) && storable_json(v)),
+        Value::Null | Value::Bool(_) | Value::Number(_) => true,
+    }
+}
+
+/// Refuses a JSON object (a profile) with a key or string that is not [`storable`], with
+/// [`StoreError::InvalidValue`] naming the first such attribute under `prefix`.
+pub(crate) fn check_storable_object(
+    prefix: &str,
+    object: &serde_json::Map<String, serde_json::Value>,
+) -> Result<()> {
+    match object
+        .iter()
+        .find(|(k, v)| !storable(k) || !storable_json(v))
+    {
+        Some((key, _)) => Err(StoreError::InvalidValue(format!(
+            "{prefix}{}",
+            key.replace('\0', "\\u0000")
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Refuses a paging cursor that cannot name a row.
+pub(crate) fn check_cursor(after: Option<&str>) -> Result<()> {
+    match after {
+        Some(a) if !storable(a) => Err(StoreError::InvalidCursor),
+        _ => Ok(()),
     }
 }
 
@@ -275,7 +366,12 @@ pub(crate) fn json_rows(postgres: bool, columns: &[JsonCol]) -> String {
     sql
 }
 
-/// Page size bounds shared by every list.
+/// The largest page any list answers.
+pub const MAX_PAGE_SIZE: usize = 10_000;
+
+/// Row count bounds shared by every list query. Lists fetch one row more than the page (whose
+/// size is at most [`MAX_PAGE_SIZE`]) to learn whether there is a next page, so the bound lets
+/// that extra row through.
 pub(crate) fn clamp_limit(limit: usize) -> i64 {
-    limit.clamp(1, 10_000) as i64
+    limit.clamp(1, MAX_PAGE_SIZE + 1) as i64
 }

@@ -1,18 +1,22 @@
 //! One builder for every cursor-paged list of the directory: the cursor, a prefix search over
 //! some columns (`q`), a SCIM filter translated with the table's attribute map, and fixed
-//! conditions, all with numbered binds.
+//! conditions, all with numbered binds. A cursor, search or filter value holding NUL (which
+//! PostgreSQL cannot take as text, and SQLite would compare in its own way) is refused before
+//! the query, so that both backends answer alike.
 
 use sqlx::any::AnyRow;
 use steward_core::filter::sql::{to_sql, Column, SqlValue};
 use steward_core::filter::Filter;
 
 use crate::users::{bind_all, like_escape};
-use crate::{clamp_limit, Result, Store, StoreError};
+use crate::{check_cursor, clamp_limit, storable, Result, Store, StoreError};
 
 #[derive(Default)]
 pub(crate) struct Listing {
     clauses: Vec<String>,
     binds: Vec<SqlValue>,
+    /// The first refused input, answered by [`Listing::fetch`].
+    refused: Option<StoreError>,
 }
 
 impl Listing {
@@ -21,8 +25,16 @@ impl Listing {
         self.binds.len()
     }
 
+    fn refuse(&mut self, error: StoreError) {
+        self.refused.get_or_insert(error);
+    }
+
     /// Rows after the cursor (ids sort stably).
     pub fn after(mut self, after: Option<&str>) -> Self {
+        if let Err(e) = check_cursor(after) {
+            self.refuse(e);
+            return self;
+        }
         if let Some(after) = after {
             let n = self.bind(SqlValue::Text(after.to_string()));
             self.clauses.push(format!("id > ${n}"));
@@ -34,6 +46,10 @@ impl Listing {
     /// in `lower(…)` by the caller).
     pub fn prefix(mut self, q: Option<&str>, columns: &[&str]) -> Self {
         if let Some(q) = q.filter(|q| !q.is_empty()) {
+            if !storable(q) {
+                self.refuse(StoreError::InvalidValue("q".into()));
+                return self;
+            }
             let n = self.bind(SqlValue::Text(format!(
                 "{}%",
                 like_escape(&q.to_lowercase())
@@ -57,6 +73,15 @@ impl Listing {
         if let Some(filter) = filter {
             let fragment = to_sql(filter, store.dialect(), self.binds.len() + 1, columns)
                 .map_err(|e| StoreError::InvalidFilter(e.message))?;
+            let nul = fragment
+                .binds
+                .iter()
+                .any(|b| matches!(b, SqlValue::Text(t) if !storable(t)));
+            if nul {
+                return Err(StoreError::InvalidFilter(
+                    "a filter value cannot contain the NUL character (U+0000)".into(),
+                ));
+            }
             self.clauses.push(fragment.sql);
             self.binds.extend(fragment.binds);
         }
@@ -79,6 +104,9 @@ impl Listing {
         columns: &str,
         limit: usize,
     ) -> Result<Vec<AnyRow>> {
+        if let Some(refused) = self.refused {
+            return Err(refused);
+        }
         let where_sql = if self.clauses.is_empty() {
             String::new()
         } else {

@@ -10,7 +10,7 @@ use steward_core::directory::{self, Group, GROUP_TYPE_OKTA};
 use steward_core::ids::{new_id, IdKind};
 use steward_core::syslog::Target;
 use steward_core::timefmt::now_millis;
-use steward_store::{GroupQuery, StoreError};
+use steward_store::{GroupQuery, StoreError, MAX_PAGE_SIZE};
 
 use super::users::{self, target as user_target};
 use super::{event, scim};
@@ -95,7 +95,9 @@ pub async fn list(
     OriginalUri(uri): OriginalUri,
     OktaQuery(query): OktaQuery<ListQuery>,
 ) -> ApiResult<Response> {
-    let limit = page_limit(query.limit.as_deref(), 10_000, 10_000)?;
+    // Okta's default and largest page of groups; one more row is fetched to know whether a
+    // next page exists.
+    let limit = page_limit(query.limit.as_deref(), MAX_PAGE_SIZE, MAX_PAGE_SIZE)?;
     let filter = scim(query.filter.as_deref(), query.search.as_deref())?;
     let rows = state
         .store
@@ -181,6 +183,7 @@ pub async fn add_member(
     refuse_built_in(&group)?;
     let user = users::find(&state, &caller, &user_id).await?;
     let mut tx = state.store.begin().await?;
+    // A group or user deleted since the lookups above is NotFound (404), as if looked up now.
     if tx.add_member(&group.id, &user.id, now_millis()).await? {
         tx.append_log(
             &event(
