@@ -6,7 +6,7 @@ mod grants;
 mod groups;
 mod logs;
 mod roles;
-mod users;
+pub(crate) mod users;
 
 use axum::routing::{get, post, put};
 use axum::Router;

@@ -660,12 +660,7 @@ async fn sign_in_with_password(
                         Actor::system(),
                         now,
                     )
-                    .target(Target::new(
-                        &user.id,
-                        "User",
-                        user.login(),
-                        &user.display_name(),
-                    ))
+                    .target(crate::mgmt::users::target(&user))
                     .client(caller.clone()),
                 )
                 .await?;

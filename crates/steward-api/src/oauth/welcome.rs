@@ -14,7 +14,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use steward_core::directory::{self, User};
-use steward_core::syslog::{Actor, LogEvent, Target};
+use steward_core::syslog::{Actor, LogEvent};
 use steward_core::timefmt::now_millis;
 use steward_store::StoreError;
 
@@ -153,12 +153,7 @@ async fn complete(state: &AppState, token: &str, hash: String) -> ApiResult<Opti
             Actor::user(&user.id, user.login(), &user.display_name()),
             now,
         )
-        .target(Target::new(
-            &user.id,
-            "User",
-            user.login(),
-            &user.display_name(),
-        ))
+        .target(crate::mgmt::users::target(&user))
         .debug("activation", "completed"),
     )
     .await?;
