@@ -1558,6 +1558,89 @@ async fn deactivation_revokes_tokens_for_good() {
 
 /// Token issues are committed in batches: many at once each get their own token, each is
 /// logged once, and one assertion sent many times at once yields exactly one token.
+/// Code and refresh grants hold a transaction (a pooled connection on PostgreSQL): they read
+/// through the pool before it, never while holding it, so a burst larger than the pool cannot
+/// deadlock it.
+#[tokio::test]
+async fn a_burst_of_refresh_requests_does_not_exhaust_the_pool() {
+    for backend in BACKENDS {
+        let org = std::sync::Arc::new(TestOrg::start(backend).await);
+        let (app, _) = web_app_with_user(&org, "TRUSTED").await;
+        // Before, each request held a transaction and waited for a second connection: with more
+        // requests than connections they all timed out acquiring one (500).
+        let burst = (0..48).map(|i| {
+            let org = org.clone();
+            let (id, secret) = (app.client_id.clone(), app.secret.clone());
+            tokio::spawn(async move {
+                let r = org
+                    .http
+                    .post(format!("{}/oauth2/v1/token", org.base))
+                    .basic_auth(id, Some(secret))
+                    .form(&[
+                        ("grant_type", "refresh_token"),
+                        ("refresh_token", &format!("no-such-token-{i}")),
+                    ])
+                    .send()
+                    .await
+                    .unwrap();
+                r.status().as_u16()
+            })
+        });
+        for task in burst.collect::<Vec<_>>() {
+            assert_eq!(task.await.unwrap(), 400, "{backend:?}");
+        }
+    }
+}
+
+/// A refused request's System Log event names the client it claimed to be, which may be any
+/// string: one that PostgreSQL cannot store (NUL) must not fail the tokens committed with it.
+#[tokio::test]
+async fn a_refused_request_with_an_unstorable_client_id_fails_nobody_else() {
+    for backend in BACKENDS {
+        let org = std::sync::Arc::new(TestOrg::start(backend).await);
+        let (app_id, client_id) = org.service_app("Neighbour").await;
+        org.grant(&app_id, "okta.users.read").await;
+        let good = (0..16).map(|_| {
+            let (org, client_id) = (org.clone(), client_id.clone());
+            tokio::spawn(async move { org.client_credentials(&client_id, "okta.users.read").await })
+        });
+        let bad = (0..16).map(|_| {
+            let org = org.clone();
+            tokio::spawn(async move {
+                org.form(
+                    "/oauth2/v1/token",
+                    &[("grant_type", "client_credentials"), ("client_id", "a\0b")],
+                    &[],
+                )
+                .await
+            })
+        });
+        let (good, bad): (Vec<_>, Vec<_>) = (good.collect(), bad.collect());
+        for task in bad {
+            let answer = task.await.unwrap();
+            assert!(
+                matches!(answer.status, 400 | 401),
+                "{backend:?}: {}",
+                answer.body
+            );
+        }
+        for task in good {
+            let answer = task.await.unwrap();
+            assert_eq!(answer.status, 200, "{backend:?}: {}", answer.body);
+        }
+        let (_, log) = org
+            .get("/api/v1/logs?filter=outcome.result%20eq%20%22FAILURE%22")
+            .await;
+        assert!(
+            log.as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["actor"]["id"] == "a\u{FFFD}b"),
+            "{backend:?}: the refusal is logged, NUL replaced"
+        );
+    }
+}
+
 #[tokio::test]
 async fn concurrent_token_requests_are_each_recorded_once() {
     for backend in BACKENDS {

@@ -328,9 +328,39 @@ pub(crate) fn json_object(text: &str) -> Result<serde_json::Map<String, serde_js
     }
 }
 
-/// `v` as JSON text (for JSON columns and [`json_rows`] parameters).
+/// `v` as JSON text (for JSON columns and [`json_rows`] parameters). PostgreSQL cannot turn a
+/// `\u0000` escape into text anywhere in a JSON value it reads, so one NUL that reached a value
+/// (the client id a refused request claimed, say) would fail every row written with it: NUL
+/// becomes U+FFFD, on both backends alike.
 pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
-    serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()))
+    let text = serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok(if text.contains("\\u0000") {
+        scrub_nul_escapes(&text)
+    } else {
+        text
+    })
+}
+
+/// Replaces each `\u0000` escape of serialised JSON with `\ufffd`, leaving an escaped backslash
+/// followed by `u0000` (`\\u0000`, literal text) alone.
+fn scrub_nul_escapes(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    let mut rest = json;
+    while let Some(i) = rest.find('\\') {
+        out.push_str(&rest[..i]);
+        let escape = &rest[i..];
+        if escape.starts_with("\\u0000") {
+            out.push_str("\\ufffd");
+            rest = &escape[6..];
+        } else {
+            // Any other escape is two characters (`\uXXXX` keeps its digits as plain text).
+            let len = escape.chars().nth(1).map_or(1, |c| 1 + c.len_utf8());
+            out.push_str(&escape[..len]);
+            rest = &escape[len..];
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The type of one column of [`json_rows`].
@@ -374,4 +404,20 @@ pub const MAX_PAGE_SIZE: usize = 10_000;
 /// that extra row through.
 pub(crate) fn clamp_limit(limit: usize) -> i64 {
     limit.clamp(1, MAX_PAGE_SIZE + 1) as i64
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::to_json;
+
+    #[test]
+    fn nul_escapes_become_replacement_characters_and_nothing_else_changes() {
+        let v = serde_json::json!({"a": "x\0y", "b": "\\u0000 stays", "c": ["\0", "\u{e9}\\"]});
+        let text = to_json(&v).unwrap();
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back["a"], "x\u{FFFD}y");
+        assert_eq!(back["b"], "\\u0000 stays");
+        assert_eq!(back["c"], serde_json::json!(["\u{FFFD}", "\u{e9}\\"]));
+    }
 }

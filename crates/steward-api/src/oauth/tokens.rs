@@ -128,22 +128,11 @@ async fn handle(
         return issue_through_ledger(state, minted, dpop, caller, expected).await;
     }
     drop(expected);
-    // The code and refresh grants spend one-time state (the code, the refresh token). All they
-    // write is one transaction: a refused request spends nothing, and a concurrent revocation
-    // of the code or family (which waits for this one) sees the tokens it issues.
-    let mut tx = state.store.begin().await?;
-    client_auth::consume_assertion(&mut tx, &client).await?;
-    if let Some(d) = &dpop {
-        if !tx
-            .use_jti("dpop", &d.replay, now_millis() + DPOP_REPLAY_MS)
-            .await?
-        {
-            return Err(dpop_replayed(d));
-        }
-    }
     let (mut tx, minted) = match grant {
-        "authorization_code" => authorization_code(state, tx, caller, client, form, jkt).await?,
-        _ => refresh(state, tx, caller, client, form, jkt).await?,
+        "authorization_code" => {
+            authorization_code(state, caller, client, form, jkt, dpop.as_ref()).await?
+        }
+        _ => refresh(state, caller, client, form, jkt, dpop.as_ref()).await?,
     };
     let (response, record) = mint(state, minted, caller)?;
     tx.record_issues(std::slice::from_ref(&record)).await?;
@@ -153,6 +142,30 @@ async fn handle(
 
 /// How long a DPoP proof's `jti` is kept at the token endpoint (proofs live ±300 s).
 const DPOP_REPLAY_MS: i64 = 600_000;
+
+/// Opens the transaction of a code or refresh grant, which spend one-time state (the code, the
+/// refresh token): everything they write is one transaction, so a refused request spends
+/// nothing and a concurrent revocation of the code or family (which waits for this one) sees the
+/// tokens it issues. The assertion's and DPoP proof's `jti`s are recorded first. Read through
+/// the pool before this, never while holding it: on PostgreSQL a transaction holds a pool
+/// connection, and waiting for a second one could exhaust the pool.
+async fn begin_spending(
+    state: &AppState,
+    client: &Client,
+    dpop: Option<&DpopBinding>,
+) -> ApiResult<WriteTx> {
+    let mut tx = state.store.begin().await?;
+    client_auth::consume_assertion(&mut tx, client).await?;
+    if let Some(d) = dpop {
+        if !tx
+            .use_jti("dpop", &d.replay, now_millis() + DPOP_REPLAY_MS)
+            .await?
+        {
+            return Err(dpop_replayed(d));
+        }
+    }
+    Ok(tx)
+}
 
 fn dpop_replayed(d: &DpopBinding) -> ApiError {
     ApiError::OAuth {
@@ -216,15 +229,16 @@ fn invalid_grant(description: &str) -> ApiError {
     ApiError::oauth("invalid_grant", description)
 }
 
-/// Redeems a code inside `tx`. Returns the transaction with the code spent; every refusal drops
-/// it (the code stays unspent), except a replay, whose revocations are committed here.
+/// Redeems a code in the grant's transaction ([`begin_spending`]). Returns the transaction with
+/// the code spent; every refusal drops it (the code stays unspent), except a replay, whose
+/// revocations are committed here.
 async fn authorization_code(
     state: &AppState,
-    mut tx: WriteTx,
     caller: &ClientInfo,
     client: Client,
     form: &HashMap<String, String>,
     jkt: Option<String>,
+    dpop: Option<&DpopBinding>,
 ) -> ApiResult<(WriteTx, Minted)> {
     let code = form
         .get("code")
@@ -232,6 +246,7 @@ async fn authorization_code(
         .ok_or_else(|| ApiError::oauth("invalid_request", "The 'code' parameter is required."))?;
     let code_hash = sha256_hex(code);
     let now = now_millis();
+    let mut tx = begin_spending(state, &client, dpop).await?;
     let (stored, won) = match tx.take_auth_code(&code_hash, now).await {
         Ok(found) => found,
         Err(StoreError::NotFound) => {
@@ -295,7 +310,7 @@ async fn authorization_code(
             ));
         }
     }
-    let user = state.store.user(&stored.user_id).await?;
+    let user = tx.user(&stored.user_id).await?;
     if !user.status.credentials_act() {
         return Err(invalid_grant("The user is not active."));
     }
@@ -322,15 +337,15 @@ async fn authorization_code(
     Ok((tx, minted))
 }
 
-/// Rotates a refresh token inside `tx` (like [`authorization_code`]: a refusal drops it, a
-/// reuse commits the family's revocation).
+/// Rotates a refresh token in the grant's transaction (like [`authorization_code`]: a refusal
+/// drops it, a reuse commits the family's revocation).
 async fn refresh(
     state: &AppState,
-    mut tx: WriteTx,
     caller: &ClientInfo,
     client: Client,
     form: &HashMap<String, String>,
     jkt: Option<String>,
+    dpop: Option<&DpopBinding>,
 ) -> ApiResult<(WriteTx, Minted)> {
     let token = form
         .get("refresh_token")
@@ -379,6 +394,8 @@ async fn refresh(
         &granted,
     )
     .map_err(|e| ApiError::oauth(e.error(), e.description()))?;
+    let user = state.store.user(&stored.user_id).await?;
+    let mut tx = begin_spending(state, &client, dpop).await?;
     if !tx
         .rotate_refresh_token(&hash, &stored.family_id, now)
         .await?
@@ -402,7 +419,6 @@ async fn refresh(
         }
         return Err(invalid_grant("The refresh token is invalid or expired."));
     }
-    let user = state.store.user(&stored.user_id).await?;
     if !user.status.credentials_act() {
         return Err(invalid_grant("The user is not active."));
     }
