@@ -349,9 +349,9 @@ fn scrub_nul_escapes(json: &str) -> String {
     while let Some(i) = rest.find('\\') {
         out.push_str(&rest[..i]);
         let escape = &rest[i..];
-        if escape.starts_with("\\u0000") {
+        if let Some(after) = escape.strip_prefix("\\u0000") {
             out.push_str("\\ufffd");
-            rest = &escape[6..];
+            rest = after;
         } else {
             // Any other escape is two characters (`\uXXXX` keeps its digits as plain text).
             let len = escape.chars().nth(1).map_or(1, |c| 1 + c.len_utf8());
