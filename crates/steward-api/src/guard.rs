@@ -25,7 +25,7 @@ use steward_store::{PrincipalType, StoreError};
 use crate::error::ApiError;
 use crate::http::Caller;
 use crate::secrets::sha256_hex;
-use crate::{AppState, CredentialDigest, RequestClient};
+use crate::{credential_digest, AppState, RequestClient};
 
 /// What a route demands: an Okta API scope of OAuth tokens, and a permission of the principal.
 #[derive(Debug, Clone, Copy)]
@@ -365,11 +365,9 @@ fn access_token_claims(
     let credentials = rs::parse_authorization(Some(value)).map_err(to_api)?;
     let claims = match credentials {
         Credentials::Bearer(token) => {
-            // The header's digest (the rate limiter computed it) names the token as well.
-            let key = match req.extensions.get::<CredentialDigest>() {
-                Some(digest) => digest.0.clone(),
-                None => sha256_hex(&format!("Bearer {token}")),
-            };
+            // Keyed by the token itself, not the raw header: spelling the header differently
+            // must neither miss the cache nor fill it.
+            let key = credential_digest("Bearer", token);
             match state.auth.cached_token(&key) {
                 Some(claims) if claims.exp > now => claims,
                 _ => {

@@ -116,8 +116,8 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for RequestClient {
     }
 }
 
-/// SHA-256 (hex) of the request's `Authorization` header, computed once for the rate limiter and
-/// reused by the guard as the key of its verified-token cache.
+/// The request's normalised credential digest ([`credential_key`] of its `Authorization`
+/// header), the rate limiter's key.
 #[derive(Debug, Clone)]
 pub struct CredentialDigest(pub String);
 
@@ -166,7 +166,7 @@ async fn okta_headers(State(state): State<AppState>, mut req: Request, next: Nex
     let credential = req
         .headers()
         .get(header::AUTHORIZATION)
-        .map(|v| secrets::sha256_hex(&String::from_utf8_lossy(v.as_bytes())));
+        .map(|v| credential_key(&String::from_utf8_lossy(v.as_bytes())));
     if let Some(digest) = &credential {
         req.extensions_mut()
             .insert(CredentialDigest(digest.clone()));
@@ -204,6 +204,22 @@ async fn okta_headers(State(state): State<AppState>, mut req: Request, next: Nex
     response
 }
 
+/// The rate limiter's key of an `Authorization` header: SHA-256 (hex) of the scheme in lowercase
+/// and the token without surrounding whitespace, so `Bearer  tok`, `bearer tok` and `BEARER tok`
+/// are one credential with one budget.
+pub fn credential_key(header_value: &str) -> String {
+    let value = header_value.trim();
+    let (scheme, token) = value
+        .split_once(|c: char| c.is_ascii_whitespace())
+        .unwrap_or((value, ""));
+    credential_digest(scheme, token)
+}
+
+/// SHA-256 (hex) of a credential given as scheme and token (see [`credential_key`]).
+pub fn credential_digest(scheme: &str, token: &str) -> String {
+    secrets::sha256_hex(&format!("{} {}", scheme.to_ascii_lowercase(), token.trim()))
+}
+
 /// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), as HTTP's `Date` header wants.
 fn http_date(epoch_secs: u64) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp(epoch_secs as i64)
@@ -225,5 +241,21 @@ mod tests {
     #[test]
     fn http_date_format() {
         assert_eq!(super::http_date(784111777), "Sun, 06 Nov 1994 08:49:37 GMT");
+    }
+
+    #[test]
+    fn credential_key_normalises_scheme_and_whitespace() {
+        let k = super::credential_key("Bearer tok");
+        for variant in [
+            "bearer tok",
+            "BEARER  tok",
+            " Bearer\ttok ",
+            "Bearer tok   ",
+        ] {
+            assert_eq!(super::credential_key(variant), k, "{variant:?}");
+        }
+        assert_eq!(super::credential_digest("Bearer", "tok"), k);
+        assert_ne!(super::credential_key("SSWS tok"), k);
+        assert_ne!(super::credential_key("Bearer tok2"), k);
     }
 }

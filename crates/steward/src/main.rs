@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use hyper_util::server::conn::auto::Builder as AutoBuilder;
 use steward_api::bootstrap::{self, BOOTSTRAP_ADMIN_LOGIN};
 use steward_api::oauth::AuthServer;
 use steward_api::ratelimit::RateLimits;
@@ -101,6 +103,23 @@ struct ServeArgs {
     /// Requests per minute per client address.
     #[arg(long, env = "STEWARD_RATE_LIMIT_PER_ADDRESS", default_value_t = 60000)]
     rate_limit_per_address: u32,
+    /// Milliseconds a client may take to send a request's headers, and an idle keep-alive
+    /// connection may wait for its next request (hidden: tests shorten it).
+    #[arg(
+        long,
+        env = "STEWARD_HEADER_READ_TIMEOUT_MS",
+        default_value_t = 30_000,
+        hide = true
+    )]
+    header_read_timeout_ms: u64,
+    /// Milliseconds in-flight requests get to finish after SIGINT or SIGTERM (hidden).
+    #[arg(
+        long,
+        env = "STEWARD_SHUTDOWN_TIMEOUT_MS",
+        default_value_t = 10_000,
+        hide = true
+    )]
+    shutdown_timeout_ms: u64,
 }
 
 #[derive(Subcommand)]
@@ -259,39 +278,214 @@ async fn serve(args: ServeArgs) -> Result<()> {
         println!("Created the SSWS API token from STEWARD_BOOTSTRAP_API_TOKEN.");
     }
     let service = app.into_make_service_with_connect_info::<SocketAddr>();
-    if args.tls {
+    let header_read_timeout = Duration::from_millis(args.header_read_timeout_ms.max(1));
+    let grace = Duration::from_millis(args.shutdown_timeout_ms);
+    let handle = axum_server::Handle::new();
+    let shutdown = handle.clone();
+    tokio::spawn(async move {
+        let signal = shutdown_signal().await;
+        tracing::info!(
+            signal,
+            grace_ms = grace.as_millis() as u64,
+            "shutting down: no new connections, in-flight requests may finish"
+        );
+        shutdown.graceful_shutdown(Some(grace));
+    });
+    let served = if args.tls {
         let (config, fingerprint) = tls::self_signed(&args.storage.data_dir, args.listen).await?;
         println!("TLS certificate SHA-256 fingerprint: {fingerprint}");
         println!(
             "Steward is listening on {issuer} (ready in {} ms).",
             started.elapsed().as_millis()
         );
-        let handle = axum_server::Handle::new();
-        let shutdown = handle.clone();
-        tokio::spawn(async move {
-            let _ = tokio::signal::ctrl_c().await;
-            shutdown.graceful_shutdown(Some(Duration::from_secs(10)));
-        });
-        return axum_server::bind_rustls(args.listen, config)
+        let mut server = axum_server::bind_rustls(args.listen, config)
             .handle(handle)
-            .serve(service)
-            .await
-            .context("serving");
+            .map(|tls| FirstBytes::acceptor(tls, header_read_timeout));
+        configure_http(server.http_builder(), header_read_timeout);
+        server.serve(service).await
+    } else {
+        let listener = std::net::TcpListener::bind(args.listen)
+            .with_context(|| format!("binding {}", args.listen))?;
+        println!(
+            "Steward is listening on {issuer} (ready in {} ms).",
+            started.elapsed().as_millis()
+        );
+        println!("Call the API with: curl -H 'Authorization: SSWS <token>' {issuer}/api/v1/users");
+        let mut server = axum_server::from_tcp(listener)
+            .handle(handle)
+            .map(|plain| FirstBytes::acceptor(plain, header_read_timeout));
+        configure_http(server.http_builder(), header_read_timeout);
+        server.serve(service).await
+    };
+    served.context("serving")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// HTTP/1.1 only, with hyper's timer so that its header-read timeout applies: a client gets
+/// `header_read_timeout` to send each request's headers, counted from the moment the connection
+/// is ready for a request (so it also closes idle keep-alive connections). HTTP/2 is not served:
+/// hyper has no header or idle timeout for it, and the TLS listener offers no ALPN anyway.
+fn configure_http(builder: &mut AutoBuilder<TokioExecutor>, header_read_timeout: Duration) {
+    *builder = AutoBuilder::new(TokioExecutor::new()).http1_only();
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout)
+        .keep_alive(true);
+}
+
+/// hyper-util first reads up to 24 bytes to tell HTTP/1 from HTTP/2, with no timer, before
+/// hyper's header-read timeout starts: a client that connects and sends nothing (or a prefix of
+/// the HTTP/2 preface) would hold the connection forever. This wrapper fails reads with
+/// `TimedOut` once `timeout` has passed since the connection was accepted (after TLS) while
+/// fewer than [`FirstBytes::GRACE_BYTES`] bytes have arrived; after that it stays out of the way.
+struct FirstBytes<S> {
+    inner: S,
+    deadline: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+    read: usize,
+}
+
+#[derive(Clone)]
+struct FirstBytesAcceptor<A> {
+    inner: A,
+    timeout: Duration,
+}
+
+impl<S> FirstBytes<S> {
+    const GRACE_BYTES: usize = 24;
+}
+
+impl FirstBytes<()> {
+    fn acceptor<A>(inner: A, timeout: Duration) -> FirstBytesAcceptor<A> {
+        FirstBytesAcceptor { inner, timeout }
     }
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("binding {}", args.listen))?;
-    println!(
-        "Steward is listening on {issuer} (ready in {} ms).",
-        started.elapsed().as_millis()
-    );
-    println!("Call the API with: curl -H 'Authorization: SSWS <token>' {issuer}/api/v1/users");
-    axum::serve(listener, service)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
+}
+
+impl<A, I, S> axum_server::accept::Accept<I, S> for FirstBytesAcceptor<A>
+where
+    A: axum_server::accept::Accept<I, S>,
+    A::Future: Send + 'static,
+{
+    type Stream = FirstBytes<A::Stream>;
+    type Service = A::Service;
+    type Future = std::pin::Pin<
+        Box<
+            dyn std::future::Future<Output = std::io::Result<(Self::Stream, Self::Service)>> + Send,
+        >,
+    >;
+
+    fn accept(&self, stream: I, service: S) -> Self::Future {
+        let accepted = self.inner.accept(stream, service);
+        let timeout = self.timeout;
+        Box::pin(async move {
+            let (inner, service) = accepted.await?;
+            let stream = FirstBytes {
+                inner,
+                deadline: Some(Box::pin(tokio::time::sleep(timeout))),
+                read: 0,
+            };
+            Ok((stream, service))
         })
-        .await
-        .context("serving")
+    }
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for FirstBytes<S> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        use std::task::Poll;
+        let before = buf.filled().len();
+        let this = &mut *self;
+        match std::pin::Pin::new(&mut this.inner).poll_read(cx, buf) {
+            Poll::Ready(result) => {
+                this.read += buf.filled().len() - before;
+                if this.read >= Self::GRACE_BYTES {
+                    this.deadline = None;
+                }
+                Poll::Ready(result)
+            }
+            Poll::Pending => {
+                let expired = this
+                    .deadline
+                    .as_mut()
+                    .is_some_and(|d| std::future::Future::poll(d.as_mut(), cx).is_ready());
+                if expired {
+                    Poll::Ready(Err(std::io::ErrorKind::TimedOut.into()))
+                } else {
+                    Poll::Pending
+                }
+            }
+        }
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for FirstBytes<S> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+}
+
+/// Waits for SIGINT (Ctrl-C) or, on Unix, SIGTERM (systemd, Docker, Kubernetes); names it.
+async fn shutdown_signal() -> &'static str {
+    let interrupt = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                () = interrupt => "SIGINT",
+                _ = term.recv() => "SIGTERM",
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                interrupt.await;
+                "SIGINT"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        interrupt.await;
+        "Ctrl-C"
+    }
 }
 
 /// Background work of every node: learn revocations made elsewhere (every second), pick up keys

@@ -555,3 +555,180 @@ async fn doctor_explains_and_fixes_a_missing_scope() {
         "{out}"
     );
 }
+
+/// `steward serve` with stdout kept (the log goes there), ready on `/healthz`. The caller waits
+/// for the child (see `exits_within`).
+#[allow(clippy::zombie_processes)]
+async fn serve_logged(data: &str, env: &[(&str, &str)]) -> (std::process::Child, String) {
+    let listen = format!("127.0.0.1:{}", free_port());
+    let mut cmd = Command::new(BIN);
+    cmd.args(["serve", "--listen", &listen, "--data-dir", data])
+        .env("RUST_LOG", "steward=info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(r) = reqwest::get(format!("http://{listen}/healthz")).await {
+            if r.status() == 200 {
+                return (child, listen);
+            }
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("steward serve did not become ready");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Sends `signal` (`INT`, `TERM`) to the child.
+fn signal(child: &std::process::Child, signal: &str) {
+    let ok = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill -{signal}");
+}
+
+/// Waits up to `limit` for the child to exit; its status and stderr, or a panic (after killing
+/// it) when it did not.
+fn exits_within(mut child: std::process::Child, limit: Duration) -> (Duration, bool, String) {
+    use std::io::Read;
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut log = String::new();
+            if let Some(mut err) = child.stdout.take() {
+                let _ = err.read_to_string(&mut log);
+            }
+            return (started.elapsed(), status.success(), log);
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the server did not exit within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Reads until the peer closes (Ok(0)) or resets; None when it is still open after `limit`.
+fn closed_within(stream: &mut std::net::TcpStream, limit: Duration) -> Option<Duration> {
+    use std::io::Read;
+    let started = Instant::now();
+    stream
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let mut buf = [0u8; 4096];
+    while started.elapsed() < limit {
+        match stream.read(&mut buf) {
+            Ok(0) => return Some(started.elapsed()),
+            Ok(_) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => return Some(started.elapsed()),
+        }
+    }
+    None
+}
+
+/// Slowloris: a client that never finishes its headers, or that idles on a keep-alive
+/// connection, is disconnected after the header-read timeout (shortened here to 500 ms).
+#[tokio::test]
+async fn partial_headers_and_idle_connections_are_cut_off() {
+    use std::io::Write;
+    let dir = temp_dir();
+    let (child, listen) = serve_logged(
+        dir.to_str().unwrap(),
+        &[("STEWARD_HEADER_READ_TIMEOUT_MS", "500")],
+    )
+    .await;
+    // Never sends a byte.
+    let mut silent = std::net::TcpStream::connect(&listen).unwrap();
+    // Sends half a request head.
+    let mut partial = std::net::TcpStream::connect(&listen).unwrap();
+    partial
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        .unwrap();
+    let took = closed_within(&mut partial, Duration::from_secs(5)).expect("partial head cut off");
+    assert!(took < Duration::from_secs(3), "{took:?}");
+    closed_within(&mut silent, Duration::from_secs(5)).expect("silent connection cut off");
+    // A complete request is answered; the connection then idles and is closed.
+    let mut idle = std::net::TcpStream::connect(&listen).unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut head = [0u8; 12];
+    std::io::Read::read_exact(&mut idle, &mut head).unwrap();
+    assert_eq!(&head, b"HTTP/1.1 200");
+    closed_within(&mut idle, Duration::from_secs(5)).expect("idle keep-alive connection closed");
+    signal(&child, "INT");
+    let (_, ok, _) = exits_within(child, Duration::from_secs(12));
+    assert!(ok);
+}
+
+/// Ctrl-C while a client holds a half-sent request open: the server still stops, within the
+/// shutdown deadline (10 s by default; the header timeout is left at its 30 s default).
+#[tokio::test]
+async fn sigint_exits_within_the_deadline_despite_a_half_sent_request() {
+    use std::io::Write;
+    let dir = temp_dir();
+    let (child, listen) = serve_logged(dir.to_str().unwrap(), &[]).await;
+    let mut partial = std::net::TcpStream::connect(&listen).unwrap();
+    partial
+        .write_all(b"POST /api/v1/users HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    signal(&child, "INT");
+    let (took, ok, log) = exits_within(child, Duration::from_secs(13));
+    assert!(ok, "exit status; log: {log}");
+    assert!(took <= Duration::from_secs(12), "{took:?}");
+    assert!(log.contains("SIGINT"), "{log}");
+    drop(partial);
+}
+
+/// SIGTERM (systemd, Docker, Kubernetes) is a graceful stop: a request in flight when it arrives
+/// is completed, then the process exits 0 and says so.
+#[tokio::test]
+async fn sigterm_finishes_the_request_in_flight_and_exits_cleanly() {
+    use std::io::{Read, Write};
+    let dir = temp_dir();
+    let token = "sigterm-token-0123456789abcdef";
+    let (child, listen) = serve_logged(
+        dir.to_str().unwrap(),
+        &[("STEWARD_BOOTSTRAP_API_TOKEN", token)],
+    )
+    .await;
+    let body = new_user("sigterm@example.com").to_string();
+    let (first, rest) = body.split_at(body.len() / 2);
+    let mut conn = std::net::TcpStream::connect(&listen).unwrap();
+    write!(
+        conn,
+        "POST /api/v1/users HTTP/1.1\r\nHost: x\r\nAuthorization: SSWS {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{first}",
+        body.len()
+    )
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    signal(&child, "TERM");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    conn.write_all(rest.as_bytes()).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut response = String::new();
+    let _ = conn.read_to_string(&mut response);
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("sigterm@example.com"), "{response}");
+    let (took, ok, log) = exits_within(child, Duration::from_secs(12));
+    assert!(ok, "exit status; log: {log}");
+    assert!(took < Duration::from_secs(11), "{took:?}");
+    assert!(log.contains("SIGTERM") && log.contains("stopped"), "{log}");
+}

@@ -20,6 +20,8 @@ use steward_store::{Store, StoreError, StoredKey};
 pub const RETAIN_RETIRED_MS: i64 = 2 * 3600 * 1000;
 /// Verified tokens kept per node (by hash) so a hot token is verified once.
 const TOKEN_CACHE_MAX: usize = 50_000;
+/// DPoP proof `jti`s remembered per node; past it, new proofs are refused until entries expire.
+const DPOP_JTI_MAX: usize = 500_000;
 /// How far back each revocation poll reads again (see [`AuthServer::refresh_revocations`]).
 const REVOCATION_OVERLAP_MS: i64 = 60_000;
 
@@ -36,16 +38,83 @@ pub struct AuthServer {
     ring: RwLock<Arc<KeyRing>>,
     verification_keys: RwLock<Arc<Vec<RsaPublicJwk>>>,
     pub dpop_nonces: DpopNonces,
-    /// sha256(Authorization header) → claims of a verified Bearer access token.
-    token_cache: DashMap<String, Arc<AccessTokenClaims>>,
+    /// sha256(`bearer <token>`) → claims of a verified Bearer access token.
+    token_cache: Expiring<Arc<AccessTokenClaims>>,
     /// jti → exp (s) of revoked tokens not yet expired.
     revoked: DashMap<String, i64>,
     revoked_watermark: AtomicI64,
     /// DPoP proof `jti`s seen by this node's resource server, with their expiry (s).
-    dpop_jtis: DashMap<String, i64>,
+    dpop_jtis: Expiring<i64>,
     /// A hash to verify against when the client or user does not exist, so a miss costs as much
     /// as a hit.
     pub dummy_hash: String,
+}
+
+/// A concurrent map of entries that expire (epoch seconds), bounded to `max` entries. Expired
+/// entries are swept at most once a second, however busy the map is.
+struct Expiring<V> {
+    map: DashMap<String, V>,
+    max: usize,
+    /// Epoch second from which the next sweep may run.
+    next_sweep: AtomicI64,
+    expiry: fn(&V) -> i64,
+}
+
+impl<V> Expiring<V> {
+    fn new(max: usize, expiry: fn(&V) -> i64) -> Self {
+        Expiring {
+            map: DashMap::new(),
+            max,
+            next_sweep: AtomicI64::new(0),
+            expiry,
+        }
+    }
+
+    /// Drops expired entries, unless that was done less than a second ago.
+    fn sweep(&self, now: i64) {
+        let due = self.next_sweep.load(Ordering::Relaxed);
+        if now >= due
+            && self
+                .next_sweep
+                .compare_exchange(due, now + 1, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            let expiry = self.expiry;
+            self.map.retain(|_, v| expiry(v) > now);
+        }
+    }
+
+    /// Sweeps when due, then tells whether one more entry fits.
+    fn has_room(&self, now: i64) -> bool {
+        self.sweep(now);
+        self.map.len() < self.max
+    }
+}
+
+impl Expiring<i64> {
+    /// Records `key` until `exp`; false when it is already there (and live) or there is no room.
+    fn record(&self, key: &str, now: i64, exp: i64) -> bool {
+        // Before `entry`, which holds a shard lock that `len` would wait for.
+        let room = self.has_room(now);
+        match self.map.entry(key.to_string()) {
+            dashmap::mapref::entry::Entry::Occupied(mut o) => {
+                if *o.get() > now {
+                    false
+                } else {
+                    o.insert(exp);
+                    true
+                }
+            }
+            dashmap::mapref::entry::Entry::Vacant(v) => {
+                if room {
+                    v.insert(exp);
+                } else {
+                    tracing::warn!("the DPoP jti set is full; refusing a proof");
+                }
+                room
+            }
+        }
+    }
 }
 
 fn to_stored(key: &SigningKey, master: &[u8; 32]) -> Result<StoredKey, KeyServiceError> {
@@ -157,10 +226,10 @@ impl AuthServer {
             verification_keys: RwLock::new(Arc::new(ring.verification_keys())),
             ring: RwLock::new(Arc::new(ring)),
             dpop_nonces: DpopNonces::new(dpop_key),
-            token_cache: DashMap::new(),
+            token_cache: Expiring::new(TOKEN_CACHE_MAX, |c| c.exp),
             revoked: DashMap::new(),
             revoked_watermark: AtomicI64::new(0),
-            dpop_jtis: DashMap::new(),
+            dpop_jtis: Expiring::new(DPOP_JTI_MAX, |exp| *exp),
             dummy_hash,
         };
         server.refresh_revocations(store).await?;
@@ -247,33 +316,24 @@ impl AuthServer {
     }
 
     pub fn cached_token(&self, hash: &str) -> Option<Arc<AccessTokenClaims>> {
-        self.token_cache.get(hash).map(|c| c.clone())
+        self.token_cache.map.get(hash).map(|c| c.clone())
     }
 
+    /// Caches a verified token's claims under `hash` (see `credential_digest`). Expired entries
+    /// are swept at most once a second; when the cache is full of live tokens, the new one is
+    /// simply not cached (it is verified again next time) rather than wiping everyone's.
     pub fn cache_token(&self, hash: String, claims: Arc<AccessTokenClaims>) {
-        if self.token_cache.len() >= TOKEN_CACHE_MAX {
-            let now = now_millis() / 1000;
-            self.token_cache.retain(|_, c| c.exp > now);
-            if self.token_cache.len() >= TOKEN_CACHE_MAX {
-                self.token_cache.clear();
-            }
+        if self.token_cache.has_room(now_millis() / 1000) {
+            self.token_cache.map.insert(hash, claims);
         }
-        self.token_cache.insert(hash, claims);
     }
 
-    /// Records a DPoP proof `jti` at the resource server; false when it was already used.
-    /// Proofs are accepted within ±300 s of their `iat`, so entries live 10 minutes.
+    /// Records a DPoP proof `jti` at the resource server; false when it was already used, or
+    /// when the node already holds [`DPOP_JTI_MAX`] live ones (replay protection cannot be
+    /// promised then, so the proof is refused). Proofs are accepted within ±300 s of their
+    /// `iat`, so entries live 10 minutes.
     pub fn use_dpop_jti(&self, key: &str, now: i64) -> bool {
-        if self.dpop_jtis.len() > TOKEN_CACHE_MAX {
-            self.dpop_jtis.retain(|_, exp| *exp > now);
-        }
-        match self.dpop_jtis.entry(key.to_string()) {
-            dashmap::mapref::entry::Entry::Occupied(_) => false,
-            dashmap::mapref::entry::Entry::Vacant(v) => {
-                v.insert(now + 600);
-                true
-            }
-        }
+        self.dpop_jtis.record(key, now, now + 600)
     }
 
     pub fn is_revoked(&self, jti: &str) -> bool {
@@ -307,5 +367,44 @@ impl AuthServer {
         let now_s = now / 1000;
         self.revoked.retain(|_, exp| *exp > now_s);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Expiring;
+
+    #[test]
+    fn jtis_are_refused_when_replayed_and_swept_once_a_second() {
+        let set = Expiring::new(3, |exp: &i64| *exp);
+        assert!(set.record("a", 100, 110));
+        assert!(!set.record("a", 100, 110), "replay");
+        assert!(set.record("b", 100, 105));
+        assert!(set.record("c", 100, 120));
+        assert!(!set.record("d", 100, 120), "full of live entries: refused");
+        assert_eq!(set.map.len(), 3);
+        // At 106 "b" has expired: the sweep (due again) makes room.
+        assert!(set.record("d", 106, 126));
+        assert_eq!(set.map.len(), 3);
+        assert!(!set.map.contains_key("b"));
+        // Within the same second no second sweep runs, even though "a" expired at 110.
+        set.map.insert("x".into(), 0);
+        assert!(!set.record("e", 106, 126));
+        assert!(set.map.contains_key("x"), "not swept twice in one second");
+        set.sweep(107);
+        assert!(!set.map.contains_key("x"), "swept at the next second");
+        // A replay after expiry is a new use (the proof's own iat check refuses old proofs).
+        assert!(set.record("a", 111, 130));
+    }
+
+    #[test]
+    fn a_full_cache_keeps_live_entries() {
+        let cache = Expiring::new(2, |exp: &i64| *exp);
+        assert!(cache.has_room(0));
+        cache.map.insert("t1".into(), 50);
+        cache.map.insert("t2".into(), 5);
+        assert!(!cache.has_room(1));
+        assert!(cache.has_room(6), "the expired entry was swept");
+        assert!(cache.map.contains_key("t1"));
     }
 }
