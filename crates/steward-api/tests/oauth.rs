@@ -927,7 +927,7 @@ async fn sign_in_lockout_after_repeated_failures() {
     )
     .await;
     assert_eq!(r.status(), 401);
-    assert!(r.text().await.unwrap().contains("locked"));
+    assert!(r.text().await.unwrap().contains("Unable to sign in."));
     // The lockout guards the password, not what was issued before it.
     let info = org
         .bearer(&access, Method::GET, "/oauth2/v1/userinfo")

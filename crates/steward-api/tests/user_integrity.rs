@@ -163,7 +163,7 @@ async fn lockout_applies_to_active_users_and_runs_out_only_into_active() {
         assert!(token_acts(&org, &token, &user_id).await, "{backend:?}");
         let r = sign_in(&org, &b, &url, JANE, PASSWORD).await;
         assert_eq!(r.status(), 401);
-        assert!(r.text().await.unwrap().contains("locked"));
+        assert!(r.text().await.unwrap().contains("Unable to sign in."));
 
         // The lock runs out: one wrong password is one failure of a fresh count, not a new lock.
         let past = now() * 1000 - 1000;

@@ -26,7 +26,10 @@ use super::Form;
 use crate::{AppState, RequestClient};
 
 pub const SESSION_COOKIE: &str = "steward_sid";
+/// The CSRF cookie on plain http; under TLS it carries the `__Host-` prefix, so that a sibling
+/// subdomain cannot plant it (the browser takes it only with `Secure`, `Path=/` and no `Domain`).
 const CSRF_COOKIE: &str = "steward_csrf";
+const CSRF_COOKIE_HOST: &str = "__Host-steward_csrf";
 const SESSION_LIFETIME_MS: i64 = 2 * 3600 * 1000;
 const CODE_LIFETIME_MS: i64 = 300 * 1000;
 /// Failed sign-ins before the account locks, and for how long.
@@ -68,19 +71,60 @@ fn set_cookie(
     }
 }
 
-pub(super) fn csrf_ok(headers: &HeaderMap, form: &HashMap<String, String>) -> bool {
-    match (cookie(headers, CSRF_COOKIE), form.get("csrf")) {
+/// The name of the CSRF cookie for `issuer`: `__Host-` prefixed under https.
+fn csrf_cookie_name(issuer: &str) -> &'static str {
+    if issuer.starts_with("https://") {
+        CSRF_COOKIE_HOST
+    } else {
+        CSRF_COOKIE
+    }
+}
+
+/// The CSRF cookie a request carries. Without the issuer at hand (callers outside this module),
+/// the `__Host-` cookie is preferred and the plain one accepted; [`csrf_ok_for`] and
+/// [`csrf_token_for`] take only the cookie the issuer names.
+fn csrf_cookie<'a>(headers: &'a HeaderMap, state: Option<&AppState>) -> Option<&'a str> {
+    match state {
+        Some(state) => cookie(headers, csrf_cookie_name(&state.config.issuer)),
+        None => cookie(headers, CSRF_COOKIE_HOST).or_else(|| cookie(headers, CSRF_COOKIE)),
+    }
+}
+
+fn csrf_matches(c: Option<&str>, form: &HashMap<String, String>) -> bool {
+    match (c, form.get("csrf")) {
         (Some(c), Some(f)) if !c.is_empty() => constant_time_eq(c.as_bytes(), f.as_bytes()),
         _ => false,
     }
 }
 
-/// The CSRF token of the browser (reused while its cookie lives).
-pub(super) fn csrf_token(headers: &HeaderMap) -> (String, bool) {
-    match cookie(headers, CSRF_COOKIE).filter(|c| c.len() == 32) {
+pub(super) fn csrf_ok(headers: &HeaderMap, form: &HashMap<String, String>) -> bool {
+    csrf_matches(csrf_cookie(headers, None), form)
+}
+
+/// Whether the form's CSRF token matches the cookie `state`'s issuer names.
+pub(super) fn csrf_ok_for(
+    state: &AppState,
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+) -> bool {
+    csrf_matches(csrf_cookie(headers, Some(state)), form)
+}
+
+fn token_from(c: Option<&str>) -> (String, bool) {
+    match c.filter(|c| c.len() == 32) {
         Some(c) => (c.to_string(), false),
         None => (random_secret(32), true),
     }
+}
+
+/// The CSRF token of the browser (reused while its cookie lives).
+pub(super) fn csrf_token(headers: &HeaderMap) -> (String, bool) {
+    token_from(csrf_cookie(headers, None))
+}
+
+/// The CSRF token of the browser, from the cookie `state`'s issuer names.
+pub(super) fn csrf_token_for(state: &AppState, headers: &HeaderMap) -> (String, bool) {
+    token_from(csrf_cookie(headers, Some(state)))
 }
 
 pub(super) fn with_csrf(
@@ -90,7 +134,8 @@ pub(super) fn with_csrf(
     fresh: bool,
 ) -> Response {
     if fresh {
-        set_cookie(&mut response, state, CSRF_COOKIE, token, "Strict", None);
+        let name = csrf_cookie_name(&state.config.issuer);
+        set_cookie(&mut response, state, name, token, "Strict", None);
     }
     response
 }
@@ -115,8 +160,38 @@ fn redirect_error(
     respond_to_client(redirect_uri, mode, &params)
 }
 
+/// Schemes a browser runs or reads locally instead of sending a request: never a place to
+/// auto-submit a form to.
+const SCRIPT_SCHEMES: [&str; 7] = [
+    "javascript",
+    "data",
+    "vbscript",
+    "file",
+    "blob",
+    "about",
+    "filesystem",
+];
+
+/// Whether a `form_post` page may be rendered for `redirect_uri`: an http(s) URI or a native
+/// app's private-use scheme, never a script or local scheme.
+fn form_post_target_ok(redirect_uri: &str) -> bool {
+    match url::Url::parse(redirect_uri) {
+        Ok(url) => {
+            let scheme = url.scheme();
+            scheme == "https" || scheme == "http" || !SCRIPT_SCHEMES.contains(&scheme)
+        }
+        Err(_) => false,
+    }
+}
+
 fn respond_to_client(redirect_uri: &str, mode: &str, params: &[(&str, String)]) -> Response {
     if mode == "form_post" {
+        if !form_post_target_ok(redirect_uri) {
+            return error_page(
+                "invalid_request",
+                "The redirect URI cannot receive a form_post response.",
+            );
+        }
         return render(
             StatusCode::OK,
             "form_post.html",
@@ -139,6 +214,21 @@ fn respond_to_client(redirect_uri: &str, mode: &str, params: &[(&str, String)]) 
     }
 }
 
+/// The query parameters, and the names of those sent more than once (RFC 6749 §3.1). A query
+/// that does not parse gives no parameters.
+fn query_params(raw: Option<&str>) -> (HashMap<String, String>, Vec<String>) {
+    let pairs = serde_urlencoded::from_str::<Vec<(String, String)>>(raw.unwrap_or_default())
+        .unwrap_or_default();
+    let mut map = HashMap::with_capacity(pairs.len());
+    let mut repeated = Vec::new();
+    for (k, v) in pairs {
+        if map.insert(k.clone(), v).is_some() && !repeated.contains(&k) {
+            repeated.push(k);
+        }
+    }
+    (map, repeated)
+}
+
 pub(super) fn query_map(raw: Option<&str>) -> HashMap<String, String> {
     serde_urlencoded::from_str::<Vec<(String, String)>>(raw.unwrap_or_default())
         .unwrap_or_default()
@@ -151,7 +241,8 @@ pub async fn authorize_get(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    authorize(&state, &headers, query_map(raw.as_deref()), None).await
+    let (p, repeated) = query_params(raw.as_deref());
+    authorize(&state, &headers, p, &repeated, None).await
 }
 
 /// A form POST to `/authorize`: either an OIDC authorization request sent as a form, or the
@@ -164,7 +255,7 @@ pub async fn authorize_post(
     let consent = match form.get("consent").map(String::as_str) {
         None => None,
         Some(answer) => {
-            if !csrf_ok(&headers, &form) {
+            if !csrf_ok_for(&state, &headers, &form) {
                 return error_page(
                     "invalid_request",
                     "The form has expired. Go back and try again.",
@@ -173,10 +264,13 @@ pub async fn authorize_post(
             Some(answer == "allow")
         }
     };
-    authorize(&state, &headers, form, consent).await
+    // A repeated form parameter is refused by the `Form` extractor.
+    authorize(&state, &headers, form, &[], consent).await
 }
 
 /// The request parameters that are echoed into forms (consent) and the sign-in `return_to`.
+/// `max_age` is not: like `prompt=login`, it is met by the sign-in (or was met by the session)
+/// before either form is shown, and carrying `max_age=0` on would ask for a sign-in forever.
 const REQUEST_PARAMS: [&str; 12] = [
     "client_id",
     "redirect_uri",
@@ -212,9 +306,19 @@ async fn authorize(
     state: &AppState,
     headers: &HeaderMap,
     p: HashMap<String, String>,
+    repeated: &[String],
     consent: Option<bool>,
 ) -> Response {
     let issuer = state.config.issuer.as_str();
+    let is_repeated = |k: &str| repeated.iter().any(|r| r == k);
+    // Repeated parameters are ambiguous (RFC 6749 §3.1): when they name the client or where to
+    // answer, the error can only be shown.
+    if is_repeated("client_id") || is_repeated("redirect_uri") {
+        return error_page(
+            "invalid_request",
+            "The 'client_id' and 'redirect_uri' parameters must not be repeated.",
+        );
+    }
     let get = |k: &str| p.get(k).map(String::as_str).filter(|v| !v.is_empty());
     // 1. The client and its redirect URI: errors here are shown, never redirected.
     let Some(client_id) = get("client_id") else {
@@ -243,8 +347,13 @@ async fn authorize(
             "The 'redirect_uri' parameter must be a Login redirect URI in the client app settings.",
         );
     }
-    let mode = get("response_mode").unwrap_or("query");
-    let state_param = get("state");
+    let mode = if is_repeated("response_mode") {
+        "query"
+    } else {
+        get("response_mode").unwrap_or("query")
+    };
+    // An ambiguous state is not echoed.
+    let state_param = get("state").filter(|_| !is_repeated("state"));
     let fail = |error: &str, description: &str| {
         redirect_error(
             redirect_uri,
@@ -263,6 +372,12 @@ async fn authorize(
         return fail(
             "unsupported_response_mode",
             "The response mode is not supported by the authorization server.",
+        );
+    }
+    if let Some(name) = repeated.first() {
+        return fail(
+            "invalid_request",
+            &format!("The '{name}' parameter was repeated."),
         );
     }
     // 2. The request itself.
@@ -296,8 +411,25 @@ async fn authorize(
         Err(e) => return fail(e.error(), &e.description()),
     };
     let prompt: Vec<&str> = get("prompt")
-        .map(|v| v.split(' ').collect())
+        .map(|v| v.split(' ').filter(|x| !x.is_empty()).collect())
         .unwrap_or_default();
+    // OIDC Core §3.1.2.1: `none` with any other value is an error.
+    if prompt.contains(&"none") && prompt.len() > 1 {
+        return fail(
+            "invalid_request",
+            "The 'prompt' value 'none' must not be combined with other values.",
+        );
+    }
+    let max_age = match get("max_age").map(parse_max_age) {
+        None => None,
+        Some(Some(secs)) => Some(secs),
+        Some(None) => {
+            return fail(
+                "invalid_request",
+                "The 'max_age' parameter must be a non-negative integer.",
+            )
+        }
+    };
     // 3. Who is signing in.
     let now = now_millis();
     let session = match cookie(headers, SESSION_COOKIE) {
@@ -322,7 +454,18 @@ async fn authorize(
         }
         return sign_in_page(state, headers, &app, &p, None, StatusCode::OK, "");
     };
-    if prompt.contains(&"login") {
+    // OIDC Core §3.1.2.1: a session older than max_age seconds signs in again; max_age=0 acts
+    // like prompt=login. The new session's auth_time goes into the code (and the ID token).
+    let too_old = max_age.is_some_and(|secs| {
+        secs == 0 || now.saturating_sub(session.auth_time) > secs.saturating_mul(1000)
+    });
+    if too_old && prompt.contains(&"none") {
+        return fail(
+            "login_required",
+            "The client specified not to prompt, but the user must sign in again.",
+        );
+    }
+    if prompt.contains(&"login") || too_old {
         return sign_in_page(state, headers, &app, &p, None, StatusCode::OK, user.login());
     }
     // 4. The user must be assigned to the app.
@@ -404,6 +547,14 @@ async fn authorize(
     respond_to_client(redirect_uri, mode, &params)
 }
 
+/// `max_age` in seconds: digits only (no sign), a value past i64 counting as forever.
+fn parse_max_age(v: &str) -> Option<i64> {
+    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(v.parse::<i64>().unwrap_or(i64::MAX))
+}
+
 async fn log_denial(state: &AppState, app: &App, reason: &str) {
     let event = LogEvent::new(
         "app.oauth2.authorize",
@@ -436,7 +587,7 @@ fn sign_in_page(
     status: StatusCode,
     username: &str,
 ) -> Response {
-    let (csrf, fresh) = csrf_token(headers);
+    let (csrf, fresh) = csrf_token_for(state, headers);
     let login_hint = p.get("login_hint").map(String::as_str).unwrap_or_default();
     let page = render(
         status,
@@ -461,7 +612,7 @@ fn consent_page(
     scopes: &[String],
     p: &HashMap<String, String>,
 ) -> Response {
-    let (csrf, fresh) = csrf_token(headers);
+    let (csrf, fresh) = csrf_token_for(state, headers);
     let described: Vec<Value> = scopes
         .iter()
         .map(|s| {
@@ -495,7 +646,11 @@ pub async fn login(
 ) -> Response {
     let get = |k: &str| form.get(k).map(String::as_str).unwrap_or_default();
     let return_to = get("return_to");
-    if !return_to.starts_with("/oauth2/v1/authorize?") {
+    // Only visible ASCII: anything else (a control character, a space, non-ASCII) cannot go in
+    // a Location header, and is never in a return_to this server wrote.
+    if !return_to.starts_with("/oauth2/v1/authorize?")
+        || !return_to.bytes().all(|b| b.is_ascii_graphic())
+    {
         return error_page(
             "invalid_request",
             "The sign-in form was not started from an authorization request.",
@@ -509,7 +664,7 @@ pub async fn login(
     let Some(app) = app else {
         return error_page("invalid_client", "The client is invalid or deactivated.");
     };
-    if !csrf_ok(&headers, &form) {
+    if !csrf_ok_for(&state, &headers, &form) {
         return sign_in_page(
             &state,
             &headers,
@@ -554,7 +709,7 @@ pub async fn login(
             StatusCode::UNAUTHORIZED,
             username,
         ),
-        Err(e) => crate::error::ApiError::from(e).into_response(),
+        Err(e) => e.into_response(),
     }
 }
 
@@ -566,9 +721,9 @@ enum SignIn {
     Refused(&'static str),
 }
 
+/// The one message of every refused sign-in (unknown login, wrong password, locked or inactive
+/// account), so that the answer does not tell which logins exist; the System Log has the reason.
 const GENERIC_FAILURE: &str = "Unable to sign in.";
-const LOCKED_MESSAGE: &str =
-    "Your account is locked. Try again later or contact your administrator.";
 /// Attempts at a sign-in whose user changed (password or login) while the password was checked.
 const SIGN_IN_ATTEMPTS: usize = 3;
 
@@ -588,17 +743,24 @@ async fn sign_in_with_password(
     password: &str,
     sid_hash: &str,
     now: i64,
-) -> Result<SignIn, StoreError> {
+) -> Result<SignIn, crate::error::ApiError> {
     for _ in 0..SIGN_IN_ATTEMPTS {
         let found = match state.store.user_by_login(username).await {
             Ok(user) => Some(user),
             Err(StoreError::NotFound) => None,
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         };
         let hash = found.as_ref().and_then(|u| u.password_hash.clone());
-        // Always hash, so that an unknown login takes as long as a known one.
-        let matches = verify_secret(password, hash.as_deref().unwrap_or(&state.auth.dummy_hash))
-            && hash.is_some();
+        // Always hash, so that an unknown login takes as long as a known one. Argon2 is slow on
+        // purpose: it runs on the blocking pool, never on a runtime worker.
+        let phc = hash
+            .clone()
+            .unwrap_or_else(|| state.auth.dummy_hash.clone());
+        let secret = password.to_string();
+        let verified = tokio::task::spawn_blocking(move || verify_secret(&secret, &phc))
+            .await
+            .map_err(|e| crate::error::ApiError::Internal(format!("password check failed: {e}")))?;
+        let matches = verified && hash.is_some();
         let Some(found) = found else {
             log_sign_in_failure(state, caller, None, username, "VERIFICATION_ERROR", now).await;
             return Ok(SignIn::Refused(GENERIC_FAILURE));
@@ -611,7 +773,7 @@ async fn sign_in_with_password(
                 log_sign_in_failure(state, caller, None, username, "VERIFICATION_ERROR", now).await;
                 return Ok(SignIn::Refused(GENERIC_FAILURE));
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         };
         if user.password_hash != hash || user.login().to_lowercase() != username.to_lowercase() {
             // The password or the login changed while the password was being checked.
@@ -624,7 +786,7 @@ async fn sign_in_with_password(
             UserStatus::LockedOut if locked_until.is_some_and(|t| t > now) => {
                 drop(tx);
                 log_sign_in_failure(state, caller, Some(&user), username, "LOCKED_OUT", now).await;
-                return Ok(SignIn::Refused(LOCKED_MESSAGE));
+                return Ok(SignIn::Refused(GENERIC_FAILURE));
             }
             UserStatus::LockedOut => {
                 // The lock has run out: the account is ACTIVE again and counts afresh.
@@ -680,11 +842,7 @@ async fn sign_in_with_password(
             if status_changed {
                 state.principals.clear();
             }
-            return Ok(SignIn::Refused(if lock {
-                LOCKED_MESSAGE
-            } else {
-                GENERIC_FAILURE
-            }));
+            return Ok(SignIn::Refused(GENERIC_FAILURE));
         }
         user.last_login = Some(now);
         tx.update_user(&user).await?;
@@ -848,4 +1006,63 @@ pub async fn logout(
         set_cookie(&mut response, &state, SESSION_COOKIE, "", "Lax", Some(0));
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csrf_cookie_is_host_prefixed_under_tls_only() {
+        assert_eq!(
+            csrf_cookie_name("https://id.example.com"),
+            "__Host-steward_csrf"
+        );
+        assert_eq!(csrf_cookie_name("http://127.0.0.1:8080"), "steward_csrf");
+    }
+
+    #[test]
+    fn csrf_cookie_for_an_https_issuer_ignores_the_plain_name() {
+        // A sibling subdomain can plant `steward_csrf`, never `__Host-steward_csrf`.
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("steward_csrf=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+        );
+        let https = csrf_cookie_name("https://id.example.com");
+        assert_eq!(cookie(&headers, https), None);
+        assert_eq!(
+            cookie(&headers, csrf_cookie_name("http://localhost")),
+            Some("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
+        );
+    }
+
+    #[test]
+    fn form_post_only_to_http_or_private_use_schemes() {
+        assert!(form_post_target_ok("https://app.example.com/cb"));
+        assert!(form_post_target_ok("http://localhost:8080/cb"));
+        assert!(form_post_target_ok("com.example.app:/cb"));
+        for bad in [
+            "javascript:alert(1)",
+            "JAVASCRIPT:alert(1)",
+            "data:text/html,x",
+            "vbscript:x",
+            "file:///etc/passwd",
+            "not a uri",
+        ] {
+            assert!(!form_post_target_ok(bad), "{bad}");
+        }
+        let page = respond_to_client("javascript:alert(1)", "form_post", &[]);
+        assert_eq!(page.status(), StatusCode::BAD_REQUEST);
+    }
+
+    #[test]
+    fn max_age_is_a_non_negative_integer() {
+        assert_eq!(parse_max_age("0"), Some(0));
+        assert_eq!(parse_max_age("3600"), Some(3600));
+        assert_eq!(parse_max_age("99999999999999999999999"), Some(i64::MAX));
+        for bad in ["-1", "+1", "1.5", "abc", " 1", ""] {
+            assert_eq!(parse_max_age(bad), None, "{bad}");
+        }
+    }
 }
