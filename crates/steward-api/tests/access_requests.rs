@@ -996,3 +996,61 @@ async fn v2_messages_refuse_v1_requests_and_overlong_messages() {
         assert_eq!(messages, 1, "the refused message wrote nothing");
     }
 }
+
+/// A due request whose stored row no longer decodes does not stop the scheduler: it is reported
+/// as failed and stays due (for a later retry), while the other due requests, handled after it
+/// (it is the oldest due), are still expired and revoked.
+#[tokio::test]
+async fn an_undecodable_request_does_not_stop_the_scheduler() {
+    for backend in BACKENDS {
+        let org = TestOrg::start(backend).await;
+        let s = setup(&org, "P1D").await;
+        let expiring = create_request(&org, &s).await;
+        let granted = create_request(&org, &s).await;
+        let task = open_task(&org, &granted).await;
+        assert_eq!(
+            resolve(&org, &s.manager_token, &task, "APPROVED").await.0,
+            200
+        );
+        let task = open_task(&org, &granted).await;
+        assert_eq!(
+            resolve(&org, &s.security_token, &task, "APPROVED").await.0,
+            200
+        );
+        assert!(is_member(&org, &s.engineering, &s.alice).await);
+
+        // The bad one: due first of all, with a creation date its stored JSON cannot carry (a
+        // year before 0 is written, but is no RFC 3339 date-time, so the row fails to decode).
+        let bad = create_request(&org, &s).await;
+        let mut stored = org.store.ar_request(&bad).await.unwrap();
+        stored.workflow.request.created = -100_000_000_000_000;
+        stored.due_at = Some(1);
+        let mut tx = org.store.begin().await.unwrap();
+        tx.ar_put_request(&stored, None, None).await.unwrap();
+        tx.commit().await.unwrap();
+        assert!(
+            matches!(
+                org.store.ar_request(&bad).await,
+                Err(steward_store::StoreError::Corrupt(_))
+            ),
+            "{backend:?}: the row must be undecodable for this test"
+        );
+
+        org.state.clock.advance(7 * DAY);
+        let now = org.state.clock.now();
+        let first = run_due(&org.state, now).await.unwrap();
+        assert_eq!(first.expired, 1, "{backend:?}: {first:?}");
+        assert_eq!(first.failed, 1, "{backend:?}: {first:?}");
+        assert_eq!(request(&org, &expiring).await["status"], "EXPIRED");
+        // The grant (1 day) is revoked on the same pass or the next; the bad one fails again.
+        let second = run_due(&org.state, now).await.unwrap();
+        assert_eq!(second.failed, 1, "{backend:?}: {second:?}");
+        assert_eq!(first.revoked + second.revoked, 1, "{backend:?}");
+        assert_eq!(request(&org, &granted).await["revocationStatus"], "REVOKED");
+        assert!(!is_member(&org, &s.engineering, &s.alice).await);
+
+        // The bad one is kept, still due, for a retry once it is repaired.
+        let due = org.store.ar_due_requests(now, 10).await.unwrap();
+        assert_eq!(due, vec![bad.clone()], "{backend:?}");
+    }
+}

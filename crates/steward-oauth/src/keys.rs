@@ -288,6 +288,16 @@ impl SealedSigningKey {
     }
 }
 
+/// What a [`KeyRing::rotate`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rotation {
+    /// The next key became active, the active key was retired, and a fresh next key was added.
+    Promoted,
+    /// The ring had no next key: a fresh one was added (and is published from now on), and the
+    /// active key is unchanged. The next rotation promotes it.
+    NextCreated,
+}
+
 /// Active + next + retired signing keys.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KeyRing {
@@ -366,33 +376,35 @@ impl KeyRing {
         self.keys().find(|k| k.kid == kid)
     }
 
-    /// Rotates with a freshly generated next key (see [`KeyRing::rotate_with`]).
-    pub fn rotate(&mut self, now_ms: i64, retain_retired_ms: i64) -> Result<(), KeyError> {
+    /// Rotates with a freshly generated next key (see [`KeyRing::rotate_with`]): promotes the
+    /// published next key, or, when the ring has none, only creates one.
+    pub fn rotate(&mut self, now_ms: i64, retain_retired_ms: i64) -> Result<Rotation, KeyError> {
         let fresh = SigningKey::generate(KeyStatus::Next, now_ms)?;
-        // With no next key the fresh one would have to become active unannounced; generate a
-        // second so the ring keeps its shape.
-        if self.next.is_none() {
-            self.next = Some(SigningKey::generate(KeyStatus::Next, now_ms)?);
-        }
-        self.rotate_with(fresh, now_ms, retain_retired_ms);
-        Ok(())
+        Ok(self.rotate_with(fresh, now_ms, retain_retired_ms))
     }
 
     /// Rotates: next → active, `fresh_next` → next, active → retired (at `now_ms`), then drops
-    /// retired keys retired more than `retain_retired_ms` ago. If there is no next key,
-    /// `fresh_next` becomes active directly and the ring has no next key afterwards.
+    /// retired keys retired more than `retain_retired_ms` ago.
+    ///
+    /// Only a next key already in the ring (so already published in the JWKS) is ever made
+    /// active: a key verifiers have never seen would make them refuse its tokens until they
+    /// refresh their cached JWKS. So with no next key, `fresh_next` only becomes the next key
+    /// (published from now on), the active key stays, and a later rotation promotes it
+    /// ([`Rotation::NextCreated`]).
     ///
     /// Keep `retain_retired_ms` at least the longest lifetime of a token signed by the old key
     /// (access and ID tokens: 1 hour) plus verifiers' JWKS cache time.
-    pub fn rotate_with(&mut self, mut fresh_next: SigningKey, now_ms: i64, retain_retired_ms: i64) {
-        let promoted = match self.next.take() {
-            Some(n) => {
-                fresh_next.status = KeyStatus::Next;
-                fresh_next.retired = None;
-                self.next = Some(fresh_next);
-                n
-            }
-            None => fresh_next,
+    pub fn rotate_with(
+        &mut self,
+        mut fresh_next: SigningKey,
+        now_ms: i64,
+        retain_retired_ms: i64,
+    ) -> Rotation {
+        fresh_next.status = KeyStatus::Next;
+        fresh_next.retired = None;
+        let Some(promoted) = self.next.replace(fresh_next) else {
+            self.prune(now_ms, retain_retired_ms);
+            return Rotation::NextCreated;
         };
         let mut old = std::mem::replace(&mut self.active, promoted);
         self.active.status = KeyStatus::Active;
@@ -401,6 +413,7 @@ impl KeyRing {
         old.retired = Some(now_ms);
         self.retired.insert(0, old);
         self.prune(now_ms, retain_retired_ms);
+        Rotation::Promoted
     }
 
     /// Drops retired keys retired more than `retain_retired_ms` before `now_ms`.
@@ -656,12 +669,43 @@ mod tests {
             ]),
             Err(KeyError::NextCount(2))
         ));
-        // No next key: the fresh key becomes active directly.
+    }
+
+    #[test]
+    fn rotation_without_a_next_key_only_publishes_one() {
+        let (k0, k1, k2) = (
+            testkeys::server_key(0).kid.clone(),
+            testkeys::server_key(1).kid.clone(),
+            testkeys::server_key(2).kid.clone(),
+        );
         let mut ring = KeyRing::from_keys(vec![key(0, KeyStatus::Active)]).unwrap();
-        ring.rotate_with(key(1, KeyStatus::Next), 5, 10);
-        assert_eq!(ring.active().kid, testkeys::server_key(1).kid);
-        assert!(ring.next().is_none());
-        assert_eq!(ring.retired().len(), 1);
+        // The fresh key is never promoted unpublished: it becomes the next key, whatever the
+        // status it came with, and the active key stays.
+        assert_eq!(
+            ring.rotate_with(key(1, KeyStatus::Retired), 5, 10),
+            Rotation::NextCreated
+        );
+        assert_eq!(ring.active().kid, k0);
+        assert_eq!(ring.active().status, KeyStatus::Active);
+        assert_eq!(ring.next().unwrap().kid, k1);
+        assert_eq!(ring.next().unwrap().status, KeyStatus::Next);
+        assert_eq!(ring.next().unwrap().retired, None);
+        assert!(ring.retired().is_empty());
+        let kids = |r: &KeyRing| r.jwks().keys.into_iter().map(|j| j.kid).collect::<Vec<_>>();
+        assert_eq!(kids(&ring), [k0.clone(), k1.clone()], "published");
+
+        // The next rotation promotes the (now published) key.
+        assert_eq!(
+            ring.rotate_with(key(2, KeyStatus::Next), 6, 10),
+            Rotation::Promoted
+        );
+        assert_eq!(ring.active().kid, k1);
+        assert_eq!(ring.active().status, KeyStatus::Active);
+        assert_eq!(ring.next().unwrap().kid, k2);
+        assert_eq!(ring.retired()[0].kid, k0);
+        assert_eq!(ring.retired()[0].retired, Some(6));
+        let reloaded = KeyRing::from_keys(ring.clone().into_keys()).unwrap();
+        assert_eq!(reloaded, ring);
     }
 
     #[test]
@@ -669,9 +713,24 @@ mod tests {
         // One real end-to-end generation (three RSA keys) to cover `generate`/`rotate`.
         let mut ring = KeyRing::generate(1_000).unwrap();
         let before = ring.next().unwrap().kid.clone();
-        ring.rotate(2_000, 10_000).unwrap();
+        assert_eq!(ring.rotate(2_000, 10_000).unwrap(), Rotation::Promoted);
         assert_eq!(ring.active().kid, before);
         assert!(ring.next().is_some());
         assert_eq!(ring.jwks().keys.len(), 3);
+    }
+
+    #[test]
+    fn rotate_without_a_next_key_keeps_the_active_key() {
+        let mut ring = KeyRing::from_keys(vec![key(0, KeyStatus::Active)]).unwrap();
+        let active = ring.active().kid.clone();
+        assert_eq!(ring.rotate(2_000, 10_000).unwrap(), Rotation::NextCreated);
+        assert_eq!(ring.active().kid, active, "no unpublished key signs");
+        let next = ring.next().unwrap().kid.clone();
+        assert_ne!(next, active);
+        assert!(ring.retired().is_empty());
+        assert_eq!(ring.rotate(3_000, 10_000).unwrap(), Rotation::Promoted);
+        assert_eq!(ring.active().kid, next, "the former next key is active");
+        assert_eq!(ring.retired()[0].kid, active);
+        assert!(ring.next().is_some());
     }
 }

@@ -17,7 +17,7 @@ use super::{event, scim};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{page_limit, paginate, Caller, OktaJson, OktaQuery};
 use crate::oauth::activation_url;
-use crate::secrets::{check_password_policy, hash_password, sha256_hex};
+use crate::secrets::{check_password_policy, hash_password_blocking, sha256_hex};
 use crate::{render, AppState};
 
 #[derive(Deserialize, Default)]
@@ -52,7 +52,10 @@ pub fn target(u: &User) -> Target {
 }
 
 /// The password to set, checked against the policy and hashed.
-fn new_password(credentials: Option<&CredentialsBody>, login: &str) -> ApiResult<Option<String>> {
+async fn new_password(
+    credentials: Option<&CredentialsBody>,
+    login: &str,
+) -> ApiResult<Option<String>> {
     let Some(value) = credentials
         .and_then(|c| c.password.as_ref())
         .and_then(|p| p.value.as_deref())
@@ -60,7 +63,7 @@ fn new_password(credentials: Option<&CredentialsBody>, login: &str) -> ApiResult
         return Ok(None);
     };
     check_password_policy(value, login).map_err(|cause| ApiError::validation("password", cause))?;
-    hash_password(value).map(Some).map_err(ApiError::Internal)
+    hash_password_blocking(value).await.map(Some)
 }
 
 pub async fn create(
@@ -77,7 +80,7 @@ pub async fn create(
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
-    let password_hash = new_password(body.credentials.as_ref(), &login)?;
+    let password_hash = new_password(body.credentials.as_ref(), &login).await?;
     let status = match (query.activate.unwrap_or(true), password_hash.is_some()) {
         (false, _) => UserStatus::Staged,
         (true, true) => UserStatus::Active,
@@ -291,7 +294,7 @@ async fn save_profile(
     // Refuse an invalid profile before spending time on the password.
     let mut preview = found.clone();
     apply_profile(&mut preview)?;
-    let new_hash = new_password(body.credentials.as_ref(), preview.login())?;
+    let new_hash = new_password(body.credentials.as_ref(), preview.login()).await?;
     let now = now_millis();
     let mut tx = state.store.begin().await?;
     let mut user = reread(&mut tx, &found.id, &id).await?;

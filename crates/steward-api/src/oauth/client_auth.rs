@@ -10,11 +10,11 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use steward_core::timefmt::now_millis;
 use steward_oauth::client_assertion::{self, AssertionCheck, JWT_BEARER_ASSERTION_TYPE};
-use steward_oauth::secrets::verify_secret;
 use steward_store::WriteTx;
 
 use super::Registration;
 use crate::error::{ApiError, ApiResult};
+use crate::secrets::verify_secret_blocking;
 use crate::AppState;
 
 /// A client that proved who it is (or a public client that named itself).
@@ -169,8 +169,10 @@ async fn secret_client(
         Ok(reg) => reg.app.client_secret_hash.clone(),
         Err(_) => None,
     };
-    // Verify against something even for unknown clients, so timing tells nothing.
-    let ok = verify_secret(secret, hash.as_deref().unwrap_or(&state.auth.dummy_hash));
+    // Verify against something even for unknown clients, so timing tells nothing. Argon2 runs
+    // on the blocking pool: this endpoint takes unauthenticated requests.
+    let ok =
+        verify_secret_blocking(secret, hash.as_deref().unwrap_or(&state.auth.dummy_hash)).await?;
     let reg = loaded?;
     if hash.is_none() || !ok {
         return Err(ApiError::invalid_client(BAD_CLIENT));

@@ -22,7 +22,7 @@ use super::authorize::{csrf_ok, csrf_token, query_map, with_csrf};
 use super::pages::render;
 use super::Form;
 use crate::error::{ApiError, ApiResult};
-use crate::secrets::{check_password_policy, hash_password, sha256_hex};
+use crate::secrets::{check_password_policy, hash_password_blocking, sha256_hex};
 use crate::AppState;
 
 /// The link a user activates their account with.
@@ -82,9 +82,9 @@ pub async fn submit(
             StatusCode::BAD_REQUEST,
         );
     }
-    let hash = match hash_password(password) {
+    let hash = match hash_password_blocking(password).await {
         Ok(hash) => hash,
-        Err(e) => return ApiError::Internal(e).into_response(),
+        Err(e) => return e.into_response(),
     };
     match complete(&state, &token, hash).await {
         Ok(Some(user)) => match from_uri {
