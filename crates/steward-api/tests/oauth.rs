@@ -1148,7 +1148,8 @@ async fn key_rotation_keeps_old_tokens_valid() {
         .to_string();
     let old_kid = org.auth.ring().active().kid.clone();
     let next_kid = org.auth.ring().next().unwrap().kid.clone();
-    let new_kid = org.auth.rotate(&org.store).await.unwrap();
+    let (new_kid, promoted) = org.auth.rotate(&org.store).await.unwrap();
+    assert!(promoted, "the published next key became active");
     assert_eq!(new_kid, next_kid, "the announced next key becomes active");
     let after = org
         .client_credentials(&client_id, "okta.users.read")

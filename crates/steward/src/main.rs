@@ -534,8 +534,12 @@ async fn keys(storage: StorageArgs, action: KeyAction) -> Result<()> {
         .context("loading the signing keys")?;
     match action {
         KeyAction::Rotate => {
-            let kid = auth.rotate(&store).await?;
-            println!("Rotated. The active signing key is now {kid}; running servers pick it up within a minute.");
+            let (kid, promoted) = auth.rotate(&store).await?;
+            if promoted {
+                println!("Rotated. The active signing key is now {kid}; running servers pick it up within a minute.");
+            } else {
+                println!("No next key was published, so one was created: it becomes active at the next rotation. The active signing key is still {kid}.");
+            }
         }
         KeyAction::List => {
             for k in store.signing_keys().await? {

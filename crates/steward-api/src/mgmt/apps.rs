@@ -19,7 +19,7 @@ use super::users::{self, target as user_target};
 use super::{event, groups, scim};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{page_limit, paginate, Caller, OktaJson, OktaQuery, PageQuery};
-use crate::secrets::hash_password;
+use crate::secrets::hash_password_blocking;
 use crate::{render, AppState};
 
 #[derive(Deserialize)]
@@ -116,11 +116,10 @@ pub async fn create(
         .unwrap_or_else(|| id.clone());
     // Okta's client secrets are 40+ random characters, shown once.
     let secret = oidc.uses_secret().then(|| random_secret(48));
-    let secret_hash = secret
-        .as_deref()
-        .map(hash_password)
-        .transpose()
-        .map_err(ApiError::Internal)?;
+    let secret_hash = match secret.as_deref() {
+        Some(secret) => Some(hash_password_blocking(secret).await?),
+        None => None,
+    };
     let now = now_millis();
     let app = App {
         id,

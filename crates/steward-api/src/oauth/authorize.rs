@@ -80,14 +80,10 @@ fn csrf_cookie_name(issuer: &str) -> &'static str {
     }
 }
 
-/// The CSRF cookie a request carries. Without the issuer at hand (callers outside this module),
-/// the `__Host-` cookie is preferred and the plain one accepted; [`csrf_ok_for`] and
-/// [`csrf_token_for`] take only the cookie the issuer names.
-fn csrf_cookie<'a>(headers: &'a HeaderMap, state: Option<&AppState>) -> Option<&'a str> {
-    match state {
-        Some(state) => cookie(headers, csrf_cookie_name(&state.config.issuer)),
-        None => cookie(headers, CSRF_COOKIE_HOST).or_else(|| cookie(headers, CSRF_COOKIE)),
-    }
+/// The CSRF cookie a request carries: only the one the issuer names (`__Host-` under https, so
+/// a sibling subdomain cannot plant it).
+fn csrf_cookie<'a>(headers: &'a HeaderMap, state: &AppState) -> Option<&'a str> {
+    cookie(headers, csrf_cookie_name(&state.config.issuer))
 }
 
 fn csrf_matches(c: Option<&str>, form: &HashMap<String, String>) -> bool {
@@ -97,17 +93,13 @@ fn csrf_matches(c: Option<&str>, form: &HashMap<String, String>) -> bool {
     }
 }
 
-pub(super) fn csrf_ok(headers: &HeaderMap, form: &HashMap<String, String>) -> bool {
-    csrf_matches(csrf_cookie(headers, None), form)
-}
-
 /// Whether the form's CSRF token matches the cookie `state`'s issuer names.
 pub(super) fn csrf_ok_for(
     state: &AppState,
     headers: &HeaderMap,
     form: &HashMap<String, String>,
 ) -> bool {
-    csrf_matches(csrf_cookie(headers, Some(state)), form)
+    csrf_matches(csrf_cookie(headers, state), form)
 }
 
 fn token_from(c: Option<&str>) -> (String, bool) {
@@ -117,14 +109,9 @@ fn token_from(c: Option<&str>) -> (String, bool) {
     }
 }
 
-/// The CSRF token of the browser (reused while its cookie lives).
-pub(super) fn csrf_token(headers: &HeaderMap) -> (String, bool) {
-    token_from(csrf_cookie(headers, None))
-}
-
 /// The CSRF token of the browser, from the cookie `state`'s issuer names.
 pub(super) fn csrf_token_for(state: &AppState, headers: &HeaderMap) -> (String, bool) {
-    token_from(csrf_cookie(headers, Some(state)))
+    token_from(csrf_cookie(headers, state))
 }
 
 pub(super) fn with_csrf(

@@ -269,27 +269,34 @@ impl AuthServer {
         Ok(())
     }
 
-    /// Rotates: next → active, a fresh next, active → retired. Returns the new active kid.
-    pub async fn rotate(&self, store: &Store) -> Result<String, KeyServiceError> {
+    /// Rotates: next → active, a fresh next, active → retired. A ring with no published next key
+    /// only gains one (verifiers must be able to fetch a key before tokens are signed with it).
+    /// Returns the active kid and whether it changed.
+    pub async fn rotate(&self, store: &Store) -> Result<(String, bool), KeyServiceError> {
+        let before = self.ring().active().kid.clone();
         self.rotate_when(store, |_| true).await?;
-        Ok(self.ring().active().kid.clone())
+        let after = self.ring().active().kid.clone();
+        let promoted = after != before;
+        Ok((after, promoted))
     }
 
     /// Rotates when the active key is older than `max_age` (decided under the key lock, so
-    /// nodes checking together rotate once).
+    /// nodes checking together rotate once); `Some(kid)` when a new key became active.
     pub async fn rotate_if_due(
         &self,
         store: &Store,
         max_age: Duration,
     ) -> Result<Option<String>, KeyServiceError> {
         let max_age = max_age.as_millis() as i64;
-        let rotated = self
-            .rotate_when(store, |ring| {
-                now_millis() - ring.active().created >= max_age
-            })
-            .await?;
+        let before = self.ring().active().kid.clone();
+        self.rotate_when(store, |ring| {
+            now_millis() - ring.active().created >= max_age
+        })
+        .await?;
         self.reload_keys(store).await?;
-        Ok(rotated.then(|| self.ring().active().kid.clone()))
+        // Only a promotion is a rotation; creating a missing next key is not.
+        let after = self.ring().active().kid.clone();
+        Ok((after != before).then_some(after))
     }
 
     async fn rotate_when(

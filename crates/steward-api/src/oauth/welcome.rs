@@ -18,7 +18,7 @@ use steward_core::syslog::{Actor, LogEvent};
 use steward_core::timefmt::now_millis;
 use steward_store::StoreError;
 
-use super::authorize::{csrf_ok, csrf_token, query_map, with_csrf};
+use super::authorize::{csrf_ok_for, csrf_token_for, query_map, with_csrf};
 use super::pages::render;
 use super::Form;
 use crate::error::{ApiError, ApiResult};
@@ -65,7 +65,7 @@ pub async fn submit(
     let retry = |error: &str, status: StatusCode| {
         form_page(&state, &headers, &user, from_uri, Some(error), status)
     };
-    if !csrf_ok(&headers, &form) {
+    if !csrf_ok_for(&state, &headers, &form) {
         return retry(
             "The form has expired. Please try again.",
             StatusCode::FORBIDDEN,
@@ -180,7 +180,7 @@ fn form_page(
     error: Option<&str>,
     status: StatusCode,
 ) -> Response {
-    let (csrf, fresh) = csrf_token(headers);
+    let (csrf, fresh) = csrf_token_for(state, headers);
     let page = render(
         status,
         "welcome.html",
