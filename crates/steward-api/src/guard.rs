@@ -25,7 +25,7 @@ use steward_store::{PrincipalType, StoreError};
 use crate::error::ApiError;
 use crate::http::Caller;
 use crate::secrets::sha256_hex;
-use crate::{credential_digest, AppState, RequestClient};
+use crate::{credential_digest, AppState, CredentialDigest, RequestClient};
 
 /// What a route demands: an Okta API scope of OAuth tokens, and a permission of the principal.
 #[derive(Debug, Clone, Copy)]
@@ -367,7 +367,11 @@ fn access_token_claims(
         Credentials::Bearer(token) => {
             // Keyed by the token itself, not the raw header: spelling the header differently
             // must neither miss the cache nor fill it.
-            let key = credential_digest("Bearer", token);
+            // The rate-limit middleware has already hashed it (the same normalised digest).
+            let key = match req.extensions.get::<CredentialDigest>() {
+                Some(digest) => digest.0.clone(),
+                None => credential_digest("Bearer", token),
+            };
             match state.auth.cached_token(&key) {
                 Some(claims) if claims.exp > now => claims,
                 _ => {

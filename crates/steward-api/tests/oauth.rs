@@ -1557,8 +1557,6 @@ async fn deactivation_revokes_tokens_for_good() {
     assert_eq!(r.status(), 200);
 }
 
-/// Token issues are committed in batches: many at once each get their own token, each is
-/// logged once, and one assertion sent many times at once yields exactly one token.
 /// Code and refresh grants hold a transaction (a pooled connection on PostgreSQL): they read
 /// through the pool before it, never while holding it, so a burst larger than the pool cannot
 /// deadlock it.
@@ -1642,6 +1640,8 @@ async fn a_refused_request_with_an_unstorable_client_id_fails_nobody_else() {
     }
 }
 
+/// Token issues are committed in batches: many at once each get their own token, each is
+/// logged once, and one assertion sent many times at once yields exactly one token.
 #[tokio::test]
 async fn concurrent_token_requests_are_each_recorded_once() {
     for backend in BACKENDS {

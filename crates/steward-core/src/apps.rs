@@ -240,20 +240,23 @@ impl OidcClient {
     }
 }
 
+/// Schemes a browser runs or reads locally instead of sending a request: never a redirect URI,
+/// never a place to auto-submit a form to.
+pub const SCRIPT_SCHEMES: [&str; 7] = [
+    "javascript",
+    "data",
+    "vbscript",
+    "file",
+    "blob",
+    "about",
+    "filesystem",
+];
+
 /// A redirect URI must be absolute, without a fragment; https or http (any host: Steward runs
 /// locally), or a private-use scheme for native apps. A scheme the browser runs or reads locally
 /// (`javascript:`, `data:`, `vbscript:`, `file:`...) is never a redirect URI: the authorization
 /// response would run in, or be read from, the browser itself.
 fn check_redirect_uri(uri: &str, native: bool) -> Result<(), String> {
-    const SCRIPT_SCHEMES: [&str; 7] = [
-        "javascript",
-        "data",
-        "vbscript",
-        "file",
-        "blob",
-        "about",
-        "filesystem",
-    ];
     let parsed = url::Url::parse(uri).map_err(|_| format!("'{uri}' is not an absolute URI"))?;
     if parsed.fragment().is_some() {
         return Err(format!("'{uri}' must not contain a fragment"));

@@ -17,7 +17,7 @@ use steward_core::ids::random_secret;
 use steward_core::syslog::{Actor, ClientInfo, LogEvent, Target};
 use steward_core::timefmt::now_millis;
 use steward_oauth::scopes::{self as scope_rules, Grant};
-use steward_oauth::secrets::{constant_time_eq, sha256_hex, verify_secret};
+use steward_oauth::secrets::{constant_time_eq, sha256_hex};
 use steward_oauth::{jwt, pkce};
 use steward_store::{AuthCode, Session, StoreError};
 
@@ -147,26 +147,11 @@ fn redirect_error(
     respond_to_client(redirect_uri, mode, &params)
 }
 
-/// Schemes a browser runs or reads locally instead of sending a request: never a place to
-/// auto-submit a form to.
-const SCRIPT_SCHEMES: [&str; 7] = [
-    "javascript",
-    "data",
-    "vbscript",
-    "file",
-    "blob",
-    "about",
-    "filesystem",
-];
-
 /// Whether a `form_post` page may be rendered for `redirect_uri`: an http(s) URI or a native
 /// app's private-use scheme, never a script or local scheme.
 fn form_post_target_ok(redirect_uri: &str) -> bool {
     match url::Url::parse(redirect_uri) {
-        Ok(url) => {
-            let scheme = url.scheme();
-            scheme == "https" || scheme == "http" || !SCRIPT_SCHEMES.contains(&scheme)
-        }
+        Ok(url) => !steward_core::apps::SCRIPT_SCHEMES.contains(&url.scheme()),
         Err(_) => false,
     }
 }
@@ -217,10 +202,7 @@ fn query_params(raw: Option<&str>) -> (HashMap<String, String>, Vec<String>) {
 }
 
 pub(super) fn query_map(raw: Option<&str>) -> HashMap<String, String> {
-    serde_urlencoded::from_str::<Vec<(String, String)>>(raw.unwrap_or_default())
-        .unwrap_or_default()
-        .into_iter()
-        .collect()
+    query_params(raw).0
 }
 
 pub async fn authorize_get(
@@ -740,13 +722,8 @@ async fn sign_in_with_password(
         let hash = found.as_ref().and_then(|u| u.password_hash.clone());
         // Always hash, so that an unknown login takes as long as a known one. Argon2 is slow on
         // purpose: it runs on the blocking pool, never on a runtime worker.
-        let phc = hash
-            .clone()
-            .unwrap_or_else(|| state.auth.dummy_hash.clone());
-        let secret = password.to_string();
-        let verified = tokio::task::spawn_blocking(move || verify_secret(&secret, &phc))
-            .await
-            .map_err(|e| crate::error::ApiError::Internal(format!("password check failed: {e}")))?;
+        let phc = hash.as_deref().unwrap_or(&state.auth.dummy_hash);
+        let verified = crate::secrets::verify_secret_blocking(password, phc).await?;
         let matches = verified && hash.is_some();
         let Some(found) = found else {
             log_sign_in_failure(state, caller, None, username, "VERIFICATION_ERROR", now).await;

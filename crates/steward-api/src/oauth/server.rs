@@ -12,7 +12,9 @@ use sha2::Sha256;
 use steward_core::timefmt::now_millis;
 use steward_oauth::dpop::DpopNonces;
 use steward_oauth::jwt::{self, AccessTokenClaims};
-use steward_oauth::keys::{KeyRing, KeyStatus, RsaPublicJwk, SealedSigningKey, SigningKey};
+use steward_oauth::keys::{
+    KeyRing, KeyStatus, Rotation, RsaPublicJwk, SealedSigningKey, SigningKey,
+};
 use steward_store::{Store, StoreError, StoredKey};
 
 /// Retired keys stay published this long: the longest token lifetime (1 h) plus the hour
@@ -273,37 +275,36 @@ impl AuthServer {
     /// only gains one (verifiers must be able to fetch a key before tokens are signed with it).
     /// Returns the active kid and whether it changed.
     pub async fn rotate(&self, store: &Store) -> Result<(String, bool), KeyServiceError> {
-        let before = self.ring().active().kid.clone();
-        self.rotate_when(store, |_| true).await?;
-        let after = self.ring().active().kid.clone();
-        let promoted = after != before;
-        Ok((after, promoted))
+        let rotation = self.rotate_when(store, |_| true).await?;
+        let promoted = rotation == Some(Rotation::Promoted);
+        Ok((self.ring().active().kid.clone(), promoted))
     }
 
     /// Rotates when the active key is older than `max_age` (decided under the key lock, so
-    /// nodes checking together rotate once); `Some(kid)` when a new key became active.
+    /// nodes checking together rotate once); `Some(kid)` when this call made a new key active.
     pub async fn rotate_if_due(
         &self,
         store: &Store,
         max_age: Duration,
     ) -> Result<Option<String>, KeyServiceError> {
         let max_age = max_age.as_millis() as i64;
-        let before = self.ring().active().kid.clone();
-        self.rotate_when(store, |ring| {
-            now_millis() - ring.active().created >= max_age
-        })
-        .await?;
+        let rotation = self
+            .rotate_when(store, |ring| {
+                now_millis() - ring.active().created >= max_age
+            })
+            .await?;
         self.reload_keys(store).await?;
         // Only a promotion is a rotation; creating a missing next key is not.
-        let after = self.ring().active().kid.clone();
-        Ok((after != before).then_some(after))
+        Ok((rotation == Some(Rotation::Promoted)).then(|| self.ring().active().kid.clone()))
     }
 
+    /// Rotates the stored ring under the key lock when `due` says so; what the rotation did.
     async fn rotate_when(
         &self,
         store: &Store,
         due: impl FnOnce(&KeyRing) -> bool,
-    ) -> Result<bool, KeyServiceError> {
+    ) -> Result<Option<Rotation>, KeyServiceError> {
+        let mut rotation = None;
         let changed = change_keys(store, &self.master_key, |current| {
             let Some(mut ring) = current else {
                 return Ok(None);
@@ -311,15 +312,14 @@ impl AuthServer {
             if !due(&ring) {
                 return Ok(None);
             }
-            ring.rotate(now_millis(), RETAIN_RETIRED_MS)?;
+            rotation = Some(ring.rotate(now_millis(), RETAIN_RETIRED_MS)?);
             Ok(Some(ring))
         })
         .await?;
-        let rotated = changed.is_some();
         if let Some(ring) = changed {
             self.install(ring);
         }
-        Ok(rotated)
+        Ok(rotation)
     }
 
     pub fn cached_token(&self, hash: &str) -> Option<Arc<AccessTokenClaims>> {

@@ -90,7 +90,9 @@ pub async fn token(
     Form(form): Form,
 ) -> Response {
     let grant = form.get("grant_type").cloned().unwrap_or_default();
-    let expected = state.ledger.announce();
+    // Only client credentials join the group commit: announcing other grants would hold its
+    // batches open for requests that never record through it.
+    let expected = (grant == "client_credentials").then(|| state.ledger.announce());
     match handle(&state, &caller, &headers, &form, &grant, expected).await {
         Ok(response) => response,
         Err(err) => {
@@ -108,7 +110,7 @@ async fn handle(
     headers: &HeaderMap,
     form: &HashMap<String, String>,
     grant: &str,
-    expected: Expected,
+    expected: Option<Expected>,
 ) -> ApiResult<Response> {
     let endpoint = format!("{}/oauth2/v1/token", state.config.issuer);
     if !matches!(
@@ -125,9 +127,9 @@ async fn handle(
     let jkt = dpop.as_ref().map(|d| d.jkt.clone());
     if grant == "client_credentials" {
         let minted = client_credentials(state, client, form, jkt).await?;
+        let expected = expected.unwrap_or_else(|| state.ledger.announce());
         return issue_through_ledger(state, minted, dpop, caller, expected).await;
     }
-    drop(expected);
     let (mut tx, minted) = match grant {
         "authorization_code" => {
             authorization_code(state, caller, client, form, jkt, dpop.as_ref()).await?
