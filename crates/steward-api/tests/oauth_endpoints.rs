@@ -180,6 +180,19 @@ async fn userinfo_dpop_proofs_are_method_bound_and_single_use() {
             401,
             "{backend:?} replayed POST proof"
         );
+        // A DPoP-bound token that no longer acts (its user suspended) is refused in the DPoP
+        // scheme, as the API guard refuses it.
+        let (s, _) = org
+            .post(
+                &format!("/api/v1/users/{user_id}/lifecycle/suspend"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(s, 200, "{backend:?}");
+        let (s, challenge, _) = call(get, dpop_proof(key, "GET", &url, None, Some(&token))).await;
+        assert_eq!(s, 401, "{backend:?} suspended user");
+        assert!(challenge.starts_with("DPoP "), "{backend:?} {challenge}");
+        assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
     }
 }
 

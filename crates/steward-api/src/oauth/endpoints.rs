@@ -305,9 +305,11 @@ pub async fn userinfo(
         }
     }
     let claims = auth.claims;
+    // Refused in the scheme the token is used with, as the API guard answers.
+    let scheme = rs::TokenScheme::of(&claims).challenge(&steward_oauth::jwk::JwsAlg::ALL);
     let invalid = || ApiError::Challenge {
         status: StatusCode::UNAUTHORIZED,
-        challenge: challenge::invalid_token(issuer, challenge::Scheme::Bearer),
+        challenge: challenge::invalid_token(issuer, scheme),
         summary: "Invalid token provided",
         code: "",
         dpop_nonce: None,
