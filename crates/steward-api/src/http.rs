@@ -81,6 +81,25 @@ pub async fn okta_rejections(req: Request, next: Next) -> Response {
     rewritten
 }
 
+/// Answers `408` when a request is not done within [`crate::Config::request_timeout`] (a body
+/// trickled in, most likely). Dropping the handler rolls back whatever it had begun; the answer
+/// is plain text, which [`okta_rejections`] (outside this layer) turns into the endpoint's error.
+pub async fn request_deadline(
+    axum::extract::State(state): axum::extract::State<crate::AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    match tokio::time::timeout(state.config.request_timeout, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => (
+            StatusCode::REQUEST_TIMEOUT,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            "request body: The request was not completed in time.",
+        )
+            .into_response(),
+    }
+}
+
 fn is_plain_text(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)

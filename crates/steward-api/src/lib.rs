@@ -38,7 +38,13 @@ pub struct Config {
     /// The org URL: used in every link, token and challenge, byte-identical everywhere.
     pub issuer: String,
     pub rate_limits: RateLimits,
+    /// The longest a request may take from its head to its answer, body included: a client
+    /// that trickles its body holds a connection and a task no longer than this.
+    pub request_timeout: std::time::Duration,
 }
+
+/// What `steward serve` allows a request by default ([`Config::request_timeout`]).
+pub const DEFAULT_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Everything a handler may touch. Cheap to clone.
 #[derive(Clone)]
@@ -133,6 +139,10 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            http::request_deadline,
+        ))
         // Inside `okta_headers`, so a rewritten rejection still gets the Okta headers.
         .layer(middleware::from_fn(http::okta_rejections))
         .layer(middleware::from_fn_with_state(state.clone(), okta_headers))

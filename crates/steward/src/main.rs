@@ -112,6 +112,14 @@ struct ServeArgs {
         hide = true
     )]
     header_read_timeout_ms: u64,
+    /// Milliseconds a request may take from its head to its answer, body included (hidden).
+    #[arg(
+        long,
+        env = "STEWARD_REQUEST_TIMEOUT_MS",
+        default_value_t = 60_000,
+        hide = true
+    )]
+    request_timeout_ms: u64,
     /// Milliseconds in-flight requests get to finish after SIGINT or SIGTERM (hidden).
     #[arg(
         long,
@@ -254,6 +262,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
             per_token: args.rate_limit_per_token,
             per_address: args.rate_limit_per_address,
         },
+        request_timeout: Duration::from_millis(args.request_timeout_ms.max(1)),
     };
     let auth = Arc::new(
         AuthServer::start(&store, args.storage.master_key()?)

@@ -675,6 +675,55 @@ async fn partial_headers_and_idle_connections_are_cut_off() {
     assert!(ok);
 }
 
+/// A client that sends a request's head and then trickles (here: stops sending) its body gets
+/// a 408 in Okta's error shape once the request timeout passes.
+#[tokio::test]
+async fn a_body_that_never_arrives_times_out() {
+    use std::io::{Read, Write};
+    let dir = temp_dir();
+    let (child, listen) = serve_logged(
+        dir.to_str().unwrap(),
+        &[
+            ("STEWARD_REQUEST_TIMEOUT_MS", "500"),
+            (
+                "STEWARD_BOOTSTRAP_API_TOKEN",
+                "cli-timeout-token-0123456789",
+            ),
+        ],
+    )
+    .await;
+    let mut slow = std::net::TcpStream::connect(&listen).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    slow.write_all(
+        b"POST /api/v1/groups HTTP/1.1\r\nHost: x\r\nAuthorization: SSWS cli-timeout-token-0123456789\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"profile\":",
+    )
+    .unwrap();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&answer).contains("errorCode") {
+        let n = slow
+            .read(&mut buf)
+            .expect("an answer before the read timeout");
+        assert!(
+            n > 0,
+            "closed without an answer: {}",
+            String::from_utf8_lossy(&answer)
+        );
+        answer.extend_from_slice(&buf[..n]);
+    }
+    let answer = String::from_utf8_lossy(&answer).to_string();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"errorCode\":\"E0000003\""), "{answer}");
+    assert!(
+        answer.to_ascii_lowercase().contains("x-okta-request-id"),
+        "{answer}"
+    );
+    signal(&child, "INT");
+    let (_, ok, _) = exits_within(child, Duration::from_secs(12));
+    assert!(ok);
+}
+
 /// Ctrl-C while a client holds a half-sent request open: the server still stops, within the
 /// shutdown deadline (10 s by default; the header timeout is left at its 30 s default).
 #[tokio::test]

@@ -103,6 +103,7 @@ impl TestOrg {
         let config = Config {
             issuer: base.clone(),
             rate_limits,
+            request_timeout: steward_api::DEFAULT_REQUEST_TIMEOUT,
         };
         let state = AppState::new(store.clone(), config, auth.clone());
         let app = steward_api::router(state.clone());
