@@ -370,6 +370,34 @@ impl WriteTx {
         Ok(())
     }
 
+    /// Whether the user is assigned to the app, directly or through a group, as `/authorize`
+    /// asks ([`Store::app_user`]), read inside the transaction. On PostgreSQL the assignment
+    /// found stays locked (`FOR SHARE`) until the transaction ends: an unassignment deleting it
+    /// waits, then revokes what this transaction issued; one that deleted it first makes this
+    /// read wait and find nothing. Read it before taking any token row, which that unassignment
+    /// will update. (SQLite has one writer: transactions never interleave.)
+    pub async fn is_assigned(&mut self, app_id: &str, user_id: &str) -> Result<bool> {
+        if !storable(app_id) || !storable(user_id) {
+            return Ok(false);
+        }
+        let lock = if self.is_postgres() { " FOR SHARE" } else { "" };
+        for sql in [
+            "SELECT 1 FROM app_user_assignments WHERE app_id = $1 AND user_id = $2",
+            "SELECT 1 FROM group_members m JOIN app_group_assignments g ON g.group_id = m.group_id \
+             WHERE g.app_id = $1 AND m.user_id = $2 LIMIT 1",
+        ] {
+            let found = sqlx::query(&format!("{sql}{lock}"))
+                .bind(app_id)
+                .bind(user_id)
+                .fetch_optional(self.conn())
+                .await?;
+            if found.is_some() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     pub async fn delete_app_user(&mut self, app_id: &str, user_id: &str) -> Result<()> {
         if !storable(app_id) || !storable(user_id) {
             return Err(StoreError::NotFound);

@@ -8,6 +8,7 @@ use steward_core::filter::sql::{Column, ColumnKind};
 use steward_core::filter::Filter;
 
 use crate::listing::Listing;
+use crate::oauth::AccessRemoved;
 use crate::{
     check_cursor, check_storable_object, clamp_limit, conflict_on_unique, json_object, storable,
     Result, Store, StoreError, WriteTx,
@@ -199,7 +200,23 @@ impl WriteTx {
         Ok(())
     }
 
+    /// Deletes a group. Its app assignments go first, each revoking the tokens of the members
+    /// it leaves unassigned ([`WriteTx::revoke_unassigned_tokens`]): deleting the group itself
+    /// would take the memberships that say whose they are.
     pub async fn delete_group(&mut self, id: &str) -> Result<()> {
+        let apps: Vec<String> = sqlx::query_scalar(
+            "DELETE FROM app_group_assignments WHERE group_id = $1 RETURNING app_id",
+        )
+        .bind(id)
+        .fetch_all(self.conn())
+        .await?;
+        for app_id in &apps {
+            self.revoke_unassigned_tokens(AccessRemoved::AppGroup {
+                app_id,
+                group_id: id,
+            })
+            .await?;
+        }
         let done = sqlx::query("DELETE FROM okta_groups WHERE id = $1")
             .bind(id)
             .execute(self.conn())

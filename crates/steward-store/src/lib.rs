@@ -29,7 +29,8 @@ pub use apps::{AppGroupAssignment, AppQuery, AppUserAssignment};
 pub use groups::GroupQuery;
 pub use logs::{LogPage, LogQuery, SortOrder};
 pub use oauth::{
-    AppGrant, AuthCode, IssueOutcome, IssueRecord, IssuedToken, RefreshToken, Session, StoredKey,
+    AccessRemoved, AppGrant, AuthCode, IssueOutcome, IssueRecord, IssuedToken, RefreshToken,
+    Session, StoredKey,
 };
 pub use resource_owners::{OwnedResource, OwnersChanged, ResourceOwners};
 pub use roles::{PrincipalType, RoleAssignment};

@@ -20,6 +20,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         9,
         include_str!("../migrations/0009_access_request_grants.sql"),
     ),
+    (
+        11,
+        include_str!("../migrations/0011_refresh_tokens_user.sql"),
+    ),
 ];
 
 const PG_LOCK_KEY: i64 = 0x0053_5445_5741_5244; // "STEWARD"

@@ -619,6 +619,63 @@ impl WriteTx {
         Ok(())
     }
 
+    /// Revokes the tokens of every user whose access to an app `removed` may have taken away
+    /// and who is no longer assigned to that app, directly or through any group: their refresh
+    /// tokens for it and every access token it issued them. Call it after the change, in its
+    /// transaction; a user still assigned another way keeps their tokens, so calling it when
+    /// nothing was lost revokes nothing. Returns how many tokens it revoked.
+    ///
+    /// Stamped with the wall clock, whatever clock the caller runs on: every node polls
+    /// revocations by `revoked_at` ([`Store::revoked_since`]).
+    pub async fn revoke_unassigned_tokens(&mut self, removed: AccessRemoved<'_>) -> Result<u64> {
+        // (app_id, client_id, user_id) of each pair the change may have cut.
+        let (candidates, first, second) = match removed {
+            AccessRemoved::AppUser { app_id, user_id } => (
+                "SELECT a.id AS app_id, a.client_id, $2 AS user_id FROM apps a WHERE a.id = $1",
+                app_id,
+                user_id,
+            ),
+            AccessRemoved::AppGroup { app_id, group_id } => (
+                "SELECT a.id AS app_id, a.client_id, m.user_id FROM apps a \
+                 JOIN group_members m ON m.group_id = $2 WHERE a.id = $1",
+                app_id,
+                group_id,
+            ),
+            AccessRemoved::GroupMember { group_id, user_id } => (
+                "SELECT a.id AS app_id, a.client_id, $2 AS user_id FROM app_group_assignments g \
+                 JOIN apps a ON a.id = g.app_id WHERE g.group_id = $1",
+                group_id,
+                user_id,
+            ),
+        };
+        // The same test as `/authorize`'s (`Store::app_user`): a direct or a group assignment.
+        let lost = format!(
+            "SELECT c.user_id, c.client_id FROM ({candidates}) c \
+             WHERE c.client_id IS NOT NULL \
+               AND NOT EXISTS (SELECT 1 FROM app_user_assignments d \
+                 WHERE d.app_id = c.app_id AND d.user_id = c.user_id) \
+               AND NOT EXISTS (SELECT 1 FROM group_members m2 \
+                 JOIN app_group_assignments g2 ON g2.group_id = m2.group_id \
+                 WHERE m2.user_id = c.user_id AND g2.app_id = c.app_id)"
+        );
+        let now = steward_core::timefmt::now_millis();
+        let mut revoked = 0;
+        // `user_id IS NOT NULL` lets both databases use the partial index on issued tokens.
+        for table in ["refresh_tokens", "issued_tokens"] {
+            revoked += sqlx::query(&format!(
+                "UPDATE {table} SET revoked_at = $3 WHERE revoked_at IS NULL \
+                 AND user_id IS NOT NULL AND (user_id, client_id) IN ({lost})"
+            ))
+            .bind(first)
+            .bind(second)
+            .bind(now)
+            .execute(self.conn())
+            .await?
+            .rows_affected();
+        }
+        Ok(revoked)
+    }
+
     /// Records a one-time `jti` (client assertion, DPoP proof); false when it was seen before.
     /// Expired entries are purged by [`WriteTx::purge_expired`], not here: this runs on every
     /// token request.
@@ -655,6 +712,18 @@ impl WriteTx {
         }
         Ok(())
     }
+}
+
+/// A change after which users may no longer be assigned to an app, for
+/// [`WriteTx::revoke_unassigned_tokens`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessRemoved<'a> {
+    /// The user's direct assignment to the app was deleted.
+    AppUser { app_id: &'a str, user_id: &'a str },
+    /// The group's assignment to the app was deleted: each member may have lost the app.
+    AppGroup { app_id: &'a str, group_id: &'a str },
+    /// The user left the group: they may have lost each app assigned to it.
+    GroupMember { group_id: &'a str, user_id: &'a str },
 }
 
 /// Everything one token response writes: its one-time `jti`s (client assertion, DPoP proof),

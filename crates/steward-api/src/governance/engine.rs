@@ -13,7 +13,7 @@ use steward_core::access_requests::{Directory, RequestWorkflow};
 use steward_core::directory::{User, UserStatus};
 use steward_core::resource_owners::PrincipalKind;
 use steward_core::syslog::{Actor, ClientInfo, LogEvent, Target};
-use steward_store::{Store, StoreError, StoredRequest, WriteTx};
+use steward_store::{AccessRemoved, Store, StoreError, StoredRequest, WriteTx};
 
 use super::GovernanceEvent;
 use crate::AppState;
@@ -399,6 +399,11 @@ pub async fn revoke(
                     .debug("accessRequestId", wf.request.id.clone()),
                 );
             }
+            tx.revoke_unassigned_tokens(AccessRemoved::GroupMember {
+                group_id: &scope_id,
+                user_id: &user_id,
+            })
+            .await?;
         }
         AccessScopeType::Application => {
             let app_id = r.requested.resource_id.clone();
@@ -423,6 +428,11 @@ pub async fn revoke(
                 Err(StoreError::NotFound) => {}
                 Err(e) => return Err(e),
             }
+            tx.revoke_unassigned_tokens(AccessRemoved::AppUser {
+                app_id: &app_id,
+                user_id: &user_id,
+            })
+            .await?;
         }
         AccessScopeType::EntitlementBundle | AccessScopeType::RequestType => {}
     }

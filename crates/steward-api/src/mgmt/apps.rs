@@ -13,7 +13,9 @@ use steward_core::ids::{new_id, random_secret, IdKind};
 use steward_core::roles::{may_write, WriteTarget};
 use steward_core::syslog::Target;
 use steward_core::timefmt::now_millis;
-use steward_store::{AppGroupAssignment, AppQuery, AppUserAssignment, PrincipalType, StoreError};
+use steward_store::{
+    AccessRemoved, AppGroupAssignment, AppQuery, AppUserAssignment, PrincipalType, StoreError,
+};
 
 use super::users::{self, target as user_target};
 use super::{event, groups, scim};
@@ -432,6 +434,12 @@ pub async fn unassign_user(
             StoreError::NotFound => ApiError::not_found(format!("{user_id} (AppUser)")),
             other => other.into(),
         })?;
+    let revoked = tx
+        .revoke_unassigned_tokens(AccessRemoved::AppUser {
+            app_id: &app.id,
+            user_id: &user.id,
+        })
+        .await?;
     tx.append_log(
         &event(
             &caller,
@@ -444,6 +452,9 @@ pub async fn unassign_user(
     .await?;
     tx.commit().await?;
     state.clients.forget();
+    if revoked > 0 {
+        state.auth.learn_revocations(&state.store).await;
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -552,6 +563,12 @@ pub async fn unassign_group(
             }
             other => other.into(),
         })?;
+    let revoked = tx
+        .revoke_unassigned_tokens(AccessRemoved::AppGroup {
+            app_id: &app.id,
+            group_id: &group_id,
+        })
+        .await?;
     tx.append_log(
         &event(
             &caller,
@@ -564,5 +581,8 @@ pub async fn unassign_group(
     .await?;
     tx.commit().await?;
     state.clients.forget();
+    if revoked > 0 {
+        state.auth.learn_revocations(&state.store).await;
+    }
     Ok(StatusCode::NO_CONTENT)
 }

@@ -10,7 +10,7 @@ use steward_core::directory::{self, Group, GROUP_TYPE_OKTA};
 use steward_core::ids::{new_id, IdKind};
 use steward_core::syslog::Target;
 use steward_core::timefmt::now_millis;
-use steward_store::{GroupQuery, StoreError, MAX_PAGE_SIZE};
+use steward_store::{AccessRemoved, GroupQuery, StoreError, MAX_PAGE_SIZE};
 
 use super::users::{self, target as user_target};
 use super::{event, scim};
@@ -151,6 +151,8 @@ pub async fn delete(
     )
     .await?;
     tx.commit().await?;
+    // Its members' tokens for the apps it was assigned to may have been revoked.
+    state.auth.learn_revocations(&state.store).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -209,7 +211,14 @@ pub async fn remove_member(
     refuse_built_in(&group)?;
     let user = users::find(&state, &caller, &user_id).await?;
     let mut tx = state.store.begin().await?;
+    let mut revoked = 0;
     if tx.remove_member(&group.id, &user.id, now_millis()).await? {
+        revoked = tx
+            .revoke_unassigned_tokens(AccessRemoved::GroupMember {
+                group_id: &group.id,
+                user_id: &user.id,
+            })
+            .await?;
         tx.append_log(
             &event(
                 &caller,
@@ -222,5 +231,8 @@ pub async fn remove_member(
         .await?;
     }
     tx.commit().await?;
+    if revoked > 0 {
+        state.auth.learn_revocations(&state.store).await;
+    }
     Ok(StatusCode::NO_CONTENT)
 }

@@ -355,6 +355,15 @@ impl AuthServer {
         self.revoked.insert(jti.to_string(), exp.min(latest));
     }
 
+    /// After a committed change that revoked tokens: this node refuses them at once, other
+    /// nodes at their next poll. A failure is only logged: the change stands, and the poll
+    /// catches up.
+    pub async fn learn_revocations(&self, store: &Store) {
+        if let Err(e) = self.refresh_revocations(store).await {
+            tracing::warn!(error = %e, "could not refresh revocations after revoking tokens");
+        }
+    }
+
     /// Learns revocations made anywhere since the last poll, and forgets expired ones.
     pub async fn refresh_revocations(&self, store: &Store) -> Result<(), StoreError> {
         let now = now_millis();

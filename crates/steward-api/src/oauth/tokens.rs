@@ -227,6 +227,8 @@ struct DpopBinding {
     nonce: String,
 }
 
+const NOT_ASSIGNED: &str = "The user is not assigned to the client application.";
+
 fn invalid_grant(description: &str) -> ApiError {
     ApiError::oauth("invalid_grant", description)
 }
@@ -316,6 +318,10 @@ async fn authorization_code(
     if !user.status.credentials_act() {
         return Err(invalid_grant("The user is not active."));
     }
+    // A code issued before the user was unassigned does not outlive the assignment.
+    if !tx.is_assigned(&client.reg.app.id, &user.id).await? {
+        return Err(invalid_grant(NOT_ASSIGNED));
+    }
     let scopes: Vec<String> = stored
         .scopes
         .split(' ')
@@ -398,6 +404,11 @@ async fn refresh(
     .map_err(|e| ApiError::oauth(e.error(), e.description()))?;
     let user = state.store.user(&stored.user_id).await?;
     let mut tx = begin_spending(state, &client, dpop).await?;
+    // Unassigning a user revokes their refresh tokens for the app; checked again here, before
+    // the token row is taken (see `WriteTx::is_assigned`).
+    if !tx.is_assigned(&client.reg.app.id, &stored.user_id).await? {
+        return Err(invalid_grant(NOT_ASSIGNED));
+    }
     if !tx
         .rotate_refresh_token(&hash, &stored.family_id, now)
         .await?
