@@ -22,6 +22,35 @@ pub enum Backend {
 
 pub const BACKENDS: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
 
+/// Declares each named `async fn(Backend)` twice, as `sqlite::NAME` and `postgres::NAME`, so a
+/// failure says which backend failed. Use it for new tests instead of a loop over [`BACKENDS`]:
+///
+/// ```ignore
+/// async fn the_thing_holds(backend: Backend) { let org = TestOrg::start(backend).await; ... }
+/// on_both_backends!(the_thing_holds);
+/// ```
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name($crate::common::Backend::Sqlite).await
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name($crate::common::Backend::Postgres).await
+                }
+            )+
+        }
+    };
+}
+
 pub struct TestOrg {
     pub auth: std::sync::Arc<steward_api::oauth::AuthServer>,
     pub backend: Backend,
