@@ -218,20 +218,14 @@ pub async fn seed(store: &Store) -> Result<(), StoreError> {
             };
             let _ = step;
             events.extend(
-                wf.resolve_task(
-                    &task.id,
-                    &decider.external_id,
-                    Decision::Approved,
-                    &dir,
-                    t + 60_000,
-                )
-                .unwrap_or_default(),
+                wf.resolve_task(&task.id, decider, Decision::Approved, &dir, t + 60_000)
+                    .unwrap_or_default(),
             );
         }
         if let (Some(d), Some(task)) = (deny, wf.current_task().cloned()) {
             if let Some(decider) = task.assignees.first() {
                 events.extend(
-                    wf.resolve_task(&task.id, &decider.external_id, d, &dir, t + 60_000)
+                    wf.resolve_task(&task.id, decider, d, &dir, t + 60_000)
                         .unwrap_or_default(),
                 );
             }

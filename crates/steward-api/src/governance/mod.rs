@@ -145,7 +145,14 @@ impl From<RuleError> for GovError {
         let summary = e.to_string();
         match e {
             RuleError::Invalid(v) => GovError::Api(v.into()),
-            RuleError::Forbidden(_) => GovError::Api(ApiError::Forbidden),
+            // Okta's E0000006, with the rule's reason as the cause (a requester deciding their
+            // own request is told why).
+            RuleError::Forbidden(v) => GovError::Okta {
+                status: StatusCode::FORBIDDEN,
+                code: "E0000006",
+                summary,
+                causes: v.causes,
+            },
             RuleError::Conflict(v) => GovError::Okta {
                 status: StatusCode::CONFLICT,
                 code: "E0000195",

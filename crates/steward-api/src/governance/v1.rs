@@ -16,7 +16,7 @@ use steward_core::timefmt::format_millis;
 use steward_store::{RequestListQuery, Store, StoreError, StoredRequest};
 
 use super::engine::{self, Effects};
-use super::v2::actor_id;
+use super::v2::{actor_id, caller_principal};
 use super::{found, list_body, GovError, GovResult};
 use crate::error::ApiError;
 use crate::http::{page_limit, Caller, OktaJson, OktaQuery};
@@ -323,7 +323,15 @@ pub async fn create_request(
     // The permalink is taken inside the transaction that inserts the request.
     let mut tx = state.store.begin().await?;
     let permalink = tx.ar_next_permalink().await?;
-    let opened = open_request(create, &t, &caller_id, permalink, &dir, &|_| None, now)?;
+    let opened = open_request(
+        create,
+        &t,
+        &caller_principal(&caller),
+        permalink,
+        &dir,
+        &|_| None,
+        now,
+    )?;
     let mut wf = opened.workflow;
     let mut v1 = opened.request;
     let mut fx = Effects {

@@ -77,8 +77,10 @@ pub(crate) fn actor_id(caller: &Caller) -> String {
     }
 }
 
-/// The caller as `requestedBy`.
-fn caller_principal(caller: &Caller) -> Principal {
+/// The caller as a typed principal (`requestedBy`, and the decider of a task): the user it acts
+/// as (a user's own token, or an SSWS token, which acts as its admin), else the service app
+/// (client credentials, by client id; `UNKNOWN` in Okta's principal shape).
+pub(crate) fn caller_principal(caller: &Caller) -> Principal {
     match &caller.principal.user {
         Some(u) => Principal::user(&u.id),
         None => Principal::client(&actor_id(caller)),
@@ -1244,7 +1246,8 @@ pub async fn my_get_task(
 ) -> GovResult<Json<Value>> {
     let me = my_user_id(&caller)?;
     let t = found(state.store.ar_task(&id).await, "Task", &id)?;
-    if !t.is_assignee(&me) && t.completed_by.as_ref().is_none_or(|c| c.external_id != me) {
+    let me = Principal::user(&me);
+    if !t.is_assignee(&me) && t.completed_by.as_ref() != Some(&me) {
         return Err(not_found("Task", &id));
     }
     Ok(Json(render_task(&state.config.issuer, &t, true)))
@@ -1359,8 +1362,9 @@ where
 
 const RESOLVE_FAILED: &str = "Task resolve failed";
 
-/// Admin resolve. The decider is the caller; an admin who is not an assignee decides as an
-/// override (added to the task's assignees first). The requester can never decide.
+/// Admin resolve. The decider is the caller, as the principal it is; an admin who is not an
+/// assignee decides as an override (added to the task's assignees). Whoever requested never
+/// decides (`RequestWorkflow::resolve_task_as_admin`).
 pub async fn resolve_task(
     State(state): State<AppState>,
     caller: Caller,
@@ -1369,7 +1373,7 @@ pub async fn resolve_task(
 ) -> GovResult<Json<Value>> {
     let b: ResolveBody = optional_body(&body)?.unwrap_or_default();
     let decision = Decision::from_task_value(b.value.as_deref())?;
-    let decider = actor_id(&caller);
+    let decider = caller_principal(&caller);
     change_task(
         &state,
         &caller,
@@ -1377,18 +1381,7 @@ pub async fn resolve_task(
         &[],
         false,
         RESOLVE_FAILED,
-        |wf, dir, now| {
-            if !wf.request.requesters().contains(&decider.as_str()) {
-                if let Some(t) = wf.tasks.iter_mut().find(|t| t.id == id) {
-                    if !t.is_assignee(&decider)
-                        && t.status == steward_core::access_requests::workflow::TaskStatus::Open
-                    {
-                        t.assignees.push(Principal::user(&decider));
-                    }
-                }
-            }
-            wf.resolve_task(&id, &decider, decision, dir, now)
-        },
+        |wf, dir, now| wf.resolve_task_as_admin(&id, &decider, decision, dir, now),
     )
     .await
 }
@@ -1399,7 +1392,7 @@ pub async fn my_resolve_task(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> GovResult<Json<Value>> {
-    let me = my_user_id(&caller)?;
+    let me = Principal::user(&my_user_id(&caller)?);
     let t = found(state.store.ar_task(&id).await, "Task", &id)?;
     if !t.is_assignee(&me) {
         return Err(not_found("Task", &id));

@@ -3,7 +3,7 @@
 
 use super::conditions::{ApprovalStep, Approver};
 use super::workflow::{AccessScopeType, RequestV2};
-use super::RuleError;
+use super::{Principal, RuleError};
 
 /// The view of users, groups and resource owners the rules need; storage implements it.
 pub trait Directory {
@@ -26,11 +26,10 @@ pub fn resolve_assignees(
     request: &RequestV2,
     directory: &dyn Directory,
 ) -> Result<Vec<String>, RuleError> {
-    let requesters = request.requesters();
     let eligible = |approver: &Approver| -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for id in candidates(approver, request, directory) {
-            if !requesters.contains(&id.as_str())
+            if !request.is_requester(&Principal::user(&id))
                 && directory.user_is_active(&id)
                 && !out.contains(&id)
             {

@@ -20,7 +20,7 @@ use super::workflow::{
     AccessRequestEvent, AccessScopeType, Decision, GrantStatus, NewRequest, RequestStatus,
     RequestWorkflow, Requested, ResourceType,
 };
-use super::{is_hex_id, new_hex_id, new_uuid_v4, ts, Causes, Principal, RuleError};
+use super::{is_hex_id, new_hex_id, new_uuid_v4, ts, Causes, Principal, PrincipalType, RuleError};
 use crate::validation::ValidationError;
 
 /// Okta allows at most this many ACTIVE request types per org (the caller counts).
@@ -686,18 +686,18 @@ pub struct OpenedRequest {
 
 /// `POST /v1/requests`: checks the body against `request_type` (which the caller looked up by
 /// `requestTypeId`) and opens the request on the engine. `caller` is the token's principal (a
-/// user, or a `pca…` client, which must then name `requesterUserIds`); `permalink_id` is the
+/// user, or a client-credentials service app, which must then name `requesterUserIds`); `permalink_id` is the
 /// org's next request number. `name_of` names users and resources for the v1 representation.
 pub fn open_request(
     body: RequestV1Create,
     request_type: &RequestType,
-    caller: &str,
+    caller: &Principal,
     permalink_id: i64,
     directory: &dyn Directory,
     name_of: &dyn Fn(&str) -> Option<String>,
     now: i64,
 ) -> Result<OpenedRequest, RuleError> {
-    let caller_is_user = caller.starts_with("00u");
+    let caller_is_user = caller.kind == PrincipalType::OktaUser;
     let mut c = Causes::default();
     c.require("", "requestTypeId", &body.request_type_id);
     c.require("", "subject", &body.subject);
@@ -724,7 +724,7 @@ pub fn open_request(
         .requester_user_ids
         .as_ref()
         .and_then(|ids| ids.first().cloned())
-        .unwrap_or_else(|| caller.to_string());
+        .unwrap_or_else(|| caller.external_id.clone());
 
     if request_type.status != RequestTypeStatus::Active {
         let why = format!(
@@ -744,7 +744,7 @@ pub fn open_request(
                 .iter()
                 .any(|g| directory.is_group_member(g, u))
         };
-        if outsider(&requester) || (caller_is_user && outsider(&caller.to_string())) {
+        if outsider(&requester) || (caller_is_user && outsider(&caller.external_id)) {
             return Err(RuleError::forbidden(
                 "Authenticated user and contents of /body/requesterUserIds must be members of the \
                  group specified in the request type's /requestSettings/requesterMemberOf array.",
@@ -771,11 +771,7 @@ pub fn open_request(
             access_scope_id: target.resource_id.clone(),
             access_scope_type: kind.scope_type(),
         },
-        requested_by: if caller_is_user {
-            Principal::user(caller)
-        } else {
-            Principal::client(caller)
-        },
+        requested_by: caller.clone(),
         requested_for: requester.clone(),
         requester_field_values: None,
     };
@@ -809,9 +805,9 @@ pub fn open_request(
             resource_type: None,
         }]),
         created: now,
-        created_by: caller.into(),
+        created_by: caller.external_id.clone(),
         last_updated: now,
-        last_updated_by: caller.into(),
+        last_updated_by: caller.external_id.clone(),
     };
     request.refresh(&workflow, request_type, name_of);
     Ok(OpenedRequest {
@@ -1186,7 +1182,7 @@ mod tests {
         let opened = open_request(
             body(&t, json!([{"id": why, "value": "Quarterly report"}])),
             &t,
-            ALICE,
+            &Principal::user(ALICE),
             7,
             &dir,
             &names,
@@ -1218,12 +1214,24 @@ mod tests {
         );
 
         let first = wf.tasks[0].id.clone();
-        wf.resolve_task(&first, MANAGER, Decision::Approved, &dir, T0 + 1)
-            .unwrap();
+        wf.resolve_task(
+            &first,
+            &Principal::user(MANAGER),
+            Decision::Approved,
+            &dir,
+            T0 + 1,
+        )
+        .unwrap();
         let second = wf.current_task().unwrap().id.clone();
         assert_eq!(wf.current_task().unwrap().label, "Bob approves");
-        wf.resolve_task(&second, BOB, Decision::Approved, &dir, T0 + 2)
-            .unwrap();
+        wf.resolve_task(
+            &second,
+            &Principal::user(BOB),
+            Decision::Approved,
+            &dir,
+            T0 + 2,
+        )
+        .unwrap();
         request.refresh(&wf, &t, &names);
         assert_eq!(
             request.request_status,
@@ -1265,7 +1273,7 @@ mod tests {
         let opened = open_request(
             body(&t, json!([{"id": why, "value": "x"}])),
             &t,
-            ALICE,
+            &Principal::user(ALICE),
             1,
             &dir,
             &names,
@@ -1274,8 +1282,14 @@ mod tests {
         .unwrap();
         let (mut request, mut wf) = (opened.request, opened.workflow);
         let first = wf.tasks[0].id.clone();
-        wf.resolve_task(&first, MANAGER, Decision::Denied, &dir, T0 + 1)
-            .unwrap();
+        wf.resolve_task(
+            &first,
+            &Principal::user(MANAGER),
+            Decision::Denied,
+            &dir,
+            T0 + 1,
+        )
+        .unwrap();
         request.refresh(&wf, &t, &names);
         assert_eq!(request.request_status, RequestV1Status::Resolved);
         assert_eq!(request.resolved, Some(T0 + 1));
@@ -1296,7 +1310,16 @@ mod tests {
         .unwrap();
         t.status = RequestTypeStatus::Active;
         let b = from_body(&json!({"requestTypeId": t.id, "subject": "Please"})).unwrap();
-        let opened = open_request(b, &t, ALICE, 1, &FakeDirectory::default(), &names, T0).unwrap();
+        let opened = open_request(
+            b,
+            &t,
+            &Principal::user(ALICE),
+            1,
+            &FakeDirectory::default(),
+            &names,
+            T0,
+        )
+        .unwrap();
         assert_eq!(opened.request.request_status, RequestV1Status::Pending);
         assert!(opened.request.approvals.is_empty());
         assert!(matches!(
@@ -1311,8 +1334,9 @@ mod tests {
         let dir = FakeDirectory::default().manager(ALICE, MANAGER);
         let fields = t.request_settings.requester_fields();
         let (why, which) = (&fields[0].id, &fields[1].id);
-        let open =
-            |t: &RequestType, b: RequestV1Create| open_request(b, t, ALICE, 1, &dir, &names, T0);
+        let open = |t: &RequestType, b: RequestV1Create| {
+            open_request(b, t, &Principal::user(ALICE), 1, &dir, &names, T0)
+        };
         let cause = |r: Result<OpenedRequest, RuleError>| r.unwrap_err().detail().causes[0].clone();
 
         assert_eq!(

@@ -12,13 +12,16 @@
 //! Steps are serial: each step's APPROVAL task is created when the step is reached; any denial
 //! ends the request. A step nobody can be assigned to gets an `ASSIGNING` task with no assignees
 //! until an admin reassigns it. Each transition returns the [`AccessRequestEvent`]s it produced.
+//!
+//! Whoever requested (`requestedFor`, and `requestedBy` whether a user or a service app) never
+//! decides: deciders are typed [`Principal`]s, compared by type and id.
 
 use serde::{Deserialize, Serialize};
 
 use super::approvers::{resolve_assignees, Directory};
 use super::conditions::{requested_duration, ApprovalStep, RequestCondition, RequestSequence};
 use super::duration::AccessDuration;
-use super::{new_hex_id, ts, Principal, PrincipalType, RuleError};
+use super::{new_hex_id, ts, Principal, RuleError};
 
 /// `requestApproval.providerName` of requests Steward decides itself.
 pub const PROVIDER_NAME: &str = "Okta Access Requests";
@@ -241,13 +244,11 @@ pub struct RequestV2 {
 }
 
 impl RequestV2 {
-    /// The users who may not decide the request: `requestedFor`, and `requestedBy` when a user.
-    pub fn requesters(&self) -> Vec<&str> {
-        let mut out = vec![self.requested_for.external_id.as_str()];
-        if self.requested_by.kind == PrincipalType::OktaUser {
-            out.push(self.requested_by.external_id.as_str());
-        }
-        out
+    /// Whether `principal` requested this request: it is `requestedFor`, or `requestedBy`
+    /// (a user, or a service app), compared by type and id. Whoever requested never decides,
+    /// whatever kind of principal they are.
+    pub fn is_requester(&self, principal: &Principal) -> bool {
+        *principal == self.requested_for || *principal == self.requested_by
     }
 }
 
@@ -296,8 +297,9 @@ pub struct Task {
 }
 
 impl Task {
-    pub fn is_assignee(&self, user_id: &str) -> bool {
-        self.assignees.iter().any(|a| a.external_id == user_id)
+    /// Whether `principal` (compared by type and id) is one of the task's assignees.
+    pub fn is_assignee(&self, principal: &Principal) -> bool {
+        self.assignees.iter().any(|a| a == principal)
     }
 }
 
@@ -515,13 +517,44 @@ impl RequestWorkflow {
         Ok(events)
     }
 
+    /// An admin decides the open task `task_id` (`POST /v2/tasks/{id}/resolve`): an admin who is
+    /// not an assignee decides as an override and is added to the task's assignees, recorded as
+    /// the principal it is (a user, or a service app). Otherwise as
+    /// [`resolve_task`](Self::resolve_task): whoever requested is refused, and a refused call
+    /// changes nothing.
+    pub fn resolve_task_as_admin(
+        &mut self,
+        task_id: &str,
+        decider: &Principal,
+        decision: Decision,
+        directory: &dyn Directory,
+        now: i64,
+    ) -> Result<Events, RuleError> {
+        self.decide(task_id, decider, decision, true, directory, now)
+    }
+
     /// An assignee decides the open task `task_id`. A denial ends the request; an approval opens
-    /// the next step's task or, after the last step, approves the request.
+    /// the next step's task or, after the last step, approves the request. `decider` is the
+    /// caller as a typed principal: a user (their own token, or an SSWS token, which acts as
+    /// its admin) or a service app (client credentials, by client id). Whoever requested the
+    /// request (see [`RequestV2::is_requester`]) is refused with a 403 that says so.
     pub fn resolve_task(
         &mut self,
         task_id: &str,
-        decider: &str,
+        decider: &Principal,
         decision: Decision,
+        directory: &dyn Directory,
+        now: i64,
+    ) -> Result<Events, RuleError> {
+        self.decide(task_id, decider, decision, false, directory, now)
+    }
+
+    fn decide(
+        &mut self,
+        task_id: &str,
+        decider: &Principal,
+        decision: Decision,
+        as_admin: bool,
         directory: &dyn Directory,
         now: i64,
     ) -> Result<Events, RuleError> {
@@ -540,24 +573,30 @@ impl RequestWorkflow {
             }
         }
         self.require_status(&[RequestStatus::Pending], FAILED)?;
-        if self.request.requesters().contains(&decider) {
+        if self.request.is_requester(decider) {
             return Err(RuleError::forbidden(
-                "A requester cannot decide their own request.",
+                "A requester cannot decide their own request: whoever requested it (requestedBy \
+                 or requestedFor) never decides it.",
             ));
         }
         if !self.tasks[index].is_assignee(decider) {
-            return Err(RuleError::forbidden(
-                "Only an assignee of the task can resolve it.",
-            ));
+            if !as_admin {
+                return Err(RuleError::forbidden(
+                    "Only an assignee of the task can resolve it.",
+                ));
+            }
+            // The admin's override: it decides as an assignee, recorded as what it is.
+            self.tasks[index].assignees.push(decider.clone());
         }
+        let decider_id = decider.external_id.as_str();
         let task = &mut self.tasks[index];
         task.status = TaskStatus::Completed;
         task.value = Some(decision.as_str().into());
-        task.completed_by = Some(Principal::user(decider));
+        task.completed_by = Some(decider.clone());
         task.updated_at = now;
         if let Some(approval) = &mut self.request.request_approval {
             approval.decisions.push(ApprovalDecision {
-                decider_id: decider.into(),
+                decider_id: decider_id.into(),
                 decider_name: None,
                 decision: match decision {
                     Decision::Approved => ApprovalDecisionType::Approve,
@@ -567,11 +606,11 @@ impl RequestWorkflow {
             });
         }
         self.request.last_updated = now;
-        self.request.last_updated_by = decider.into();
+        self.request.last_updated_by = decider_id.into();
         let mut events = vec![AccessRequestEvent::TaskResolved {
             request_id: self.request.id.clone(),
             task_id: task_id.into(),
-            decider_id: decider.into(),
+            decider_id: decider_id.into(),
             decision,
         }];
         match decision {
@@ -610,11 +649,10 @@ impl RequestWorkflow {
                 format!("assignees: must have between 1 and {MAX_TASK_ASSIGNEES} items"),
             ));
         }
-        let requesters = self.request.requesters();
         let mut valid: Vec<String> = vec![];
         for id in assignees {
             if directory.user_is_active(id)
-                && !requesters.contains(&id.as_str())
+                && !self.request.is_requester(&Principal::user(id))
                 && !valid.contains(id)
             {
                 valid.push(id.clone());
@@ -984,7 +1022,13 @@ pub(crate) mod tests {
         assert_eq!(wf.tasks[0].assignees, [Principal::user(MANAGER)]);
 
         let events = wf
-            .resolve_task(&first, MANAGER, Decision::Approved, &dir, T0 + 2)
+            .resolve_task(
+                &first,
+                &Principal::user(MANAGER),
+                Decision::Approved,
+                &dir,
+                T0 + 2,
+            )
             .unwrap();
         assert_eq!(wf.request.status, RequestStatus::Pending);
         let second = open_task_id(&wf);
@@ -995,7 +1039,13 @@ pub(crate) mod tests {
         ] if assignees == &[BOB, CAROL]));
 
         let events = wf
-            .resolve_task(&second, CAROL, Decision::Approved, &dir, T0 + 3)
+            .resolve_task(
+                &second,
+                &Principal::user(CAROL),
+                Decision::Approved,
+                &dir,
+                T0 + 3,
+            )
             .unwrap();
         assert!(matches!(
             events.last(),
@@ -1018,7 +1068,13 @@ pub(crate) mod tests {
         assert_eq!(wf.tasks[1].completed_by, Some(Principal::user(CAROL)));
         // The request is decided: nothing more to resolve.
         let err = wf
-            .resolve_task(&second, BOB, Decision::Denied, &dir, T0 + 4)
+            .resolve_task(
+                &second,
+                &Principal::user(BOB),
+                Decision::Denied,
+                &dir,
+                T0 + 4,
+            )
             .unwrap_err();
         assert_eq!(
             err.detail().summary,
@@ -1032,7 +1088,13 @@ pub(crate) mod tests {
         let mut wf = two_steps(&dir, None);
         let first = open_task_id(&wf);
         let events = wf
-            .resolve_task(&first, MANAGER, Decision::Denied, &dir, T0 + 2)
+            .resolve_task(
+                &first,
+                &Principal::user(MANAGER),
+                Decision::Denied,
+                &dir,
+                T0 + 2,
+            )
             .unwrap();
         assert!(matches!(
             events.last(),
@@ -1071,28 +1133,166 @@ pub(crate) mod tests {
         assert_eq!(task.label, "Manager approval");
 
         let err = wf
-            .resolve_task(&task.id, ALICE, Decision::Approved, &dir, T0)
+            .resolve_task(
+                &task.id,
+                &Principal::user(ALICE),
+                Decision::Approved,
+                &dir,
+                T0,
+            )
             .unwrap_err();
         assert!(matches!(err, RuleError::Forbidden(_)), "{err:?}");
         assert!(err.detail().causes[0].contains("own request"));
         let err = wf
-            .resolve_task(&task.id, CAROL, Decision::Approved, &dir, T0)
+            .resolve_task(
+                &task.id,
+                &Principal::user(CAROL),
+                Decision::Approved,
+                &dir,
+                T0,
+            )
             .unwrap_err();
         assert!(matches!(err, RuleError::Forbidden(_)));
         assert!(err.detail().causes[0].contains("assignee"));
         assert!(wf
             .resolve_task(
                 "000000000000000000000000",
-                BOB,
+                &Principal::user(BOB),
                 Decision::Approved,
                 &dir,
                 T0
             )
             .is_err());
         assert_eq!(wf.request.status, RequestStatus::Pending);
-        wf.resolve_task(&task.id, BOB, Decision::Approved, &dir, T0)
-            .unwrap();
+        wf.resolve_task(
+            &task.id,
+            &Principal::user(BOB),
+            Decision::Approved,
+            &dir,
+            T0,
+        )
+        .unwrap();
         assert_eq!(wf.request.status, RequestStatus::Approved);
+    }
+
+    /// Alice's request raised by `requested_by`, one step: the approvers group (Bob, Carol).
+    fn raised_by(requested_by: Principal, dir: &FakeDirectory) -> RequestWorkflow {
+        let mut wf = new_request(ALICE);
+        wf.request.requested_by = requested_by;
+        let steps = vec![step(Approver::Group {
+            id: "00gapprovers0000000a".into(),
+        })];
+        wf.start(steps, None, dir, T0).unwrap();
+        wf
+    }
+
+    #[test]
+    fn whoever_requested_never_decides_whatever_kind_of_principal() {
+        const BOT: &str = "0oabot00000000000000";
+        const OTHER_BOT: &str = "0oaotherbot000000000";
+        let dir = directory();
+        // A user with an admin role (their own token, or an SSWS token acting as them), and a
+        // service app with client credentials.
+        for requester in [Principal::user(MANAGER), Principal::client(BOT)] {
+            let mut wf = raised_by(requester.clone(), &dir);
+            let before = wf.clone();
+            let task = open_task_id(&wf);
+            for decision in [Decision::Approved, Decision::Denied] {
+                let err = wf
+                    .resolve_task_as_admin(&task, &requester, decision, &dir, T0 + 1)
+                    .unwrap_err();
+                assert!(matches!(err, RuleError::Forbidden(_)), "{err:?}");
+                assert!(
+                    err.detail().causes[0].contains("cannot decide their own request"),
+                    "{err:?}"
+                );
+                assert_eq!(wf, before, "a refused decision changes nothing");
+            }
+            // Nor as the one the request is for.
+            assert!(matches!(
+                wf.resolve_task_as_admin(
+                    &task,
+                    &Principal::user(ALICE),
+                    Decision::Approved,
+                    &dir,
+                    T0
+                ),
+                Err(RuleError::Forbidden(_))
+            ));
+            assert_eq!(wf, before);
+        }
+        // Types are compared, not just ids: a service app does not pass for a user of the same
+        // id, nor the other way round.
+        let wf = raised_by(Principal::client(BOT), &dir);
+        assert!(wf.request.is_requester(&Principal::client(BOT)));
+        assert!(!wf.request.is_requester(&Principal::user(BOT)));
+        assert!(!wf.request.is_requester(&Principal::client(OTHER_BOT)));
+        assert!(wf.request.is_requester(&Principal::user(ALICE)));
+        assert!(!wf.request.is_requester(&Principal::client(ALICE)));
+    }
+
+    #[test]
+    fn another_principal_decides_and_is_recorded_as_what_it_is() {
+        const BOT: &str = "0oabot00000000000000";
+        const OTHER_BOT: &str = "0oaotherbot000000000";
+        let dir = directory();
+        // An app's request, decided by another app's override.
+        let mut wf = raised_by(Principal::client(BOT), &dir);
+        let task = open_task_id(&wf);
+        wf.resolve_task_as_admin(
+            &task,
+            &Principal::client(OTHER_BOT),
+            Decision::Approved,
+            &dir,
+            T0 + 1,
+        )
+        .unwrap();
+        assert_eq!(wf.request.status, RequestStatus::Approved);
+        let json = serde_json::to_value(&wf.tasks[0]).unwrap();
+        let app = serde_json::json!({"externalId": OTHER_BOT, "type": "UNKNOWN"});
+        assert_eq!(json["completedBy"], app);
+        assert_eq!(
+            json["assignees"],
+            serde_json::json!([
+                {"externalId": BOB, "type": "OKTA_USER"},
+                {"externalId": CAROL, "type": "OKTA_USER"},
+                app,
+            ])
+        );
+        assert_eq!(wf.request.last_updated_by, OTHER_BOT);
+
+        // An app's request, decided by a user's override (an admin outside the group); and a
+        // user's request decided by an app: each recorded as the principal it is.
+        let mut wf = raised_by(Principal::client(BOT), &dir);
+        let task = open_task_id(&wf);
+        wf.resolve_task_as_admin(&task, &Principal::user(MANAGER), Decision::Denied, &dir, T0)
+            .unwrap();
+        assert_eq!(wf.request.status, RequestStatus::Denied);
+        assert_eq!(wf.tasks[0].completed_by, Some(Principal::user(MANAGER)));
+        let mut wf = raised_by(Principal::user(MANAGER), &dir);
+        let task = open_task_id(&wf);
+        wf.resolve_task_as_admin(&task, &Principal::client(BOT), Decision::Approved, &dir, T0)
+            .unwrap();
+        assert_eq!(wf.tasks[0].completed_by, Some(Principal::client(BOT)));
+        // An assignee needs no override: it is not added twice.
+        let mut wf = raised_by(Principal::client(BOT), &dir);
+        let task = open_task_id(&wf);
+        wf.resolve_task_as_admin(&task, &Principal::user(BOB), Decision::Approved, &dir, T0)
+            .unwrap();
+        assert_eq!(wf.tasks[0].assignees.len(), 2);
+        // Without the override (an end user's resolve), a stranger is still refused.
+        let mut wf = raised_by(Principal::client(BOT), &dir);
+        let task = open_task_id(&wf);
+        let err = wf
+            .resolve_task(
+                &task,
+                &Principal::client(OTHER_BOT),
+                Decision::Approved,
+                &dir,
+                T0,
+            )
+            .unwrap_err();
+        assert!(err.detail().causes[0].contains("assignee"));
     }
 
     #[test]
@@ -1125,7 +1325,7 @@ pub(crate) mod tests {
         let task = wf.current_task().unwrap().id.clone();
         assert_eq!(wf.tasks[0].status, TaskStatus::Assigning);
         assert!(wf
-            .resolve_task(&task, BOB, Decision::Approved, &dir, T0)
+            .resolve_task(&task, &Principal::user(BOB), Decision::Approved, &dir, T0)
             .is_err());
 
         let err = wf
@@ -1139,8 +1339,14 @@ pub(crate) mod tests {
             .unwrap();
         assert_eq!(wf.tasks[0].assignees, [Principal::user(BOB)]);
         assert_eq!(wf.tasks[0].status, TaskStatus::Open);
-        wf.resolve_task(&task, BOB, Decision::Approved, &dir, T0 + 2)
-            .unwrap();
+        wf.resolve_task(
+            &task,
+            &Principal::user(BOB),
+            Decision::Approved,
+            &dir,
+            T0 + 2,
+        )
+        .unwrap();
         assert_eq!(wf.request.status, RequestStatus::Approved);
     }
 
@@ -1160,8 +1366,14 @@ pub(crate) mod tests {
 
         let mut wf = two_steps(&dir, None);
         let first = open_task_id(&wf);
-        wf.resolve_task(&first, MANAGER, Decision::Approved, &dir, T0 + 2)
-            .unwrap();
+        wf.resolve_task(
+            &first,
+            &Principal::user(MANAGER),
+            Decision::Approved,
+            &dir,
+            T0 + 2,
+        )
+        .unwrap();
         let err = wf.cancel(ALICE, T0 + 3).unwrap_err();
         assert!(matches!(err, RuleError::Refused(_)));
         assert!(err.detail().causes[0].contains("already resolved"));
@@ -1185,7 +1397,13 @@ pub(crate) mod tests {
         );
         let first = wf.tasks[0].id.clone();
         assert!(wf
-            .resolve_task(&first, MANAGER, Decision::Approved, &dir, T0 + deadline)
+            .resolve_task(
+                &first,
+                &Principal::user(MANAGER),
+                Decision::Approved,
+                &dir,
+                T0 + deadline
+            )
             .is_err());
     }
 
@@ -1212,7 +1430,13 @@ pub(crate) mod tests {
             .is_none());
         let task = wf.tasks[0].id.clone();
         assert!(matches!(
-            wf.resolve_task(&task, MANAGER, Decision::Approved, &dir, T0 + deadline),
+            wf.resolve_task(
+                &task,
+                &Principal::user(MANAGER),
+                Decision::Approved,
+                &dir,
+                T0 + deadline
+            ),
             Err(RuleError::Refused(_))
         ));
     }
@@ -1225,8 +1449,14 @@ pub(crate) mod tests {
         assert!(wf.grant_succeeded(T0).is_err(), "not approved yet");
         for approver in [MANAGER, BOB] {
             let task = open_task_id(&wf);
-            wf.resolve_task(&task, approver, Decision::Approved, &dir, T0 + 10)
-                .unwrap();
+            wf.resolve_task(
+                &task,
+                &Principal::user(approver),
+                Decision::Approved,
+                &dir,
+                T0 + 10,
+            )
+            .unwrap();
         }
         // A failed grant can be retried.
         wf.grant_failed(false, T0 + 20).unwrap();
@@ -1334,11 +1564,23 @@ pub(crate) mod tests {
         let dir = directory();
         let mut wf = two_steps(&dir, Some("P40D"));
         let task = open_task_id(&wf);
-        wf.resolve_task(&task, MANAGER, Decision::Approved, &dir, T0 + 2)
-            .unwrap();
+        wf.resolve_task(
+            &task,
+            &Principal::user(MANAGER),
+            Decision::Approved,
+            &dir,
+            T0 + 2,
+        )
+        .unwrap();
         let task = open_task_id(&wf);
-        wf.resolve_task(&task, BOB, Decision::Approved, &dir, T0 + 3)
-            .unwrap();
+        wf.resolve_task(
+            &task,
+            &Principal::user(BOB),
+            Decision::Approved,
+            &dir,
+            T0 + 3,
+        )
+        .unwrap();
         wf.grant_succeeded(T0 + 4).unwrap();
         let json = serde_json::to_value(&wf.request).unwrap();
         let keys: Vec<&str> = json
