@@ -1,5 +1,5 @@
 //! Who may decide an access request, through real HTTP on SQLite and PostgreSQL (issue 11,
-//! items 1 and 3):
+//! items 1, 3 and 7):
 //!
 //! * whoever requested never decides, whatever kind of principal requested: a user with
 //!   ACCESS_REQUESTS_ADMIN calling with their own access token, a service app with the role and
@@ -7,7 +7,9 @@
 //!   requester gets an Okta-shaped 403 that says why, nothing changes, and another principal
 //!   decides;
 //! * a decider is recorded as the principal it is (`UNKNOWN` for a service app, as Okta writes a
-//!   client-credentials principal), in `assignees` and `completedBy`.
+//!   client-credentials principal), in `assignees` and `completedBy`;
+//! * a request sequence asks for at least one approval; one stored without steps rejects the
+//!   requests that reach it instead of granting them.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -15,6 +17,7 @@ mod common;
 use common::{assert_error, Backend, TestOrg, ADMIN_TOKEN};
 use reqwest::Method;
 use serde_json::{json, Value};
+use steward_core::access_requests::conditions::{CompatibleResourceType, RequestSequence};
 
 const V1: &str = "/governance/api/v1";
 const V2: &str = "/governance/api/v2";
@@ -498,7 +501,85 @@ async fn an_app_decider_is_recorded_as_an_app(backend: Backend) {
     assert_eq!(r["lastUpdatedBy"], client_id, "{r}");
 }
 
+/// Issue 11 item 7: a sequence with `steps: []` was accepted, and a condition using it granted
+/// access with no approval. Creating or emptying one is refused (`E0000001`, nothing written);
+/// one stored without steps before that rule rejects the request that reaches it.
+async fn a_sequence_asks_for_at_least_one_approval(backend: Backend) {
+    let o = setup(backend).await;
+    let org = &o.org;
+    let (_, before) = org.get(&format!("{V2}/request-sequences")).await;
+    let count = before["data"].as_array().unwrap().len();
+    for body in [
+        json!({"name": "Nobody", "steps": []}),
+        json!({"name": "Nobody"}),
+    ] {
+        let (s, b) = org.post(&format!("{V2}/request-sequences"), body).await;
+        assert_error(s, &b, 400, "E0000001");
+        assert_eq!(
+            b["errorCauses"][0]["errorSummary"], "/steps must NOT have fewer than 1 items",
+            "{b}"
+        );
+    }
+    let (_, after) = org.get(&format!("{V2}/request-sequences")).await;
+    assert_eq!(after["data"].as_array().unwrap().len(), count, "{after}");
+
+    // Emptying the sequence in use is refused, and it keeps its step.
+    let seq = before["data"][0].clone();
+    let seq_id = seq["id"].as_str().unwrap();
+    let (s, b) = org
+        .put(
+            &format!("{V2}/request-sequences/{seq_id}"),
+            json!({"name": "Approvers", "steps": []}),
+        )
+        .await;
+    assert_error(s, &b, 400, "E0000001");
+    assert_eq!(
+        b["errorCauses"][0]["errorSummary"],
+        "/steps must NOT have fewer than 1 items"
+    );
+    let (_, kept) = org.get(&format!("{V2}/request-sequences/{seq_id}")).await;
+    assert_eq!(kept["steps"], seq["steps"], "{kept}");
+    let (_, logs) = org
+        .get("/api/v1/logs?filter=eventType%20eq%20%22access.request.sequence.update%22")
+        .await;
+    assert_eq!(logs.as_array().unwrap().len(), 0, "{logs}");
+
+    // A sequence stored without steps (as one could be before): a request that reaches it is
+    // REJECTED, and nothing is granted.
+    let empty = RequestSequence {
+        id: "0123456789abcdef01234567".into(),
+        name: "Legacy, no steps".into(),
+        description: String::new(),
+        compatible_resource_types: vec![CompatibleResourceType::App, CompatibleResourceType::Group],
+        link: String::new(),
+        steps: vec![],
+    };
+    let mut tx = org.store.begin().await.unwrap();
+    tx.ar_put_sequence(&empty, steward_core::timefmt::now_millis())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let legacy = oidc_app(org, "Legacy").await;
+    condition(org, &legacy, "Legacy", &empty.id, &o.engineering).await;
+    let entry = entry(org, "Legacy", "Engineering").await;
+    let (s, r) = org
+        .post(
+            &format!("{V2}/requests"),
+            json!({"requested": {"type": "CATALOG_ENTRY", "entryId": entry},
+                   "requestedFor": {"externalId": o.alice, "type": "OKTA_USER"}}),
+        )
+        .await;
+    assert_eq!(s, 202, "{r}");
+    let (_, r) = org
+        .get(&format!("{V2}/requests/{}", r["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(r["status"], "REJECTED", "{r}");
+    assert!(r.get("grantStatus").is_none(), "{r}");
+    assert!(!is_member(org, &o.engineering, &o.alice).await);
+}
+
 on_both_backends!(
     whoever_requested_never_decides,
     an_app_decider_is_recorded_as_an_app,
+    a_sequence_asks_for_at_least_one_approval,
 );

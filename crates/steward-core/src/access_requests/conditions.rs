@@ -631,7 +631,9 @@ impl RequestSequence {
         if let Some(types) = &body.compatible_resource_types {
             c.items("/compatibleResourceTypes", types, 1, 2);
         }
-        c.items("/steps", &body.steps, 0, MAX_SEQUENCE_STEPS);
+        // A sequence asks for at least one approval: an empty one would let every condition
+        // that uses it grant access that nobody approved.
+        c.items("/steps", &body.steps, 1, MAX_SEQUENCE_STEPS);
         for (i, step) in body.steps.iter().enumerate() {
             let at = format!("/steps/{i}");
             for (approver, loc) in [
@@ -1347,6 +1349,31 @@ mod tests {
     }
 
     #[test]
+    fn a_sequence_asks_for_at_least_one_approval() {
+        for body in [
+            json!({"name": "Nobody", "steps": []}),
+            json!({"name": "Nobody"}),
+        ] {
+            let err = RequestSequence::create(from_body(&body).unwrap(), "").unwrap_err();
+            assert_eq!(
+                err.causes,
+                ["/steps must NOT have fewer than 1 items"],
+                "{body}"
+            );
+        }
+        // Nor can an update empty it: the sequence is left as it was.
+        let body =
+            json!({"name": "Manager", "steps": [{"approver": {"type": "REQUESTER_MANAGER"}}]});
+        let mut s = RequestSequence::create(from_body(&body).unwrap(), "").unwrap();
+        let before = s.clone();
+        let err = s
+            .update(from_body(&json!({"name": "Manager", "steps": []})).unwrap())
+            .unwrap_err();
+        assert_eq!(err.causes, ["/steps must NOT have fewer than 1 items"]);
+        assert_eq!(s, before);
+    }
+
+    #[test]
     fn from_catalog_entry_to_first_task() {
         let alice = "00ualice0000000000a1";
         let manager = "00umanager000000000a";
@@ -1370,7 +1397,7 @@ mod tests {
         let catalog = build_catalog(&[resource], Some(&[]), &|_| None);
         let requested = catalog[1].requested.clone().unwrap();
 
-        let submit = |duration: &str| {
+        let submit_to = |sequence: &RequestSequence, duration: &str| {
             let new = NewRequest {
                 id: crate::access_requests::new_request_id(),
                 requested: requested.clone(),
@@ -1386,9 +1413,10 @@ mod tests {
             };
             let (mut wf, _) = RequestWorkflow::create(new, T0);
             let condition = match_condition(&all, &wf.request.requested, &[]).unwrap();
-            wf.submit(condition, &sequence, &dir, T0 + 1).unwrap();
+            wf.submit(condition, sequence, &dir, T0 + 1).unwrap();
             wf
         };
+        let submit = |duration: &str| submit_to(&sequence, duration);
         let wf = submit("P7D");
         assert_eq!(wf.request.status, RequestStatus::Pending);
         assert_eq!(wf.request.access_duration.as_deref(), Some("P7D"));
@@ -1398,6 +1426,15 @@ mod tests {
 
         let wf = submit("P3W");
         assert_eq!(wf.request.status, RequestStatus::Rejected);
+        assert!(wf.tasks.is_empty());
+
+        // A sequence stored without steps (before sequences needed one) never approves: the
+        // request is REJECTED, not APPROVED without the approval its condition asked for.
+        let mut empty = sequence.clone();
+        empty.steps.clear();
+        let wf = submit_to(&empty, "P7D");
+        assert_eq!(wf.request.status, RequestStatus::Rejected);
+        assert_eq!(wf.request.grant_status, None);
         assert!(wf.tasks.is_empty());
     }
 }

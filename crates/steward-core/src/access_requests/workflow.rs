@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! create ─► SUBMITTED ─ submit/start ─► PENDING ─ last step approves ─► APPROVED ─► grant…
-//!               │  (no steps) ────────────────────────────────────────────▲   grantStatus PENDING → GRANTED | FAILED | MANUAL_REQUIRED
+//!               │  (start without steps: v1 NONE) ───────────────────────▲   grantStatus PENDING → GRANTED | FAILED | MANUAL_REQUIRED
 //!               └─ reject ─► REJECTED        ├─ a step denies ─► DENIED         revocationStatus (time-bound) → REVOKED | FAILED
 //!                                            ├─ cancel ─► CANCELED
 //!                                            └─ expire_if_due ─► EXPIRED
@@ -461,7 +461,8 @@ impl RequestWorkflow {
 
     /// Runs the request through the matched `condition` and its `sequence`: the access duration
     /// is settled (a requester-specified one that breaks the condition rejects the request),
-    /// then the steps start as in [`start`](Self::start).
+    /// then the steps start as in [`start`](Self::start). A sequence without steps rejects the
+    /// request: a v2 request is only approved by the approvals its sequence asks for.
     pub fn submit(
         &mut self,
         condition: &RequestCondition,
@@ -481,6 +482,17 @@ impl RequestWorkflow {
         }
         self.request_condition_id = Some(condition.id.clone());
         self.approval_sequence_id = Some(sequence.id.clone());
+        if sequence.steps.is_empty() {
+            // Sequences are written with at least one step; one stored without (before that
+            // rule) must not grant access that no approval was asked for.
+            return self.reject(
+                &format!(
+                    "The approval sequence {} has no approval steps",
+                    sequence.id
+                ),
+                now,
+            );
+        }
         let fields = self
             .request
             .requester_field_values
