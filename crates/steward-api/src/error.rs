@@ -24,6 +24,10 @@ pub enum ApiError {
     /// E0000006: authenticated, but the principal's roles do not allow the call.
     #[error("You do not have permission to perform the requested action")]
     Forbidden,
+    /// E0000006 with its reason: the change would leave the org without a Super Admin that can
+    /// act (the last one suspended, deactivated, deleted or demoted).
+    #[error("You do not have permission to perform the requested action")]
+    LastSuperAdmin,
     /// E0000007.
     #[error("Not found: Resource not found: {0}")]
     NotFound(String),
@@ -73,6 +77,11 @@ pub enum ApiError {
     #[error("Internal Server Error")]
     Internal(String),
 }
+
+/// Why [`ApiError::LastSuperAdmin`] refuses a change.
+pub const LAST_SUPER_ADMIN_CAUSE: &str = "The org must keep at least one active Super Admin: \
+    this change would leave it with none. Assign SUPER_ADMIN to another active user or service \
+    app first (or run `steward admin recover` on the server).";
 
 impl ApiError {
     /// An OAuth error answered with 400.
@@ -143,6 +152,12 @@ impl ApiError {
                 vec![why.clone()],
             ),
             Forbidden => (StatusCode::FORBIDDEN, "E0000006", summary, vec![]),
+            LastSuperAdmin => (
+                StatusCode::FORBIDDEN,
+                "E0000006",
+                summary,
+                vec![LAST_SUPER_ADMIN_CAUSE.into()],
+            ),
             NotFound(_) => (StatusCode::NOT_FOUND, "E0000007", summary, vec![]),
             AlreadyActive => (StatusCode::FORBIDDEN, "E0000016", summary, vec![]),
             NotAllowedInStatus => (StatusCode::FORBIDDEN, "E0000038", summary, vec![]),

@@ -166,6 +166,30 @@ fn pool_options(dialect: Dialect, max_connections: u32, cache_kib: u32) -> AnyPo
 impl Store {
     /// Connects and applies pending migrations.
     pub async fn open(config: &StoreConfig) -> Result<Store> {
+        let store = Store::connect(config).await?;
+        migrations::apply(&store).await?;
+        Ok(store)
+    }
+
+    /// Opens a store that Steward has already created: [`StoreError::NotFound`] when the database
+    /// holds no Steward schema, before anything is written to it. (A database that does not
+    /// exist fails to connect; give SQLite a URL without `mode=rwc`.) Pending migrations are then
+    /// applied, as `serve` would.
+    pub async fn open_existing(config: &StoreConfig) -> Result<Store> {
+        let store = Store::connect(config).await?;
+        let versions: std::result::Result<i64, sqlx::Error> =
+            sqlx::query_scalar("SELECT COUNT(*) FROM steward_migrations")
+                .fetch_one(&store.pool)
+                .await;
+        if !matches!(versions, Ok(n) if n > 0) {
+            store.close().await;
+            return Err(StoreError::NotFound);
+        }
+        migrations::apply(&store).await?;
+        Ok(store)
+    }
+
+    async fn connect(config: &StoreConfig) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let dialect = if config.url.starts_with("sqlite:") {
             Dialect::Sqlite
@@ -189,13 +213,11 @@ impl Store {
             }
             Dialect::Postgres => pool.clone(),
         };
-        let store = Store {
+        Ok(Store {
             pool,
             writer,
             dialect,
-        };
-        migrations::apply(&store).await?;
-        Ok(store)
+        })
     }
 
     pub fn dialect(&self) -> Dialect {

@@ -55,6 +55,24 @@ enum Command {
     },
     /// Explain a failing API call or an app's scope grants, and how to fix them.
     Doctor(doctor::DoctorArgs),
+    /// Break-glass administration, run on the server's own store.
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminAction {
+    /// Make a user an ACTIVE Super Admin again (or create one) and print a new SSWS API token for
+    /// it, once. For an org locked out of its own API; every change goes to the System Log.
+    Recover {
+        #[command(flatten)]
+        storage: StorageArgs,
+        /// The user to recover (created as a Super Admin if no user has this login).
+        #[arg(long, default_value = BOOTSTRAP_ADMIN_LOGIN)]
+        login: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -180,6 +198,50 @@ impl StorageArgs {
     }
 }
 
+impl StorageArgs {
+    /// Opens a store that already exists, and refuses anything else: a data dir without
+    /// `steward.db`, a SQLite file that is not there, a database without Steward's schema. Nothing
+    /// is created (the URL is never printed: it may hold a password).
+    async fn open_existing(&self) -> Result<Store> {
+        let (url, shown) = match &self.database_url {
+            Some(url) => {
+                if let Some(rest) = url.strip_prefix("sqlite:") {
+                    let rest = rest.trim_start_matches("//");
+                    let path = rest.split('?').next().unwrap_or(rest);
+                    if !Path::new(path).is_file() {
+                        bail!("no SQLite database at {path}: refusing to create one");
+                    }
+                }
+                (url.clone(), "the database of --database-url".to_string())
+            }
+            None => {
+                let db = self.data_dir.join("steward.db");
+                if !db.is_file() {
+                    bail!(
+                        "no Steward store in {} (no steward.db there): refusing to create one",
+                        self.data_dir.display()
+                    );
+                }
+                (
+                    format!("sqlite://{}?mode=rw", db.display()),
+                    db.display().to_string(),
+                )
+            }
+        };
+        let config = StoreConfig {
+            url,
+            max_connections: self.db_connections.min(4),
+        };
+        match Store::open_existing(&config).await {
+            Ok(store) => Ok(store),
+            Err(steward_store::StoreError::NotFound) => {
+                bail!("{shown} holds no Steward store: refusing to create one")
+            }
+            Err(e) => Err(e).with_context(|| format!("opening {shown}")),
+        }
+    }
+}
+
 fn read_or_create_master_key(path: &Path) -> Result<[u8; 32]> {
     let read = |path: &Path| -> Result<[u8; 32]> {
         let encoded = std::fs::read_to_string(path)?;
@@ -230,6 +292,7 @@ async fn main() -> Result<()> {
         Command::Tokens { storage, action } => tokens(storage, action).await,
         Command::Keys { storage, action } => keys(storage, action).await,
         Command::Doctor(args) => doctor::run(args).await,
+        Command::Admin { action } => admin(action).await,
     }
 }
 
@@ -559,6 +622,36 @@ async fn keys(storage: StorageArgs, action: KeyAction) -> Result<()> {
                     steward_core::timefmt::format_millis(k.created)
                 );
             }
+        }
+    }
+    Ok(())
+}
+
+async fn admin(action: AdminAction) -> Result<()> {
+    match action {
+        AdminAction::Recover { storage, login } => {
+            let store = storage.open_existing().await?;
+            let recovered = bootstrap::recover_super_admin(&store, &login).await;
+            store.close().await;
+            let r = recovered?;
+            let what = if r.changes.is_empty() {
+                "already an active Super Admin".to_string()
+            } else {
+                r.changes.join(", ")
+            };
+            println!(
+                "Recovered the Super Admin {} ({}): {what}. Logged to the System Log.",
+                r.user.login(),
+                r.user.id
+            );
+            if let Some(password) = r.password {
+                println!("Its generated password (shown once): {password}");
+            }
+            println!(
+                "A new SSWS API token ({}) for it, shown once; revoke it with `steward tokens revoke {}` when done:",
+                r.token_id, r.token_id
+            );
+            println!("{}", r.token);
         }
     }
     Ok(())

@@ -781,3 +781,269 @@ async fn sigterm_finishes_the_request_in_flight_and_exits_cleanly() {
     assert!(took < Duration::from_secs(11), "{took:?}");
     assert!(log.contains("SIGTERM") && log.contains("stopped"), "{log}");
 }
+
+/// `steward admin recover` on a store whose only Super Admin was suspended (the API refuses that
+/// now; the store is edited directly, as an older Steward or a database edit would leave it):
+/// the admin is active again, the printed one-time token works against the running server, and
+/// the System Log says what the recovery did. A store that does not exist is refused, not made.
+async fn admin_recover_revives_a_locked_out_org(postgres: bool) {
+    let dir = temp_dir();
+    let data = dir.to_str().unwrap().to_string();
+    let (url, storage): (String, Vec<String>) = if postgres {
+        let admin = std::env::var("STEWARD_TEST_PG_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        let url = steward_store::create_scratch_postgres(&admin, "steward_cli_test")
+            .await
+            .unwrap();
+        let storage = vec![
+            "--database-url".into(),
+            url.clone(),
+            "--data-dir".into(),
+            data.clone(),
+        ];
+        (url, storage)
+    } else {
+        let url = format!("sqlite://{data}/steward.db");
+        (url, vec!["--data-dir".into(), data.clone()])
+    };
+    let storage: Vec<&str> = storage.iter().map(String::as_str).collect();
+    let env = [("STEWARD_BOOTSTRAP_API_TOKEN", "recover-token-0123456789")];
+    let old_token = env[0].1;
+
+    let server = serve(&storage, &env).await;
+    let (s, me) = call(
+        &server.base,
+        old_token,
+        reqwest::Method::GET,
+        "/api/v1/users/me",
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{me}");
+    let admin_id = me["id"].as_str().unwrap().to_string();
+    // Through the API, the only Super Admin cannot suspend itself.
+    let (s, refused) = call(
+        &server.base,
+        old_token,
+        reqwest::Method::POST,
+        &format!("/api/v1/users/{admin_id}/lifecycle/suspend"),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!((s, refused["errorCode"].as_str()), (403, Some("E0000006")));
+    drop(server);
+
+    // The store says otherwise: the only Super Admin is suspended.
+    let store = steward_store::Store::open(&steward_store::StoreConfig {
+        url: url.clone(),
+        max_connections: 2,
+    })
+    .await
+    .unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let mut user = tx.user(&admin_id).await.unwrap();
+    user.status = steward_core::directory::UserStatus::Suspended;
+    tx.update_user(&user).await.unwrap();
+    tx.commit().await.unwrap();
+    store.close().await;
+
+    let server = serve(&storage, &env).await;
+    let (s, _) = call(
+        &server.base,
+        old_token,
+        reqwest::Method::GET,
+        "/api/v1/users/me",
+        None,
+    )
+    .await;
+    assert_eq!(s, 401, "the suspended admin's token no longer acts");
+
+    // Break glass, beside the running server.
+    let out = Command::new(BIN)
+        .args(["admin", "recover"])
+        .args(&storage)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("admin@steward.local") && stdout.contains("unsuspended"),
+        "{stdout}"
+    );
+    let token = stdout.lines().last().unwrap().trim().to_string();
+    assert!(token.starts_with("00") && token.len() == 42, "{stdout}");
+    let (s, me) = call(
+        &server.base,
+        &token,
+        reqwest::Method::GET,
+        "/api/v1/users/me",
+        None,
+    )
+    .await;
+    assert_eq!((s, me["status"].as_str()), (200, Some("ACTIVE")), "{me}");
+    let (s, roles) = call(
+        &server.base,
+        &token,
+        reqwest::Method::GET,
+        &format!("/api/v1/users/{admin_id}/roles"),
+        None,
+    )
+    .await;
+    assert_eq!((s, roles[0]["type"].as_str()), (200, Some("SUPER_ADMIN")));
+
+    // The System Log says who did what, and how.
+    let filter: String =
+        url::form_urlencoded::byte_serialize(b"eventType eq \"user.lifecycle.unsuspend\"")
+            .collect();
+    let (s, events) = call(
+        &server.base,
+        &token,
+        reqwest::Method::GET,
+        &format!("/api/v1/logs?filter={filter}"),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{events}");
+    let event = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["target"][0]["id"] == admin_id.as_str())
+        .unwrap_or_else(|| panic!("no unsuspend event: {events}"));
+    assert_eq!(event["actor"]["type"], "SystemPrincipal", "{event}");
+    assert_eq!(
+        event["debugContext"]["debugData"]["recovery"], "steward admin recover",
+        "{event}"
+    );
+    let (s, events) = call(
+        &server.base,
+        &token,
+        reqwest::Method::GET,
+        "/api/v1/logs?filter=eventType%20eq%20%22system.api_token.create%22",
+        None,
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert!(
+        events
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["debugContext"]["debugData"]["recovery"] == "steward admin recover"),
+        "{events}"
+    );
+    assert!(
+        !events.to_string().contains(&token),
+        "the token is not logged"
+    );
+    drop(server);
+
+    // A store that is not there is refused, and not created.
+    let missing = dir.join("nowhere");
+    let out = Command::new(BIN)
+        .args(["admin", "recover", "--data-dir", missing.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("refusing to create one"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!missing.exists(), "the data dir was created");
+    let empty = temp_dir();
+    let out = Command::new(BIN)
+        .args(["admin", "recover", "--data-dir", empty.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(!empty.join("steward.db").exists(), "a database was created");
+    let absent = format!("sqlite://{}/absent.db", empty.display());
+    let out = Command::new(BIN)
+        .args(["admin", "recover", "--database-url", &absent])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(!empty.join("absent.db").exists(), "a database was created");
+    if postgres {
+        // A PostgreSQL database without Steward's schema is refused before anything is written.
+        let admin = std::env::var("STEWARD_TEST_PG_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        let bare = steward_store::create_scratch_postgres(&admin, "steward_cli_test")
+            .await
+            .unwrap();
+        let out = Command::new(BIN)
+            .args(["admin", "recover", "--database-url", &bare])
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("holds no Steward store"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[tokio::test]
+async fn admin_recover_revives_a_locked_out_org_on_sqlite() {
+    admin_recover_revives_a_locked_out_org(false).await
+}
+
+#[tokio::test]
+async fn admin_recover_revives_a_locked_out_org_on_postgres() {
+    admin_recover_revives_a_locked_out_org(true).await
+}
+
+/// `admin recover --login` for a login no user has creates a Super Admin with a generated
+/// password, printed once, that signs in; its token acts.
+#[tokio::test]
+async fn admin_recover_creates_a_super_admin() {
+    let dir = temp_dir();
+    let data = dir.to_str().unwrap();
+    drop(serve(&["--data-dir", data], &[]).await);
+    let out = Command::new(BIN)
+        .args([
+            "admin",
+            "recover",
+            "--data-dir",
+            data,
+            "--login",
+            "rescue@example.com",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("created") && stdout.contains("generated password"),
+        "{stdout}"
+    );
+    let token = stdout.lines().last().unwrap().trim().to_string();
+    let server = serve(&["--data-dir", data], &[]).await;
+    let (s, me) = call(
+        &server.base,
+        &token,
+        reqwest::Method::GET,
+        "/api/v1/users/me",
+        None,
+    )
+    .await;
+    assert_eq!(
+        (s, me["profile"]["login"].as_str()),
+        (200, Some("rescue@example.com"))
+    );
+    let (s, roles) = call(
+        &server.base,
+        &token,
+        reqwest::Method::GET,
+        "/api/v1/users/me/roles",
+        None,
+    )
+    .await;
+    assert_eq!((s, roles[0]["type"].as_str()), (200, Some("SUPER_ADMIN")));
+}

@@ -222,10 +222,15 @@ pub async fn replace(
         // Switching to keys or a public client deletes the secret, as Okta does.
         app.client_secret_hash = None;
     }
+    let stays_service = oidc.application_type == "service";
     app.label = label;
     app.oidc = Some(oidc);
     app.last_updated = now_millis();
     let mut tx = state.store.begin().await?;
+    if !stays_service {
+        // A service app that holds the last SUPER_ADMIN must stay one.
+        super::roles::keep_a_super_admin(&mut tx, PrincipalType::Client, &app.id).await?;
+    }
     tx.update_app(&app).await?;
     tx.append_log(
         &event(
@@ -266,6 +271,9 @@ pub async fn lifecycle(
         app.status = status.into();
         app.last_updated = now_millis();
         let mut tx = state.store.begin().await?;
+        if status == "INACTIVE" {
+            super::roles::keep_a_super_admin(&mut tx, PrincipalType::Client, &app.id).await?;
+        }
         tx.update_app(&app).await?;
         // Deactivating a client invalidates its tokens for good (reactivation does not revive them).
         if status == "INACTIVE" {

@@ -219,6 +219,203 @@ pub async fn create_api_token(
     Ok((token, value))
 }
 
+/// What `steward admin recover` did.
+#[derive(Debug)]
+pub struct Recovery {
+    /// The Super Admin, as it is now.
+    pub user: User,
+    /// What changed, in words (`"created"`, `"unsuspended"`, `"granted SUPER_ADMIN"`...).
+    pub changes: Vec<&'static str>,
+    /// A generated password, set when the user was created or had none (shown once).
+    pub password: Option<String>,
+    /// A new SSWS API token for the user (shown once; only its hash is stored).
+    pub token: String,
+    pub token_id: String,
+}
+
+/// Where every System Log event of a recovery says it came from.
+pub const RECOVERY_MARK: &str = "steward admin recover";
+
+/// Break-glass recovery, run on the server's own store (not over HTTP): makes the user with
+/// `login` an ACTIVE Super Admin (creating them if there is no such user), and mints a new SSWS
+/// token for them. A suspended, deactivated, locked-out or never-activated user becomes ACTIVE; a
+/// user without a password gets a generated one. Everything is one transaction, and every change
+/// is written to the System Log with the system as actor and `debugData.recovery` saying how.
+pub async fn recover_super_admin(store: &Store, login: &str) -> Result<Recovery, BootstrapError> {
+    let everyone = match store.everyone_group().await {
+        Ok(group) => group,
+        Err(StoreError::NotFound) => {
+            return Err(BootstrapError::Invalid(
+                "this store holds no Steward org (start `steward serve` on it once)".into(),
+            ))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let now = now_millis();
+    let event = |event_type: &str, message: &str, user: &User| {
+        LogEvent::new(event_type, message, Actor::system(), now)
+            .target(Target::new(
+                &user.id,
+                "User",
+                user.login(),
+                &user.display_name(),
+            ))
+            .debug("recovery", RECOVERY_MARK)
+    };
+    let generated_password = || format!("St{}-9", random_secret(18));
+    let found = match store.user_by_login(login).await {
+        Ok(user) => Some(user),
+        Err(StoreError::NotFound) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let mut changes = Vec::new();
+    let mut password = None;
+    let mut tx = store.begin().await?;
+    let user = match found {
+        None => {
+            let profile = object(json!({
+                "login": login,
+                "email": login,
+                "firstName": "Recovered",
+                "lastName": "Admin",
+            }));
+            steward_core::directory::validate_user_profile(&profile)
+                .map_err(|e| BootstrapError::Invalid(e.causes.join("; ")))?;
+            let value = generated_password();
+            let user = User {
+                id: new_id(IdKind::User),
+                status: UserStatus::Active,
+                created: now,
+                activated: Some(now),
+                status_changed: Some(now),
+                last_login: None,
+                last_updated: now,
+                password_changed: Some(now),
+                profile,
+                password_hash: Some(hash_password(&value).map_err(BootstrapError::Invalid)?),
+            };
+            tx.insert_user(&user).await?;
+            tx.add_member(&everyone.id, &user.id, now).await?;
+            tx.append_log(&event("user.lifecycle.create", "Create Okta user", &user))
+                .await?;
+            tx.append_log(&event(
+                "user.lifecycle.activate",
+                "Activate Okta user",
+                &user,
+            ))
+            .await?;
+            password = Some(value);
+            changes.push("created");
+            user
+        }
+        Some(found) => {
+            // Re-read under lock (PostgreSQL): a server may be running on this store.
+            let mut user = tx.user(&found.id).await?;
+            let before = user.status;
+            if user.password_hash.is_none() {
+                let value = generated_password();
+                user.password_hash = Some(hash_password(&value).map_err(BootstrapError::Invalid)?);
+                user.password_changed = Some(now);
+                password = Some(value);
+                tx.append_log(&event(
+                    "user.account.update_password",
+                    "Update password for user",
+                    &user,
+                ))
+                .await?;
+                changes.push("set a generated password");
+            }
+            if before != UserStatus::Active {
+                let (event_type, message, change) = match before {
+                    UserStatus::Suspended => (
+                        "user.lifecycle.unsuspend",
+                        "Unsuspend Okta user",
+                        "unsuspended",
+                    ),
+                    UserStatus::LockedOut => {
+                        ("user.account.unlock", "Unlock user account", "unlocked")
+                    }
+                    _ => ("user.lifecycle.activate", "Activate Okta user", "activated"),
+                };
+                user.status = UserStatus::Active;
+                user.status_changed = Some(now);
+                if user.activated.is_none() || before == UserStatus::Deprovisioned {
+                    user.activated = Some(now);
+                }
+                tx.append_log(
+                    &event(event_type, message, &user).debug("previousStatus", before.as_str()),
+                )
+                .await?;
+                changes.push(change);
+            }
+            user.last_updated = now;
+            tx.update_user(&user).await?;
+            tx.set_user_lockout(&user.id, 0, None).await?;
+            user
+        }
+    };
+    if !tx
+        .holds_role(PrincipalType::User, &user.id, RoleType::SuperAdmin)
+        .await?
+    {
+        tx.insert_role_assignment(&RoleAssignment {
+            id: new_id(IdKind::RoleAssignment),
+            principal_type: PrincipalType::User,
+            principal_id: user.id.clone(),
+            role_type: RoleType::SuperAdmin,
+            created: now,
+            last_updated: now,
+        })
+        .await?;
+        tx.append_log(
+            &event(
+                "user.account.privilege.grant",
+                "Grant user privilege",
+                &user,
+            )
+            .debug("privilegeGranted", "SUPER_ADMIN"),
+        )
+        .await?;
+        changes.push("granted SUPER_ADMIN");
+    }
+    // Okta's tokens are 42 characters starting with 00.
+    let token = format!("00{}", random_secret(40));
+    let record = ApiToken {
+        id: new_id(IdKind::ApiToken),
+        name: "recovery".into(),
+        user_id: user.id.clone(),
+        created: now,
+        expires_at: None,
+        revoked_at: None,
+    };
+    tx.insert_api_token(&record, &sha256_hex(&token)).await?;
+    tx.append_log(
+        &LogEvent::new(
+            "system.api_token.create",
+            "Create API token",
+            Actor::system(),
+            now,
+        )
+        .target(Target::new(&record.id, "Token", &record.name, &record.name))
+        .target(Target::new(
+            &user.id,
+            "User",
+            user.login(),
+            &user.display_name(),
+        ))
+        .debug("recovery", RECOVERY_MARK),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Recovery {
+        user,
+        changes,
+        password,
+        token,
+        token_id: record.id,
+    })
+}
+
 /// Revokes a token by id.
 pub async fn revoke_api_token(store: &Store, id: &str) -> Result<ApiToken, BootstrapError> {
     let mut tx = store.begin().await?;

@@ -10,12 +10,36 @@ use steward_core::ids::{new_id, IdKind};
 use steward_core::roles::RoleType;
 use steward_core::syslog::Target;
 use steward_core::timefmt::now_millis;
-use steward_store::{PrincipalType, RoleAssignment, StoreError};
+use steward_store::{PrincipalType, RoleAssignment, StoreError, WriteTx};
 
 use super::{apps, event, users};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Caller, OktaJson};
 use crate::{render, AppState};
+
+/// Refuses ([`ApiError::LastSuperAdmin`], 403) a change that takes the principal out of the
+/// org's acting Super Admins when no other one would be left. Called inside the transaction that
+/// makes the change, before the change: on PostgreSQL it serialises with every other such change
+/// (see `WriteTx::lock_acting_super_admins`), so two concurrent demotions cannot both pass. A
+/// principal that holds no SUPER_ADMIN, or no longer acts, is never refused.
+pub(crate) async fn keep_a_super_admin(
+    tx: &mut WriteTx,
+    kind: PrincipalType,
+    principal_id: &str,
+) -> ApiResult<()> {
+    if !tx
+        .holds_role(kind, principal_id, RoleType::SuperAdmin)
+        .await?
+    {
+        return Ok(());
+    }
+    let acting = tx.lock_acting_super_admins().await?;
+    let is = |(k, id): &(PrincipalType, String)| *k == kind && id == principal_id;
+    if acting.iter().any(is) && acting.iter().all(is) {
+        return Err(ApiError::LastSuperAdmin);
+    }
+    Ok(())
+}
 
 #[derive(Deserialize)]
 pub struct AssignBody {
@@ -147,6 +171,10 @@ async fn unassign(
 ) -> ApiResult<StatusCode> {
     let (principal_id, target) = principal(&state, &caller, kind, &id).await?;
     let mut tx = state.store.begin().await?;
+    let held = tx.role_assignment(kind, &principal_id, &role_id).await?;
+    if held.as_ref().map(|a| a.role_type) == Some(RoleType::SuperAdmin) {
+        keep_a_super_admin(&mut tx, kind, &principal_id).await?;
+    }
     let removed = tx
         .delete_role_assignment(kind, &principal_id, &role_id)
         .await

@@ -396,6 +396,10 @@ async fn change_status(
     let mut tx = state.store.begin().await?;
     let mut user = reread(&mut tx, &found.id, &found.id).await?;
     let next = directory::transition(user.status, op, user.password_hash.is_some())?;
+    if user.status.credentials_act() && !next.credentials_act() {
+        // The last Super Admin who can act must not stop acting: nothing could undo it.
+        super::roles::keep_a_super_admin(&mut tx, PrincipalType::User, &user.id).await?;
+    }
     let now = now_millis();
     let (event_type, message) = match op {
         Lifecycle::Activate => ("user.lifecycle.activate", "Activate Okta user"),
