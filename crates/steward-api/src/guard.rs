@@ -167,18 +167,31 @@ pub static ROUTES: &[(&str, &str, Need)] = &[
     ("GET", "/governance/api/v1/resource-owners/catalog/resources", need("okta.governance.resourceOwner.read", ResourceOwnersRead)),
 ];
 
-fn lookup(method: &Method, path: &str) -> Option<Need> {
-    // axum answers HEAD with the GET handler (RFC 9110 §9.3.2: GET without the body), so HEAD
-    // needs exactly what GET needs.
-    let method = if method == Method::HEAD {
+/// The method a route is declared under: axum answers HEAD with the GET handler (RFC 9110
+/// §9.3.2: GET without the body), so HEAD needs exactly what GET needs.
+fn declared_method(method: &Method) -> &str {
+    if method == Method::HEAD {
         Method::GET.as_str()
     } else {
         method.as_str()
-    };
+    }
+}
+
+fn lookup(method: &Method, path: &str) -> Option<Need> {
+    let method = declared_method(method);
     ROUTES
         .iter()
         .find(|(m, p, _)| *m == method && *p == path)
         .map(|(_, _, n)| *n)
+}
+
+/// Which of a route's scopes an access token holds (SSWS tokens are unscoped: `admin` only).
+#[derive(Debug, Clone, Copy)]
+struct Held {
+    /// The route's own scope (or one implying it): the principal's roles decide.
+    admin: bool,
+    /// The route's `.self` scope (`okta.users.read.self`...): the caller's own record only.
+    own: bool,
 }
 
 /// How the caller proved who they are.
@@ -255,9 +268,10 @@ pub async fn enforce(
     let need = lookup(req.method(), &path)
         .ok_or_else(|| ApiError::Internal(format!("no guard entry for {} {path}", req.method())))?;
     // Hold the request's parts (Sync) across the awaits, not the request (its body is not).
-    let (parts, body) = req.into_parts();
-    let principal = authenticate(&state, &parts, need).await?;
-    let mut req = Request::from_parts(parts, body);
+    let self_scope = steward_core::scopes::self_scope(declared_method(req.method()), &path);
+    let (mut parts, body) = req.into_parts();
+    let (principal, held) = authenticate(&state, &parts, need, self_scope).await?;
+    let mut own_record = false;
     if need.self_service {
         // `/my/…` acts as the signed-in user: SSWS tokens are not accepted there (401), and
         // client-credentials tokens have no user (403).
@@ -266,12 +280,43 @@ pub async fn enforce(
             (Credential::ApiToken { .. }, _) => return Err(no_credentials(&state.config.issuer)),
             _ => return Err(ApiError::Forbidden),
         }
-    } else if !any_allows(&principal.roles, need.permission) {
-        return Err(ApiError::Forbidden);
+    } else if !(held.admin && any_allows(&principal.roles, need.permission)) {
+        // Not as an admin; a user's token with the `.self` scope still reaches its own record
+        // (`me`, its id or its login), whatever its roles. Decided on the path, before any
+        // handler looks another user up.
+        let own = match &principal.user {
+            Some(user) if held.own => names_user(&mut parts, &state, user).await,
+            _ => false,
+        };
+        if !own {
+            return Err(ApiError::Forbidden);
+        }
+        own_record = true;
     }
+    let mut req = Request::from_parts(parts, body);
     let client = RequestClient::of(req.headers(), req.extensions());
-    req.extensions_mut().insert(Caller { principal, client });
+    req.extensions_mut().insert(Caller {
+        principal,
+        client,
+        own_record,
+    });
     Ok(next.run(req).await)
+}
+
+/// Whether the route's `{id}` names `user`: `me`, the user's id, or the user's login (logins
+/// compare without case, as the store looks them up).
+async fn names_user(parts: &mut Parts, state: &AppState, user: &User) -> bool {
+    use axum::extract::{FromRequestParts, RawPathParams};
+    let Ok(params) = RawPathParams::from_request_parts(parts, state).await else {
+        return false;
+    };
+    let id = params
+        .iter()
+        .find(|(name, _)| *name == "id")
+        .map(|(_, v)| v);
+    id.is_some_and(|id| {
+        id == "me" || id == user.id || id.to_lowercase() == user.login().to_lowercase()
+    })
 }
 
 /// The answer to a guard refusal: its status, its `WWW-Authenticate` challenge (every 401 has
@@ -312,7 +357,8 @@ async fn authenticate(
     state: &AppState,
     req: &Parts,
     need: Need,
-) -> Result<Arc<Principal>, ApiError> {
+    self_scope: Option<&'static str>,
+) -> Result<(Arc<Principal>, Held), ApiError> {
     let issuer = state.config.issuer.as_str();
     let Some(value) = req
         .headers
@@ -327,18 +373,28 @@ async fn authenticate(
     if scheme_is("SSWS") {
         let credential = value[4..].trim();
         if !credential.is_empty() {
-            return api_token_principal(state, credential).await;
+            let held = Held {
+                admin: true,
+                own: false,
+            };
+            return Ok((api_token_principal(state, credential).await?, held));
         }
         return Err(no_credentials(issuer));
     }
     let claims = access_token_claims(state, req, value)?;
-    // The scope is checked before anything touches the database: a token without it gets
-    // Okta's challenge naming the scope it needs.
-    if !claims
-        .scp
-        .iter()
-        .any(|held| steward_core::scopes::implies(held, need.scope))
-    {
+    // The scope is checked before anything touches the database: a token without it (nor the
+    // route's `.self` scope) gets Okta's challenge naming the scope it needs.
+    let holds = |scope: &str| {
+        claims
+            .scp
+            .iter()
+            .any(|held| steward_core::scopes::implies(held, scope))
+    };
+    let held = Held {
+        admin: holds(need.scope),
+        own: self_scope.is_some_and(holds),
+    };
+    if !held.admin && !held.own {
         let scheme = rs::TokenScheme::of(&claims).challenge(&JwsAlg::ALL);
         return Err(ApiError::Challenge {
             status: StatusCode::FORBIDDEN,
@@ -348,7 +404,7 @@ async fn authenticate(
             dpop_nonce: None,
         });
     }
-    token_principal(state, claims).await
+    Ok((token_principal(state, claims).await?, held))
 }
 
 /// Verifies a Bearer or DPoP access token. Bearer tokens are verified once and then served from
@@ -538,6 +594,24 @@ pub type SharedPrincipalCache = Arc<PrincipalCache>;
 #[allow(clippy::panic)]
 mod tests {
     use super::*;
+
+    /// The `.self` scopes reach only the routes that read or update one user's record, and
+    /// never the `/my/…` ones.
+    #[test]
+    fn self_scopes_reach_only_a_users_own_record() {
+        let mut reached = Vec::new();
+        for (method, path, need) in ROUTES {
+            if let Some(scope) = steward_core::scopes::self_scope(method, path) {
+                assert!(
+                    !need.self_service && path.ends_with("/users/{id}"),
+                    "{path}"
+                );
+                assert!(steward_core::scopes::lookup(scope).is_some(), "{scope}");
+                reached.push(*method);
+            }
+        }
+        assert_eq!(reached, ["GET", "POST", "PUT"]);
+    }
 
     /// Every declared scope is the one Okta's spec gives the same operation.
     #[test]

@@ -183,6 +183,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for OktaQuery<T> {
 pub struct Caller {
     pub principal: std::sync::Arc<Principal>,
     pub client: ClientInfo,
+    /// The guard let the call through only as a user acting on their own record with a `.self`
+    /// scope (`okta.users.read.self`, `okta.users.manage.self`), not as an admin.
+    pub own_record: bool,
 }
 
 impl Caller {

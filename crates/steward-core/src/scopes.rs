@@ -78,12 +78,42 @@ pub struct OperationInfo {
     pub spec: &'static str,
 }
 
-/// The catalogued scope called `name`.
+/// Okta's end-user scopes for the signed-in user's own record. Okta documents them (and grants
+/// them to apps), but no operation of this release of the specs lists them, so the generator does
+/// not see them. Steward accepts them, besides the spec's admin scope, on reading
+/// (`GET /api/v1/users/{id}`) and updating (`POST`/`PUT`) the caller's own user, `me` included:
+/// see [`self_scope`].
+pub static SELF_SCOPES: &[ScopeInfo] = &[
+    ScopeInfo {
+        name: "okta.users.manage.self",
+        description: "Allows the app to manage the signed-in user's own profile",
+        family: ScopeFamily::Management,
+        declared: false,
+    },
+    ScopeInfo {
+        name: "okta.users.read.self",
+        description: "Allows the app to read the signed-in user's own profile",
+        family: ScopeFamily::Management,
+        declared: false,
+    },
+];
+
+/// The `.self` scope that also admits a user's token to the operation on its own record, if any.
+pub fn self_scope(method: &str, path_template: &str) -> Option<&'static str> {
+    match (method, path_template) {
+        ("GET", "/api/v1/users/{id}") => Some("okta.users.read.self"),
+        ("POST" | "PUT", "/api/v1/users/{id}") => Some("okta.users.manage.self"),
+        _ => None,
+    }
+}
+
+/// The catalogued scope called `name` (or one of the [`SELF_SCOPES`]).
 pub fn lookup(name: &str) -> Option<&'static ScopeInfo> {
     SCOPES
         .binary_search_by(|s| s.name.cmp(name))
         .ok()
         .and_then(|i| SCOPES.get(i))
+        .or_else(|| SELF_SCOPES.iter().find(|s| s.name == name))
 }
 
 /// Whether `name` is an Okta API scope known to the catalogue (declared or used by the specs).
@@ -124,10 +154,18 @@ pub fn accepted_scopes(method: &str, path_template: &str) -> &'static [&'static 
 
 /// Whether holding scope `held` satisfies a requirement for scope `required`: the same scope, or
 /// the `.manage` scope of the same prefix for a `.read` requirement
-/// (`okta.users.manage` satisfies `okta.users.read`; the reverse does not hold).
+/// (`okta.users.manage` satisfies `okta.users.read`, `okta.users.manage.self` satisfies
+/// `okta.users.read.self`; the reverse does not hold, and a `.self` scope never satisfies an
+/// admin scope).
 pub fn implies(held: &str, required: &str) -> bool {
     if held == required {
         return true;
+    }
+    if let (Some(required), Some(held)) = (
+        required.strip_suffix(".read.self"),
+        held.strip_suffix(".manage.self"),
+    ) {
+        return required == held;
     }
     match (required.strip_suffix(".read"), held.strip_suffix(".manage")) {
         (Some(required_prefix), Some(held_prefix)) => required_prefix == held_prefix,
@@ -212,6 +250,31 @@ mod tests {
         assert!(!is_okta_scope("okta.groups"));
         assert!(!is_okta_scope("openid"));
         assert!(!is_okta_scope("OKTA.USERS.READ"));
+    }
+
+    #[test]
+    fn self_scopes_are_known_and_only_imply_their_own_read() {
+        for s in SELF_SCOPES {
+            assert!(is_okta_scope(s.name) && !s.description.is_empty());
+            // The specs do not list them; if a release does, the catalogue must take over.
+            assert!(SCOPES.iter().all(|c| c.name != s.name), "{}", s.name);
+        }
+        assert!(implies("okta.users.manage.self", "okta.users.read.self"));
+        assert!(!implies("okta.users.read.self", "okta.users.manage.self"));
+        assert!(!implies("okta.users.manage.self", "okta.users.read"));
+        assert!(!implies("okta.users.read.self", "okta.users.read"));
+        assert!(!implies("okta.users.manage", "okta.users.read.self"));
+        assert!(!implies("okta.groups.manage.self", "okta.users.read.self"));
+        assert_eq!(
+            self_scope("GET", "/api/v1/users/{id}"),
+            Some("okta.users.read.self")
+        );
+        assert_eq!(
+            self_scope("PUT", "/api/v1/users/{id}"),
+            Some("okta.users.manage.self")
+        );
+        assert_eq!(self_scope("DELETE", "/api/v1/users/{id}"), None);
+        assert_eq!(self_scope("GET", "/api/v1/users"), None);
     }
 
     #[test]

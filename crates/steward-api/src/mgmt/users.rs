@@ -297,6 +297,12 @@ async fn save_profile(
     // Refuse an invalid profile before spending time on the password.
     let mut preview = found.clone();
     apply_profile(&mut preview)?;
+    if caller.own_record && (body.credentials.is_some() || preview.login() != found.login()) {
+        // `okta.users.manage.self` changes the user's own profile, not how they sign in: a
+        // password is changed knowing the old one, and a login names the account (an SSWS token
+        // made for a login, `admin@steward.local` by default, would follow a renamed user).
+        return Err(ApiError::Forbidden);
+    }
     let new_hash = new_password(body.credentials.as_ref(), preview.login()).await?;
     let now = now_millis();
     let mut tx = state.store.begin().await?;
