@@ -102,7 +102,7 @@ def new_key():
     return pem, priv, pub
 
 
-def service_app(label, public_jwks):
+def service_app(label, public_jwks, **oauth_client):
     app = api("POST", "/api/v1/apps", {
         "label": label,
         "signOnMode": "OPENID_CONNECT",
@@ -111,6 +111,7 @@ def service_app(label, public_jwks):
             "application_type": "service",
             "grant_types": ["client_credentials"],
             "jwks": {"keys": public_jwks},
+            **oauth_client,
         }},
     })
     return app["id"], app["credentials"]["oauthClient"]["client_id"]
@@ -313,6 +314,17 @@ async def step_dpop_mode():
     await list_users_ok(c, "DPoP second call")
 
 
+async def step_terraform_style_service_app():
+    """A service app as Terraform's Okta provider creates it (`response_types: ["token"]`)."""
+    pem, _priv, pub = new_key()
+    app_id, client_id = service_app(f"Py Terraform {RUN}", [pub], response_types=["token"])
+    app = api("GET", f"/api/v1/apps/{app_id}")
+    check(app["settings"]["oauthClient"].get("response_types") == ["token"], f"stored {app}")
+    grant(app_id, "okta.users.read")
+    client_role(client_id, "READ_ONLY_ADMIN")
+    await list_users_ok(sdk(client_id, ["okta.users.read"], pem), "Terraform-style app")
+
+
 STEPS = [
     step_setup,
     step_pem_key_lists_users,
@@ -325,6 +337,7 @@ STEPS = [
     step_read_scope_cannot_write,
     step_unregistered_key_is_invalid_client,
     step_dpop_mode,
+    step_terraform_style_service_app,
 ]
 
 

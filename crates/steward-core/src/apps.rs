@@ -36,6 +36,9 @@ impl App {
 pub const SUPPORTED_GRANT_TYPES: [&str; 3] =
     ["authorization_code", "refresh_token", "client_credentials"];
 
+/// Response types an app may list (Okta's `OAuthResponseType`), stored and returned as sent.
+pub const RESPONSE_TYPES: [&str; 3] = ["code", "token", "id_token"];
+
 /// Client authentication methods at the token endpoint.
 pub const AUTH_METHODS: [&str; 4] = [
     "client_secret_basic",
@@ -161,8 +164,11 @@ impl OidcClient {
                 self.token_endpoint_auth_method
             ));
         }
+        // Okta stores `token` and `id_token` as sent (Terraform's provider and many examples give a
+        // service app `["token"]`); `/authorize` still answers only `response_type=code`, so the
+        // implicit flow itself is refused there, as Okta refuses a response type it does not serve.
         for r in &self.response_types {
-            if r != "code" {
+            if !RESPONSE_TYPES.contains(&r.as_str()) {
                 causes.push(format!("response_types: '{r}' is not supported"));
             }
         }
@@ -307,6 +313,30 @@ mod tests {
             &json!({}),
         );
         assert!(code.is_err());
+    }
+
+    #[test]
+    fn a_service_app_may_list_the_token_response_type_as_terraform_sends_it() {
+        let jwks = json!({"keys":[{"kty":"RSA","n":"x","e":"AQAB"}]});
+        let c = OidcClient::from_request(
+            &json!({"application_type":"service","grant_types":["client_credentials"],
+                    "response_types":["token"],"jwks": jwks}),
+            &json!({"token_endpoint_auth_method":"private_key_jwt"}),
+        )
+        .unwrap();
+        assert_eq!(c.response_types, vec!["token"]);
+        let odd = OidcClient::from_request(
+            &json!({"application_type":"service","response_types":["code id_token", "device"]}),
+            &json!({}),
+        )
+        .unwrap_err();
+        assert_eq!(
+            odd.causes,
+            vec![
+                "response_types: 'code id_token' is not supported",
+                "response_types: 'device' is not supported"
+            ]
+        );
     }
 
     #[test]

@@ -1,9 +1,7 @@
 //! Rate-limit keys and the bounded per-node maps, over real HTTP: spellings of one credential
 //! share one budget, a request the address limit refuses leaves no credential entry behind, and
 //! the verified-token cache is keyed by the token, not by how the header was written.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use common::{assert_error, Backend, TestOrg, ADMIN_TOKEN};
 use reqwest::Method;

@@ -1,9 +1,7 @@
 //! `/oauth2/v1/authorize` and `/login` hardening: argon2 off the runtime, `max_age`, `prompt`
 //! combinations, `return_to` validation, a lockout that does not tell which logins exist,
 //! repeated parameters, script-scheme redirect URIs and the CSRF cookie.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use common::oauth::*;
 use common::{assert_error, Backend, TestOrg, BACKENDS};
@@ -362,42 +360,39 @@ async fn repeated_parameters_are_refused() {
 
 /// Script and local schemes are never redirect URIs, not even for native apps; private-use
 /// schemes still are.
-#[tokio::test]
-async fn script_scheme_redirect_uris_are_refused() {
-    for backend in BACKENDS {
-        let org = TestOrg::start(backend).await;
-        let native = |uri: &str| {
-            json!({
-                "label": "Native",
-                "signOnMode": "OPENID_CONNECT",
-                "credentials": {"oauthClient": {"token_endpoint_auth_method": "none"}},
-                "settings": {"oauthClient": {
-                    "application_type": "native",
-                    "grant_types": ["authorization_code"],
-                    "redirect_uris": [uri]
-                }}
-            })
-        };
-        for bad in [
-            "javascript:alert(1)",
-            "JavaScript:alert(document.cookie)",
-            "data:text/html,<script>alert(1)</script>",
-            "vbscript:msgbox(1)",
-            "file:///etc/passwd",
-        ] {
-            let (s, body) = org.post("/api/v1/apps", native(bad)).await;
-            assert_error(s, &body, 400, "E0000001");
-        }
-        let (s, body) = org
-            .post("/api/v1/apps", native("com.example.app:/cb"))
-            .await;
-        assert_eq!(s, 200, "{backend:?} {body}");
-        // A post-logout URI is held to the same rule.
-        let mut app = native("com.example.app:/cb");
-        app["settings"]["oauthClient"]["post_logout_redirect_uris"] = json!(["javascript:x()"]);
-        let (s, body) = org.post("/api/v1/apps", app).await;
+async fn script_scheme_redirect_uris_are_refused(backend: Backend) {
+    let org = TestOrg::start(backend).await;
+    let native = |uri: &str| {
+        json!({
+            "label": "Native",
+            "signOnMode": "OPENID_CONNECT",
+            "credentials": {"oauthClient": {"token_endpoint_auth_method": "none"}},
+            "settings": {"oauthClient": {
+                "application_type": "native",
+                "grant_types": ["authorization_code"],
+                "redirect_uris": [uri]
+            }}
+        })
+    };
+    for bad in [
+        "javascript:alert(1)",
+        "JavaScript:alert(document.cookie)",
+        "data:text/html,<script>alert(1)</script>",
+        "vbscript:msgbox(1)",
+        "file:///etc/passwd",
+    ] {
+        let (s, body) = org.post("/api/v1/apps", native(bad)).await;
         assert_error(s, &body, 400, "E0000001");
     }
+    let (s, body) = org
+        .post("/api/v1/apps", native("com.example.app:/cb"))
+        .await;
+    assert_eq!(s, 200, "{backend:?} {body}");
+    // A post-logout URI is held to the same rule.
+    let mut app = native("com.example.app:/cb");
+    app["settings"]["oauthClient"]["post_logout_redirect_uris"] = json!(["javascript:x()"]);
+    let (s, body) = org.post("/api/v1/apps", app).await;
+    assert_error(s, &body, 400, "E0000001");
 }
 
 /// On plain http the CSRF cookie keeps its name and attributes (the `__Host-` name is for https).
@@ -423,3 +418,5 @@ async fn csrf_cookie_on_http() {
         )]
     );
 }
+
+on_both_backends!(script_scheme_redirect_uris_are_refused,);

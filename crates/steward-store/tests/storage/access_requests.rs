@@ -1,9 +1,7 @@
 //! Access-request storage on SQLite and PostgreSQL: requests round-trip with their tasks, lists
 //! filter by status, tasks by assignee, and a due request is claimed exactly once, also by two
 //! stores (two nodes) on one PostgreSQL database.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use common::open;
 

@@ -2,9 +2,7 @@
 //! every node, owners are replaced and removed with the change reported, lists group owners by
 //! resource under a parent, a rolled-back change leaves nothing, and deleting a user, a group or
 //! an app forgets the ownerships that name it.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use common::open;
 

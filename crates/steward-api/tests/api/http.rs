@@ -1,7 +1,5 @@
 //! Behaviour every response shares: headers, 404/405, rate limits.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use common::{assert_error, Backend, TestOrg};
 use reqwest::Method;

@@ -1,6 +1,4 @@
 //! The storage suite: every test runs on SQLite and on PostgreSQL.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use serde_json::json;
 use steward_core::directory::{Group, User, UserStatus};
 use steward_core::filter;

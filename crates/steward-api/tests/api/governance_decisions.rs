@@ -10,9 +10,7 @@
 //!   client-credentials principal), in `assignees` and `completedBy`;
 //! * a request sequence asks for at least one approval; one stored without steps rejects the
 //!   requests that reach it instead of granting them.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use common::{assert_error, Backend, TestOrg, ADMIN_TOKEN};
 use reqwest::Method;

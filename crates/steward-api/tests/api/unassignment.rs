@@ -4,15 +4,13 @@
 //! says inactive, the access token issued from it is refused by the API guard (on a second node
 //! after its revocation poll), and a user still assigned another way keeps working. The token
 //! endpoint also checks the assignment itself before it rotates a refresh token or redeems a code.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use common::oauth::{authorize_url, location, param, pkce, redeem, sign_in, Answer, WebApp};
-use common::{assert_error, TestOrg, BACKENDS};
+use common::{assert_error, Backend, TestOrg, BACKENDS};
 use reqwest::Method;
 use serde_json::{json, Value};
 use steward_api::governance::run_due;
@@ -202,122 +200,115 @@ async fn status_at(org: &TestOrg, base: &str, access: &str) -> u16 {
         .as_u16()
 }
 
-#[tokio::test]
-async fn a_direct_unassignment_revokes_the_users_tokens_for_the_app_on_every_node() {
-    for backend in BACKENDS {
-        let org = TestOrg::start(backend).await;
-        let app = portal(&org, "Portal").await;
-        let other_app = portal(&org, "Wiki").await;
-        let jane = person(&org, "jane@example.com", None).await;
-        let max = person(&org, "max@example.com", None).await;
-        for (a, u) in [(&app, &jane), (&app, &max), (&other_app, &jane)] {
-            org.assign(&a.app_id, u).await;
-        }
-        let first = tokens(&org, &app, "jane@example.com").await;
-        let jane_tokens = assert_works(&org, &app, &first, "before").await;
-        let max_tokens = tokens(&org, &app, "max@example.com").await;
-        let elsewhere = tokens(&org, &other_app, "jane@example.com").await;
-        let (pending_code, verifier) = code(&org, &app, "jane@example.com").await;
-        let (node2, node2_auth) = second_node(&org).await;
-        assert_eq!(status_at(&org, &node2, &jane_tokens.access).await, 200);
-
-        delete_ok(&org, &format!("/api/v1/apps/{}/users/{jane}", app.app_id)).await;
-        assert_cut_off(&org, &app, &jane_tokens, &format!("{backend:?}")).await;
-        assert_cut_off(&org, &app, &first, "the access token of the first grant").await;
-        // A code issued before the unassignment is refused.
-        let r = redeem(&org, &app, &pending_code, &verifier).await;
-        assert_eq!(r.body["error"], "invalid_grant", "{}", r.body);
-        // Another user of the app, and the user's tokens for another app, are untouched.
-        assert_works(&org, &app, &max_tokens, "another user").await;
-        assert_works(&org, &other_app, &elsewhere, "another app").await;
-
-        // The second node had verified the token before: it refuses it after its poll.
-        assert_eq!(
-            status_at(&org, &node2, &jane_tokens.access).await,
-            200,
-            "cached until the poll"
-        );
-        node2_auth.refresh_revocations(&org.store).await.unwrap();
-        assert_eq!(status_at(&org, &node2, &jane_tokens.access).await, 401);
-        assert_eq!(status_at(&org, &node2, &max_tokens.access).await, 200);
+async fn a_direct_unassignment_revokes_the_users_tokens_for_the_app_on_every_node(
+    backend: Backend,
+) {
+    let org = TestOrg::start(backend).await;
+    let app = portal(&org, "Portal").await;
+    let other_app = portal(&org, "Wiki").await;
+    let jane = person(&org, "jane@example.com", None).await;
+    let max = person(&org, "max@example.com", None).await;
+    for (a, u) in [(&app, &jane), (&app, &max), (&other_app, &jane)] {
+        org.assign(&a.app_id, u).await;
     }
+    let first = tokens(&org, &app, "jane@example.com").await;
+    let jane_tokens = assert_works(&org, &app, &first, "before").await;
+    let max_tokens = tokens(&org, &app, "max@example.com").await;
+    let elsewhere = tokens(&org, &other_app, "jane@example.com").await;
+    let (pending_code, verifier) = code(&org, &app, "jane@example.com").await;
+    let (node2, node2_auth) = second_node(&org).await;
+    assert_eq!(status_at(&org, &node2, &jane_tokens.access).await, 200);
+
+    delete_ok(&org, &format!("/api/v1/apps/{}/users/{jane}", app.app_id)).await;
+    assert_cut_off(&org, &app, &jane_tokens, &format!("{backend:?}")).await;
+    assert_cut_off(&org, &app, &first, "the access token of the first grant").await;
+    // A code issued before the unassignment is refused.
+    let r = redeem(&org, &app, &pending_code, &verifier).await;
+    assert_eq!(r.body["error"], "invalid_grant", "{}", r.body);
+    // Another user of the app, and the user's tokens for another app, are untouched.
+    assert_works(&org, &app, &max_tokens, "another user").await;
+    assert_works(&org, &other_app, &elsewhere, "another app").await;
+
+    // The second node had verified the token before: it refuses it after its poll.
+    assert_eq!(
+        status_at(&org, &node2, &jane_tokens.access).await,
+        200,
+        "cached until the poll"
+    );
+    node2_auth.refresh_revocations(&org.store).await.unwrap();
+    assert_eq!(status_at(&org, &node2, &jane_tokens.access).await, 401);
+    assert_eq!(status_at(&org, &node2, &max_tokens.access).await, 200);
 }
 
 /// Defence in depth: an assignment gone without its tokens revoked (here deleted straight in the
 /// store) still stops the refresh grant.
-#[tokio::test]
-async fn the_refresh_grant_refuses_a_user_no_longer_assigned() {
-    for backend in BACKENDS {
-        let org = TestOrg::start(backend).await;
-        let app = portal(&org, "Portal").await;
-        let jane = person(&org, "jane@example.com", None).await;
-        org.assign(&app.app_id, &jane).await;
-        let t = tokens(&org, &app, "jane@example.com").await;
-        let mut tx = org.store.begin().await.unwrap();
-        tx.delete_app_user(&app.app_id, &jane).await.unwrap();
-        tx.commit().await.unwrap();
-        let r = refresh(&org, &app, &t.refresh).await;
-        assert_eq!(
-            (r.status, r.body["error"].as_str()),
-            (400, Some("invalid_grant")),
-            "{backend:?}: {}",
-            r.body
-        );
-        assert_eq!(
-            r.body["error_description"],
-            "The user is not assigned to the client application."
-        );
-        // Refused, not spent: assigned again, the same refresh token rotates.
-        org.assign(&app.app_id, &jane).await;
-        assert_works(&org, &app, &t, "assigned again").await;
-    }
+async fn the_refresh_grant_refuses_a_user_no_longer_assigned(backend: Backend) {
+    let org = TestOrg::start(backend).await;
+    let app = portal(&org, "Portal").await;
+    let jane = person(&org, "jane@example.com", None).await;
+    org.assign(&app.app_id, &jane).await;
+    let t = tokens(&org, &app, "jane@example.com").await;
+    let mut tx = org.store.begin().await.unwrap();
+    tx.delete_app_user(&app.app_id, &jane).await.unwrap();
+    tx.commit().await.unwrap();
+    let r = refresh(&org, &app, &t.refresh).await;
+    assert_eq!(
+        (r.status, r.body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{backend:?}: {}",
+        r.body
+    );
+    assert_eq!(
+        r.body["error_description"],
+        "The user is not assigned to the client application."
+    );
+    // Refused, not spent: assigned again, the same refresh token rotates.
+    org.assign(&app.app_id, &jane).await;
+    assert_works(&org, &app, &t, "assigned again").await;
 }
 
-#[tokio::test]
-async fn losing_the_last_group_revokes_and_another_group_keeps_the_tokens() {
-    for backend in BACKENDS {
-        let org = TestOrg::start(backend).await;
-        let app = portal(&org, "Portal").await;
-        let jane = person(&org, "jane@example.com", None).await;
-        let bob = person(&org, "bob@example.com", None).await;
-        let eve = person(&org, "eve@example.com", None).await;
-        let (first, second, third, fourth) = (
-            group(&org, "First").await,
-            group(&org, "Second").await,
-            group(&org, "Third").await,
-            group(&org, "Fourth").await,
-        );
-        for (g, u) in [
-            (&first, &jane),
-            (&second, &jane),
-            (&third, &bob),
-            (&fourth, &eve),
-        ] {
-            put_ok(&org, &format!("/api/v1/groups/{g}/users/{u}")).await;
-        }
-        for g in [&first, &second, &third, &fourth] {
-            put_ok(&org, &format!("/api/v1/apps/{}/groups/{g}", app.app_id)).await;
-        }
-        let jane_tokens = tokens(&org, &app, "jane@example.com").await;
-        let bob_tokens = tokens(&org, &app, "bob@example.com").await;
-        let eve_tokens = tokens(&org, &app, "eve@example.com").await;
-
-        // Jane keeps the app through Second while First goes.
-        delete_ok(&org, &format!("/api/v1/apps/{}/groups/{first}", app.app_id)).await;
-        let jane_tokens = assert_works(&org, &app, &jane_tokens, "through Second").await;
-        // Leaving Second, her last way in, revokes.
-        delete_ok(&org, &format!("/api/v1/groups/{second}/users/{jane}")).await;
-        assert_cut_off(&org, &app, &jane_tokens, &format!("{backend:?}: left")).await;
-
-        // Unassigning Third from the app revokes its member's tokens.
-        delete_ok(&org, &format!("/api/v1/apps/{}/groups/{third}", app.app_id)).await;
-        assert_cut_off(&org, &app, &bob_tokens, "group unassigned").await;
-
-        // Deleting Fourth (assigned to the app) revokes its member's tokens.
-        let eve_tokens = assert_works(&org, &app, &eve_tokens, "in Fourth").await;
-        delete_ok(&org, &format!("/api/v1/groups/{fourth}")).await;
-        assert_cut_off(&org, &app, &eve_tokens, "group deleted").await;
+async fn losing_the_last_group_revokes_and_another_group_keeps_the_tokens(backend: Backend) {
+    let org = TestOrg::start(backend).await;
+    let app = portal(&org, "Portal").await;
+    let jane = person(&org, "jane@example.com", None).await;
+    let bob = person(&org, "bob@example.com", None).await;
+    let eve = person(&org, "eve@example.com", None).await;
+    let (first, second, third, fourth) = (
+        group(&org, "First").await,
+        group(&org, "Second").await,
+        group(&org, "Third").await,
+        group(&org, "Fourth").await,
+    );
+    for (g, u) in [
+        (&first, &jane),
+        (&second, &jane),
+        (&third, &bob),
+        (&fourth, &eve),
+    ] {
+        put_ok(&org, &format!("/api/v1/groups/{g}/users/{u}")).await;
     }
+    for g in [&first, &second, &third, &fourth] {
+        put_ok(&org, &format!("/api/v1/apps/{}/groups/{g}", app.app_id)).await;
+    }
+    let jane_tokens = tokens(&org, &app, "jane@example.com").await;
+    let bob_tokens = tokens(&org, &app, "bob@example.com").await;
+    let eve_tokens = tokens(&org, &app, "eve@example.com").await;
+
+    // Jane keeps the app through Second while First goes.
+    delete_ok(&org, &format!("/api/v1/apps/{}/groups/{first}", app.app_id)).await;
+    let jane_tokens = assert_works(&org, &app, &jane_tokens, "through Second").await;
+    // Leaving Second, her last way in, revokes.
+    delete_ok(&org, &format!("/api/v1/groups/{second}/users/{jane}")).await;
+    assert_cut_off(&org, &app, &jane_tokens, &format!("{backend:?}: left")).await;
+
+    // Unassigning Third from the app revokes its member's tokens.
+    delete_ok(&org, &format!("/api/v1/apps/{}/groups/{third}", app.app_id)).await;
+    assert_cut_off(&org, &app, &bob_tokens, "group unassigned").await;
+
+    // Deleting Fourth (assigned to the app) revokes its member's tokens.
+    let eve_tokens = assert_works(&org, &app, &eve_tokens, "in Fourth").await;
+    delete_ok(&org, &format!("/api/v1/groups/{fourth}")).await;
+    assert_cut_off(&org, &app, &eve_tokens, "group deleted").await;
 }
 
 /// An app assignment granted by an access request ends at its expiry, and so do the tokens.
@@ -398,24 +389,28 @@ async fn an_access_requests_expiry_revokes_the_tokens_it_made_possible() {
 }
 
 /// The store's one rule, called where nothing was lost, revokes nothing.
-#[tokio::test]
-async fn revoking_for_a_user_still_assigned_revokes_nothing() {
-    for backend in BACKENDS {
-        let org = TestOrg::start(backend).await;
-        let app = portal(&org, "Portal").await;
-        let jane = person(&org, "jane@example.com", None).await;
-        org.assign(&app.app_id, &jane).await;
-        let t = tokens(&org, &app, "jane@example.com").await;
-        let mut tx = org.store.begin().await.unwrap();
-        let revoked = tx
-            .revoke_unassigned_tokens(AccessRemoved::AppUser {
-                app_id: &app.app_id,
-                user_id: &jane,
-            })
-            .await
-            .unwrap();
-        tx.commit().await.unwrap();
-        assert_eq!(revoked, 0, "{backend:?}");
-        assert_works(&org, &app, &t, "still assigned").await;
-    }
+async fn revoking_for_a_user_still_assigned_revokes_nothing(backend: Backend) {
+    let org = TestOrg::start(backend).await;
+    let app = portal(&org, "Portal").await;
+    let jane = person(&org, "jane@example.com", None).await;
+    org.assign(&app.app_id, &jane).await;
+    let t = tokens(&org, &app, "jane@example.com").await;
+    let mut tx = org.store.begin().await.unwrap();
+    let revoked = tx
+        .revoke_unassigned_tokens(AccessRemoved::AppUser {
+            app_id: &app.app_id,
+            user_id: &jane,
+        })
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(revoked, 0, "{backend:?}");
+    assert_works(&org, &app, &t, "still assigned").await;
 }
+
+on_both_backends!(
+    a_direct_unassignment_revokes_the_users_tokens_for_the_app_on_every_node,
+    the_refresh_grant_refuses_a_user_no_longer_assigned,
+    losing_the_last_group_revokes_and_another_group_keeps_the_tokens,
+    revoking_for_a_user_still_assigned_revokes_nothing,
+);

@@ -1,9 +1,7 @@
 //! Argon2 (19 MiB, t=2) runs on tokio's blocking pool, not on the two worker threads: a burst of
 //! unauthenticated token requests with wrong client secrets is answered correctly while the rest
 //! of the server (here `/healthz`) keeps answering.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;

@@ -1,11 +1,9 @@
 //! The org authorization server end to end, over real HTTP: the scope-grant scenario, every
 //! grant type, PKCE, DPoP, introspection, revocation, discovery, and the security properties.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use common::oauth::*;
-use common::{assert_error, Backend, TestOrg, BACKENDS};
+use common::{assert_error, Backend, TestOrg};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -14,86 +12,83 @@ const CHALLENGE_DESCRIPTION: &str =
 
 /// The mission: a service app without the grant is refused; a token without the scope gets
 /// Okta's exact challenge; granting later does not change the old token; a new token works.
-#[tokio::test]
-async fn scope_grant_scenario() {
-    for backend in BACKENDS {
-        let org = TestOrg::start(backend).await;
-        let (app_id, client_id) = org.service_app("Governance Bot").await;
-        org.client_role(&client_id, "ACCESS_REQUESTS_ADMIN").await;
+async fn scope_grant_scenario(backend: Backend) {
+    let org = TestOrg::start(backend).await;
+    let (app_id, client_id) = org.service_app("Governance Bot").await;
+    org.client_role(&client_id, "ACCESS_REQUESTS_ADMIN").await;
 
-        // Not granted: invalid_scope at the token endpoint.
-        let refused = org
-            .client_credentials(&client_id, "okta.governance.accessRequests.read")
-            .await;
-        assert_eq!(refused.status, 400, "{backend:?} {}", refused.body);
-        assert_eq!(refused.body["error"], "invalid_scope");
-        assert_eq!(
-            refused.body["error_description"],
-            "The requested scope is invalid, unknown, or malformed."
-        );
+    // Not granted: invalid_scope at the token endpoint.
+    let refused = org
+        .client_credentials(&client_id, "okta.governance.accessRequests.read")
+        .await;
+    assert_eq!(refused.status, 400, "{backend:?} {}", refused.body);
+    assert_eq!(refused.body["error"], "invalid_scope");
+    assert_eq!(
+        refused.body["error_description"],
+        "The requested scope is invalid, unknown, or malformed."
+    );
 
-        // A token with another scope gets the exact challenge.
-        org.grant(&app_id, "okta.users.read").await;
-        let old = org.client_credentials(&client_id, "okta.users.read").await;
-        assert_eq!(old.status, 200, "{}", old.body);
-        let old_token = old.body["access_token"].as_str().unwrap().to_string();
-        let path = "/governance/api/v1/requests/0rq1a2b3c4d5e6f7g8h9";
-        let denied = org.bearer(&old_token, Method::GET, path).await;
-        assert_eq!(denied.status, 403);
-        let expected = format!(
-            "Bearer authorization_uri=\"{b}/oauth2/v1/authorize\", realm=\"{b}\", scope=\"okta.governance.accessRequests.read\", \
-             error=\"insufficient_scope\", error_description=\"{CHALLENGE_DESCRIPTION}\", resource=\"{path}\", \
-             resource_metadata=\"{b}/.well-known/oauth-protected-resource\"",
-            b = org.base
-        );
-        assert_eq!(
-            denied.headers["www-authenticate"].to_str().unwrap(),
-            expected
-        );
+    // A token with another scope gets the exact challenge.
+    org.grant(&app_id, "okta.users.read").await;
+    let old = org.client_credentials(&client_id, "okta.users.read").await;
+    assert_eq!(old.status, 200, "{}", old.body);
+    let old_token = old.body["access_token"].as_str().unwrap().to_string();
+    let path = "/governance/api/v1/requests/0rq1a2b3c4d5e6f7g8h9";
+    let denied = org.bearer(&old_token, Method::GET, path).await;
+    assert_eq!(denied.status, 403);
+    let expected = format!(
+        "Bearer authorization_uri=\"{b}/oauth2/v1/authorize\", realm=\"{b}\", scope=\"okta.governance.accessRequests.read\", \
+         error=\"insufficient_scope\", error_description=\"{CHALLENGE_DESCRIPTION}\", resource=\"{path}\", \
+         resource_metadata=\"{b}/.well-known/oauth-protected-resource\"",
+        b = org.base
+    );
+    assert_eq!(
+        denied.headers["www-authenticate"].to_str().unwrap(),
+        expected
+    );
 
-        // Granting now does not change the token already issued.
-        org.grant(&app_id, "okta.governance.accessRequests.read")
-            .await;
-        assert_eq!(
-            org.bearer(&old_token, Method::GET, path).await.status,
-            403,
-            "{backend:?}"
-        );
+    // Granting now does not change the token already issued.
+    org.grant(&app_id, "okta.governance.accessRequests.read")
+        .await;
+    assert_eq!(
+        org.bearer(&old_token, Method::GET, path).await.status,
+        403,
+        "{backend:?}"
+    );
 
-        // A new token carries the scope and passes the guard (the request does not exist: 404).
-        let new = org
-            .client_credentials(&client_id, "okta.governance.accessRequests.read")
-            .await;
-        assert_eq!(new.status, 200, "{}", new.body);
-        let token = new.body["access_token"].as_str().unwrap();
-        let through = org.bearer(token, Method::GET, path).await;
-        assert_error(through.status, &through.body, 404, "E0000007");
-        // A real resource answers 200 to a token with its scope and a role that allows it.
-        let users = org.bearer(&old_token, Method::GET, "/api/v1/users").await;
-        assert_eq!(users.status, 200, "{}", users.body);
-        // Scope present, role missing: E0000006.
-        let grants = org
-            .bearer(
-                &old_token,
-                Method::GET,
-                &format!("/api/v1/apps/{app_id}/grants"),
-            )
-            .await;
-        assert_eq!(grants.status, 403);
-        assert!(grants.headers["www-authenticate"]
-            .to_str()
-            .unwrap()
-            .contains("scope=\"okta.appGrants.read\""));
-        org.grant(&app_id, "okta.appGrants.read").await;
-        let with_scope = org
-            .client_credentials(&client_id, "okta.appGrants.read")
-            .await;
-        let t = with_scope.body["access_token"].as_str().unwrap();
-        let no_role = org
-            .bearer(t, Method::GET, &format!("/api/v1/apps/{app_id}/grants"))
-            .await;
-        assert_error(no_role.status, &no_role.body, 403, "E0000006");
-    }
+    // A new token carries the scope and passes the guard (the request does not exist: 404).
+    let new = org
+        .client_credentials(&client_id, "okta.governance.accessRequests.read")
+        .await;
+    assert_eq!(new.status, 200, "{}", new.body);
+    let token = new.body["access_token"].as_str().unwrap();
+    let through = org.bearer(token, Method::GET, path).await;
+    assert_error(through.status, &through.body, 404, "E0000007");
+    // A real resource answers 200 to a token with its scope and a role that allows it.
+    let users = org.bearer(&old_token, Method::GET, "/api/v1/users").await;
+    assert_eq!(users.status, 200, "{}", users.body);
+    // Scope present, role missing: E0000006.
+    let grants = org
+        .bearer(
+            &old_token,
+            Method::GET,
+            &format!("/api/v1/apps/{app_id}/grants"),
+        )
+        .await;
+    assert_eq!(grants.status, 403);
+    assert!(grants.headers["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .contains("scope=\"okta.appGrants.read\""));
+    org.grant(&app_id, "okta.appGrants.read").await;
+    let with_scope = org
+        .client_credentials(&client_id, "okta.appGrants.read")
+        .await;
+    let t = with_scope.body["access_token"].as_str().unwrap();
+    let no_role = org
+        .bearer(t, Method::GET, &format!("/api/v1/apps/{app_id}/grants"))
+        .await;
+    assert_error(no_role.status, &no_role.body, 403, "E0000006");
 }
 
 #[tokio::test]
@@ -414,283 +409,277 @@ async fn forged_tokens_are_rejected() {
     }
 }
 
-#[tokio::test]
-async fn authorization_code_with_pkce_refresh_and_reuse_detection() {
-    for backend in BACKENDS {
-        let org = TestOrg::start(backend).await;
-        let (app, user_id) = web_app_with_user(&org, "TRUSTED").await;
-        let browser = browser();
-        let (verifier, challenge) = pkce();
-        let scope = "openid profile email offline_access okta.users.read";
-        let done = sign_in(
-            &org,
-            &browser,
-            &authorize_url(&org, &app, scope, &challenge, ""),
-            "jane@example.com",
-            "Sup3r-Secret-Pass",
-        )
-        .await;
-        assert_eq!(done.status(), 302, "{backend:?}");
-        let back = location(done.headers());
-        assert!(back.starts_with(&app.redirect), "{back}");
-        assert_eq!(param(&back, "state").as_deref(), Some("st-123"));
-        assert_eq!(param(&back, "iss").as_deref(), Some(org.base.as_str()));
-        let code = param(&back, "code").unwrap();
+async fn authorization_code_with_pkce_refresh_and_reuse_detection(backend: Backend) {
+    let org = TestOrg::start(backend).await;
+    let (app, user_id) = web_app_with_user(&org, "TRUSTED").await;
+    let browser = browser();
+    let (verifier, challenge) = pkce();
+    let scope = "openid profile email offline_access okta.users.read";
+    let done = sign_in(
+        &org,
+        &browser,
+        &authorize_url(&org, &app, scope, &challenge, ""),
+        "jane@example.com",
+        "Sup3r-Secret-Pass",
+    )
+    .await;
+    assert_eq!(done.status(), 302, "{backend:?}");
+    let back = location(done.headers());
+    assert!(back.starts_with(&app.redirect), "{back}");
+    assert_eq!(param(&back, "state").as_deref(), Some("st-123"));
+    assert_eq!(param(&back, "iss").as_deref(), Some(org.base.as_str()));
+    let code = param(&back, "code").unwrap();
 
-        // A wrong verifier, and another client presenting the code, are refused without
-        // spending it (a refused request writes nothing); the right client and verifier then win.
-        let bad = redeem(&org, &app, &code, &pkce().0).await;
-        assert_eq!(bad.body["error"], "invalid_grant", "{}", bad.body);
-        let (_, other_id, other_secret) = org.web_app("Other", &app.redirect, "TRUSTED").await;
-        let other = WebApp {
-            app_id: String::new(),
-            client_id: other_id,
-            secret: other_secret,
-            redirect: app.redirect.clone(),
-        };
-        let stolen = redeem(&org, &other, &code, &verifier).await;
-        assert_eq!(stolen.body["error"], "invalid_grant", "{}", stolen.body);
-        let first = redeem(&org, &app, &code, &verifier).await;
-        assert_eq!(first.status, 200, "{}", first.body);
-        let again = redeem(&org, &app, &code, &verifier).await;
-        assert_eq!(again.body["error"], "invalid_grant", "single use");
+    // A wrong verifier, and another client presenting the code, are refused without
+    // spending it (a refused request writes nothing); the right client and verifier then win.
+    let bad = redeem(&org, &app, &code, &pkce().0).await;
+    assert_eq!(bad.body["error"], "invalid_grant", "{}", bad.body);
+    let (_, other_id, other_secret) = org.web_app("Other", &app.redirect, "TRUSTED").await;
+    let other = WebApp {
+        app_id: String::new(),
+        client_id: other_id,
+        secret: other_secret,
+        redirect: app.redirect.clone(),
+    };
+    let stolen = redeem(&org, &other, &code, &verifier).await;
+    assert_eq!(stolen.body["error"], "invalid_grant", "{}", stolen.body);
+    let first = redeem(&org, &app, &code, &verifier).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let again = redeem(&org, &app, &code, &verifier).await;
+    assert_eq!(again.body["error"], "invalid_grant", "single use");
 
-        // A fresh code, redeemed properly.
-        let (verifier, challenge) = pkce();
-        let done = browser
-            .get(authorize_url(&org, &app, scope, &challenge, ""))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(done.status(), 302, "the session signs the user in silently");
-        let code = param(&location(done.headers()), "code").unwrap();
-        let tokens = redeem(&org, &app, &code, &verifier).await;
-        assert_eq!(tokens.status, 200, "{}", tokens.body);
-        let access = tokens.body["access_token"].as_str().unwrap().to_string();
-        let refresh = tokens.body["refresh_token"].as_str().unwrap().to_string();
-        let id = claims(tokens.body["id_token"].as_str().unwrap());
-        assert_eq!(id["sub"], user_id.as_str());
-        assert_eq!(id["nonce"], "n-456");
-        assert_eq!(id["aud"], app.client_id.as_str());
-        assert_eq!(id["email"], "jane@example.com");
-        let at = claims(&access);
-        assert_eq!(at["uid"], user_id.as_str());
-        assert_eq!(at["sub"], "jane@example.com");
-        assert!(at["auth_time"].is_i64());
-        // The user token acts with the user's role.
-        assert_eq!(
-            org.bearer(&access, Method::GET, "/api/v1/users")
-                .await
-                .status,
-            200
-        );
-        assert_error(
-            org.bearer(
-                &access,
-                Method::GET,
-                &format!("/api/v1/apps/{}/grants", app.app_id),
-            )
+    // A fresh code, redeemed properly.
+    let (verifier, challenge) = pkce();
+    let done = browser
+        .get(authorize_url(&org, &app, scope, &challenge, ""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 302, "the session signs the user in silently");
+    let code = param(&location(done.headers()), "code").unwrap();
+    let tokens = redeem(&org, &app, &code, &verifier).await;
+    assert_eq!(tokens.status, 200, "{}", tokens.body);
+    let access = tokens.body["access_token"].as_str().unwrap().to_string();
+    let refresh = tokens.body["refresh_token"].as_str().unwrap().to_string();
+    let id = claims(tokens.body["id_token"].as_str().unwrap());
+    assert_eq!(id["sub"], user_id.as_str());
+    assert_eq!(id["nonce"], "n-456");
+    assert_eq!(id["aud"], app.client_id.as_str());
+    assert_eq!(id["email"], "jane@example.com");
+    let at = claims(&access);
+    assert_eq!(at["uid"], user_id.as_str());
+    assert_eq!(at["sub"], "jane@example.com");
+    assert!(at["auth_time"].is_i64());
+    // The user token acts with the user's role.
+    assert_eq!(
+        org.bearer(&access, Method::GET, "/api/v1/users")
             .await
             .status,
-            &json!({"errorCode": "E0000006", "errorLink": "E0000006", "errorSummary": "x", "errorId": "oae", "errorCauses": []}),
-            403,
-            "E0000006",
-        );
-        // Userinfo.
-        let info = org
-            .bearer(&access, Method::GET, "/oauth2/v1/userinfo")
-            .await;
-        assert_eq!(
-            (info.status, info.body["sub"].as_str()),
-            (200, Some(user_id.as_str())),
-            "{}",
-            info.body
-        );
-        assert_eq!(info.body["preferred_username"], "jane@example.com");
-
-        // Replaying the code revokes what it issued.
-        let replay = redeem(&org, &app, &code, &verifier).await;
-        assert_eq!(replay.body["error"], "invalid_grant");
-        let r = org.bearer(&access, Method::GET, "/api/v1/users").await;
-        assert_error(r.status, &r.body, 401, "E0000011");
-        let r = org
-            .http
-            .post(format!("{}/oauth2/v1/token", org.base))
-            .basic_auth(&app.client_id, Some(&app.secret))
-            .form(&[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", refresh.as_str()),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            r.status(),
-            400,
-            "the refresh token of a replayed code is revoked too"
-        );
-
-        // Refresh: rotation, narrowing, widening refused, reuse revokes the family.
-        let (verifier, challenge) = pkce();
-        let done = browser
-            .get(authorize_url(&org, &app, scope, &challenge, ""))
-            .send()
-            .await
-            .unwrap();
-        let tokens = redeem(
-            &org,
-            &app,
-            &param(&location(done.headers()), "code").unwrap(),
-            &verifier,
+        200
+    );
+    assert_error(
+        org.bearer(
+            &access,
+            Method::GET,
+            &format!("/api/v1/apps/{}/grants", app.app_id),
         )
+        .await
+        .status,
+        &json!({"errorCode": "E0000006", "errorLink": "E0000006", "errorSummary": "x", "errorId": "oae", "errorCauses": []}),
+        403,
+        "E0000006",
+    );
+    // Userinfo.
+    let info = org
+        .bearer(&access, Method::GET, "/oauth2/v1/userinfo")
         .await;
-        let rt1 = tokens.body["refresh_token"].as_str().unwrap().to_string();
-        let refresh_with = |rt: String, scope: Option<&'static str>| {
-            let org = &org;
-            let app = &app;
-            async move {
-                let mut form = vec![
-                    ("grant_type", "refresh_token".to_string()),
-                    ("refresh_token", rt),
-                ];
-                if let Some(s) = scope {
-                    form.push(("scope", s.to_string()));
-                }
-                let r = org
-                    .http
-                    .post(format!("{}/oauth2/v1/token", org.base))
-                    .basic_auth(&app.client_id, Some(&app.secret))
-                    .form(&form)
-                    .send()
-                    .await
-                    .unwrap();
-                let status = r.status().as_u16();
-                (status, r.json::<Value>().await.unwrap())
+    assert_eq!(
+        (info.status, info.body["sub"].as_str()),
+        (200, Some(user_id.as_str())),
+        "{}",
+        info.body
+    );
+    assert_eq!(info.body["preferred_username"], "jane@example.com");
+
+    // Replaying the code revokes what it issued.
+    let replay = redeem(&org, &app, &code, &verifier).await;
+    assert_eq!(replay.body["error"], "invalid_grant");
+    let r = org.bearer(&access, Method::GET, "/api/v1/users").await;
+    assert_error(r.status, &r.body, 401, "E0000011");
+    let r = org
+        .http
+        .post(format!("{}/oauth2/v1/token", org.base))
+        .basic_auth(&app.client_id, Some(&app.secret))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        400,
+        "the refresh token of a replayed code is revoked too"
+    );
+
+    // Refresh: rotation, narrowing, widening refused, reuse revokes the family.
+    let (verifier, challenge) = pkce();
+    let done = browser
+        .get(authorize_url(&org, &app, scope, &challenge, ""))
+        .send()
+        .await
+        .unwrap();
+    let tokens = redeem(
+        &org,
+        &app,
+        &param(&location(done.headers()), "code").unwrap(),
+        &verifier,
+    )
+    .await;
+    let rt1 = tokens.body["refresh_token"].as_str().unwrap().to_string();
+    let refresh_with = |rt: String, scope: Option<&'static str>| {
+        let org = &org;
+        let app = &app;
+        async move {
+            let mut form = vec![
+                ("grant_type", "refresh_token".to_string()),
+                ("refresh_token", rt),
+            ];
+            if let Some(s) = scope {
+                form.push(("scope", s.to_string()));
             }
-        };
-        let (s, widened) = refresh_with(rt1.clone(), Some("openid okta.users.manage")).await;
-        assert_eq!(
-            (s, widened["error"].as_str()),
-            (400, Some("invalid_scope")),
-            "{widened}"
-        );
-        assert!(widened["error_description"]
-            .as_str()
-            .unwrap()
-            .contains("authorize again"));
-        let (s, narrowed) = refresh_with(rt1.clone(), Some("okta.users.read")).await;
-        assert_eq!(s, 200, "{narrowed}");
-        assert_eq!(narrowed["scope"], "okta.users.read");
-        let rt2 = narrowed["refresh_token"].as_str().unwrap().to_string();
-        assert_ne!(rt1, rt2, "rotated");
-        let at2 = narrowed["access_token"].as_str().unwrap().to_string();
-        assert_eq!(
-            org.bearer(&at2, Method::GET, "/api/v1/users").await.status,
-            200
-        );
-        // The rotated refresh token kept the original scope (RFC 6749 §6): a narrow access
-        // token does not narrow what the next refresh may ask for.
-        let (s, restored) = refresh_with(rt2.clone(), Some("openid okta.users.read")).await;
-        assert_eq!(s, 200, "{restored}");
-        assert_eq!(restored["scope"], "openid okta.users.read");
-        let rt3 = restored["refresh_token"].as_str().unwrap().to_string();
-        let at3 = restored["access_token"].as_str().unwrap().to_string();
-        // rt1 comes back: reuse. The family (rt2, rt3 and their access tokens) is revoked.
-        let (s, reused) = refresh_with(rt1, None).await;
-        assert_eq!((s, reused["error"].as_str()), (400, Some("invalid_grant")));
-        for rt in [rt2, rt3] {
-            let (s, _) = refresh_with(rt, None).await;
-            assert_eq!(s, 400);
+            let r = org
+                .http
+                .post(format!("{}/oauth2/v1/token", org.base))
+                .basic_auth(&app.client_id, Some(&app.secret))
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap())
         }
-        for at in [&at2, &at3] {
-            assert_eq!(
-                org.bearer(at, Method::GET, "/api/v1/users").await.status,
-                401
-            );
-        }
-        let (_, log) = org.get("/api/v1/logs?q=reuse").await;
-        assert!(!log.as_array().unwrap().is_empty(), "reuse is logged");
+    };
+    let (s, widened) = refresh_with(rt1.clone(), Some("openid okta.users.manage")).await;
+    assert_eq!(
+        (s, widened["error"].as_str()),
+        (400, Some("invalid_scope")),
+        "{widened}"
+    );
+    assert!(widened["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("authorize again"));
+    let (s, narrowed) = refresh_with(rt1.clone(), Some("okta.users.read")).await;
+    assert_eq!(s, 200, "{narrowed}");
+    assert_eq!(narrowed["scope"], "okta.users.read");
+    let rt2 = narrowed["refresh_token"].as_str().unwrap().to_string();
+    assert_ne!(rt1, rt2, "rotated");
+    let at2 = narrowed["access_token"].as_str().unwrap().to_string();
+    assert_eq!(
+        org.bearer(&at2, Method::GET, "/api/v1/users").await.status,
+        200
+    );
+    // The rotated refresh token kept the original scope (RFC 6749 §6): a narrow access
+    // token does not narrow what the next refresh may ask for.
+    let (s, restored) = refresh_with(rt2.clone(), Some("openid okta.users.read")).await;
+    assert_eq!(s, 200, "{restored}");
+    assert_eq!(restored["scope"], "openid okta.users.read");
+    let rt3 = restored["refresh_token"].as_str().unwrap().to_string();
+    let at3 = restored["access_token"].as_str().unwrap().to_string();
+    // rt1 comes back: reuse. The family (rt2, rt3 and their access tokens) is revoked.
+    let (s, reused) = refresh_with(rt1, None).await;
+    assert_eq!((s, reused["error"].as_str()), (400, Some("invalid_grant")));
+    for rt in [rt2, rt3] {
+        let (s, _) = refresh_with(rt, None).await;
+        assert_eq!(s, 400);
     }
+    for at in [&at2, &at3] {
+        assert_eq!(
+            org.bearer(at, Method::GET, "/api/v1/users").await.status,
+            401
+        );
+    }
+    let (_, log) = org.get("/api/v1/logs?q=reuse").await;
+    assert!(!log.as_array().unwrap().is_empty(), "reuse is logged");
 }
 
 /// Two holders of one refresh token race: whoever loses revokes the family, and that must reach
 /// the tokens the winner is issuing at the same moment (they are written in the rotation's
 /// transaction, which the revocation waits for).
-#[tokio::test]
-async fn a_refresh_race_leaves_no_live_token() {
-    for backend in BACKENDS {
-        let org = TestOrg::start(backend).await;
-        let (app, _) = web_app_with_user(&org, "TRUSTED").await;
-        let browser = browser();
-        let scope = "openid offline_access okta.users.read";
-        for round in 0..3 {
-            let (verifier, challenge) = pkce();
-            let done = if round == 0 {
-                sign_in(
-                    &org,
-                    &browser,
-                    &authorize_url(&org, &app, scope, &challenge, ""),
-                    "jane@example.com",
-                    "Sup3r-Secret-Pass",
-                )
+async fn a_refresh_race_leaves_no_live_token(backend: Backend) {
+    let org = TestOrg::start(backend).await;
+    let (app, _) = web_app_with_user(&org, "TRUSTED").await;
+    let browser = browser();
+    let scope = "openid offline_access okta.users.read";
+    for round in 0..3 {
+        let (verifier, challenge) = pkce();
+        let done = if round == 0 {
+            sign_in(
+                &org,
+                &browser,
+                &authorize_url(&org, &app, scope, &challenge, ""),
+                "jane@example.com",
+                "Sup3r-Secret-Pass",
+            )
+            .await
+        } else {
+            browser
+                .get(authorize_url(&org, &app, scope, &challenge, ""))
+                .send()
                 .await
-            } else {
-                browser
-                    .get(authorize_url(&org, &app, scope, &challenge, ""))
-                    .send()
-                    .await
-                    .unwrap()
-            };
-            let code = param(&location(done.headers()), "code").unwrap();
-            let tokens = redeem(&org, &app, &code, &verifier).await;
-            let rt1 = tokens.body["refresh_token"].as_str().unwrap().to_string();
-            let attempts = (0..6).map(|_| {
-                let http = org.http.clone();
-                let url = format!("{}/oauth2/v1/token", org.base);
-                let (id, secret, rt) = (app.client_id.clone(), app.secret.clone(), rt1.clone());
-                tokio::spawn(async move {
-                    let r = http
-                        .post(url)
-                        .basic_auth(id, Some(secret))
-                        .form(&[("grant_type", "refresh_token"), ("refresh_token", &rt)])
-                        .send()
-                        .await
-                        .unwrap();
-                    (r.status().as_u16(), r.json::<Value>().await.unwrap())
-                })
-            });
-            let mut winners = Vec::new();
-            for attempt in attempts.collect::<Vec<_>>() {
-                let (status, body) = attempt.await.unwrap();
-                match status {
-                    200 => winners.push(body),
-                    400 => assert_eq!(body["error"], "invalid_grant", "{body}"),
-                    other => panic!("{backend:?}: {other} {body}"),
-                }
-            }
-            assert!(winners.len() <= 1, "{backend:?}: one rotation wins at most");
-            for won in winners {
-                let at = won["access_token"].as_str().unwrap();
-                let r = org.bearer(at, Method::GET, "/api/v1/users").await;
-                assert_eq!(
-                    r.status, 401,
-                    "{backend:?}: the winner's access token is revoked"
-                );
-                let rt = won["refresh_token"].as_str().unwrap();
-                let r = org
-                    .http
-                    .post(format!("{}/oauth2/v1/token", org.base))
-                    .basic_auth(&app.client_id, Some(&app.secret))
-                    .form(&[("grant_type", "refresh_token"), ("refresh_token", rt)])
+                .unwrap()
+        };
+        let code = param(&location(done.headers()), "code").unwrap();
+        let tokens = redeem(&org, &app, &code, &verifier).await;
+        let rt1 = tokens.body["refresh_token"].as_str().unwrap().to_string();
+        let attempts = (0..6).map(|_| {
+            let http = org.http.clone();
+            let url = format!("{}/oauth2/v1/token", org.base);
+            let (id, secret, rt) = (app.client_id.clone(), app.secret.clone(), rt1.clone());
+            tokio::spawn(async move {
+                let r = http
+                    .post(url)
+                    .basic_auth(id, Some(secret))
+                    .form(&[("grant_type", "refresh_token"), ("refresh_token", &rt)])
                     .send()
                     .await
                     .unwrap();
-                assert_eq!(
-                    r.status(),
-                    400,
-                    "{backend:?}: the winner's refresh token is revoked"
-                );
+                (r.status().as_u16(), r.json::<Value>().await.unwrap())
+            })
+        });
+        let mut winners = Vec::new();
+        for attempt in attempts.collect::<Vec<_>>() {
+            let (status, body) = attempt.await.unwrap();
+            match status {
+                200 => winners.push(body),
+                400 => assert_eq!(body["error"], "invalid_grant", "{body}"),
+                other => panic!("{backend:?}: {other} {body}"),
             }
+        }
+        assert!(winners.len() <= 1, "{backend:?}: one rotation wins at most");
+        for won in winners {
+            let at = won["access_token"].as_str().unwrap();
+            let r = org.bearer(at, Method::GET, "/api/v1/users").await;
+            assert_eq!(
+                r.status, 401,
+                "{backend:?}: the winner's access token is revoked"
+            );
+            let rt = won["refresh_token"].as_str().unwrap();
+            let r = org
+                .http
+                .post(format!("{}/oauth2/v1/token", org.base))
+                .basic_auth(&app.client_id, Some(&app.secret))
+                .form(&[("grant_type", "refresh_token"), ("refresh_token", rt)])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                r.status(),
+                400,
+                "{backend:?}: the winner's refresh token is revoked"
+            );
         }
     }
 }
@@ -1297,104 +1286,101 @@ async fn dpop_bound_tokens() {
     assert_eq!(call("DPoP", Some(proof)).await, 401, "replayed proof");
 }
 
-#[tokio::test]
-async fn grants_api_is_for_super_admins() {
-    for backend in BACKENDS {
-        let org = TestOrg::start(backend).await;
-        let (app_id, _) = org.service_app("Bot").await;
-        let g = org.grant(&app_id, "okta.groups.read").await;
-        for field in [
-            "id",
-            "issuer",
-            "scopeId",
-            "status",
-            "source",
-            "clientId",
-            "created",
-            "createdBy",
-            "lastUpdated",
-            "_links",
-        ] {
-            assert!(!g[field].is_null(), "{field} in {g}");
-        }
-        assert!(g["id"].as_str().unwrap().starts_with("oag"));
-        assert_eq!(
-            (g["status"].as_str(), g["source"].as_str()),
-            (Some("ACTIVE"), Some("ADMIN"))
-        );
-        let path = format!("/api/v1/apps/{app_id}/grants");
-        let (s, b) = org
-            .post(
-                &path,
-                json!({"scopeId": "okta.groups.read", "issuer": org.base}),
-            )
-            .await;
-        assert_error(s, &b, 400, "E0000001");
-        let (s, b) = org
-            .post(
-                &path,
-                json!({"scopeId": "okta.made.up", "issuer": org.base}),
-            )
-            .await;
-        assert_error(s, &b, 400, "E0000001");
-        let (s, b) = org
-            .post(
-                &path,
-                json!({"scopeId": "okta.users.read", "issuer": "https://other.example.com"}),
-            )
-            .await;
-        assert_error(s, &b, 400, "E0000001");
-        let (_, list) = org.get(&format!("{path}?expand=scope")).await;
-        assert_eq!(list[0]["_embedded"]["scope"]["id"], "okta.groups.read");
-        assert_eq!(
-            org.get(&format!("{path}/{}", g["id"].as_str().unwrap()))
-                .await
-                .0,
-            200
-        );
-
-        // An org admin can read grants but not grant or revoke.
-        let u = org.user("orgadmin@example.com").await;
-        org.post(
-            &format!("/api/v1/users/{}/roles", u["id"].as_str().unwrap()),
-            json!({"type": "ORG_ADMIN"}),
+async fn grants_api_is_for_super_admins(backend: Backend) {
+    let org = TestOrg::start(backend).await;
+    let (app_id, _) = org.service_app("Bot").await;
+    let g = org.grant(&app_id, "okta.groups.read").await;
+    for field in [
+        "id",
+        "issuer",
+        "scopeId",
+        "status",
+        "source",
+        "clientId",
+        "created",
+        "createdBy",
+        "lastUpdated",
+        "_links",
+    ] {
+        assert!(!g[field].is_null(), "{field} in {g}");
+    }
+    assert!(g["id"].as_str().unwrap().starts_with("oag"));
+    assert_eq!(
+        (g["status"].as_str(), g["source"].as_str()),
+        (Some("ACTIVE"), Some("ADMIN"))
+    );
+    let path = format!("/api/v1/apps/{app_id}/grants");
+    let (s, b) = org
+        .post(
+            &path,
+            json!({"scopeId": "okta.groups.read", "issuer": org.base}),
         )
         .await;
-        let t = org.token_for("orgadmin@example.com").await;
-        let (s, _) = org.send_as(&t, Method::GET, &path, None).await;
-        assert_eq!(s, 200);
-        let (s, b) = org
-            .send_as(
-                &t,
-                Method::POST,
-                &path,
-                Some(json!({"scopeId": "okta.users.read", "issuer": org.base})),
-            )
-            .await;
-        assert_error(s, &b, 403, "E0000006");
-        let (s, b) = org
-            .send_as(
-                &t,
-                Method::DELETE,
-                &format!("{path}/{}", g["id"].as_str().unwrap()),
-                None,
-            )
-            .await;
-        assert_error(s, &b, 403, "E0000006");
+    assert_error(s, &b, 400, "E0000001");
+    let (s, b) = org
+        .post(
+            &path,
+            json!({"scopeId": "okta.made.up", "issuer": org.base}),
+        )
+        .await;
+    assert_error(s, &b, 400, "E0000001");
+    let (s, b) = org
+        .post(
+            &path,
+            json!({"scopeId": "okta.users.read", "issuer": "https://other.example.com"}),
+        )
+        .await;
+    assert_error(s, &b, 400, "E0000001");
+    let (_, list) = org.get(&format!("{path}?expand=scope")).await;
+    assert_eq!(list[0]["_embedded"]["scope"]["id"], "okta.groups.read");
+    assert_eq!(
+        org.get(&format!("{path}/{}", g["id"].as_str().unwrap()))
+            .await
+            .0,
+        200
+    );
 
-        assert_eq!(
-            org.delete(&format!("{path}/{}", g["id"].as_str().unwrap()))
-                .await
-                .0,
-            204,
-            "{backend:?}"
-        );
-        assert_eq!(org.get(&path).await.1.as_array().unwrap().len(), 0);
-        let (_, events) = org
-            .get("/api/v1/logs?filter=eventType%20sw%20%22app.oauth2.as.consent%22")
-            .await;
-        assert_eq!(events.as_array().unwrap().len(), 2);
-    }
+    // An org admin can read grants but not grant or revoke.
+    let u = org.user("orgadmin@example.com").await;
+    org.post(
+        &format!("/api/v1/users/{}/roles", u["id"].as_str().unwrap()),
+        json!({"type": "ORG_ADMIN"}),
+    )
+    .await;
+    let t = org.token_for("orgadmin@example.com").await;
+    let (s, _) = org.send_as(&t, Method::GET, &path, None).await;
+    assert_eq!(s, 200);
+    let (s, b) = org
+        .send_as(
+            &t,
+            Method::POST,
+            &path,
+            Some(json!({"scopeId": "okta.users.read", "issuer": org.base})),
+        )
+        .await;
+    assert_error(s, &b, 403, "E0000006");
+    let (s, b) = org
+        .send_as(
+            &t,
+            Method::DELETE,
+            &format!("{path}/{}", g["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    assert_error(s, &b, 403, "E0000006");
+
+    assert_eq!(
+        org.delete(&format!("{path}/{}", g["id"].as_str().unwrap()))
+            .await
+            .0,
+        204,
+        "{backend:?}"
+    );
+    assert_eq!(org.get(&path).await.1.as_array().unwrap().len(), 0);
+    let (_, events) = org
+        .get("/api/v1/logs?filter=eventType%20sw%20%22app.oauth2.as.consent%22")
+        .await;
+    assert_eq!(events.as_array().unwrap().len(), 2);
 }
 
 #[tokio::test]
@@ -1560,184 +1546,251 @@ async fn deactivation_revokes_tokens_for_good() {
 /// Code and refresh grants hold a transaction (a pooled connection on PostgreSQL): they read
 /// through the pool before it, never while holding it, so a burst larger than the pool cannot
 /// deadlock it.
-#[tokio::test]
-async fn a_burst_of_refresh_requests_does_not_exhaust_the_pool() {
-    for backend in BACKENDS {
-        let org = std::sync::Arc::new(TestOrg::start(backend).await);
-        let (app, _) = web_app_with_user(&org, "TRUSTED").await;
-        // Before, each request held a transaction and waited for a second connection: with more
-        // requests than connections they all timed out acquiring one (500).
-        let burst = (0..48).map(|i| {
-            let org = org.clone();
-            let (id, secret) = (app.client_id.clone(), app.secret.clone());
-            tokio::spawn(async move {
-                let r = org
-                    .http
-                    .post(format!("{}/oauth2/v1/token", org.base))
-                    .basic_auth(id, Some(secret))
-                    .form(&[
-                        ("grant_type", "refresh_token"),
-                        ("refresh_token", &format!("no-such-token-{i}")),
-                    ])
-                    .send()
-                    .await
-                    .unwrap();
-                r.status().as_u16()
-            })
-        });
-        for task in burst.collect::<Vec<_>>() {
-            assert_eq!(task.await.unwrap(), 400, "{backend:?}");
-        }
+async fn a_burst_of_refresh_requests_does_not_exhaust_the_pool(backend: Backend) {
+    let org = std::sync::Arc::new(TestOrg::start(backend).await);
+    let (app, _) = web_app_with_user(&org, "TRUSTED").await;
+    // Before, each request held a transaction and waited for a second connection: with more
+    // requests than connections they all timed out acquiring one (500).
+    let burst = (0..48).map(|i| {
+        let org = org.clone();
+        let (id, secret) = (app.client_id.clone(), app.secret.clone());
+        tokio::spawn(async move {
+            let r = org
+                .http
+                .post(format!("{}/oauth2/v1/token", org.base))
+                .basic_auth(id, Some(secret))
+                .form(&[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", &format!("no-such-token-{i}")),
+                ])
+                .send()
+                .await
+                .unwrap();
+            r.status().as_u16()
+        })
+    });
+    for task in burst.collect::<Vec<_>>() {
+        assert_eq!(task.await.unwrap(), 400, "{backend:?}");
     }
 }
 
 /// A refused request's System Log event names the client it claimed to be, which may be any
 /// string: one that PostgreSQL cannot store (NUL) must not fail the tokens committed with it.
-#[tokio::test]
-async fn a_refused_request_with_an_unstorable_client_id_fails_nobody_else() {
-    for backend in BACKENDS {
-        let org = std::sync::Arc::new(TestOrg::start(backend).await);
-        let (app_id, client_id) = org.service_app("Neighbour").await;
-        org.grant(&app_id, "okta.users.read").await;
-        let good = (0..16).map(|_| {
-            let (org, client_id) = (org.clone(), client_id.clone());
-            tokio::spawn(async move { org.client_credentials(&client_id, "okta.users.read").await })
-        });
-        let bad = (0..16).map(|_| {
-            let org = org.clone();
-            tokio::spawn(async move {
-                org.form(
-                    "/oauth2/v1/token",
-                    &[("grant_type", "client_credentials"), ("client_id", "a\0b")],
-                    &[],
-                )
-                .await
-            })
-        });
-        let (good, bad): (Vec<_>, Vec<_>) = (good.collect(), bad.collect());
-        for task in bad {
-            let answer = task.await.unwrap();
-            assert!(
-                matches!(answer.status, 400 | 401),
-                "{backend:?}: {}",
-                answer.body
-            );
-        }
-        for task in good {
-            let answer = task.await.unwrap();
-            assert_eq!(answer.status, 200, "{backend:?}: {}", answer.body);
-        }
-        let (_, log) = org
-            .get("/api/v1/logs?filter=outcome.result%20eq%20%22FAILURE%22")
-            .await;
+async fn a_refused_request_with_an_unstorable_client_id_fails_nobody_else(backend: Backend) {
+    let org = std::sync::Arc::new(TestOrg::start(backend).await);
+    let (app_id, client_id) = org.service_app("Neighbour").await;
+    org.grant(&app_id, "okta.users.read").await;
+    let good = (0..16).map(|_| {
+        let (org, client_id) = (org.clone(), client_id.clone());
+        tokio::spawn(async move { org.client_credentials(&client_id, "okta.users.read").await })
+    });
+    let bad = (0..16).map(|_| {
+        let org = org.clone();
+        tokio::spawn(async move {
+            org.form(
+                "/oauth2/v1/token",
+                &[("grant_type", "client_credentials"), ("client_id", "a\0b")],
+                &[],
+            )
+            .await
+        })
+    });
+    let (good, bad): (Vec<_>, Vec<_>) = (good.collect(), bad.collect());
+    for task in bad {
+        let answer = task.await.unwrap();
         assert!(
-            log.as_array()
-                .unwrap()
-                .iter()
-                .any(|e| e["actor"]["id"] == "a\u{FFFD}b"),
-            "{backend:?}: the refusal is logged, NUL replaced"
+            matches!(answer.status, 400 | 401),
+            "{backend:?}: {}",
+            answer.body
         );
     }
+    for task in good {
+        let answer = task.await.unwrap();
+        assert_eq!(answer.status, 200, "{backend:?}: {}", answer.body);
+    }
+    let (_, log) = org
+        .get("/api/v1/logs?filter=outcome.result%20eq%20%22FAILURE%22")
+        .await;
+    assert!(
+        log.as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["actor"]["id"] == "a\u{FFFD}b"),
+        "{backend:?}: the refusal is logged, NUL replaced"
+    );
 }
 
 /// Token issues are committed in batches: many at once each get their own token, each is
 /// logged once, and one assertion sent many times at once yields exactly one token.
-#[tokio::test]
-async fn concurrent_token_requests_are_each_recorded_once() {
-    for backend in BACKENDS {
-        let org = std::sync::Arc::new(TestOrg::start(backend).await);
-        let (app_id, client_id) = org.service_app("Batch").await;
-        org.grant(&app_id, "okta.users.read").await;
-        let distinct = (0..24).map(|_| {
-            let (org, client_id) = (org.clone(), client_id.clone());
-            tokio::spawn(async move { org.client_credentials(&client_id, "okta.users.read").await })
-        });
-        let shared = assertion(
-            client_key(),
-            &client_id,
-            &format!("{}/oauth2/v1/token", org.base),
-        );
-        let replays = (0..8).map(|_| {
-            let (org, shared) = (org.clone(), shared.clone());
-            tokio::spawn(async move {
-                org.form(
-                    "/oauth2/v1/token",
-                    &[
-                        ("grant_type", "client_credentials"),
-                        ("scope", "okta.users.read"),
-                        (
-                            "client_assertion_type",
-                            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                        ),
-                        ("client_assertion", &shared),
-                    ],
-                    &[],
-                )
-                .await
-            })
-        });
-        let distinct: Vec<_> = distinct.collect();
-        let replays: Vec<_> = replays.collect();
-        let mut jtis = std::collections::HashSet::new();
-        for task in distinct {
-            let answer = task.await.unwrap();
-            assert_eq!(answer.status, 200, "{backend:?}: {}", answer.body);
-            let c = claims(answer.body["access_token"].as_str().unwrap());
-            assert!(jtis.insert(c["jti"].as_str().unwrap().to_string()));
-        }
-        let mut won = 0;
-        for task in replays {
-            let answer = task.await.unwrap();
-            match answer.status {
-                200 => won += 1,
-                401 => assert_eq!(answer.body["error"], "invalid_client", "{backend:?}"),
-                other => panic!("{backend:?}: {other} {}", answer.body),
-            }
-        }
-        assert_eq!(won, 1, "{backend:?}: one assertion, one token");
-        // Every issued token is known to introspection's store and to the System Log.
-        let log = org
-            .get(&format!(
-                "/api/v1/logs?limit=1000&filter={}",
-                urlencode("eventType eq \"app.oauth2.as.token.grant.access_token\"")
-            ))
-            .await;
-        assert_eq!(log.1.as_array().unwrap().len(), 25, "{backend:?}");
+async fn concurrent_token_requests_are_each_recorded_once(backend: Backend) {
+    let org = std::sync::Arc::new(TestOrg::start(backend).await);
+    let (app_id, client_id) = org.service_app("Batch").await;
+    org.grant(&app_id, "okta.users.read").await;
+    let distinct = (0..24).map(|_| {
+        let (org, client_id) = (org.clone(), client_id.clone());
+        tokio::spawn(async move { org.client_credentials(&client_id, "okta.users.read").await })
+    });
+    let shared = assertion(
+        client_key(),
+        &client_id,
+        &format!("{}/oauth2/v1/token", org.base),
+    );
+    let replays = (0..8).map(|_| {
+        let (org, shared) = (org.clone(), shared.clone());
+        tokio::spawn(async move {
+            org.form(
+                "/oauth2/v1/token",
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("scope", "okta.users.read"),
+                    (
+                        "client_assertion_type",
+                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                    ),
+                    ("client_assertion", &shared),
+                ],
+                &[],
+            )
+            .await
+        })
+    });
+    let distinct: Vec<_> = distinct.collect();
+    let replays: Vec<_> = replays.collect();
+    let mut jtis = std::collections::HashSet::new();
+    for task in distinct {
+        let answer = task.await.unwrap();
+        assert_eq!(answer.status, 200, "{backend:?}: {}", answer.body);
+        let c = claims(answer.body["access_token"].as_str().unwrap());
+        assert!(jtis.insert(c["jti"].as_str().unwrap().to_string()));
     }
+    let mut won = 0;
+    for task in replays {
+        let answer = task.await.unwrap();
+        match answer.status {
+            200 => won += 1,
+            401 => assert_eq!(answer.body["error"], "invalid_client", "{backend:?}"),
+            other => panic!("{backend:?}: {other} {}", answer.body),
+        }
+    }
+    assert_eq!(won, 1, "{backend:?}: one assertion, one token");
+    // Every issued token is known to introspection's store and to the System Log.
+    let log = org
+        .get(&format!(
+            "/api/v1/logs?limit=1000&filter={}",
+            urlencode("eventType eq \"app.oauth2.as.token.grant.access_token\"")
+        ))
+        .await;
+    assert_eq!(log.1.as_array().unwrap().len(), 25, "{backend:?}");
 }
 
 /// A `jti` that a store could not hold (a NUL character) fails its own request as a bad
 /// assertion; the tokens committed beside it are unaffected.
-#[tokio::test]
-async fn an_unstorable_jti_fails_only_its_own_request() {
-    for backend in BACKENDS {
-        let org = TestOrg::start(backend).await;
-        let (app_id, client_id) = org.service_app("Bot").await;
-        org.grant(&app_id, "okta.users.read").await;
-        let token_url = format!("{}/oauth2/v1/token", org.base);
-        let now = now();
-        let bad = sign(
-            client_key(),
-            &json!({"alg": "RS256", "kid": client_key().kid}),
-            &json!({"iss": client_id, "sub": client_id, "aud": token_url, "iat": now, "exp": now + 300, "jti": "nul\u{0}jti"}),
-        );
-        let form = [
-            ("grant_type", "client_credentials"),
-            ("scope", "okta.users.read"),
-            (
-                "client_assertion_type",
-                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-            ),
-            ("client_assertion", bad.as_str()),
-        ];
-        let with_bad = org.form("/oauth2/v1/token", &form, &[]);
-        let good = || org.client_credentials(&client_id, "okta.users.read");
-        let (bad, g1, g2, g3, g4) = tokio::join!(with_bad, good(), good(), good(), good());
-        let goods = [g1, g2, g3, g4];
-        assert_eq!(bad.status, 401, "{backend:?}: {}", bad.body);
-        assert_eq!(bad.body["error"], "invalid_client", "{backend:?}");
-        for good in goods {
-            assert_eq!(good.status, 200, "{backend:?}: {}", good.body);
-        }
+async fn an_unstorable_jti_fails_only_its_own_request(backend: Backend) {
+    let org = TestOrg::start(backend).await;
+    let (app_id, client_id) = org.service_app("Bot").await;
+    org.grant(&app_id, "okta.users.read").await;
+    let token_url = format!("{}/oauth2/v1/token", org.base);
+    let now = now();
+    let bad = sign(
+        client_key(),
+        &json!({"alg": "RS256", "kid": client_key().kid}),
+        &json!({"iss": client_id, "sub": client_id, "aud": token_url, "iat": now, "exp": now + 300, "jti": "nul\u{0}jti"}),
+    );
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("scope", "okta.users.read"),
+        (
+            "client_assertion_type",
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        ),
+        ("client_assertion", bad.as_str()),
+    ];
+    let with_bad = org.form("/oauth2/v1/token", &form, &[]);
+    let good = || org.client_credentials(&client_id, "okta.users.read");
+    let (bad, g1, g2, g3, g4) = tokio::join!(with_bad, good(), good(), good(), good());
+    let goods = [g1, g2, g3, g4];
+    assert_eq!(bad.status, 401, "{backend:?}: {}", bad.body);
+    assert_eq!(bad.body["error"], "invalid_client", "{backend:?}");
+    for good in goods {
+        assert_eq!(good.status, 200, "{backend:?}: {}", good.body);
     }
 }
+
+/// A service app created as Terraform's Okta provider creates one (`response_types: ["token"]`,
+/// issue 10 item 6) is accepted, keeps what was sent, and gets tokens by client credentials with
+/// `private_key_jwt`; the implicit flow itself stays refused at `/authorize`.
+async fn a_terraform_style_service_app_gets_tokens(backend: Backend) {
+    let org = TestOrg::start(backend).await;
+    let (status, app) = org
+        .post(
+            "/api/v1/apps",
+            json!({
+                "name": "oidc_client",
+                "label": "terraform-service",
+                "signOnMode": "OPENID_CONNECT",
+                "credentials": {"oauthClient": {
+                    "token_endpoint_auth_method": "private_key_jwt",
+                    "autoKeyRotation": true
+                }},
+                "settings": {"oauthClient": {
+                    "application_type": "service",
+                    "grant_types": ["client_credentials"],
+                    "response_types": ["token"],
+                    "jwks": jwks(client_key())
+                }}
+            }),
+        )
+        .await;
+    assert_eq!(status, 200, "{app}");
+    assert_eq!(
+        app["settings"]["oauthClient"]["response_types"],
+        json!(["token"])
+    );
+    let app_id = app["id"].as_str().unwrap();
+    let client_id = app["credentials"]["oauthClient"]["client_id"]
+        .as_str()
+        .unwrap();
+    let (status, again) = org.get(&format!("/api/v1/apps/{app_id}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        again["settings"]["oauthClient"]["response_types"],
+        json!(["token"])
+    );
+
+    org.grant(app_id, "okta.users.read").await;
+    org.client_role(client_id, "READ_ONLY_ADMIN").await;
+    let token = org.client_credentials(client_id, "okta.users.read").await;
+    assert_eq!(token.status, 200, "{}", token.body);
+    let access = token.body["access_token"].as_str().unwrap();
+    let users = org.bearer(access, Method::GET, "/api/v1/users").await;
+    assert_eq!(users.status, 200, "{}", users.body);
+
+    let (status, refused) = org
+        .post(
+            "/api/v1/apps",
+            json!({
+                "label": "not-a-response-type",
+                "signOnMode": "OPENID_CONNECT",
+                "credentials": {"oauthClient": {"token_endpoint_auth_method": "private_key_jwt"}},
+                "settings": {"oauthClient": {
+                    "application_type": "service",
+                    "response_types": ["device"],
+                    "jwks": jwks(client_key())
+                }}
+            }),
+        )
+        .await;
+    assert_error(status, &refused, 400, "E0000001");
+}
+
+on_both_backends!(
+    scope_grant_scenario,
+    a_terraform_style_service_app_gets_tokens,
+    authorization_code_with_pkce_refresh_and_reuse_detection,
+    a_refresh_race_leaves_no_live_token,
+    grants_api_is_for_super_admins,
+    a_burst_of_refresh_requests_does_not_exhaust_the_pool,
+    a_refused_request_with_an_unstorable_client_id_fails_nobody_else,
+    concurrent_token_requests_are_each_recorded_once,
+    an_unstorable_jti_fails_only_its_own_request,
+);

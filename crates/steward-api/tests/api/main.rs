@@ -1,0 +1,25 @@
+//! Steward's HTTP suites, one module each, in one test binary: one link instead of one per
+//! file. Each test starts its own org on a real port over SQLite or PostgreSQL (`common`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[macro_use]
+mod common;
+
+mod access_requests;
+mod activation;
+mod admin_boundaries;
+mod authorize;
+mod bad_input;
+mod blocking;
+mod directory;
+mod governance_decisions;
+mod guard;
+mod http;
+mod limits;
+mod oauth;
+mod oauth_endpoints;
+mod rejections;
+mod resource_owners;
+mod unassignment;
+mod user_integrity;
+mod users;

@@ -1,0 +1,9 @@
+//! The storage suites, one module each, in one test binary; every test runs on a fresh SQLite
+//! file and a fresh PostgreSQL database (`common`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+mod access_requests;
+mod resource_owners;
+mod store;
