@@ -15,6 +15,7 @@ mod directory;
 mod governance_decisions;
 mod guard;
 mod http;
+mod last_super_admin;
 mod limits;
 mod oauth;
 mod oauth_endpoints;

@@ -5,9 +5,7 @@
 //! sign-ins is not a removal: the locked-out admin's credentials still act and the lock lifts
 //! by itself. The check and the change share one transaction, so two admins demoting each other
 //! at once cannot both succeed. Every test runs on SQLite and PostgreSQL.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use common::oauth::{authorize_url, browser, pkce, sign_in, WebApp};
 use common::{assert_error, Backend, TestOrg};
