@@ -7,6 +7,8 @@
 
 pub use steward_oauth::secrets::{sha256_hex, verify_secret as verify_password};
 
+use steward_core::profiles;
+
 use crate::error::ApiError;
 
 /// An argon2id PHC hash of a password or client secret. Blocks the thread for the hash's
@@ -34,21 +36,28 @@ pub async fn verify_secret_blocking(secret: &str, phc: &str) -> Result<bool, Api
         .map_err(|e| ApiError::Internal(format!("secret verification task failed: {e}")))
 }
 
+/// What [`check_password_policy`] asks for, in words.
+pub const PASSWORD_RULES: &str =
+    "at least 8 characters, at most 72 characters, a lowercase letter, \
+                                  an uppercase letter, a number, no parts of your username.";
+
 /// Okta's default password policy, in brief: at least 8 characters, a lower-case letter, an
-/// upper-case letter and a digit, and no part of the login.
+/// upper-case letter and a digit, and no part of the login; and at most 72 characters, the most
+/// Okta keeps ([`profiles::MAX_PASSWORD_LENGTH`]).
 pub fn check_password_policy(password: &str, login: &str) -> Result<(), String> {
     let long = password.chars().count() >= 8;
+    let short_enough = !profiles::password_too_long(password);
     let lower = password.chars().any(|c| c.is_lowercase());
     let upper = password.chars().any(|c| c.is_uppercase());
     let digit = password.chars().any(|c| c.is_ascii_digit());
     let local = login.split('@').next().unwrap_or_default().to_lowercase();
     let contains_login = local.len() >= 3 && password.to_lowercase().contains(&local);
-    if long && lower && upper && digit && !contains_login {
+    if long && short_enough && lower && upper && digit && !contains_login {
         Ok(())
     } else {
-        Err("password: Password requirements were not met. Password requirements: at least 8 characters, \
-             a lowercase letter, an uppercase letter, a number, no parts of your username."
-            .into())
+        Err(format!(
+            "password: Password requirements were not met. Password requirements: {PASSWORD_RULES}"
+        ))
     }
 }
 
@@ -82,5 +91,8 @@ mod tests {
         assert!(check_password_policy("short1A", "jane@example.com").is_err());
         assert!(check_password_policy("alllowercase1", "jane@example.com").is_err());
         assert!(check_password_policy("Jane12345x", "jane@example.com").is_err());
+        let longest = format!("Aa1{}", "x".repeat(69));
+        assert!(check_password_policy(&longest, "jane@example.com").is_ok());
+        assert!(check_password_policy(&format!("{longest}x"), "jane@example.com").is_err());
     }
 }

@@ -2,6 +2,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::profiles;
 use crate::validation::ValidationError;
 
 /// A user of the org as stored.
@@ -250,40 +251,21 @@ fn summary_of(causes: &[String]) -> String {
         .to_string()
 }
 
-/// Checks and normalises a user profile: `login`, `email`, `firstName` and `lastName` are
-/// required (as in Okta's default user type); login and email must look like email addresses
-/// (Okta's default login pattern); every value must be a scalar or an array of scalars; no name
+/// Checks a user profile: the base attributes' types, lengths and required values
+/// ([`profiles::USER_BASE`]: `login`, `email`, `firstName` and `lastName` are required, as in
+/// Okta's default user type); login and email must look like email addresses (Okta's default
+/// login pattern); custom attributes are scalars or arrays of scalars with valid names; no name
 /// or value may hold NUL.
 pub fn validate_user_profile(profile: &Map<String, Value>) -> Result<(), ValidationError> {
-    let mut causes = Vec::new();
-    for field in ["login", "email", "firstName", "lastName"] {
-        match profile.get(field) {
-            Some(Value::String(s)) if !s.trim().is_empty() => {}
-            Some(Value::String(_)) | None | Some(Value::Null) => {
-                causes.push(format!("{field}: The field cannot be left blank"))
-            }
-            Some(_) => causes.push(format!("{field}: The field must be a string")),
-        }
-    }
+    let mut causes = profiles::type_and_length_causes(profiles::USER_BASE, profile);
     for field in ["login", "email"] {
         if let Some(Value::String(s)) = profile.get(field) {
             if !s.trim().is_empty() && !looks_like_email(s) {
                 causes.push(format!("{field}: Does not match required pattern"));
             }
-            if s.len() > 100 {
-                causes.push(format!("{field}: The field is too long"));
-            }
         }
     }
-    for (key, value) in profile {
-        let scalar = |v: &Value| !matches!(v, Value::Object(_) | Value::Array(_));
-        let ok = match value {
-            Value::Array(items) => items.iter().all(scalar),
-            v => scalar(v),
-        };
-        if !ok {
-            causes.push(format!("{key}: Property has an invalid type"));
-        }
+    for key in profile.keys() {
         if !is_attribute_name(key) {
             causes.push(format!(
                 "{}: Property name is not valid",
@@ -295,16 +277,11 @@ pub fn validate_user_profile(profile: &Map<String, Value>) -> Result<(), Validat
     ValidationError::check(&summary_of(&causes), causes)
 }
 
-/// Group profiles need a name of at most 255 characters, and no name or value may hold NUL.
+/// Checks a group profile: `name` (required, at most 255 characters) and `description` (at most
+/// 1024) are strings ([`profiles::GROUP_BASE`]); custom attributes are scalars or arrays of
+/// scalars; no name or value may hold NUL.
 pub fn validate_group_profile(profile: &Map<String, Value>) -> Result<(), ValidationError> {
-    let mut causes = Vec::new();
-    match profile.get("name") {
-        Some(Value::String(s)) if !s.trim().is_empty() && s.len() <= 255 => {}
-        Some(Value::String(s)) if s.len() > 255 => {
-            causes.push("name: The field is too long".to_string())
-        }
-        _ => causes.push("name: The field cannot be left blank".to_string()),
-    }
+    let mut causes = profiles::type_and_length_causes(profiles::GROUP_BASE, profile);
     causes.extend(nul_causes(profile));
     ValidationError::check(&summary_of(&causes), causes)
 }

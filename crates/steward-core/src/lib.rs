@@ -6,6 +6,7 @@ pub mod apps;
 pub mod directory;
 pub mod filter;
 pub mod ids;
+pub mod profiles;
 pub mod resource_owners;
 pub mod roles;
 pub mod scopes;

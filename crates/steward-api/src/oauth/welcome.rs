@@ -22,17 +22,15 @@ use super::authorize::{csrf_ok_for, csrf_token_for, query_map, with_csrf};
 use super::pages::render;
 use super::Form;
 use crate::error::{ApiError, ApiResult};
-use crate::secrets::{check_password_policy, hash_password_blocking, sha256_hex};
+use crate::secrets::{
+    check_password_policy, hash_password_blocking, sha256_hex, PASSWORD_RULES as RULES,
+};
 use crate::AppState;
 
 /// The link a user activates their account with.
 pub fn activation_url(issuer: &str, token: &str) -> String {
     format!("{issuer}/welcome/{token}")
 }
-
-/// What [`check_password_policy`] asks for, in words for the page.
-const RULES: &str = "at least 8 characters, a lowercase letter, an uppercase letter, a number, \
-                     no parts of your username.";
 
 /// `GET /welcome/{token}`: the form.
 pub async fn show(

@@ -19,6 +19,7 @@ mod last_super_admin;
 mod limits;
 mod oauth;
 mod oauth_endpoints;
+mod profile_rules;
 mod rejections;
 mod resource_owners;
 mod unassignment;
