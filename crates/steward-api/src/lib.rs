@@ -211,7 +211,31 @@ async fn okta_headers(State(state): State<AppState>, mut req: Request, next: Nex
         set("x-rate-limit-remaining", d.remaining.to_string());
         set("x-rate-limit-reset", d.reset.to_string());
     }
+    harden(headers);
     response
+}
+
+/// The hardening headers of every response, errors included: never sniffed; not stored unless
+/// the endpoint says how long it may be cached (keys, discovery); never framed and running
+/// nothing unless it is a page, which sets its own policy (`oauth::pages`).
+fn harden(headers: &mut axum::http::HeaderMap) {
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    let defaults = [
+        (header::CACHE_CONTROL.as_str(), "no-store"),
+        (
+            "content-security-policy",
+            "default-src 'none'; frame-ancestors 'none'",
+        ),
+        ("x-frame-options", "DENY"),
+    ];
+    for (name, value) in defaults {
+        if !headers.contains_key(name) {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+    }
 }
 
 /// The rate limiter's key of an `Authorization` header: SHA-256 (hex) of the scheme in lowercase

@@ -2,8 +2,10 @@
 //! and `/oauth2/v1/logout`.
 //!
 //! Errors about the client or its redirect URI are shown on a page; every other error is sent back
-//! to the client's redirect URI (RFC 6749 §4.1.2.1). Forms carry a CSRF token that must match a
-//! `SameSite=Strict` cookie; the session cookie is `HttpOnly`, `SameSite=Lax` and `Secure` under TLS.
+//! to the client's redirect URI (RFC 6749 §4.1.2.1). Forms carry a CSRF token that must be the
+//! HMAC, under a key derived from the master key, of the browser's pre-session id (a random
+//! `SameSite=Strict` cookie), and a form posted with another site's `Origin` is refused; the
+//! session cookie is `HttpOnly`, `SameSite=Lax` and `Secure` under TLS.
 
 use std::collections::HashMap;
 
@@ -21,7 +23,7 @@ use steward_oauth::secrets::{constant_time_eq, sha256_hex};
 use steward_oauth::{jwt, pkce};
 use steward_store::{AuthCode, Session, StoreError};
 
-use super::pages::{error_page, render};
+use super::pages::{error_page, render, render_for_client};
 use super::Form;
 use crate::{AppState, RequestClient};
 
@@ -86,43 +88,101 @@ fn csrf_cookie<'a>(headers: &'a HeaderMap, state: &AppState) -> Option<&'a str> 
     cookie(headers, csrf_cookie_name(&state.config.issuer))
 }
 
-fn csrf_matches(c: Option<&str>, form: &HashMap<String, String>) -> bool {
-    match (c, form.get("csrf")) {
-        (Some(c), Some(f)) if !c.is_empty() => constant_time_eq(c.as_bytes(), f.as_bytes()),
+/// The CSRF token of a browser's pre-session id (the CSRF cookie's value): base64url of
+/// HMAC-SHA256 under the server's CSRF key. Only the server can make it, so a cookie planted with
+/// a matching form field (plain double submit) does not pass.
+fn csrf_token(key: &[u8; 32], pre_session: &str) -> String {
+    use base64::Engine;
+    use hmac::{Hmac, Mac};
+    let mut mac = match <Hmac<sha2::Sha256> as Mac>::new_from_slice(key) {
+        Ok(mac) => mac,
+        // HMAC takes a key of any length: this does not happen.
+        Err(_) => return String::new(),
+    };
+    mac.update(pre_session.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+}
+
+/// Whether `token` is the CSRF token of the pre-session id `pre_session`.
+fn csrf_matches(key: &[u8; 32], pre_session: Option<&str>, token: Option<&str>) -> bool {
+    match (pre_session, token) {
+        (Some(id), Some(token)) if id.len() == PRE_SESSION_ID_LENGTH => {
+            let expected = csrf_token(key, id);
+            !expected.is_empty() && constant_time_eq(expected.as_bytes(), token.as_bytes())
+        }
         _ => false,
     }
 }
 
-/// Whether the form's CSRF token matches the cookie `state`'s issuer names.
+/// The origin of the issuer (`https://id.example.com`), as browsers send it in `Origin`.
+fn issuer_origin(issuer: &str) -> Option<String> {
+    let origin = url::Url::parse(issuer).ok()?.origin();
+    origin.is_tuple().then(|| origin.ascii_serialization())
+}
+
+/// Whether the request's `Origin`, when the browser sent one, is the issuer's: a form posted from
+/// another site (or from an opaque origin, `null`) is refused. Every page this server renders
+/// has `Referrer-Policy: same-origin`, under which browsers send the real origin with a
+/// same-origin POST (`no-referrer` would make them send `null`).
+fn origin_ok(issuer: &str, headers: &HeaderMap) -> bool {
+    let mut sent = headers.get_all(header::ORIGIN).iter();
+    match (sent.next(), sent.next()) {
+        (None, _) => true,
+        (Some(origin), None) => {
+            issuer_origin(issuer).is_some_and(|ours| origin.to_str().is_ok_and(|o| o == ours))
+        }
+        _ => false,
+    }
+}
+
+/// Whether a form post may act: its `Origin` (when sent) is the issuer's, and its CSRF token is
+/// the one derived from the CSRF cookie `state`'s issuer names.
 pub(super) fn csrf_ok_for(
     state: &AppState,
     headers: &HeaderMap,
     form: &HashMap<String, String>,
 ) -> bool {
-    csrf_matches(csrf_cookie(headers, state), form)
+    origin_ok(&state.config.issuer, headers)
+        && csrf_matches(
+            &state.auth.csrf_key,
+            csrf_cookie(headers, state),
+            form.get("csrf").map(String::as_str),
+        )
 }
 
-fn token_from(c: Option<&str>) -> (String, bool) {
-    match c.filter(|c| c.len() == 32) {
-        Some(c) => (c.to_string(), false),
-        None => (random_secret(32), true),
+/// Characters of a pre-session id (alphanumeric: about 190 bits).
+const PRE_SESSION_ID_LENGTH: usize = 32;
+
+/// A form's CSRF token, and the new pre-session id to set as the cookie when the browser had
+/// none.
+pub(super) struct Csrf {
+    pub token: String,
+    new_cookie: Option<String>,
+}
+
+/// The CSRF token for the browser's pre-session id (the cookie `state`'s issuer names), or for
+/// a new one.
+pub(super) fn csrf_token_for(state: &AppState, headers: &HeaderMap) -> Csrf {
+    let (id, new_cookie) = match csrf_cookie(headers, state).filter(|c| {
+        c.len() == PRE_SESSION_ID_LENGTH && c.bytes().all(|b| b.is_ascii_alphanumeric())
+    }) {
+        Some(c) => (c.to_string(), None),
+        None => {
+            let id = random_secret(PRE_SESSION_ID_LENGTH);
+            (id.clone(), Some(id))
+        }
+    };
+    Csrf {
+        token: csrf_token(&state.auth.csrf_key, &id),
+        new_cookie,
     }
 }
 
-/// The CSRF token of the browser, from the cookie `state`'s issuer names.
-pub(super) fn csrf_token_for(state: &AppState, headers: &HeaderMap) -> (String, bool) {
-    token_from(csrf_cookie(headers, state))
-}
-
-pub(super) fn with_csrf(
-    mut response: Response,
-    state: &AppState,
-    token: &str,
-    fresh: bool,
-) -> Response {
-    if fresh {
+/// Sets the CSRF cookie when `csrf` made a new pre-session id.
+pub(super) fn with_csrf(mut response: Response, state: &AppState, csrf: &Csrf) -> Response {
+    if let Some(id) = &csrf.new_cookie {
         let name = csrf_cookie_name(&state.config.issuer);
-        set_cookie(&mut response, state, name, token, "Strict", None);
+        set_cookie(&mut response, state, name, id, "Strict", None);
     }
     response
 }
@@ -164,10 +224,11 @@ fn respond_to_client(redirect_uri: &str, mode: &str, params: &[(&str, String)]) 
                 "The redirect URI cannot receive a form_post response.",
             );
         }
-        return render(
+        return render_for_client(
             StatusCode::OK,
             "form_post.html",
             minijinja::context! { redirect_uri => redirect_uri, params => params },
+            Some(redirect_uri),
         );
     }
     match url::Url::parse(redirect_uri) {
@@ -556,21 +617,22 @@ fn sign_in_page(
     status: StatusCode,
     username: &str,
 ) -> Response {
-    let (csrf, fresh) = csrf_token_for(state, headers);
+    let csrf = csrf_token_for(state, headers);
     let login_hint = p.get("login_hint").map(String::as_str).unwrap_or_default();
-    let page = render(
+    let page = render_for_client(
         status,
         "signin.html",
         minijinja::context! {
             app_label => app.label.clone(),
-            csrf => csrf.clone(),
+            csrf => csrf.token.clone(),
             return_to => return_to(p),
             username => if username.is_empty() { login_hint } else { username },
             error => error,
             issuer => state.config.issuer.clone(),
         },
+        p.get("redirect_uri").map(String::as_str),
     );
-    with_csrf(page, state, &csrf, fresh)
+    with_csrf(page, state, &csrf)
 }
 
 fn consent_page(
@@ -581,7 +643,7 @@ fn consent_page(
     scopes: &[String],
     p: &HashMap<String, String>,
 ) -> Response {
-    let (csrf, fresh) = csrf_token_for(state, headers);
+    let csrf = csrf_token_for(state, headers);
     let described: Vec<Value> = scopes
         .iter()
         .map(|s| {
@@ -591,18 +653,19 @@ fn consent_page(
             serde_json::json!({"name": s, "description": description})
         })
         .collect();
-    let page = render(
+    let page = render_for_client(
         StatusCode::OK,
         "consent.html",
         minijinja::context! {
             app_label => app.label.clone(),
             scopes => described,
             login => user.login(),
-            csrf => csrf.clone(),
+            csrf => csrf.token.clone(),
             params => request_params(p, true),
         },
+        p.get("redirect_uri").map(String::as_str),
     );
-    with_csrf(page, state, &csrf, fresh)
+    with_csrf(page, state, &csrf)
 }
 
 /// `POST /login`: checks the password (argon2id), locks the account after repeated failures,
@@ -999,6 +1062,55 @@ mod tests {
             cookie(&headers, csrf_cookie_name("http://localhost")),
             Some("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
         );
+    }
+
+    #[test]
+    fn csrf_tokens_are_bound_to_the_pre_session_and_the_key() {
+        let (key, other_key) = ([1u8; 32], [2u8; 32]);
+        let id = "a".repeat(PRE_SESSION_ID_LENGTH);
+        let token = csrf_token(&key, &id);
+        assert_eq!(token.len(), 43);
+        assert!(csrf_matches(&key, Some(&id), Some(&token)));
+        // Plain double submit: the cookie's value as the field.
+        assert!(!csrf_matches(&key, Some(&id), Some(&id)));
+        // Another browser's token, another server's key, no cookie, no field.
+        let other = "b".repeat(PRE_SESSION_ID_LENGTH);
+        assert!(!csrf_matches(&key, Some(&other), Some(&token)));
+        assert!(!csrf_matches(&other_key, Some(&id), Some(&token)));
+        assert!(!csrf_matches(&key, None, Some(&token)));
+        assert!(!csrf_matches(&key, Some(&id), None));
+        assert!(!csrf_matches(&key, Some(""), Some(&csrf_token(&key, ""))));
+    }
+
+    #[test]
+    fn origin_must_be_the_issuers_when_sent() {
+        let issuer = "https://id.example.com";
+        let with = |origins: &[&'static str]| {
+            let mut h = HeaderMap::new();
+            for o in origins {
+                h.append(header::ORIGIN, HeaderValue::from_static(o));
+            }
+            origin_ok(issuer, &h)
+        };
+        assert!(with(&[]));
+        assert!(with(&["https://id.example.com"]));
+        for bad in [
+            "https://evil.example",
+            "null",
+            "http://id.example.com",
+            "https://id.example.com.evil.example",
+            "https://sub.id.example.com",
+        ] {
+            assert!(!with(&[bad]), "{bad}");
+        }
+        assert!(!with(&["https://id.example.com", "https://evil.example"]));
+        assert!(origin_ok(
+            "http://127.0.0.1:8080/",
+            &HeaderMap::from_iter([(
+                header::ORIGIN,
+                HeaderValue::from_static("http://127.0.0.1:8080")
+            )])
+        ));
     }
 
     #[test]

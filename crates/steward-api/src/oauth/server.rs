@@ -40,6 +40,9 @@ pub struct AuthServer {
     ring: RwLock<Arc<KeyRing>>,
     verification_keys: RwLock<Arc<Vec<RsaPublicJwk>>>,
     pub dpop_nonces: DpopNonces,
+    /// The key the sign-in forms' CSRF tokens are derived with (from the master key, so every
+    /// node accepts every node's form).
+    pub(crate) csrf_key: [u8; 32],
     /// sha256(`bearer <token>`) → claims of a verified Bearer access token.
     token_cache: Expiring<Arc<AccessTokenClaims>>,
     /// jti → exp (s) of revoked tokens not yet expired.
@@ -197,6 +200,16 @@ async fn change_keys(
     Ok(Some(ring))
 }
 
+/// A key for one purpose, derived from the master key: HMAC-SHA256(master key, `label`).
+fn derive_key(master_key: &[u8; 32], label: &[u8]) -> Result<[u8; 32], KeyServiceError> {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(master_key)
+        .map_err(|_| steward_oauth::keys::KeyError::InvalidPem("master key".into()))?;
+    mac.update(label);
+    let mut key = [0u8; 32];
+    key.copy_from_slice(&mac.finalize().into_bytes());
+    Ok(key)
+}
+
 impl AuthServer {
     /// Loads the key ring, creating one on a store that has none.
     pub async fn start(store: &Store, master_key: [u8; 32]) -> Result<AuthServer, KeyServiceError> {
@@ -215,11 +228,8 @@ impl AuthServer {
         } else {
             ring_from_rows(&rows, &master_key)?
         };
-        let mut nonce_key = <Hmac<Sha256> as Mac>::new_from_slice(&master_key)
-            .map_err(|_| steward_oauth::keys::KeyError::InvalidPem("master key".into()))?;
-        nonce_key.update(b"steward dpop nonces");
-        let mut dpop_key = [0u8; 32];
-        dpop_key.copy_from_slice(&nonce_key.finalize().into_bytes());
+        let dpop_key = derive_key(&master_key, b"steward dpop nonces")?;
+        let csrf_key = derive_key(&master_key, b"steward csrf tokens")?;
         let dummy_hash =
             steward_oauth::secrets::hash_secret(&steward_oauth::secrets::random_token(16))
                 .map_err(|e| steward_oauth::keys::KeyError::InvalidPem(e.to_string()))?;
@@ -228,6 +238,7 @@ impl AuthServer {
             verification_keys: RwLock::new(Arc::new(ring.verification_keys())),
             ring: RwLock::new(Arc::new(ring)),
             dpop_nonces: DpopNonces::new(dpop_key),
+            csrf_key,
             token_cache: Expiring::new(TOKEN_CACHE_MAX, |c| c.exp),
             revoked: DashMap::new(),
             revoked_watermark: AtomicI64::new(0),

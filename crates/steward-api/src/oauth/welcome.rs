@@ -3,8 +3,8 @@
 //! makes them ACTIVE and uses the token up, in one transaction. Then they go on to sign in: to
 //! `fromURI` when it is an authorization request of this server, else to a page that says so.
 //!
-//! The form carries a CSRF token that must match the `SameSite=Strict` cookie, as the sign-in
-//! form does. An unknown token (also one that a newer activation or a deactivation deleted)
+//! The form carries a CSRF token bound to the browser's pre-session cookie and is refused from
+//! another origin, as the sign-in form is. An unknown token (also one that a newer activation or a deactivation deleted)
 //! answers 404; a used or expired one, or one whose user is no longer PROVISIONED, answers 410.
 //! Both show the same page, which names no user.
 
@@ -19,7 +19,7 @@ use steward_core::timefmt::now_millis;
 use steward_store::StoreError;
 
 use super::authorize::{csrf_ok_for, csrf_token_for, query_map, with_csrf};
-use super::pages::render;
+use super::pages::{render, render_for_client};
 use super::Form;
 use crate::error::{ApiError, ApiResult};
 use crate::secrets::{
@@ -178,20 +178,25 @@ fn form_page(
     error: Option<&str>,
     status: StatusCode,
 ) -> Response {
-    let (csrf, fresh) = csrf_token_for(state, headers);
-    let page = render(
+    let csrf = csrf_token_for(state, headers);
+    // The sign-in that follows may redirect straight to the client (a browser with a session).
+    let client = from_uri
+        .and_then(|uri| uri.split_once('?'))
+        .and_then(|(_, query)| query_map(Some(query)).remove("redirect_uri"));
+    let page = render_for_client(
         status,
         "welcome.html",
         minijinja::context! {
             login => user.login(),
-            csrf => csrf.clone(),
+            csrf => csrf.token.clone(),
             from_uri => from_uri,
             error => error,
             rules => RULES,
             issuer => state.config.issuer.clone(),
         },
+        client.as_deref(),
     );
-    no_referrer(with_csrf(page, state, &csrf, fresh))
+    with_csrf(page, state, &csrf)
 }
 
 /// The page for a link that cannot be used; it says nothing about whose link it was.
@@ -213,7 +218,9 @@ fn notice(state: &AppState, status: StatusCode, title: &str, message: &str) -> R
     ))
 }
 
-/// The page's URL holds the token: browsers must not send it on as a `Referer`.
+/// The page's URL holds the token: browsers must not send it on as a `Referer`. (The form page
+/// itself has the pages' `same-origin` policy, which sends it to this server only: under
+/// `no-referrer` browsers would post the form with `Origin: null`, which is refused.)
 fn no_referrer(mut response: Response) -> Response {
     response
         .headers_mut()

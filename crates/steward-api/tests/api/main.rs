@@ -11,6 +11,7 @@ mod admin_boundaries;
 mod authorize;
 mod bad_input;
 mod blocking;
+mod browser_hardening;
 mod directory;
 mod governance_decisions;
 mod guard;
