@@ -3,9 +3,7 @@
 //! id or login); with `okta.users.manage.self` they update their own profile, but not their
 //! password, login or status, nor anyone else. Without the scope: Okta's exact challenge. Every
 //! test runs on SQLite and PostgreSQL.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use common::oauth::{user_token, Answer};
 use common::{assert_error, Backend, TestOrg};
