@@ -51,6 +51,8 @@ pub enum PkceError {
         "PKCE code challenge is required when the token endpoint authentication method is 'NONE'."
     )]
     ChallengeRequired,
+    #[error("PKCE code challenge is required: this client's settings require PKCE (pkce_required is true).")]
+    ChallengeRequiredByClient,
     #[error("'code_challenge_method' is required and must be 'S256'.")]
     MethodRequired,
     #[error("'code_challenge_method' must be 'S256'.")]
@@ -76,6 +78,7 @@ impl PkceError {
     pub fn error(&self) -> &'static str {
         match self {
             PkceError::ChallengeRequired
+            | PkceError::ChallengeRequiredByClient
             | PkceError::MethodRequired
             | PkceError::UnsupportedMethod
             | PkceError::InvalidChallenge
@@ -92,17 +95,41 @@ impl PkceError {
     }
 }
 
+/// Whether a client must send a code challenge, and why (the error names the reason).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PkceRule {
+    Optional,
+    /// A public client (token endpoint authentication `none`) always uses PKCE.
+    PublicClient,
+    /// A confidential client whose settings say `pkce_required`.
+    ClientRequires,
+}
+
+impl PkceRule {
+    pub fn of(token_endpoint_auth_method: &str, pkce_required: bool) -> PkceRule {
+        if token_endpoint_auth_method == "none" {
+            PkceRule::PublicClient
+        } else if pkce_required {
+            PkceRule::ClientRequires
+        } else {
+            PkceRule::Optional
+        }
+    }
+}
+
 /// Validates `code_challenge` / `code_challenge_method` at `/authorize`. Returns the challenge
-/// to store with the code (`None` when PKCE is not used and not `required`). Public clients
-/// (token endpoint auth method `none`) must pass `required = true`.
+/// to store with the code (`None` when PKCE is not used and the [`PkceRule`] allows that).
 pub fn check_authorization_request(
     challenge: Option<&str>,
     method: Option<&str>,
-    required: bool,
+    rule: PkceRule,
 ) -> Result<Option<String>, PkceError> {
     match (challenge, method) {
-        (None, None) if required => Err(PkceError::ChallengeRequired),
-        (None, None) => Ok(None),
+        (None, None) => match rule {
+            PkceRule::Optional => Ok(None),
+            PkceRule::PublicClient => Err(PkceError::ChallengeRequired),
+            PkceRule::ClientRequires => Err(PkceError::ChallengeRequiredByClient),
+        },
         (None, Some(_)) => Err(PkceError::MethodWithoutChallenge),
         (Some(_), None) => Err(PkceError::MethodRequired),
         (Some(_), Some(m)) if m != S256 => Err(PkceError::UnsupportedMethod),
@@ -166,32 +193,41 @@ mod tests {
     #[test]
     fn authorization_request_rules() {
         assert_eq!(
-            check_authorization_request(Some(CHALLENGE), Some("S256"), true),
+            check_authorization_request(Some(CHALLENGE), Some("S256"), PkceRule::PublicClient),
             Ok(Some(CHALLENGE.to_owned()))
         );
-        assert_eq!(check_authorization_request(None, None, false), Ok(None));
         assert_eq!(
-            check_authorization_request(None, None, true),
+            check_authorization_request(None, None, PkceRule::Optional),
+            Ok(None)
+        );
+        assert_eq!(
+            check_authorization_request(None, None, PkceRule::PublicClient),
             Err(PkceError::ChallengeRequired)
         );
+        let confidential = PkceRule::of("client_secret_basic", true);
+        assert_eq!(confidential, PkceRule::ClientRequires);
+        let refused = check_authorization_request(None, None, confidential).unwrap_err();
+        assert!(!refused.description().contains("'NONE'"), "{refused}");
+        assert_eq!(PkceRule::of("none", false), PkceRule::PublicClient);
+        assert_eq!(PkceRule::of("private_key_jwt", false), PkceRule::Optional);
         assert_eq!(
-            check_authorization_request(Some(CHALLENGE), Some("plain"), false),
+            check_authorization_request(Some(CHALLENGE), Some("plain"), PkceRule::Optional),
             Err(PkceError::UnsupportedMethod)
         );
         assert_eq!(
-            check_authorization_request(Some(CHALLENGE), Some("s256"), false),
+            check_authorization_request(Some(CHALLENGE), Some("s256"), PkceRule::Optional),
             Err(PkceError::UnsupportedMethod)
         );
         assert_eq!(
-            check_authorization_request(Some(CHALLENGE), None, false),
+            check_authorization_request(Some(CHALLENGE), None, PkceRule::Optional),
             Err(PkceError::MethodRequired)
         );
         assert_eq!(
-            check_authorization_request(None, Some("S256"), false),
+            check_authorization_request(None, Some("S256"), PkceRule::Optional),
             Err(PkceError::MethodWithoutChallenge)
         );
         assert_eq!(
-            check_authorization_request(Some("short"), Some("S256"), false),
+            check_authorization_request(Some("short"), Some("S256"), PkceRule::Optional),
             Err(PkceError::InvalidChallenge)
         );
         assert_eq!(PkceError::UnsupportedMethod.error(), "invalid_request");

@@ -431,11 +431,10 @@ async fn authorize(
             return fail(e.error(), &e.description());
         }
     };
-    let required = oidc.pkce_required || oidc.token_endpoint_auth_method == "none";
     let challenge = match pkce::check_authorization_request(
         get("code_challenge"),
         get("code_challenge_method"),
-        required,
+        pkce::PkceRule::of(&oidc.token_endpoint_auth_method, oidc.pkce_required),
     ) {
         Ok(c) => c,
         Err(e) => return fail(e.error(), &e.description()),

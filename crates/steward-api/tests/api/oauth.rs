@@ -742,13 +742,17 @@ async fn authorize_errors_are_shown_or_redirected() {
         );
         assert_eq!(param(&back, "state").as_deref(), Some("st-123"));
     }
-    // PKCE is required.
+    // PKCE is required, and the error says why: this web app (client_secret_basic) requires it
+    // in its settings; it is not a public client.
     let url = authorize_url(&org, &app, "openid", "", "")
         .replace("&code_challenge=&code_challenge_method=S256", "");
     let r = browser.get(&url).send().await.unwrap();
-    assert_eq!(
-        param(&location(r.headers()), "error").as_deref(),
-        Some("invalid_request")
+    let back = location(r.headers());
+    assert_eq!(param(&back, "error").as_deref(), Some("invalid_request"));
+    let why = param(&back, "error_description").unwrap_or_default();
+    assert!(
+        why.contains("pkce_required") && !why.contains("'NONE'"),
+        "{why}"
     );
     // A user not assigned to the app is refused with access_denied.
     org.user("stranger@example.com").await;
