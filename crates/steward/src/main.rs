@@ -599,7 +599,8 @@ async fn purge_expired(store: &Store) -> Result<(), steward_store::StoreError> {
 }
 
 async fn keys(storage: StorageArgs, action: KeyAction) -> Result<()> {
-    let store = storage.open().await?;
+    // Only `serve` creates a store: a mistyped --data-dir must not yield an empty org.
+    let store = storage.open_existing().await?;
     let master = storage.master_key()?;
     let auth = AuthServer::start(&store, master)
         .await
@@ -658,7 +659,7 @@ async fn admin(action: AdminAction) -> Result<()> {
 }
 
 async fn tokens(storage: StorageArgs, action: TokenAction) -> Result<()> {
-    let store = storage.open().await?;
+    let store = storage.open_existing().await?;
     match action {
         TokenAction::Create { name, user } => {
             let (token, value) = bootstrap::create_api_token(&store, &name, &user).await?;

@@ -169,6 +169,32 @@ async fn tokens_created_by_the_cli_work_and_revoked_ones_do_not() {
     assert_eq!((s, body["errorCode"].as_str()), (401, Some("E0000011")));
 }
 
+/// Only `serve` creates a store: `tokens` and `keys` on a data dir that holds none fail with an
+/// error naming the path, and create nothing there (issue 12 item 3).
+#[test]
+fn tokens_and_keys_refuse_a_data_dir_without_a_store() {
+    let dir = temp_dir();
+    let missing = dir.join("not-here");
+    let data = missing.to_str().unwrap();
+    for args in [
+        vec!["tokens", "--data-dir", data, "list"],
+        vec!["tokens", "--data-dir", data, "create", "--name", "x"],
+        vec!["keys", "--data-dir", data, "list"],
+    ] {
+        let out = Command::new(BIN).args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(
+            stderr.contains(data) && stderr.contains("refusing to create"),
+            "{args:?}: {stderr}"
+        );
+        assert!(
+            !missing.join("steward.db").exists(),
+            "{args:?} created a store"
+        );
+    }
+}
+
 #[tokio::test]
 async fn restart_keeps_everything_and_is_ready_fast() {
     let dir = temp_dir();
