@@ -27,18 +27,9 @@ pub struct DoctorArgs {
     /// With --app: the scope the app should have.
     #[arg(long)]
     scope: Option<String>,
-    /// The org URL (default: taken from --url).
-    #[arg(long, env = "STEWARD_ISSUER")]
-    org: Option<String>,
-    /// A Super Admin's SSWS API token, to read the app's grants (and to grant with --fix).
-    #[arg(long, env = "STEWARD_API_TOKEN")]
-    admin_token: Option<String>,
     /// Grant the missing scope to the app.
     #[arg(long)]
     fix: bool,
-    /// Accept a self-signed certificate (a `serve --tls` org).
-    #[arg(long)]
-    insecure: bool,
 }
 
 struct Admin<'a> {
@@ -129,11 +120,13 @@ fn parse_time(s: &str) -> Option<i64> {
     steward_core::timefmt::parse_rfc3339_millis(s).map(|ms| ms / 1000)
 }
 
-pub async fn run(args: DoctorArgs) -> Result<()> {
+/// `remote` holds the global `--org` (default: taken from --url), `--admin-token` (a Super
+/// Admin's SSWS token, to read the app's grants and to grant with --fix) and `--insecure`.
+pub async fn run(args: DoctorArgs, remote: &crate::RemoteArgs) -> Result<()> {
     let http = reqwest::Client::builder()
-        .danger_accept_invalid_certs(args.insecure)
+        .danger_accept_invalid_certs(remote.insecure)
         .build()?;
-    let org = match (&args.org, &args.url) {
+    let org = match (&remote.org, &args.url) {
         (Some(org), _) => org.trim_end_matches('/').to_string(),
         (None, Some(url)) => {
             let parsed = url::Url::parse(url).context("--url is not a URL")?;
@@ -141,7 +134,7 @@ pub async fn run(args: DoctorArgs) -> Result<()> {
         }
         (None, None) => bail!("give --url (with --token) to diagnose a call, or --org with --app"),
     };
-    let admin = args.admin_token.as_deref().map(|token| Admin {
+    let admin = remote.admin_token.as_deref().map(|token| Admin {
         http: &http,
         org: &org,
         token,

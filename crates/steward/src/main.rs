@@ -2,6 +2,7 @@
 //! API tokens directly on the store.
 
 mod doctor;
+mod remote;
 mod tls;
 
 /// mimalloc: JSON rendering allocates a lot of small objects; the system allocator spent a third
@@ -31,8 +32,44 @@ use steward_store::{Store, StoreConfig};
     about = "Self-hosted identity governance that speaks Okta's APIs"
 )]
 struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
     #[command(subcommand)]
     command: Command,
+}
+
+/// Flags every command accepts, before or after its subcommand (`steward --data-dir D tokens
+/// list` and `steward tokens list --data-dir D` are the same).
+#[derive(Args, Clone)]
+struct GlobalArgs {
+    #[command(flatten)]
+    storage: StorageArgs,
+    #[command(flatten)]
+    remote: RemoteArgs,
+    /// How results are printed: text for people, json for scripts.
+    #[arg(long, value_enum, default_value_t = Output::Text, global = true)]
+    output: Output,
+}
+
+/// A running org, for the commands that act over its API instead of on a data dir.
+#[derive(Args, Clone)]
+pub struct RemoteArgs {
+    /// The URL of a running org (e.g. https://steward.example). With it, `tokens` and `keys`
+    /// act over the org's API instead of on a data dir.
+    #[arg(long, env = "STEWARD_ORG_URL", global = true)]
+    pub org: Option<String>,
+    /// A Super Admin's SSWS API token for --org (never printed).
+    #[arg(long, env = "STEWARD_API_TOKEN", hide_env_values = true, global = true)]
+    pub admin_token: Option<String>,
+    /// Accept a self-signed certificate (a `serve --tls` org).
+    #[arg(long, global = true)]
+    pub insecure: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Output {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -41,15 +78,11 @@ enum Command {
     Serve(ServeArgs),
     /// Manage SSWS API tokens.
     Tokens {
-        #[command(flatten)]
-        storage: StorageArgs,
         #[command(subcommand)]
         action: TokenAction,
     },
     /// Manage the authorization server's signing keys.
     Keys {
-        #[command(flatten)]
-        storage: StorageArgs,
         #[command(subcommand)]
         action: KeyAction,
     },
@@ -67,8 +100,6 @@ enum AdminAction {
     /// Make a user an ACTIVE Super Admin again (or create one) and print a new SSWS API token for
     /// it, once. For an org locked out of its own API; every change goes to the System Log.
     Recover {
-        #[command(flatten)]
-        storage: StorageArgs,
         /// The user to recover (created as a Super Admin if no user has this login).
         #[arg(long, default_value = BOOTSTRAP_ADMIN_LOGIN)]
         login: String,
@@ -86,20 +117,34 @@ enum KeyAction {
 #[derive(Args, Clone)]
 struct StorageArgs {
     /// Directory for the embedded SQLite database (WAL mode).
-    #[arg(long, env = "STEWARD_DATA_DIR", default_value = "./steward-data")]
+    #[arg(
+        long,
+        env = "STEWARD_DATA_DIR",
+        default_value = "./steward-data",
+        global = true
+    )]
     data_dir: PathBuf,
-    /// `postgres://…` or `sqlite://…`; overrides --data-dir.
-    #[arg(long, env = "STEWARD_DATABASE_URL")]
+    /// `postgres://…` or `sqlite://…`; overrides --data-dir (never printed: it may hold a
+    /// password).
+    #[arg(
+        long,
+        env = "STEWARD_DATABASE_URL",
+        hide_env_values = true,
+        global = true
+    )]
     database_url: Option<String>,
     /// Connections in the pool.
-    #[arg(long, env = "STEWARD_DB_CONNECTIONS", default_value_t = 16)]
+    #[arg(
+        long,
+        env = "STEWARD_DB_CONNECTIONS",
+        default_value_t = 16,
+        global = true
+    )]
     db_connections: u32,
 }
 
 #[derive(Args)]
 struct ServeArgs {
-    #[command(flatten)]
-    storage: StorageArgs,
     /// Address and port to listen on.
     #[arg(long, env = "STEWARD_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
@@ -287,18 +332,19 @@ async fn main() -> Result<()> {
                 .unwrap_or_else(|_| "steward=info,warn".into()),
         )
         .init();
-    match Cli::parse().command {
-        Command::Serve(args) => serve(args).await,
-        Command::Tokens { storage, action } => tokens(storage, action).await,
-        Command::Keys { storage, action } => keys(storage, action).await,
-        Command::Doctor(args) => doctor::run(args).await,
-        Command::Admin { action } => admin(action).await,
+    let Cli { global, command } = Cli::parse();
+    match command {
+        Command::Serve(args) => serve(global.storage, args).await,
+        Command::Tokens { action } => tokens(&global, action).await,
+        Command::Keys { action } => keys(&global, action).await,
+        Command::Doctor(args) => doctor::run(args, &global.remote).await,
+        Command::Admin { action } => admin(&global, action).await,
     }
 }
 
-async fn serve(args: ServeArgs) -> Result<()> {
+async fn serve(storage: StorageArgs, args: ServeArgs) -> Result<()> {
     let started = Instant::now();
-    let store = args.storage.open().await?;
+    let store = storage.open().await?;
     let admin_password = std::env::var("STEWARD_BOOTSTRAP_ADMIN_PASSWORD")
         .ok()
         .filter(|p| !p.is_empty());
@@ -328,7 +374,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
         request_timeout: Duration::from_millis(args.request_timeout_ms.max(1)),
     };
     let auth = Arc::new(
-        AuthServer::start(&store, args.storage.master_key()?)
+        AuthServer::start(&store, storage.master_key()?)
             .await
             .context("loading the signing keys")?,
     );
@@ -364,7 +410,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
         shutdown.graceful_shutdown(Some(grace));
     });
     let served = if args.tls {
-        let (config, fingerprint) = tls::self_signed(&args.storage.data_dir, args.listen).await?;
+        let (config, fingerprint) = tls::self_signed(&storage.data_dir, args.listen).await?;
         println!("TLS certificate SHA-256 fingerprint: {fingerprint}");
         println!(
             "Steward is listening on {issuer} (ready in {} ms).",
@@ -598,43 +644,86 @@ async fn purge_expired(store: &Store) -> Result<(), steward_store::StoreError> {
     tx.commit().await
 }
 
-async fn keys(storage: StorageArgs, action: KeyAction) -> Result<()> {
+async fn keys(global: &GlobalArgs, action: KeyAction) -> Result<()> {
+    if let Some(org) = remote::Org::from_args(&global.remote)? {
+        return match action {
+            KeyAction::List => remote::list_keys(&org, global.output).await,
+            KeyAction::Rotate => bail!(
+                "keys rotate works on the server's store only (--data-dir or --database-url): \
+                 Okta's API has no call to rotate the org authorization server's keys"
+            ),
+        };
+    }
     // Only `serve` creates a store: a mistyped --data-dir must not yield an empty org.
-    let store = storage.open_existing().await?;
-    let master = storage.master_key()?;
+    let store = global.storage.open_existing().await?;
+    let master = global.storage.master_key()?;
     let auth = AuthServer::start(&store, master)
         .await
         .context("loading the signing keys")?;
     match action {
         KeyAction::Rotate => {
             let (kid, promoted) = auth.rotate(&store).await?;
-            if promoted {
-                println!("Rotated. The active signing key is now {kid}; running servers pick it up within a minute.");
-            } else {
-                println!("No next key was published, so one was created: it becomes active at the next rotation. The active signing key is still {kid}.");
+            match global.output {
+                Output::Json => print_json(&serde_json::json!({"activeKid": kid, "promoted": promoted})),
+                Output::Text if promoted => println!("Rotated. The active signing key is now {kid}; running servers pick it up within a minute."),
+                Output::Text => println!("No next key was published, so one was created: it becomes active at the next rotation. The active signing key is still {kid}."),
             }
         }
         KeyAction::List => {
-            for k in store.signing_keys().await? {
-                println!(
-                    "{}\t{}\t{}",
-                    k.kid,
-                    k.status,
-                    steward_core::timefmt::format_millis(k.created)
-                );
+            let keys = store.signing_keys().await?;
+            match global.output {
+                Output::Json => print_json(&serde_json::Value::Array(
+                    keys.iter()
+                        .map(|k| {
+                            serde_json::json!({
+                                "kid": k.kid,
+                                "status": k.status,
+                                "created": steward_core::timefmt::format_millis(k.created),
+                            })
+                        })
+                        .collect(),
+                )),
+                Output::Text => {
+                    for k in keys {
+                        println!(
+                            "{}\t{}\t{}",
+                            k.kid,
+                            k.status,
+                            steward_core::timefmt::format_millis(k.created)
+                        );
+                    }
+                }
             }
         }
     }
     Ok(())
 }
 
-async fn admin(action: AdminAction) -> Result<()> {
+fn print_json(value: &serde_json::Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
+    );
+}
+
+async fn admin(global: &GlobalArgs, action: AdminAction) -> Result<()> {
     match action {
-        AdminAction::Recover { storage, login } => {
-            let store = storage.open_existing().await?;
+        AdminAction::Recover { login } => {
+            let store = global.storage.open_existing().await?;
             let recovered = bootstrap::recover_super_admin(&store, &login).await;
             store.close().await;
             let r = recovered?;
+            if global.output == Output::Json {
+                print_json(&serde_json::json!({
+                    "userId": r.user.id,
+                    "login": r.user.login(),
+                    "changes": r.changes,
+                    "password": r.password,
+                    "tokenId": r.token_id,
+                    "token": r.token,
+                }));
+                return Ok(());
+            }
             let what = if r.changes.is_empty() {
                 "already an active Super Admin".to_string()
             } else {
@@ -658,31 +747,72 @@ async fn admin(action: AdminAction) -> Result<()> {
     Ok(())
 }
 
-async fn tokens(storage: StorageArgs, action: TokenAction) -> Result<()> {
-    let store = storage.open_existing().await?;
+async fn tokens(global: &GlobalArgs, action: TokenAction) -> Result<()> {
+    if let Some(org) = remote::Org::from_args(&global.remote)? {
+        return match action {
+            TokenAction::List => remote::list_tokens(&org, global.output).await,
+            TokenAction::Revoke { id } => remote::revoke_token(&org, &id, global.output).await,
+            TokenAction::Create { .. } => bail!(
+                "tokens create works on the server's store only (--data-dir or --database-url): \
+                 Okta's API has no call that creates an API token"
+            ),
+        };
+    }
+    let store = global.storage.open_existing().await?;
     match action {
         TokenAction::Create { name, user } => {
             let (token, value) = bootstrap::create_api_token(&store, &name, &user).await?;
-            println!(
-                "Created token {} ({}) for {user}. Its value, shown once:",
-                token.id, token.name
-            );
-            println!("{value}");
+            match global.output {
+                Output::Json => print_json(&serde_json::json!({
+                    "id": token.id, "name": token.name, "userId": token.user_id, "token": value,
+                })),
+                Output::Text => {
+                    println!(
+                        "Created token {} ({}) for {user}. Its value, shown once:",
+                        token.id, token.name
+                    );
+                    println!("{value}");
+                }
+            }
         }
         TokenAction::List => {
-            for t in store.api_tokens().await? {
-                let state = if t.revoked_at.is_some() {
-                    "revoked"
-                } else {
-                    "active"
-                };
-                println!("{}\t{}\t{}\t{state}", t.id, t.name, t.user_id);
+            let tokens = store.api_tokens().await?;
+            match global.output {
+                Output::Json => print_json(&serde_json::Value::Array(
+                    tokens.iter().map(token_json).collect(),
+                )),
+                Output::Text => {
+                    for t in tokens {
+                        let state = if t.revoked_at.is_some() {
+                            "revoked"
+                        } else {
+                            "active"
+                        };
+                        println!("{}\t{}\t{}\t{state}", t.id, t.name, t.user_id);
+                    }
+                }
             }
         }
         TokenAction::Revoke { id } => {
             let t = bootstrap::revoke_api_token(&store, &id).await?;
-            println!("Revoked token {} ({}).", t.id, t.name);
+            match global.output {
+                Output::Json => print_json(&token_json(&t)),
+                Output::Text => println!("Revoked token {} ({}).", t.id, t.name),
+            }
         }
     }
     Ok(())
+}
+
+/// A token as Okta's ApiToken object names its fields (never its value), plus its state.
+fn token_json(t: &steward_store::ApiToken) -> serde_json::Value {
+    use steward_core::timefmt::format_millis;
+    serde_json::json!({
+        "id": t.id,
+        "name": t.name,
+        "userId": t.user_id,
+        "created": format_millis(t.created),
+        "expiresAt": t.expires_at.map(format_millis),
+        "status": if t.revoked_at.is_some() { "REVOKED" } else { "ACTIVE" },
+    })
 }

@@ -180,6 +180,8 @@ fn tokens_and_keys_refuse_a_data_dir_without_a_store() {
         vec!["tokens", "--data-dir", data, "list"],
         vec!["tokens", "--data-dir", data, "create", "--name", "x"],
         vec!["keys", "--data-dir", data, "list"],
+        vec!["tokens", "list", "--data-dir", data],
+        vec!["--data-dir", data, "admin", "recover"],
     ] {
         let out = Command::new(BIN).args(&args).output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -193,6 +195,87 @@ fn tokens_and_keys_refuse_a_data_dir_without_a_store() {
             "{args:?} created a store"
         );
     }
+}
+
+/// Global flags are accepted before the subcommand, between, or after it (issue 12 item 3), and
+/// `--output json` prints what scripts can parse.
+#[tokio::test]
+async fn global_flags_go_anywhere_and_json_output_parses() {
+    let dir = temp_dir();
+    let data = dir.to_str().unwrap();
+    drop(serve(&["--data-dir", data], &[]).await);
+    let run = |args: &[&str]| {
+        let out = Command::new(BIN).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let created: Value = serde_json::from_str(&run(&[
+        "tokens",
+        "create",
+        "--name",
+        "anywhere",
+        "--data-dir",
+        data,
+        "--output",
+        "json",
+    ]))
+    .unwrap();
+    let id = created["id"].as_str().unwrap();
+    assert!(created["token"].as_str().unwrap().len() > 20, "{created}");
+    for args in [
+        vec!["--data-dir", data, "--output", "json", "tokens", "list"],
+        vec!["tokens", "--data-dir", data, "list", "--output", "json"],
+        vec!["tokens", "list", "--output", "json", "--data-dir", data],
+    ] {
+        let listed: Value = serde_json::from_str(&run(&args)).unwrap();
+        let row = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == id)
+            .unwrap_or_else(|| panic!("{args:?}: {listed}"));
+        assert_eq!(
+            (row["name"].as_str(), row["status"].as_str()),
+            (Some("anywhere"), Some("ACTIVE"))
+        );
+        assert!(
+            row.get("token").is_none(),
+            "a listing never shows a value: {row}"
+        );
+    }
+    let text = run(&["tokens", "list", "--data-dir", data]);
+    assert!(text.contains(id) && text.contains("active"), "{text}");
+    let keys: Value = serde_json::from_str(&run(&[
+        "keys",
+        "list",
+        "--data-dir",
+        data,
+        "--output",
+        "json",
+    ]))
+    .unwrap();
+    let statuses: Vec<&str> = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|k| k["status"].as_str())
+        .collect();
+    assert!(statuses.contains(&"ACTIVE"), "{keys}");
+    let revoked: Value = serde_json::from_str(&run(&[
+        "tokens",
+        "revoke",
+        id,
+        "--data-dir",
+        data,
+        "--output",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(revoked["status"], "REVOKED");
 }
 
 #[tokio::test]
