@@ -321,6 +321,28 @@ async fn restart_keeps_everything_and_is_ready_fast() {
         52,
         "50 demo users, the admin and kept@"
     );
+    // The support article's call works on the demo org: it seeds one OPEN v1 request.
+    let (s, listed) = call(
+        &server.base,
+        env[0].1,
+        reqwest::Method::GET,
+        "/governance/api/v1/requests",
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{listed}");
+    let rows = listed["data"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "one demo v1 request: {listed}");
+    let id = rows[0]["id"].as_str().unwrap();
+    let (s, one) = call(
+        &server.base,
+        env[0].1,
+        reqwest::Method::GET,
+        &format!("/governance/api/v1/requests/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!((s, one["requestStatus"].as_str()), (200, Some("OPEN")), "{one}");
 }
 
 #[tokio::test]

@@ -59,7 +59,7 @@ pub async fn seed(store: &Store) -> Result<(), StoreError> {
         .iter()
         .filter(|u| u.profile.get("managerId").is_some())
         .collect();
-    if with_manager.len() < 4 {
+    if with_manager.len() < 5 {
         return Ok(());
     }
     // Two Security members who are nobody's requester here.
@@ -262,5 +262,99 @@ pub async fn seed(store: &Store) -> Result<(), StoreError> {
         .await?;
         tx.commit().await?;
     }
-    Ok(())
+    seed_v1(store, requestable, with_manager[4], now).await
+}
+
+/// A published v1 request type for the requestable group (the requester's manager approves)
+/// and one OPEN request on it, so that the support article's call,
+/// `GET /governance/api/v1/requests/{requestId}`, can be tried on the demo org.
+async fn seed_v1(
+    store: &Store,
+    group: &steward_core::directory::Group,
+    requester: &User,
+    now: i64,
+) -> Result<(), StoreError> {
+    use steward_core::access_requests::v1::{
+        open_request, RequestType, RequestTypeCreate, RequestV1Create,
+    };
+    let invalid = |summary: String| StoreError::Corrupt(summary);
+    let Some(team_id) = store
+        .ar_teams(None, 1)
+        .await?
+        .into_iter()
+        .find_map(|t| t["id"].as_str().map(str::to_string))
+    else {
+        return Ok(());
+    };
+    let create: RequestTypeCreate = serde_json::from_value(serde_json::json!({
+        "name": format!("{} membership", group.name()),
+        "description": "Demo v1 request type: the requester's manager approves.",
+        "ownerId": team_id,
+        "resourceSettings": {"type": "GROUPS", "targetResources": [{"resourceId": group.id}]},
+        "approvalSettings": {"type": "SERIAL", "approvals": [{"approverType": "MANAGER"}]},
+        "status": "ACTIVE",
+    }))
+    .map_err(|e| invalid(e.to_string()))?;
+    let request_type =
+        RequestType::create(create, "steward", now).map_err(|e| invalid(e.summary))?;
+    let targets = vec![group.id.clone()];
+    let dir = engine::snapshot(
+        store,
+        &requester.id,
+        &targets,
+        &request_type.approval_steps(),
+        std::slice::from_ref(&requester.id),
+    )
+    .await?;
+    let mut tx = store.begin().await?;
+    tx.ar_put_request_type(&request_type).await?;
+    let permalink = tx.ar_next_permalink().await?;
+    let opened = open_request(
+        RequestV1Create {
+            request_type_id: Some(request_type.id.clone()),
+            subject: Some(format!("Please add me to {}", group.name())),
+            requester_user_ids: None,
+            requester_field_values: None,
+        },
+        &request_type,
+        &Principal::user(&requester.id),
+        permalink,
+        &dir,
+        &|_| None,
+        now,
+    )
+    .map_err(|e| invalid(format!("{e:?}")))?;
+    let mut workflow = opened.workflow;
+    let mut v1 = opened.request;
+    let mut fx = Effects {
+        events: opened.events,
+        logs: vec![],
+    };
+    engine::fulfil(
+        store,
+        &mut tx,
+        &mut workflow,
+        &Actor::system(),
+        now,
+        &mut fx,
+    )
+    .await?;
+    v1.refresh(&workflow, &request_type, &|_| None);
+    let mut stored = StoredRequest {
+        workflow,
+        v1: Some(v1),
+        due_at: None,
+    };
+    engine::save(
+        &mut tx,
+        &mut stored,
+        Some(&request_type.id),
+        Some(permalink),
+        fx,
+        &Actor::system(),
+        &ClientInfo::default(),
+        now,
+    )
+    .await?;
+    tx.commit().await
 }
