@@ -337,7 +337,13 @@ async fn main() -> Result<()> {
         Command::Serve(args) => serve(global.storage, args).await,
         Command::Tokens { action } => tokens(&global, action).await,
         Command::Keys { action } => keys(&global, action).await,
-        Command::Doctor(args) => doctor::run(args, &global.remote).await,
+        Command::Doctor(args) => {
+            // Exit 1 while the call would still fail, so scripts can tell.
+            if !doctor::run(args, &global.remote, global.output).await? {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
         Command::Admin { action } => admin(&global, action).await,
     }
 }

@@ -525,7 +525,7 @@ fn b64(v: &Value) -> String {
 }
 
 #[tokio::test]
-async fn doctor_explains_and_fixes_a_missing_scope() {
+async fn doctor_finds_every_problem_in_one_pass_and_fixes_them_in_one_command() {
     let dir = temp_dir();
     let data = dir.to_str().unwrap();
     let admin = "doctor-admin-token-0123456789";
@@ -535,7 +535,8 @@ async fn doctor_explains_and_fixes_a_missing_scope() {
     )
     .await;
     let base = server.base.clone();
-    // A service app with a key, granted okta.users.read, with a read-only role.
+    // A service app with a key, granted only okta.users.read (a client-credentials token needs
+    // one granted scope), with no admin role: the newcomer's app.
     let key = steward_oauth::keys::SigningKey::generate(steward_oauth::keys::KeyStatus::Active, 0)
         .unwrap();
     let jwk = serde_json::to_value(key.jwk()).unwrap();
@@ -556,14 +557,6 @@ async fn doctor_explains_and_fixes_a_missing_scope() {
         reqwest::Method::POST,
         &format!("/api/v1/apps/{app_id}/grants"),
         Some(json!({"scopeId": "okta.users.read", "issuer": base})),
-    )
-    .await;
-    call(
-        &base,
-        admin,
-        reqwest::Method::POST,
-        &format!("/oauth2/v1/clients/{client_id}/roles"),
-        Some(json!({"type": "ACCESS_REQUESTS_ADMIN"})),
     )
     .await;
     let token_for = |scope: &'static str| {
@@ -614,7 +607,10 @@ async fn doctor_explains_and_fixes_a_missing_scope() {
         }
     };
     let old = token_for("okta.users.read").await;
-    let url = format!("{base}/governance/api/v1/requests/00000000000000000000000a");
+    // The support article's call: the exact 403.
+    let url = format!("{base}/governance/api/v1/requests");
+    let r = reqwest::Client::new().get(&url).bearer_auth(&old).send().await.unwrap();
+    assert_eq!(r.status(), 403);
     let doctor = |extra: &[&str]| {
         let mut args = vec![
             "doctor",
@@ -627,44 +623,60 @@ async fn doctor_explains_and_fixes_a_missing_scope() {
         ];
         args.extend_from_slice(extra);
         let out = Command::new(BIN).args(&args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        (
+            out.status.code(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
     };
-    let report = doctor(&[]);
+    // One pass names both problems: the scope (not granted) and the role (none), with the
+    // least-privileged role from the route table; it exits 1 while the call would fail.
+    let (code, report, err) = doctor(&[]);
+    assert_eq!(code, Some(1), "{report}{err}");
     assert!(
-        report.contains("Missing scope: okta.governance.accessRequests.read"),
+        report.contains("PROBLEM (scope)")
+            && report.contains("okta.governance.accessRequests.read")
+            && report.contains("has not been granted it"),
         "{report}"
     );
     assert!(
-        report.contains("does not have okta.governance.accessRequests.read granted"),
+        report.contains("PROBLEM (role)") && report.contains("ACCESS_REQUESTS_ADMIN"),
         "{report}"
     );
-    assert!(report.contains("Fix:"), "{report}");
-    let fixed = doctor(&["--fix"]);
-    assert!(
-        fixed.contains("Granted okta.governance.accessRequests.read"),
-        "{fixed}"
-    );
-    let after = doctor(&[]);
-    assert!(
-        after.contains("has okta.governance.accessRequests.read granted since"),
-        "{after}"
-    );
-    assert!(after.contains("The token predates the grant"), "{after}");
-    assert!(after.contains("authorizes again"), "{after}");
-    // A new token gets through the guard.
+    assert!(report.contains("Automation"), "names the app: {report}");
+    // The same as JSON, for scripts.
+    let (code, json_report, _) = doctor(&["--output", "json"]);
+    assert_eq!(code, Some(1));
+    let parsed: Value = serde_json::from_str(&json_report).unwrap();
+    assert_eq!(parsed["wouldSucceed"], false);
+    assert_eq!(parsed["credential"]["kind"], "SERVICE_APP_TOKEN");
+    assert_eq!(parsed["route"]["leastRole"], "ACCESS_REQUESTS_ADMIN");
+    let checks: Vec<&str> = parsed["problems"].as_array().unwrap().iter().filter_map(|p| p["check"].as_str()).collect();
+    assert_eq!(checks, ["scope", "role"], "{parsed}");
+    // One command fixes both.
+    let (code, fixed, err) = doctor(&["--fix", "--yes"]);
+    assert_eq!(code, Some(0), "{fixed}{err}");
+    assert!(fixed.contains("Fixed: granted okta.governance.accessRequests.read"), "{fixed}");
+    assert!(fixed.contains("Fixed: assigned ACCESS_REQUESTS_ADMIN"), "{fixed}");
+    assert!(fixed.contains("Next: request a new token") && fixed.contains("client_credentials"), "{fixed}");
+    // The old token still lacks the scope (tokens keep what they were issued with): doctor
+    // says the grant came after it, and that a new token fixes it.
+    let (code, after, _) = doctor(&[]);
+    assert_eq!(code, Some(0), "{after}");
+    assert!(after.contains("after the token was issued"), "{after}");
+    assert!(after.contains("holds a role that allows AccessRequestsRead"), "{after}");
+    // A new client-credentials token: 200.
     let new = token_for("okta.governance.accessRequests.read").await;
-    let r = reqwest::Client::new()
-        .get(&url)
-        .bearer_auth(&new)
-        .send()
-        .await
+    let r = reqwest::Client::new().get(&url).bearer_auth(&new).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    // SSWS tokens are diagnosed too (unscoped: roles only).
+    let out = Command::new(BIN)
+        .args(["doctor", "--url", &url, "--token", &format!("SSWS {admin}"), "--output", "json"])
+        .output()
         .unwrap();
-    assert_ne!(r.status(), 403);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let parsed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((parsed["credential"]["kind"].as_str(), parsed["status"].as_u64()), (Some("SSWS"), Some(200)));
     // Diagnosing the app directly.
     let out = Command::new(BIN)
         .args([
