@@ -390,7 +390,9 @@ mod tests {
             Permission::ALL.iter().map(|p| p.as_str()).collect();
         assert_eq!(names.len(), Permission::ALL.len());
         assert_eq!(
-            serde_json::to_string(&Permission::AppsManage).ok().as_deref(),
+            serde_json::to_string(&Permission::AppsManage)
+                .ok()
+                .as_deref(),
             Some("\"AppsManage\"")
         );
     }

@@ -60,6 +60,18 @@ enum Command {
         #[command(subcommand)]
         action: AdminAction,
     },
+    /// Print every guarded API route with its scope, permission and least admin role.
+    Routes(RoutesArgs),
+}
+
+#[derive(Args)]
+struct RoutesArgs {
+    /// One JSON array of routes (what tools/api_coverage.py reads).
+    #[arg(long, conflicts_with = "roles_md")]
+    json: bool,
+    /// `docs/roles.md`: each role type, what it allows, and the least role of every route.
+    #[arg(long)]
+    roles_md: bool,
 }
 
 #[derive(Subcommand)]
@@ -293,6 +305,7 @@ async fn main() -> Result<()> {
         Command::Keys { storage, action } => keys(storage, action).await,
         Command::Doctor(args) => doctor::run(args).await,
         Command::Admin { action } => admin(action).await,
+        Command::Routes(args) => routes(&args),
     }
 }
 
@@ -682,6 +695,27 @@ async fn tokens(storage: StorageArgs, action: TokenAction) -> Result<()> {
         TokenAction::Revoke { id } => {
             let t = bootstrap::revoke_api_token(&store, &id).await?;
             println!("Revoked token {} ({}).", t.id, t.name);
+        }
+    }
+    Ok(())
+}
+
+/// `steward routes`: the route table the server is built from, as text, JSON or `docs/roles.md`.
+fn routes(args: &RoutesArgs) -> Result<()> {
+    let table = steward_api::routes::table();
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&table)?);
+    } else if args.roles_md {
+        print!("{}", steward_api::routes::roles_markdown(&table));
+    } else {
+        let width = table.iter().map(|r| r.path.len()).max().unwrap_or_default();
+        for r in &table {
+            let permission = r.permission.map_or("-", |p| p.as_str());
+            let role = r.role.map_or("(signed-in user)", |role| role.as_str());
+            println!(
+                "{:<6} {:<width$}  {:<40}  {:<20}  {role}",
+                r.method, r.path, r.scope, permission
+            );
         }
     }
     Ok(())
