@@ -1073,3 +1073,41 @@ async fn admin_recover_creates_a_super_admin() {
     .await;
     assert_eq!((s, roles[0]["type"].as_str()), (200, Some("SUPER_ADMIN")));
 }
+
+/// `steward routes` prints the route table the server is built from: as text, as JSON (what
+/// tools/api_coverage.py reads) and as `docs/roles.md`.
+#[test]
+fn routes_prints_the_route_table_as_text_json_and_the_roles_doc() {
+    let run = |args: &[&str]| {
+        let out = Command::new(BIN).arg("routes").args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let routes: Vec<Value> = serde_json::from_str(&run(&["--json"])).unwrap();
+    let article = routes
+        .iter()
+        .find(|r| r["method"] == "GET" && r["path"] == "/governance/api/v1/requests/{requestId}")
+        .unwrap();
+    assert_eq!(article["scope"], "okta.governance.accessRequests.read");
+    assert_eq!(article["permission"], "AccessRequestsRead");
+    assert_eq!(article["role"], "ACCESS_REQUESTS_ADMIN");
+    assert_eq!(article["selfService"], false);
+    let mine = routes
+        .iter()
+        .find(|r| r["path"] == "/governance/api/v2/my/tasks")
+        .unwrap();
+    assert_eq!(
+        (&mine["selfService"], &mine["role"]),
+        (&json!(true), &Value::Null)
+    );
+
+    let text = run(&[]);
+    assert_eq!(text.lines().count(), routes.len());
+    assert!(text.lines().any(|l| l.starts_with("POST ")
+        && l.contains("/api/v1/apps/{id}/grants ")
+        && l.ends_with("SUPER_ADMIN")));
+
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/roles.md"))
+        .unwrap();
+    assert_eq!(run(&["--roles-md"]), doc);
+}
