@@ -1,19 +1,20 @@
-//! The resource-server guard: one mechanism in front of every `/api/v1` (and later
-//! `/governance/api`) route. Each route's required scope and admin permission are declared in
-//! [`ROUTES`], beside its path; the guard authenticates the caller, checks the scope (OAuth
-//! tokens only: SSWS tokens are unscoped) and then the caller's roles.
+//! The resource-server guard: one mechanism in front of every `/api/v1`, `/governance/api` and
+//! client-role route. Each route is declared with its [`Need`] (scope and admin permission) by
+//! the builder in [`crate::routes`], which wraps it in [`enforce`] with that `Need`; the guard
+//! authenticates the caller, checks the scope (OAuth tokens only: SSWS tokens are unscoped) and
+//! then the caller's roles.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::Request;
 use axum::http::request::Parts;
-use axum::http::{header, Method, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use dashmap::DashMap;
 use steward_core::directory::User;
-use steward_core::roles::{any_allows, Permission, RoleType};
+use steward_core::roles::{any_allows, RoleType};
 use steward_core::syslog::Actor;
 use steward_core::timefmt::now_millis;
 use steward_oauth::challenge;
@@ -24,166 +25,9 @@ use steward_store::{PrincipalType, StoreError};
 
 use crate::error::ApiError;
 use crate::http::Caller;
+pub use crate::routes::Need;
 use crate::secrets::sha256_hex;
 use crate::{credential_digest, AppState, CredentialDigest, RequestClient};
-
-/// What a route demands: an Okta API scope of OAuth tokens, and a permission of the principal.
-#[derive(Debug, Clone, Copy)]
-pub struct Need {
-    pub scope: &'static str,
-    pub permission: Permission,
-    /// End-user (`/my/…`) routes: user access tokens only, no admin role needed.
-    pub self_service: bool,
-}
-
-const fn need(scope: &'static str, permission: Permission) -> Need {
-    Need {
-        scope,
-        permission,
-        self_service: false,
-    }
-}
-
-/// An end-user route: any signed-in user's access token with the scope; SSWS tokens and
-/// client-credentials tokens are refused.
-const fn my(scope: &'static str) -> Need {
-    Need {
-        scope,
-        permission: AccessRequestsRead,
-        self_service: true,
-    }
-}
-
-/// Steward's own routes (no Okta operation): (method, path, scope of the same family).
-pub static EXTENSIONS: &[(&str, &str)] = &[
-    ("GET", "/governance/api/v2/request-sequences"),
-    ("POST", "/governance/api/v2/request-sequences"),
-    ("GET", "/governance/api/v2/request-sequences/{sequenceId}"),
-    ("PUT", "/governance/api/v2/request-sequences/{sequenceId}"),
-];
-
-use Permission::*;
-
-/// Every guarded route: (method, path as routed, need). A route missing here is refused.
-#[rustfmt::skip]
-pub static ROUTES: &[(&str, &str, Need)] = &[
-    ("GET", "/api/v1/users", need("okta.users.read", UsersRead)),
-    ("POST", "/api/v1/users", need("okta.users.manage", UsersManage)),
-    ("GET", "/api/v1/users/{id}", need("okta.users.read", UsersRead)),
-    ("POST", "/api/v1/users/{id}", need("okta.users.manage", UsersManage)),
-    ("PUT", "/api/v1/users/{id}", need("okta.users.manage", UsersManage)),
-    ("DELETE", "/api/v1/users/{id}", need("okta.users.manage", UsersManage)),
-    ("POST", "/api/v1/users/{id}/lifecycle/{op}", need("okta.users.manage", UsersManage)),
-    ("GET", "/api/v1/users/{id}/groups", need("okta.users.read", UsersRead)),
-    ("GET", "/api/v1/users/{id}/roles", need("okta.roles.read", RolesRead)),
-    ("POST", "/api/v1/users/{id}/roles", need("okta.roles.manage", RolesManage)),
-    ("GET", "/api/v1/users/{id}/roles/{roleId}", need("okta.roles.read", RolesRead)),
-    ("DELETE", "/api/v1/users/{id}/roles/{roleId}", need("okta.roles.manage", RolesManage)),
-    ("GET", "/api/v1/groups", need("okta.groups.read", GroupsRead)),
-    ("POST", "/api/v1/groups", need("okta.groups.manage", GroupsManage)),
-    ("GET", "/api/v1/groups/{id}", need("okta.groups.read", GroupsRead)),
-    ("PUT", "/api/v1/groups/{id}", need("okta.groups.manage", GroupsManage)),
-    ("DELETE", "/api/v1/groups/{id}", need("okta.groups.manage", GroupsManage)),
-    ("GET", "/api/v1/groups/{id}/users", need("okta.groups.read", GroupsRead)),
-    ("PUT", "/api/v1/groups/{id}/users/{userId}", need("okta.groups.manage", GroupsManage)),
-    ("DELETE", "/api/v1/groups/{id}/users/{userId}", need("okta.groups.manage", GroupsManage)),
-    ("GET", "/api/v1/apps", need("okta.apps.read", AppsRead)),
-    ("POST", "/api/v1/apps", need("okta.apps.manage", AppsManage)),
-    ("GET", "/api/v1/apps/{id}", need("okta.apps.read", AppsRead)),
-    ("PUT", "/api/v1/apps/{id}", need("okta.apps.manage", AppsManage)),
-    ("DELETE", "/api/v1/apps/{id}", need("okta.apps.manage", AppsManage)),
-    ("POST", "/api/v1/apps/{id}/lifecycle/{op}", need("okta.apps.manage", AppsManage)),
-    ("GET", "/api/v1/apps/{id}/users", need("okta.apps.read", AppsRead)),
-    ("POST", "/api/v1/apps/{id}/users", need("okta.apps.manage", AppsManage)),
-    ("GET", "/api/v1/apps/{id}/users/{userId}", need("okta.apps.read", AppsRead)),
-    ("DELETE", "/api/v1/apps/{id}/users/{userId}", need("okta.apps.manage", AppsManage)),
-    ("GET", "/api/v1/apps/{id}/groups", need("okta.apps.read", AppsRead)),
-    ("GET", "/api/v1/apps/{id}/groups/{groupId}", need("okta.apps.read", AppsRead)),
-    ("PUT", "/api/v1/apps/{id}/groups/{groupId}", need("okta.apps.manage", AppsManage)),
-    ("DELETE", "/api/v1/apps/{id}/groups/{groupId}", need("okta.apps.manage", AppsManage)),
-    ("GET", "/oauth2/v1/clients/{clientId}/roles", need("okta.roles.read", RolesRead)),
-    ("POST", "/oauth2/v1/clients/{clientId}/roles", need("okta.roles.manage", RolesManage)),
-    ("GET", "/oauth2/v1/clients/{clientId}/roles/{roleId}", need("okta.roles.read", RolesRead)),
-    ("DELETE", "/oauth2/v1/clients/{clientId}/roles/{roleId}", need("okta.roles.manage", RolesManage)),
-    ("GET", "/api/v1/apps/{id}/grants", need("okta.appGrants.read", AppGrantsRead)),
-    ("POST", "/api/v1/apps/{id}/grants", need("okta.appGrants.manage", AppGrantsManage)),
-    ("GET", "/api/v1/apps/{id}/grants/{grantId}", need("okta.appGrants.read", AppGrantsRead)),
-    ("DELETE", "/api/v1/apps/{id}/grants/{grantId}", need("okta.appGrants.manage", AppGrantsManage)),
-    ("GET", "/api/v1/logs", need("okta.logs.read", LogsRead)),
-    ("GET", "/governance/api/v1/requests/{requestId}", need("okta.governance.accessRequests.read", AccessRequestsRead)),
-    ("GET", "/governance/api/v2/resources/{resourceId}/request-conditions", need("okta.accessRequests.condition.read", AccessRequestsRead)),
-    ("POST", "/governance/api/v2/resources/{resourceId}/request-conditions", need("okta.accessRequests.condition.manage", AccessRequestsManage)),
-    ("GET", "/governance/api/v2/resources/{resourceId}/request-conditions/{requestConditionId}", need("okta.accessRequests.condition.read", AccessRequestsRead)),
-    ("PATCH", "/governance/api/v2/resources/{resourceId}/request-conditions/{requestConditionId}", need("okta.accessRequests.condition.manage", AccessRequestsManage)),
-    ("DELETE", "/governance/api/v2/resources/{resourceId}/request-conditions/{requestConditionId}", need("okta.accessRequests.condition.manage", AccessRequestsManage)),
-    ("POST", "/governance/api/v2/resources/{resourceId}/request-conditions/{requestConditionId}/activate", need("okta.accessRequests.condition.manage", AccessRequestsManage)),
-    ("POST", "/governance/api/v2/resources/{resourceId}/request-conditions/{requestConditionId}/deactivate", need("okta.accessRequests.condition.manage", AccessRequestsManage)),
-    ("GET", "/governance/api/v2/resources/{resourceId}/request-settings", need("okta.accessRequests.condition.read", AccessRequestsRead)),
-    ("PATCH", "/governance/api/v2/resources/{resourceId}/request-settings", need("okta.accessRequests.condition.manage", AccessRequestsManage)),
-    ("GET", "/governance/api/v2/request-settings", need("okta.accessRequests.condition.read", AccessRequestsRead)),
-    ("PATCH", "/governance/api/v2/request-settings", need("okta.accessRequests.condition.manage", AccessRequestsManage)),
-    ("GET", "/governance/api/v2/resources/{resourceId}/request-sequences", need("okta.accessRequests.condition.read", AccessRequestsRead)),
-    ("GET", "/governance/api/v2/resources/{resourceId}/request-sequences/{sequenceId}", need("okta.accessRequests.condition.read", AccessRequestsRead)),
-    ("GET", "/governance/api/v2/request-sequences", need("okta.accessRequests.condition.read", AccessRequestsRead)),
-    ("POST", "/governance/api/v2/request-sequences", need("okta.accessRequests.condition.manage", AccessRequestsManage)),
-    ("GET", "/governance/api/v2/request-sequences/{sequenceId}", need("okta.accessRequests.condition.read", AccessRequestsRead)),
-    ("PUT", "/governance/api/v2/request-sequences/{sequenceId}", need("okta.accessRequests.condition.manage", AccessRequestsManage)),
-    ("DELETE", "/governance/api/v2/request-sequences/{sequenceId}", need("okta.accessRequests.condition.manage", AccessRequestsManage)),
-    ("GET", "/governance/api/v2/requests", need("okta.accessRequests.request.read", AccessRequestsRead)),
-    ("POST", "/governance/api/v2/requests", need("okta.accessRequests.request.manage", AccessRequestsManage)),
-    ("GET", "/governance/api/v2/requests/{requestId}", need("okta.accessRequests.request.read", AccessRequestsRead)),
-    ("POST", "/governance/api/v2/requests/{requestId}/messages", need("okta.accessRequests.request.manage", AccessRequestsManage)),
-    ("GET", "/governance/api/v2/catalogs/default/entries", need("okta.accessRequests.catalog.read", AccessRequestsRead)),
-    ("GET", "/governance/api/v2/catalogs/default/entries/{entryId}", need("okta.accessRequests.catalog.read", AccessRequestsRead)),
-    ("GET", "/governance/api/v2/catalogs/default/user/{userId}/entries", need("okta.accessRequests.catalog.read", AccessRequestsRead)),
-    ("GET", "/governance/api/v2/catalogs/default/entries/{entryId}/users/{userId}/request-fields", need("okta.accessRequests.request.read", AccessRequestsRead)),
-    ("GET", "/governance/api/v2/tasks", need("okta.accessRequests.tasks.read", AccessRequestsRead)),
-    ("GET", "/governance/api/v2/tasks/{taskId}", need("okta.accessRequests.tasks.read", AccessRequestsRead)),
-    ("PATCH", "/governance/api/v2/tasks/{taskId}", need("okta.accessRequests.tasks.manage", AccessRequestsManage)),
-    ("POST", "/governance/api/v2/tasks/{taskId}/resolve", need("okta.accessRequests.tasks.manage", AccessRequestsManage)),
-    ("GET", "/governance/api/v2/my/catalogs/default/entries", my("okta.accessRequests.catalog.read")),
-    ("GET", "/governance/api/v2/my/catalogs/default/entries/{entryId}", my("okta.accessRequests.catalog.read")),
-    ("POST", "/governance/api/v2/my/catalogs/default/entries/{entryId}/requests", my("okta.accessRequests.request.manage")),
-    ("GET", "/governance/api/v2/my/catalogs/default/entries/{entryId}/requests/{requestId}", my("okta.accessRequests.request.read")),
-    ("GET", "/governance/api/v2/my/catalogs/default/entries/{entryId}/request-fields", my("okta.accessRequests.request.read")),
-    ("GET", "/governance/api/v2/my/catalogs/default/entries/{entryId}/users", my("okta.accessRequests.catalog.read")),
-    ("GET", "/governance/api/v2/my/catalogs/default/entries/{entryId}/users/{userId}/request-fields", my("okta.accessRequests.catalog.read")),
-    ("GET", "/governance/api/v2/my/tasks", my("okta.accessRequests.tasks.read")),
-    ("GET", "/governance/api/v2/my/tasks/{taskId}", my("okta.accessRequests.tasks.read")),
-    ("POST", "/governance/api/v2/my/tasks/{taskId}/resolve", my("okta.accessRequests.tasks.manage")),
-    ("POST", "/governance/api/v1/request-types", need("okta.governance.accessRequests.manage", AccessRequestsManage)),
-    ("GET", "/governance/api/v1/request-types", need("okta.governance.accessRequests.read", AccessRequestsRead)),
-    ("GET", "/governance/api/v1/request-types/{requestTypeId}", need("okta.governance.accessRequests.read", AccessRequestsRead)),
-    ("DELETE", "/governance/api/v1/request-types/{requestTypeId}", need("okta.governance.accessRequests.manage", AccessRequestsManage)),
-    ("POST", "/governance/api/v1/request-types/{requestTypeId}/publish", need("okta.governance.accessRequests.manage", AccessRequestsManage)),
-    ("POST", "/governance/api/v1/request-types/{requestTypeId}/un-publish", need("okta.governance.accessRequests.manage", AccessRequestsManage)),
-    ("GET", "/governance/api/v1/teams", need("okta.governance.accessRequests.read", AccessRequestsRead)),
-    ("GET", "/governance/api/v1/requests", need("okta.governance.accessRequests.read", AccessRequestsRead)),
-    ("POST", "/governance/api/v1/requests", need("okta.governance.accessRequests.manage", AccessRequestsManage)),
-    ("POST", "/governance/api/v1/requests/{requestId}/messages", need("okta.governance.accessRequests.manage", AccessRequestsManage)),
-    ("POST", "/governance/api/v1/resource-owners", need("okta.governance.resourceOwner.manage", ResourceOwnersManage)),
-    ("GET", "/governance/api/v1/resource-owners", need("okta.governance.resourceOwner.read", ResourceOwnersRead)),
-    ("PATCH", "/governance/api/v1/resource-owners", need("okta.governance.resourceOwner.manage", ResourceOwnersManage)),
-    ("GET", "/governance/api/v1/resource-owners/catalog/resources", need("okta.governance.resourceOwner.read", ResourceOwnersRead)),
-];
-
-/// The method a route is declared under: axum answers HEAD with the GET handler (RFC 9110
-/// §9.3.2: GET without the body), so HEAD needs exactly what GET needs.
-fn declared_method(method: &Method) -> &str {
-    if method == Method::HEAD {
-        Method::GET.as_str()
-    } else {
-        method.as_str()
-    }
-}
-
-fn lookup(method: &Method, path: &str) -> Option<Need> {
-    let method = declared_method(method);
-    ROUTES
-        .iter()
-        .find(|(m, p, _)| *m == method && *p == path)
-        .map(|(_, _, n)| *n)
-}
 
 /// Which of a route's scopes an access token holds (SSWS tokens are unscoped: `admin` only).
 #[derive(Debug, Clone, Copy)]
@@ -253,22 +97,16 @@ impl PrincipalCache {
     }
 }
 
-/// The `route_layer` middleware: authenticate, check scope and permission, hand the
-/// [`Caller`] to the handler.
+/// The guard of one route, installed by [`crate::routes::Routes`] with the route's `need` and
+/// `.self` scope: authenticate, check scope and permission, hand the [`Caller`] to the handler.
 pub async fn enforce(
-    State(state): State<AppState>,
+    state: AppState,
+    need: Need,
+    self_scope: Option<&'static str>,
     req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let path = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_default();
-    let need = lookup(req.method(), &path)
-        .ok_or_else(|| ApiError::Internal(format!("no guard entry for {} {path}", req.method())))?;
     // Hold the request's parts (Sync) across the awaits, not the request (its body is not).
-    let self_scope = steward_core::scopes::self_scope(declared_method(req.method()), &path);
     let (mut parts, body) = req.into_parts();
     let (principal, held) = authenticate(&state, &parts, need, self_scope).await?;
     let mut own_record = false;
@@ -589,81 +427,3 @@ async fn api_token_principal(state: &AppState, token: &str) -> Result<Arc<Princi
 
 /// Shared by handlers that need the cache handle.
 pub type SharedPrincipalCache = Arc<PrincipalCache>;
-
-#[cfg(test)]
-#[allow(clippy::panic)]
-mod tests {
-    use super::*;
-
-    /// The `.self` scopes reach only the routes that read or update one user's record, and
-    /// never the `/my/…` ones.
-    #[test]
-    fn self_scopes_reach_only_a_users_own_record() {
-        let mut reached = Vec::new();
-        for (method, path, need) in ROUTES {
-            if let Some(scope) = steward_core::scopes::self_scope(method, path) {
-                assert!(
-                    !need.self_service && path.ends_with("/users/{id}"),
-                    "{path}"
-                );
-                assert!(steward_core::scopes::lookup(scope).is_some(), "{scope}");
-                reached.push(*method);
-            }
-        }
-        assert_eq!(reached, ["GET", "POST", "PUT"]);
-    }
-
-    /// Every declared scope is the one Okta's spec gives the same operation.
-    #[test]
-    fn route_scopes_match_the_specs() {
-        let normalise = |p: &str| {
-            p.split('/')
-                .map(|seg| if seg.starts_with('{') { "{}" } else { seg })
-                .collect::<Vec<_>>()
-                .join("/")
-        };
-        for (method, path, need) in ROUTES {
-            if path.contains("/lifecycle/{op}") {
-                continue; // one route serves several spec operations; checked below
-            }
-            if EXTENSIONS.contains(&(*method, *path)) {
-                assert!(steward_core::scopes::lookup(need.scope).is_some(), "{path}");
-                continue; // Steward's own; its scope is the family's
-            }
-            let op = steward_core::scopes::OPERATIONS
-                .iter()
-                .find(|o| o.method == *method && normalise(o.path) == normalise(path));
-            let Some(op) = op else {
-                panic!("{method} {path} is not in the specs")
-            };
-            assert_eq!(
-                op.scopes.first().copied(),
-                Some(need.scope),
-                "{method} {path}"
-            );
-        }
-        for op in [
-            "activate",
-            "reactivate",
-            "deactivate",
-            "suspend",
-            "unsuspend",
-            "unlock",
-        ] {
-            let path = format!("/api/v1/users/{{id}}/lifecycle/{op}");
-            assert_eq!(
-                steward_core::scopes::required_scope("POST", &path),
-                Some("okta.users.manage"),
-                "{path}"
-            );
-        }
-        for op in ["activate", "deactivate"] {
-            let path = format!("/api/v1/apps/{{appId}}/lifecycle/{op}");
-            assert_eq!(
-                steward_core::scopes::required_scope("POST", &path),
-                Some("okta.apps.manage"),
-                "{path}"
-            );
-        }
-    }
-}

@@ -12,6 +12,7 @@ mod mgmt;
 pub mod oauth;
 pub mod ratelimit;
 mod render;
+pub mod routes;
 pub mod secrets;
 
 use std::sync::Arc;
@@ -129,12 +130,8 @@ pub struct CredentialDigest(pub String);
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
-    mgmt::routes()
-        .merge(governance::routes())
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            guard::enforce,
-        ))
+    routes::api()
+        .into_router(&state)
         .merge(oauth::routes())
         .route("/healthz", get(healthz))
         .fallback(not_found)

@@ -56,7 +56,12 @@ struct Admin<'a> {
 }
 
 impl Admin<'_> {
-    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<(u16, Value)> {
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<(u16, Value)> {
         let mut request = self
             .http
             .request(method, format!("{}{path}", self.org))
@@ -65,7 +70,10 @@ impl Admin<'_> {
         if let Some(body) = body {
             request = request.json(&body);
         }
-        let r = request.send().await.with_context(|| format!("calling {}", self.org))?;
+        let r = request
+            .send()
+            .await
+            .with_context(|| format!("calling {}", self.org))?;
         let status = r.status().as_u16();
         Ok((status, r.json().await.unwrap_or(Value::Null)))
     }
@@ -75,7 +83,9 @@ impl Admin<'_> {
     }
 
     async fn app(&self, id_or_client: &str) -> Result<Value> {
-        let (status, app) = self.get(&format!("/api/v1/apps/{}", urlencode(id_or_client))).await?;
+        let (status, app) = self
+            .get(&format!("/api/v1/apps/{}", urlencode(id_or_client)))
+            .await?;
         if status == 200 {
             return Ok(app);
         }
@@ -118,13 +128,21 @@ impl Admin<'_> {
         }
         Ok(roles
             .as_array()
-            .map(|r| r.iter().filter_map(|x| x["type"].as_str().map(String::from)).collect())
+            .map(|r| {
+                r.iter()
+                    .filter_map(|x| x["type"].as_str().map(String::from))
+                    .collect()
+            })
             .unwrap_or_default())
     }
 
     async fn assign(&self, roles_path: &str, role: RoleType) -> Result<()> {
         let (status, body) = self
-            .send(reqwest::Method::POST, roles_path, Some(json!({"type": role.as_str()})))
+            .send(
+                reqwest::Method::POST,
+                roles_path,
+                Some(json!({"type": role.as_str()})),
+            )
             .await?;
         if !(200..300).contains(&status) {
             bail!("assigning {} answered {status}: {body}", role.as_str());
@@ -145,13 +163,6 @@ fn claims(token: &str) -> Option<Value> {
         .decode(payload.trim_end_matches('='))
         .ok()?;
     serde_json::from_slice(&bytes).ok()
-}
-
-/// `key="value"` from a WWW-Authenticate header.
-fn challenge_param(header: &str, key: &str) -> Option<String> {
-    let start = header.find(&format!("{key}=\""))? + key.len() + 2;
-    let rest = &header[start..];
-    Some(rest[..rest.find('"')?].to_string())
 }
 
 fn parse_time(s: &str) -> Option<i64> {
@@ -361,12 +372,12 @@ async fn diagnose_call(
         next_steps: vec![],
         would_succeed: false,
     };
-    if (200..300).contains(&status) {
-        report.passed.push(format!("the call answers {status}"));
-        report.would_succeed = true;
-        return Ok(report);
-    }
     let Some(route) = route else {
+        if (200..300).contains(&status) {
+            report.passed.push(format!("the call answers {status}"));
+            report.would_succeed = true;
+            return Ok(report);
+        }
         report.problems.push(Problem {
             check: "route",
             message: format!(
@@ -401,7 +412,12 @@ async fn diagnose_call(
                 user_id,
                 scopes: c["scp"]
                     .as_array()
-                    .map(|a| a.iter().filter_map(Value::as_str).map(String::from).collect())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(Value::as_str)
+                            .map(String::from)
+                            .collect()
+                    })
                     .unwrap_or_default(),
                 issued_at: c["iat"].as_i64().map(iso),
                 expires_at: c["exp"].as_i64().map(iso),
@@ -418,6 +434,12 @@ async fn diagnose_call(
             dpop_bound: false,
         },
     };
+    if (200..300).contains(&status) {
+        report.passed.push(format!("the call answers {status}"));
+        report.would_succeed = true;
+        report.credential = Some(credential);
+        return Ok(report);
+    }
     let expired = jwt
         .as_ref()
         .and_then(|c| c["exp"].as_i64())
@@ -435,14 +457,18 @@ async fn diagnose_call(
         });
     } else if token_refused {
         let why = match credential.kind {
-            CredentialKind::Ssws => "the SSWS token is unknown, revoked or expired, or its user is not an active admin",
+            CredentialKind::Ssws => {
+                "the SSWS token is unknown, revoked or expired, or its user is not an active admin"
+            }
             _ => "the access token is revoked, malformed, or was issued by another org",
         };
         report.problems.push(Problem {
             check: "token",
             message: format!("{why} ({})", challenge.trim()),
             fix: match credential.kind {
-                CredentialKind::Ssws => "create a new API token (`steward tokens create`) for an active admin".into(),
+                CredentialKind::Ssws => {
+                    "create a new API token (`steward tokens create`) for an active admin".into()
+                }
                 _ => new_token_step(&credential, org, route.scope),
             },
             fixed: false,
@@ -555,7 +581,9 @@ async fn diagnose_call(
 
     // 4. The principal's roles against the route's permission.
     let mut role_fixed = false;
-    if let (false, Some(permission), Some(least)) = (route.self_service, route.permission, route.role) {
+    if let (false, Some(permission), Some(least)) =
+        (route.self_service, route.permission, route.role)
+    {
         let roles_path = match credential.kind {
             CredentialKind::ServiceAppToken => credential
                 .client_id
@@ -667,7 +695,9 @@ async fn diagnose_call(
         report.would_succeed = unfixed == 0;
         if report.would_succeed {
             if scope_fix_needs_new_token {
-                report.next_steps.push(new_token_step(&credential, org, route.scope));
+                report
+                    .next_steps
+                    .push(new_token_step(&credential, org, route.scope));
             } else if role_fixed {
                 report
                     .next_steps
@@ -814,7 +844,10 @@ async fn diagnose_app(
         }
     );
     let role_types = admin
-        .roles(&format!("/oauth2/v1/clients/{}/roles", urlencode(&client_id)))
+        .roles(&format!(
+            "/oauth2/v1/clients/{}/roles",
+            urlencode(&client_id)
+        ))
         .await?;
     println!(
         "Admin roles of the app (for client-credentials tokens): {}",
@@ -861,13 +894,25 @@ mod tests {
         let table = vec![
             info("GET", "/api/v1/users/{id}"),
             info("GET", "/api/v1/users/{id}/groups"),
-            info("GET", "/governance/api/v2/catalogs/default/entries/{entryId}"),
-            info("GET", "/governance/api/v2/catalogs/{catalogId}/entries/{entryId}"),
+            info(
+                "GET",
+                "/governance/api/v2/catalogs/default/entries/{entryId}",
+            ),
+            info(
+                "GET",
+                "/governance/api/v2/catalogs/{catalogId}/entries/{entryId}",
+            ),
         ];
         let hit = |m, p| route_of(&table, m, p).map(|r| r.path.as_str());
         assert_eq!(hit("GET", "/api/v1/users/00u1"), Some("/api/v1/users/{id}"));
-        assert_eq!(hit("HEAD", "/api/v1/users/00u1/"), Some("/api/v1/users/{id}"));
-        assert_eq!(hit("GET", "/api/v1/users/00u1/groups"), Some("/api/v1/users/{id}/groups"));
+        assert_eq!(
+            hit("HEAD", "/api/v1/users/00u1/"),
+            Some("/api/v1/users/{id}")
+        );
+        assert_eq!(
+            hit("GET", "/api/v1/users/00u1/groups"),
+            Some("/api/v1/users/{id}/groups")
+        );
         assert_eq!(hit("POST", "/api/v1/users/00u1"), None);
         assert_eq!(hit("GET", "/api/v1/users"), None);
         assert_eq!(
@@ -878,8 +923,12 @@ mod tests {
 
     #[test]
     fn a_pasted_jwt_has_claims_and_an_ssws_token_has_none() {
-        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"cid":"0oa1","scp":["a"]}"#);
-        assert_eq!(claims(&format!("e30.{payload}.sig")).unwrap()["cid"], "0oa1");
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(r#"{"cid":"0oa1","scp":["a"]}"#);
+        assert_eq!(
+            claims(&format!("e30.{payload}.sig")).unwrap()["cid"],
+            "0oa1"
+        );
         assert!(claims("00abcdefghijklmnopqrstuvwxyz0123456789ABCD").is_none());
     }
 }

@@ -93,6 +93,18 @@ enum Command {
         #[command(subcommand)]
         action: AdminAction,
     },
+    /// Print every guarded API route with its scope, permission and least admin role.
+    Routes(RoutesArgs),
+}
+
+#[derive(Args)]
+struct RoutesArgs {
+    /// One JSON array of routes (what tools/api_coverage.py reads).
+    #[arg(long, conflicts_with = "roles_md")]
+    json: bool,
+    /// `docs/roles.md`: each role type, what it allows, and the least role of every route.
+    #[arg(long)]
+    roles_md: bool,
 }
 
 #[derive(Subcommand)]
@@ -345,6 +357,7 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Command::Admin { action } => admin(&global, action).await,
+        Command::Routes(args) => routes(&args, global.output),
     }
 }
 
@@ -821,4 +834,25 @@ fn token_json(t: &steward_store::ApiToken) -> serde_json::Value {
         "expiresAt": t.expires_at.map(format_millis),
         "status": if t.revoked_at.is_some() { "REVOKED" } else { "ACTIVE" },
     })
+}
+
+/// `steward routes`: the route table the server is built from, as text, JSON or `docs/roles.md`.
+fn routes(args: &RoutesArgs, output: Output) -> Result<()> {
+    let table = steward_api::routes::table();
+    if args.json || output == Output::Json {
+        println!("{}", serde_json::to_string_pretty(&table)?);
+    } else if args.roles_md {
+        print!("{}", steward_api::routes::roles_markdown(&table));
+    } else {
+        let width = table.iter().map(|r| r.path.len()).max().unwrap_or_default();
+        for r in &table {
+            let permission = r.permission.map_or("-", |p| p.as_str());
+            let role = r.role.map_or("(signed-in user)", |role| role.as_str());
+            println!(
+                "{:<6} {:<width$}  {:<40}  {:<20}  {role}",
+                r.method, r.path, r.scope, permission
+            );
+        }
+    }
+    Ok(())
 }

@@ -342,7 +342,11 @@ async fn restart_keeps_everything_and_is_ready_fast() {
         None,
     )
     .await;
-    assert_eq!((s, one["requestStatus"].as_str()), (200, Some("OPEN")), "{one}");
+    assert_eq!(
+        (s, one["requestStatus"].as_str()),
+        (200, Some("OPEN")),
+        "{one}"
+    );
 }
 
 #[tokio::test]
@@ -609,7 +613,12 @@ async fn doctor_finds_every_problem_in_one_pass_and_fixes_them_in_one_command() 
     let old = token_for("okta.users.read").await;
     // The support article's call: the exact 403.
     let url = format!("{base}/governance/api/v1/requests");
-    let r = reqwest::Client::new().get(&url).bearer_auth(&old).send().await.unwrap();
+    let r = reqwest::Client::new()
+        .get(&url)
+        .bearer_auth(&old)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
     let doctor = |extra: &[&str]| {
         let mut args = vec![
@@ -651,32 +660,72 @@ async fn doctor_finds_every_problem_in_one_pass_and_fixes_them_in_one_command() 
     assert_eq!(parsed["wouldSucceed"], false);
     assert_eq!(parsed["credential"]["kind"], "SERVICE_APP_TOKEN");
     assert_eq!(parsed["route"]["leastRole"], "ACCESS_REQUESTS_ADMIN");
-    let checks: Vec<&str> = parsed["problems"].as_array().unwrap().iter().filter_map(|p| p["check"].as_str()).collect();
+    let checks: Vec<&str> = parsed["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["check"].as_str())
+        .collect();
     assert_eq!(checks, ["scope", "role"], "{parsed}");
     // One command fixes both.
     let (code, fixed, err) = doctor(&["--fix", "--yes"]);
     assert_eq!(code, Some(0), "{fixed}{err}");
-    assert!(fixed.contains("Fixed: granted okta.governance.accessRequests.read"), "{fixed}");
-    assert!(fixed.contains("Fixed: assigned ACCESS_REQUESTS_ADMIN"), "{fixed}");
-    assert!(fixed.contains("Next: request a new token") && fixed.contains("client_credentials"), "{fixed}");
+    assert!(
+        fixed.contains("Fixed: granted okta.governance.accessRequests.read"),
+        "{fixed}"
+    );
+    assert!(
+        fixed.contains("Fixed: assigned ACCESS_REQUESTS_ADMIN"),
+        "{fixed}"
+    );
+    assert!(
+        fixed.contains("Next: request a new token") && fixed.contains("client_credentials"),
+        "{fixed}"
+    );
     // The old token still lacks the scope (tokens keep what they were issued with): doctor
     // says the grant came after it, and that a new token fixes it.
     let (code, after, _) = doctor(&[]);
     assert_eq!(code, Some(0), "{after}");
     assert!(after.contains("after the token was issued"), "{after}");
-    assert!(after.contains("holds a role that allows AccessRequestsRead"), "{after}");
+    assert!(
+        after.contains("holds a role that allows AccessRequestsRead"),
+        "{after}"
+    );
     // A new client-credentials token: 200.
     let new = token_for("okta.governance.accessRequests.read").await;
-    let r = reqwest::Client::new().get(&url).bearer_auth(&new).send().await.unwrap();
+    let r = reqwest::Client::new()
+        .get(&url)
+        .bearer_auth(&new)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     // SSWS tokens are diagnosed too (unscoped: roles only).
     let out = Command::new(BIN)
-        .args(["doctor", "--url", &url, "--token", &format!("SSWS {admin}"), "--output", "json"])
+        .args([
+            "doctor",
+            "--url",
+            &url,
+            "--token",
+            &format!("SSWS {admin}"),
+            "--output",
+            "json",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let parsed: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!((parsed["credential"]["kind"].as_str(), parsed["status"].as_u64()), (Some("SSWS"), Some(200)));
+    assert_eq!(
+        (
+            parsed["credential"]["kind"].as_str(),
+            parsed["status"].as_u64()
+        ),
+        (Some("SSWS"), Some(200))
+    );
     // Diagnosing the app directly.
     let out = Command::new(BIN)
         .args([
@@ -1189,4 +1238,42 @@ async fn admin_recover_creates_a_super_admin() {
     )
     .await;
     assert_eq!((s, roles[0]["type"].as_str()), (200, Some("SUPER_ADMIN")));
+}
+
+/// `steward routes` prints the route table the server is built from: as text, as JSON (what
+/// tools/api_coverage.py reads) and as `docs/roles.md`.
+#[test]
+fn routes_prints_the_route_table_as_text_json_and_the_roles_doc() {
+    let run = |args: &[&str]| {
+        let out = Command::new(BIN).arg("routes").args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let routes: Vec<Value> = serde_json::from_str(&run(&["--json"])).unwrap();
+    let article = routes
+        .iter()
+        .find(|r| r["method"] == "GET" && r["path"] == "/governance/api/v1/requests/{requestId}")
+        .unwrap();
+    assert_eq!(article["scope"], "okta.governance.accessRequests.read");
+    assert_eq!(article["permission"], "AccessRequestsRead");
+    assert_eq!(article["role"], "ACCESS_REQUESTS_ADMIN");
+    assert_eq!(article["selfService"], false);
+    let mine = routes
+        .iter()
+        .find(|r| r["path"] == "/governance/api/v2/my/tasks")
+        .unwrap();
+    assert_eq!(
+        (&mine["selfService"], &mine["role"]),
+        (&json!(true), &Value::Null)
+    );
+
+    let text = run(&[]);
+    assert_eq!(text.lines().count(), routes.len());
+    assert!(text.lines().any(|l| l.starts_with("POST ")
+        && l.contains("/api/v1/apps/{id}/grants ")
+        && l.ends_with("SUPER_ADMIN")));
+
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/roles.md"))
+        .unwrap();
+    assert_eq!(run(&["--roles-md"]), doc);
 }

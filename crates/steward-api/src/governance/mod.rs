@@ -25,8 +25,6 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::Router;
 use serde::Serialize;
 use serde_json::{json, Value};
 use steward_core::access_requests::workflow::AccessRequestEvent;
@@ -40,7 +38,6 @@ use tokio::sync::broadcast;
 pub use scheduler::{run_due, spawn_scheduler};
 
 use crate::error::ApiError;
-use crate::AppState;
 
 /// The clock every access-request rule reads: the system clock, unless a test set it.
 #[derive(Clone, Default)]
@@ -240,147 +237,9 @@ pub(crate) fn list_body(
     json!({"data": data, "_links": links})
 }
 
-/// Every governance route. The guard's `ROUTES` table names each one's scope and permission.
-pub fn routes() -> Router<AppState> {
-    const V2: &str = "/governance/api/v2";
-    const V1: &str = "/governance/api/v1";
-    let r = |p: &str| format!("{V2}{p}");
-    let r1 = |p: &str| format!("{V1}{p}");
-    Router::new()
-        .route(
-            &r("/resources/{resourceId}/request-conditions"),
-            get(v2::list_conditions).post(v2::create_condition),
-        )
-        .route(
-            &r("/resources/{resourceId}/request-conditions/{requestConditionId}"),
-            get(v2::get_condition)
-                .patch(v2::update_condition)
-                .delete(v2::delete_condition),
-        )
-        .route(
-            &r("/resources/{resourceId}/request-conditions/{requestConditionId}/activate"),
-            post(v2::activate_condition),
-        )
-        .route(
-            &r("/resources/{resourceId}/request-conditions/{requestConditionId}/deactivate"),
-            post(v2::deactivate_condition),
-        )
-        .route(
-            &r("/resources/{resourceId}/request-settings"),
-            get(v2::get_resource_settings).patch(v2::update_resource_settings),
-        )
-        .route(
-            &r("/request-settings"),
-            get(v2::get_org_settings).patch(v2::update_org_settings),
-        )
-        .route(
-            &r("/resources/{resourceId}/request-sequences"),
-            get(v2::list_resource_sequences),
-        )
-        .route(
-            &r("/resources/{resourceId}/request-sequences/{sequenceId}"),
-            get(v2::get_resource_sequence),
-        )
-        .route(
-            &r("/request-sequences"),
-            get(v2::list_sequences).post(v2::create_sequence),
-        )
-        .route(
-            &r("/request-sequences/{sequenceId}"),
-            get(v2::get_sequence)
-                .put(v2::replace_sequence)
-                .delete(v2::delete_sequence),
-        )
-        .route(
-            &r("/requests"),
-            get(v2::list_requests).post(v2::create_request),
-        )
-        .route(&r("/requests/{requestId}"), get(v2::get_request))
-        .route(
-            &r("/requests/{requestId}/messages"),
-            post(v2::create_request_message),
-        )
-        .route(&r("/catalogs/default/entries"), get(v2::list_entries))
-        .route(
-            &r("/catalogs/default/entries/{entryId}"),
-            get(v2::get_entry),
-        )
-        .route(
-            &r("/catalogs/default/user/{userId}/entries"),
-            get(v2::list_user_entries),
-        )
-        .route(
-            &r("/catalogs/default/entries/{entryId}/users/{userId}/request-fields"),
-            get(v2::entry_request_fields),
-        )
-        .route(&r("/tasks"), get(v2::list_tasks))
-        .route(
-            &r("/tasks/{taskId}"),
-            get(v2::get_task).patch(v2::update_task),
-        )
-        .route(&r("/tasks/{taskId}/resolve"), post(v2::resolve_task))
-        .route(&r("/my/catalogs/default/entries"), get(v2::my_list_entries))
-        .route(
-            &r("/my/catalogs/default/entries/{entryId}"),
-            get(v2::my_get_entry),
-        )
-        .route(
-            &r("/my/catalogs/default/entries/{entryId}/requests"),
-            post(v2::my_create_request),
-        )
-        .route(
-            &r("/my/catalogs/default/entries/{entryId}/requests/{requestId}"),
-            get(v2::my_get_request),
-        )
-        .route(
-            &r("/my/catalogs/default/entries/{entryId}/request-fields"),
-            get(v2::my_request_fields),
-        )
-        .route(
-            &r("/my/catalogs/default/entries/{entryId}/users"),
-            get(v2::my_entry_users),
-        )
-        .route(
-            &r("/my/catalogs/default/entries/{entryId}/users/{userId}/request-fields"),
-            get(v2::my_user_request_fields),
-        )
-        .route(&r("/my/tasks"), get(v2::my_list_tasks))
-        .route(&r("/my/tasks/{taskId}"), get(v2::my_get_task))
-        .route(&r("/my/tasks/{taskId}/resolve"), post(v2::my_resolve_task))
-        .route(
-            &r1("/request-types"),
-            get(v1::list_request_types).post(v1::create_request_type),
-        )
-        .route(
-            &r1("/request-types/{requestTypeId}"),
-            get(v1::get_request_type).delete(v1::delete_request_type),
-        )
-        .route(
-            &r1("/request-types/{requestTypeId}/publish"),
-            post(v1::publish_request_type),
-        )
-        .route(
-            &r1("/request-types/{requestTypeId}/un-publish"),
-            post(v1::unpublish_request_type),
-        )
-        .route(&r1("/teams"), get(v1::list_teams))
-        .route(
-            &r1("/requests"),
-            get(v1::list_requests).post(v1::create_request),
-        )
-        .route(&r1("/requests/{requestId}"), get(v1::get_request))
-        .route(
-            &r1("/requests/{requestId}/messages"),
-            post(v1::create_request_message),
-        )
-        .route(
-            &r1("/resource-owners"),
-            get(resource_owners::list_owned)
-                .post(resource_owners::configure)
-                .patch(resource_owners::update),
-        )
-        .route(
-            &r1("/resource-owners/catalog/resources"),
-            get(resource_owners::list_unowned),
-        )
+/// Every governance route, each area's from its own module.
+pub fn routes() -> crate::routes::Routes {
+    v2::routes()
+        .merge(v1::routes())
+        .merge(resource_owners::routes())
 }

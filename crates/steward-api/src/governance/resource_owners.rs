@@ -551,3 +551,16 @@ async fn unowned_page(
     let (page, next) = split_page(unowned, limit, |r| r.id().to_string());
     Ok((parent, page, next))
 }
+
+/// The resource-owner routes.
+pub(super) fn routes() -> crate::routes::Routes {
+    use crate::routes::{need, Need, Routes};
+    use steward_core::roles::Permission::{ResourceOwnersManage, ResourceOwnersRead};
+    const READ: Need = need("okta.governance.resourceOwner.read", ResourceOwnersRead);
+    const MANAGE: Need = need("okta.governance.resourceOwner.manage", ResourceOwnersManage);
+    Routes::under("Resource owners", "/governance/api/v1")
+        .get("/resource-owners", READ, list_owned)
+        .post("/resource-owners", MANAGE, configure)
+        .patch("/resource-owners", MANAGE, update)
+        .get("/resource-owners/catalog/resources", READ, list_unowned)
+}

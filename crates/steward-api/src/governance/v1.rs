@@ -424,3 +424,45 @@ pub async fn create_request_message(
     let message = super::v2::add_message(&state, &caller, &id, body).await?;
     Ok((StatusCode::CREATED, Json(message)).into_response())
 }
+
+/// The Access Requests v1 routes: request types, teams, requests and their messages.
+pub(super) fn routes() -> crate::routes::Routes {
+    use crate::routes::{need, Need, Routes};
+    use steward_core::roles::Permission::{AccessRequestsManage, AccessRequestsRead};
+    const V1: &str = "/governance/api/v1";
+    const READ: Need = need("okta.governance.accessRequests.read", AccessRequestsRead);
+    const MANAGE: Need = need(
+        "okta.governance.accessRequests.manage",
+        AccessRequestsManage,
+    );
+    let request_types = Routes::under("Request types", V1)
+        .get("/request-types", READ, list_request_types)
+        .post("/request-types", MANAGE, create_request_type)
+        .get("/request-types/{requestTypeId}", READ, get_request_type)
+        .delete(
+            "/request-types/{requestTypeId}",
+            MANAGE,
+            delete_request_type,
+        )
+        .post(
+            "/request-types/{requestTypeId}/publish",
+            MANAGE,
+            publish_request_type,
+        )
+        .post(
+            "/request-types/{requestTypeId}/un-publish",
+            MANAGE,
+            unpublish_request_type,
+        );
+    let teams = Routes::under("Teams", V1).get("/teams", READ, list_teams);
+    let requests = Routes::under("Requests (v1)", V1)
+        .get("/requests", READ, list_requests)
+        .post("/requests", MANAGE, create_request)
+        .get("/requests/{requestId}", READ, get_request)
+        .post(
+            "/requests/{requestId}/messages",
+            MANAGE,
+            create_request_message,
+        );
+    request_types.merge(teams).merge(requests)
+}

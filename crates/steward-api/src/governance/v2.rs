@@ -1430,3 +1430,186 @@ pub async fn update_task(
     )
     .await
 }
+
+/// The Access Requests v2 routes (admin and `my`), by family.
+pub(super) fn routes() -> crate::routes::Routes {
+    use crate::routes::{my, need, Need, Routes};
+    use steward_core::roles::Permission::{AccessRequestsManage, AccessRequestsRead};
+    const V2: &str = "/governance/api/v2";
+    const CONDITION_READ: Need = need("okta.accessRequests.condition.read", AccessRequestsRead);
+    const CONDITION_MANAGE: Need =
+        need("okta.accessRequests.condition.manage", AccessRequestsManage);
+    const REQUEST_READ: Need = need("okta.accessRequests.request.read", AccessRequestsRead);
+    const REQUEST_MANAGE: Need = need("okta.accessRequests.request.manage", AccessRequestsManage);
+    const CATALOG_READ: Need = need("okta.accessRequests.catalog.read", AccessRequestsRead);
+    const TASKS_READ: Need = need("okta.accessRequests.tasks.read", AccessRequestsRead);
+    const TASKS_MANAGE: Need = need("okta.accessRequests.tasks.manage", AccessRequestsManage);
+    let conditions = Routes::under("Request conditions", V2)
+        .get(
+            "/resources/{resourceId}/request-conditions",
+            CONDITION_READ,
+            list_conditions,
+        )
+        .post(
+            "/resources/{resourceId}/request-conditions",
+            CONDITION_MANAGE,
+            create_condition,
+        )
+        .get(
+            "/resources/{resourceId}/request-conditions/{requestConditionId}",
+            CONDITION_READ,
+            get_condition,
+        )
+        .patch(
+            "/resources/{resourceId}/request-conditions/{requestConditionId}",
+            CONDITION_MANAGE,
+            update_condition,
+        )
+        .delete(
+            "/resources/{resourceId}/request-conditions/{requestConditionId}",
+            CONDITION_MANAGE,
+            delete_condition,
+        )
+        .post(
+            "/resources/{resourceId}/request-conditions/{requestConditionId}/activate",
+            CONDITION_MANAGE,
+            activate_condition,
+        )
+        .post(
+            "/resources/{resourceId}/request-conditions/{requestConditionId}/deactivate",
+            CONDITION_MANAGE,
+            deactivate_condition,
+        );
+    let settings = Routes::under("Request settings", V2)
+        .get(
+            "/resources/{resourceId}/request-settings",
+            CONDITION_READ,
+            get_resource_settings,
+        )
+        .patch(
+            "/resources/{resourceId}/request-settings",
+            CONDITION_MANAGE,
+            update_resource_settings,
+        )
+        .get("/request-settings", CONDITION_READ, get_org_settings)
+        .patch("/request-settings", CONDITION_MANAGE, update_org_settings);
+    let sequences = Routes::under("Request sequences", V2)
+        .get(
+            "/resources/{resourceId}/request-sequences",
+            CONDITION_READ,
+            list_resource_sequences,
+        )
+        .get(
+            "/resources/{resourceId}/request-sequences/{sequenceId}",
+            CONDITION_READ,
+            get_resource_sequence,
+        )
+        .get("/request-sequences", CONDITION_READ, list_sequences)
+        .post("/request-sequences", CONDITION_MANAGE, create_sequence)
+        .get(
+            "/request-sequences/{sequenceId}",
+            CONDITION_READ,
+            get_sequence,
+        )
+        .put(
+            "/request-sequences/{sequenceId}",
+            CONDITION_MANAGE,
+            replace_sequence,
+        )
+        .delete(
+            "/request-sequences/{sequenceId}",
+            CONDITION_MANAGE,
+            delete_sequence,
+        );
+    let requests = Routes::under("Requests (v2)", V2)
+        .get("/requests", REQUEST_READ, list_requests)
+        .post("/requests", REQUEST_MANAGE, create_request)
+        .get("/requests/{requestId}", REQUEST_READ, get_request)
+        .post(
+            "/requests/{requestId}/messages",
+            REQUEST_MANAGE,
+            create_request_message,
+        );
+    let catalog = Routes::under("Catalog", V2)
+        .get("/catalogs/default/entries", CATALOG_READ, list_entries)
+        .get(
+            "/catalogs/default/entries/{entryId}",
+            CATALOG_READ,
+            get_entry,
+        )
+        .get(
+            "/catalogs/default/user/{userId}/entries",
+            CATALOG_READ,
+            list_user_entries,
+        )
+        .get(
+            "/catalogs/default/entries/{entryId}/users/{userId}/request-fields",
+            REQUEST_READ,
+            entry_request_fields,
+        );
+    let tasks = Routes::under("Tasks", V2)
+        .get("/tasks", TASKS_READ, list_tasks)
+        .get("/tasks/{taskId}", TASKS_READ, get_task)
+        .patch("/tasks/{taskId}", TASKS_MANAGE, update_task)
+        .post("/tasks/{taskId}/resolve", TASKS_MANAGE, resolve_task);
+    let my_catalog = Routes::under("My catalog and requests", V2)
+        .get(
+            "/my/catalogs/default/entries",
+            my("okta.accessRequests.catalog.read"),
+            my_list_entries,
+        )
+        .get(
+            "/my/catalogs/default/entries/{entryId}",
+            my("okta.accessRequests.catalog.read"),
+            my_get_entry,
+        )
+        .post(
+            "/my/catalogs/default/entries/{entryId}/requests",
+            my("okta.accessRequests.request.manage"),
+            my_create_request,
+        )
+        .get(
+            "/my/catalogs/default/entries/{entryId}/requests/{requestId}",
+            my("okta.accessRequests.request.read"),
+            my_get_request,
+        )
+        .get(
+            "/my/catalogs/default/entries/{entryId}/request-fields",
+            my("okta.accessRequests.request.read"),
+            my_request_fields,
+        )
+        .get(
+            "/my/catalogs/default/entries/{entryId}/users",
+            my("okta.accessRequests.catalog.read"),
+            my_entry_users,
+        )
+        .get(
+            "/my/catalogs/default/entries/{entryId}/users/{userId}/request-fields",
+            my("okta.accessRequests.catalog.read"),
+            my_user_request_fields,
+        );
+    let my_tasks = Routes::under("My tasks", V2)
+        .get(
+            "/my/tasks",
+            my("okta.accessRequests.tasks.read"),
+            my_list_tasks,
+        )
+        .get(
+            "/my/tasks/{taskId}",
+            my("okta.accessRequests.tasks.read"),
+            my_get_task,
+        )
+        .post(
+            "/my/tasks/{taskId}/resolve",
+            my("okta.accessRequests.tasks.manage"),
+            my_resolve_task,
+        );
+    conditions
+        .merge(settings)
+        .merge(sequences)
+        .merge(requests)
+        .merge(catalog)
+        .merge(tasks)
+        .merge(my_catalog)
+        .merge(my_tasks)
+}

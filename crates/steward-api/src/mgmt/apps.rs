@@ -594,3 +594,26 @@ pub async fn unassign_group(
     }
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// The Apps routes: apps, their lifecycle, and their user and group assignments.
+pub(super) fn routes() -> crate::routes::Routes {
+    use crate::routes::{need, Need, Routes};
+    use steward_core::roles::Permission;
+    const READ: Need = need("okta.apps.read", Permission::AppsRead);
+    const MANAGE: Need = need("okta.apps.manage", Permission::AppsManage);
+    Routes::new("Apps")
+        .get("/api/v1/apps", READ, list)
+        .post("/api/v1/apps", MANAGE, create)
+        .get("/api/v1/apps/{id}", READ, get)
+        .put("/api/v1/apps/{id}", MANAGE, replace)
+        .delete("/api/v1/apps/{id}", MANAGE, delete)
+        .post("/api/v1/apps/{id}/lifecycle/{op}", MANAGE, lifecycle)
+        .get("/api/v1/apps/{id}/users", READ, list_users)
+        .post("/api/v1/apps/{id}/users", MANAGE, assign_user)
+        .get("/api/v1/apps/{id}/users/{userId}", READ, get_user)
+        .delete("/api/v1/apps/{id}/users/{userId}", MANAGE, unassign_user)
+        .get("/api/v1/apps/{id}/groups", READ, list_groups)
+        .get("/api/v1/apps/{id}/groups/{groupId}", READ, get_group)
+        .put("/api/v1/apps/{id}/groups/{groupId}", MANAGE, assign_group)
+        .delete("/api/v1/apps/{id}/groups/{groupId}", MANAGE, unassign_group)
+}

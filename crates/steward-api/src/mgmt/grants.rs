@@ -226,3 +226,16 @@ pub async fn revoke(
     state.clients.forget();
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// The app scope-grant routes.
+pub(super) fn routes() -> crate::routes::Routes {
+    use crate::routes::{need, Need, Routes};
+    use steward_core::roles::Permission;
+    const READ: Need = need("okta.appGrants.read", Permission::AppGrantsRead);
+    const MANAGE: Need = need("okta.appGrants.manage", Permission::AppGrantsManage);
+    Routes::new("App grants")
+        .get("/api/v1/apps/{id}/grants", READ, list)
+        .post("/api/v1/apps/{id}/grants", MANAGE, grant)
+        .get("/api/v1/apps/{id}/grants/{grantId}", READ, get)
+        .delete("/api/v1/apps/{id}/grants/{grantId}", MANAGE, revoke)
+}

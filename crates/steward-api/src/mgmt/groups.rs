@@ -236,3 +236,20 @@ pub async fn remove_member(
     }
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// The Groups routes.
+pub(super) fn routes() -> crate::routes::Routes {
+    use crate::routes::{need, Need, Routes};
+    use steward_core::roles::Permission;
+    const READ: Need = need("okta.groups.read", Permission::GroupsRead);
+    const MANAGE: Need = need("okta.groups.manage", Permission::GroupsManage);
+    Routes::new("Groups")
+        .get("/api/v1/groups", READ, list)
+        .post("/api/v1/groups", MANAGE, create)
+        .get("/api/v1/groups/{id}", READ, get)
+        .put("/api/v1/groups/{id}", MANAGE, replace)
+        .delete("/api/v1/groups/{id}", MANAGE, delete)
+        .get("/api/v1/groups/{id}/users", READ, members)
+        .put("/api/v1/groups/{id}/users/{userId}", MANAGE, add_member)
+        .delete("/api/v1/groups/{id}/users/{userId}", MANAGE, remove_member)
+}

@@ -105,3 +105,14 @@ pub async fn list(
     );
     Ok((headers, Json(page.events)).into_response())
 }
+
+/// The System Log route.
+pub(super) fn routes() -> crate::routes::Routes {
+    use crate::routes::{need, Routes};
+    use steward_core::roles::Permission;
+    Routes::new("System Log").get(
+        "/api/v1/logs",
+        need("okta.logs.read", Permission::LogsRead),
+        list,
+    )
+}

@@ -255,3 +255,54 @@ pub async fn unassign_from_client(
 ) -> ApiResult<StatusCode> {
     unassign(s, c, PrincipalType::Client, id, r).await
 }
+
+const ROLES_READ: crate::routes::Need = crate::routes::need(
+    "okta.roles.read",
+    steward_core::roles::Permission::RolesRead,
+);
+const ROLES_MANAGE: crate::routes::Need = crate::routes::need(
+    "okta.roles.manage",
+    steward_core::roles::Permission::RolesManage,
+);
+
+/// The routes of a user's admin roles.
+pub(super) fn user_routes() -> crate::routes::Routes {
+    crate::routes::Routes::new("User roles")
+        .get("/api/v1/users/{id}/roles", ROLES_READ, list_for_user)
+        .post("/api/v1/users/{id}/roles", ROLES_MANAGE, assign_to_user)
+        .get(
+            "/api/v1/users/{id}/roles/{roleId}",
+            ROLES_READ,
+            get_for_user,
+        )
+        .delete(
+            "/api/v1/users/{id}/roles/{roleId}",
+            ROLES_MANAGE,
+            unassign_from_user,
+        )
+}
+
+/// The routes of a service app's admin roles (Management API under `/oauth2/v1/clients`).
+pub(super) fn client_routes() -> crate::routes::Routes {
+    crate::routes::Routes::new("Client roles")
+        .get(
+            "/oauth2/v1/clients/{clientId}/roles",
+            ROLES_READ,
+            list_for_client,
+        )
+        .post(
+            "/oauth2/v1/clients/{clientId}/roles",
+            ROLES_MANAGE,
+            assign_to_client,
+        )
+        .get(
+            "/oauth2/v1/clients/{clientId}/roles/{roleId}",
+            ROLES_READ,
+            get_for_client,
+        )
+        .delete(
+            "/oauth2/v1/clients/{clientId}/roles/{roleId}",
+            ROLES_MANAGE,
+            unassign_from_client,
+        )
+}

@@ -522,3 +522,20 @@ pub async fn groups(
             .collect(),
     )))
 }
+
+/// The Users routes.
+pub(super) fn routes() -> crate::routes::Routes {
+    use crate::routes::{need, Need, Routes};
+    use steward_core::roles::Permission;
+    const READ: Need = need("okta.users.read", Permission::UsersRead);
+    const MANAGE: Need = need("okta.users.manage", Permission::UsersManage);
+    Routes::new("Users")
+        .get("/api/v1/users", READ, list)
+        .post("/api/v1/users", MANAGE, create)
+        .get("/api/v1/users/{id}", READ, get)
+        .post("/api/v1/users/{id}", MANAGE, update)
+        .put("/api/v1/users/{id}", MANAGE, replace)
+        .delete("/api/v1/users/{id}", MANAGE, delete)
+        .post("/api/v1/users/{id}/lifecycle/{op}", MANAGE, lifecycle)
+        .get("/api/v1/users/{id}/groups", READ, groups)
+}

@@ -23,6 +23,7 @@ mod oauth_endpoints;
 mod profile_rules;
 mod rejections;
 mod resource_owners;
+mod routes;
 mod self_scopes;
 mod unassignment;
 mod user_integrity;

@@ -1,0 +1,534 @@
+//! One declaration per guarded route. Each area (users, groups, apps, …) builds its routes with
+//! [`Routes`]: `get(path, need(scope, permission), handler)` registers the axum route and what
+//! the guard demands of it in one call. The same builder yields the axum router (each route
+//! wrapped in the guard with its own [`Need`] fixed at build time, so a guarded route without one
+//! cannot be written) and the route table that `steward routes`, the spec test and the docs read.
+
+use axum::extract::{Request, State};
+use axum::handler::Handler;
+use axum::middleware::{self, Next};
+use axum::routing::{self, MethodRouter};
+use axum::Router;
+use serde::Serialize;
+use steward_core::roles::{least_role_for, Permission, RoleType};
+
+use crate::{governance, guard, mgmt, AppState};
+
+/// What a route demands: an Okta API scope of OAuth tokens, and a permission of the principal.
+#[derive(Debug, Clone, Copy)]
+pub struct Need {
+    pub scope: &'static str,
+    pub permission: Permission,
+    /// End-user (`/my/…`) routes: user access tokens only, no admin role needed.
+    pub self_service: bool,
+}
+
+/// An admin route: a token needs `scope`, its principal a role that allows `permission`.
+pub const fn need(scope: &'static str, permission: Permission) -> Need {
+    Need {
+        scope,
+        permission,
+        self_service: false,
+    }
+}
+
+/// An end-user route: any signed-in user's access token with the scope; SSWS tokens and
+/// client-credentials tokens are refused.
+pub const fn my(scope: &'static str) -> Need {
+    Need {
+        scope,
+        // Not consulted for self-service routes; the route table shows none.
+        permission: Permission::AccessRequestsRead,
+        self_service: true,
+    }
+}
+
+/// Steward's own routes (no Okta operation); their scope is the one of the same family.
+pub static EXTENSIONS: &[(&str, &str)] = &[
+    ("GET", "/governance/api/v2/request-sequences"),
+    ("POST", "/governance/api/v2/request-sequences"),
+    ("GET", "/governance/api/v2/request-sequences/{sequenceId}"),
+    ("PUT", "/governance/api/v2/request-sequences/{sequenceId}"),
+];
+
+/// One guarded route as `steward routes` prints it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RouteInfo {
+    /// The route family it belongs to (`Users`, `Request conditions`, …).
+    pub family: &'static str,
+    pub method: &'static str,
+    /// The path as routed, e.g. `/api/v1/users/{id}`.
+    pub path: String,
+    /// The Okta API scope an access token needs.
+    pub scope: &'static str,
+    /// The admin permission the principal needs; none on self-service (`/my/…`) routes.
+    pub permission: Option<Permission>,
+    pub self_service: bool,
+    /// The least-privileged built-in role that allows the call; none on self-service routes.
+    pub role: Option<RoleType>,
+}
+
+struct Entry {
+    family: &'static str,
+    method: &'static str,
+    path: String,
+    need: Need,
+    endpoint: MethodRouter<AppState>,
+}
+
+/// Guarded routes under construction. Every way to add one takes its [`Need`].
+pub struct Routes {
+    family: &'static str,
+    prefix: &'static str,
+    entries: Vec<Entry>,
+}
+
+impl Routes {
+    /// Routes of one family; paths are given in full.
+    pub fn new(family: &'static str) -> Routes {
+        Routes::under(family, "")
+    }
+
+    /// Routes of one family whose paths all start with `prefix`.
+    pub fn under(family: &'static str, prefix: &'static str) -> Routes {
+        Routes {
+            family,
+            prefix,
+            entries: Vec::new(),
+        }
+    }
+
+    fn add(
+        mut self,
+        method: &'static str,
+        path: &str,
+        need: Need,
+        endpoint: MethodRouter<AppState>,
+    ) -> Routes {
+        self.entries.push(Entry {
+            family: self.family,
+            method,
+            path: format!("{}{path}", self.prefix),
+            need,
+            endpoint,
+        });
+        self
+    }
+
+    /// A `GET` route (axum answers `HEAD` with it too, under the same guard).
+    pub fn get<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &str,
+        need: Need,
+        handler: H,
+    ) -> Routes {
+        self.add("GET", path, need, routing::get(handler))
+    }
+
+    pub fn post<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &str,
+        need: Need,
+        handler: H,
+    ) -> Routes {
+        self.add("POST", path, need, routing::post(handler))
+    }
+
+    pub fn put<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &str,
+        need: Need,
+        handler: H,
+    ) -> Routes {
+        self.add("PUT", path, need, routing::put(handler))
+    }
+
+    pub fn patch<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &str,
+        need: Need,
+        handler: H,
+    ) -> Routes {
+        self.add("PATCH", path, need, routing::patch(handler))
+    }
+
+    pub fn delete<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &str,
+        need: Need,
+        handler: H,
+    ) -> Routes {
+        self.add("DELETE", path, need, routing::delete(handler))
+    }
+
+    /// Adds another family's routes.
+    pub fn merge(mut self, other: Routes) -> Routes {
+        self.entries.extend(other.entries);
+        self
+    }
+
+    /// The route table, in declaration order.
+    pub fn info(&self) -> Vec<RouteInfo> {
+        self.entries
+            .iter()
+            .map(|e| RouteInfo {
+                family: e.family,
+                method: e.method,
+                path: e.path.clone(),
+                scope: e.need.scope,
+                permission: (!e.need.self_service).then_some(e.need.permission),
+                self_service: e.need.self_service,
+                role: (!e.need.self_service).then(|| least_role_for(e.need.permission)),
+            })
+            .collect()
+    }
+
+    /// The axum router: each route behind the guard, which gets the route's own [`Need`] (and
+    /// `.self` scope) as arguments rather than looking them up.
+    pub fn into_router(self, state: &AppState) -> Router<AppState> {
+        let mut router = Router::new();
+        for entry in self.entries {
+            let need = entry.need;
+            let self_scope = steward_core::scopes::self_scope(entry.method, &entry.path);
+            let guard = middleware::from_fn_with_state(
+                state.clone(),
+                move |State(state): State<AppState>, req: Request, next: Next| {
+                    guard::enforce(state, need, self_scope, req, next)
+                },
+            );
+            // Routes on one path merge into one method router; each method keeps its guard.
+            router = router.route(&entry.path, entry.endpoint.route_layer(guard));
+        }
+        router
+    }
+}
+
+/// Every guarded route of the API: the Management API core, client roles, and governance.
+pub fn api() -> Routes {
+    mgmt::routes().merge(governance::routes())
+}
+
+/// The route table of the whole API (what `steward routes` prints).
+pub fn table() -> Vec<RouteInfo> {
+    api().info()
+}
+
+/// What each role allows, in the words of `docs/roles.md`.
+fn allowed_list(role: RoleType) -> String {
+    let allowed: Vec<&str> = Permission::ALL
+        .into_iter()
+        .filter(|p| role.allows(*p))
+        .map(|p| p.as_str())
+        .collect();
+    if allowed.len() == Permission::ALL.len() {
+        "everything".into()
+    } else {
+        allowed.join(", ")
+    }
+}
+
+fn role_cell(info: &RouteInfo) -> String {
+    match info.role {
+        Some(role) => format!("`{}`", role.as_str()),
+        None => "none: the signed-in user's own token".into(),
+    }
+}
+
+/// `docs/roles.md`: each role type and what it allows, the least role for each permission, and
+/// for each route family the least role of each of its routes. Generated from the route table
+/// (`steward routes --roles-md`); a test compares it with the checked-in file.
+pub fn roles_markdown(routes: &[RouteInfo]) -> String {
+    let mut out = String::new();
+    let mut line = |s: &str| {
+        out.push_str(s);
+        out.push('\n');
+    };
+    line("# Admin roles");
+    line("");
+    line("Generated by `steward routes --roles-md` from the route table that the server is built from");
+    line(
+        "(`crates/steward-api/src/routes.rs`); a test fails when this file and the code disagree.",
+    );
+    line("");
+    line(
+        "A call needs two things: its token's **scope** (OAuth access tokens only; SSWS tokens are",
+    );
+    line("unscoped) and a **role** of the principal that allows the route's permission. The principal is");
+    line("the signed-in user (user tokens), the service app (client-credentials tokens), or the admin an");
+    line(
+        "SSWS token acts as. A Super Admin assigns a role with `POST /api/v1/users/{id}/roles` or",
+    );
+    line(
+        "`POST /oauth2/v1/clients/{clientId}/roles` and the body `{\"type\": \"ROLE_TYPE\"}`. The",
+    );
+    line(
+        "self-service routes (`/governance/api/v2/my/…`) need no role: any signed-in user's access",
+    );
+    line("token with the scope acts on the user's own requests and tasks.");
+    line("");
+    line("## Role types");
+    line("");
+    line("| role type | label | allows |");
+    line("| --- | --- | --- |");
+    for role in RoleType::ALL {
+        line(&format!(
+            "| `{}` | {} | {} |",
+            role.as_str(),
+            role.label(),
+            allowed_list(role)
+        ));
+    }
+    line("");
+    line("## The least role for each permission");
+    line("");
+    line("The least-privileged role that allows a permission is the one Okta's specs name for its");
+    line(
+        "operations (`x-okta-iam-admin-roles`) where they name one, else the role with the fewest",
+    );
+    line("write permissions, then the fewest permissions in all (`roles::least_role_for`).");
+    line("");
+    line("| permission | least role | also allowed by |");
+    line("| --- | --- | --- |");
+    for p in Permission::ALL {
+        let least = least_role_for(p);
+        let others: Vec<String> = RoleType::ALL
+            .into_iter()
+            .filter(|r| *r != least && r.allows(p))
+            .map(|r| format!("`{}`", r.as_str()))
+            .collect();
+        line(&format!(
+            "| {} | `{}` | {} |",
+            p.as_str(),
+            least.as_str(),
+            others.join(", ")
+        ));
+    }
+    line("");
+    let differences: Vec<Permission> = Permission::ALL
+        .into_iter()
+        .filter(|p| steward_core::roles::fewest_privileges_role(*p) != least_role_for(*p))
+        .collect();
+    if !differences.is_empty() {
+        line("Where the specs' named role is not the one with the fewest privileges:");
+        line("");
+        for p in differences {
+            line(&format!(
+                "- {}: Steward's `{}` allows it too, but Okta's specs name only `{}` on its operations, so that is the role to assign.",
+                p.as_str(),
+                steward_core::roles::fewest_privileges_role(p).as_str(),
+                least_role_for(p).as_str()
+            ));
+        }
+        line("");
+    }
+    line("## Routes by family");
+    line("");
+    let mut families: Vec<&'static str> = Vec::new();
+    for r in routes {
+        if !families.contains(&r.family) {
+            families.push(r.family);
+        }
+    }
+    line("| family | routes | least role to read | least role to write |");
+    line("| --- | --- | --- | --- |");
+    for family in &families {
+        let of_family: Vec<&RouteInfo> = routes.iter().filter(|r| r.family == *family).collect();
+        let least = |reads: bool| {
+            let mut cells: Vec<String> = Vec::new();
+            for r in of_family.iter().filter(|r| (r.method == "GET") == reads) {
+                let cell = role_cell(r);
+                if !cells.contains(&cell) {
+                    cells.push(cell);
+                }
+            }
+            if cells.is_empty() {
+                "—".to_string()
+            } else {
+                cells.join(", ")
+            }
+        };
+        line(&format!(
+            "| {family} | {} | {} | {} |",
+            of_family.len(),
+            least(true),
+            least(false)
+        ));
+    }
+    line("");
+    for family in &families {
+        line(&format!("### {family}"));
+        line("");
+        line("| method | path | scope | permission | least role |");
+        line("| --- | --- | --- | --- | --- |");
+        for r in routes.iter().filter(|r| r.family == *family) {
+            let scope = match steward_core::scopes::self_scope(r.method, &r.path) {
+                Some(own) => format!("`{}` (or `{own}` on one's own record, no role)", r.scope),
+                None => format!("`{}`", r.scope),
+            };
+            line(&format!(
+                "| {} | `{}` | {scope} | {} | {} |",
+                r.method,
+                r.path,
+                r.permission.map_or("—", Permission::as_str),
+                role_cell(r)
+            ));
+        }
+        line("");
+    }
+    out.truncate(out.trim_end().len());
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::panic, clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// The path with its parameters' names erased, as the specs and Steward name them apart.
+    fn normalise(p: &str) -> String {
+        p.split('/')
+            .map(|seg| if seg.starts_with('{') { "{}" } else { seg })
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
+    /// The `.self` scopes reach only the routes that read or update one user's record, and
+    /// never the `/my/…` ones.
+    #[test]
+    fn self_scopes_reach_only_a_users_own_record() {
+        let mut reached = Vec::new();
+        for r in table() {
+            if let Some(scope) = steward_core::scopes::self_scope(r.method, &r.path) {
+                assert!(
+                    !r.self_service && r.path.ends_with("/users/{id}"),
+                    "{}",
+                    r.path
+                );
+                assert!(steward_core::scopes::lookup(scope).is_some(), "{scope}");
+                reached.push(r.method);
+            }
+        }
+        assert_eq!(reached, ["GET", "POST", "PUT"]);
+    }
+
+    /// Every declared scope is the one Okta's spec gives the same operation; the routes the specs
+    /// do not have are exactly Steward's [`EXTENSIONS`].
+    #[test]
+    fn route_scopes_match_the_specs() {
+        let mut extensions = Vec::new();
+        for r in table() {
+            let (method, path) = (r.method, r.path.as_str());
+            if path.contains("/lifecycle/{op}") {
+                continue; // one route serves several spec operations; checked below
+            }
+            if EXTENSIONS.contains(&(method, path)) {
+                assert!(steward_core::scopes::lookup(r.scope).is_some(), "{path}");
+                extensions.push((method, path.to_string()));
+                continue; // Steward's own; its scope is the family's
+            }
+            let op = steward_core::scopes::OPERATIONS
+                .iter()
+                .find(|o| o.method == method && normalise(o.path) == normalise(path));
+            let Some(op) = op else {
+                panic!("{method} {path} is not in the specs")
+            };
+            assert_eq!(op.scopes.first().copied(), Some(r.scope), "{method} {path}");
+        }
+        let want: Vec<(&str, String)> = EXTENSIONS
+            .iter()
+            .map(|(m, p)| (*m, p.to_string()))
+            .collect();
+        assert_eq!(extensions, want, "every extension is a route");
+        for op in [
+            "activate",
+            "reactivate",
+            "deactivate",
+            "suspend",
+            "unsuspend",
+            "unlock",
+        ] {
+            let path = format!("/api/v1/users/{{id}}/lifecycle/{op}");
+            assert_eq!(
+                steward_core::scopes::required_scope("POST", &path),
+                Some("okta.users.manage"),
+                "{path}"
+            );
+        }
+        for op in ["activate", "deactivate"] {
+            let path = format!("/api/v1/apps/{{appId}}/lifecycle/{op}");
+            assert_eq!(
+                steward_core::scopes::required_scope("POST", &path),
+                Some("okta.apps.manage"),
+                "{path}"
+            );
+        }
+    }
+
+    /// Where the spec names the admin roles of a route's operation, the route's least role is
+    /// one of them (SUPER_ADMIN, which Okta allows everything, counts too).
+    #[test]
+    fn least_roles_are_among_the_specs_admin_roles() {
+        let mut checked = 0;
+        for r in table() {
+            let op = steward_core::scopes::OPERATIONS
+                .iter()
+                .find(|o| o.method == r.method && normalise(o.path) == normalise(&r.path));
+            let Some(op) = op.filter(|o| !o.admin_roles.is_empty()) else {
+                continue;
+            };
+            match r.role {
+                Some(role) => assert!(
+                    op.admin_roles.contains(&role.as_str()),
+                    "{} {}: {role:?} not in {:?}",
+                    r.method,
+                    r.path,
+                    op.admin_roles
+                ),
+                None => panic!("{} {}: the spec names roles", r.method, r.path),
+            }
+            checked += 1;
+        }
+        // The v1 and v2 admin routes and the resource owners' all name their roles.
+        assert!(checked >= 40, "{checked}");
+    }
+
+    #[test]
+    fn each_route_is_declared_once() {
+        let routes = table();
+        let mut seen = std::collections::HashSet::new();
+        for r in &routes {
+            assert!(
+                seen.insert((r.method, r.path.clone())),
+                "{} {}",
+                r.method,
+                r.path
+            );
+        }
+        assert!(routes.len() > 90, "{}", routes.len());
+    }
+
+    /// A self-service route has no permission and no role; an admin route has both.
+    #[test]
+    fn only_self_service_routes_go_without_a_role() {
+        for r in table() {
+            assert_eq!(r.permission.is_none(), r.self_service, "{}", r.path);
+            assert_eq!(r.role.is_none(), r.self_service, "{}", r.path);
+            assert_eq!(r.self_service, r.path.contains("/my/"), "{}", r.path);
+        }
+    }
+
+    /// `docs/roles.md` is what the route table generates (regenerate it with
+    /// `steward routes --roles-md > docs/roles.md`).
+    #[test]
+    fn the_roles_doc_matches_the_route_table() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/roles.md");
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        let generated = roles_markdown(&table());
+        assert!(
+            committed == generated,
+            "docs/roles.md is stale: run `cargo run -p steward -- routes --roles-md > docs/roles.md`"
+        );
+    }
+}
