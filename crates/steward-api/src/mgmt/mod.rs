@@ -1,5 +1,6 @@
 //! The Okta Management API core: users, groups, apps, admin roles and the System Log.
 
+mod api_tokens;
 mod apps;
 pub mod bootstrap_org;
 mod grants;
@@ -27,6 +28,7 @@ pub fn routes() -> Routes {
         .merge(grants::routes())
         .merge(roles::client_routes())
         .merge(logs::routes())
+        .merge(api_tokens::routes())
 }
 
 /// A System Log event for this caller's action.
