@@ -17,7 +17,7 @@ use crate::syslog::Actor;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum DomainEvent {
-    /// A user was created (by an admin, bootstrap or the demo seed).
+    /// A user was created through the API (bootstrap and the demo seed write no events).
     #[serde(rename = "user.created")]
     UserCreated { user_id: String, actor: Actor },
     /// A user's profile or credentials changed (not their status).
@@ -121,6 +121,34 @@ pub enum DomainEvent {
         scope_id: String,
         actor: Actor,
     },
+    /// An access request was submitted.
+    #[serde(rename = "access_request.created")]
+    AccessRequestCreated { request_id: String, actor: Actor },
+    /// An access request was decided: `APPROVED`, `DENIED`, `REJECTED` (no condition or rule
+    /// allowed it) or `CANCELED`.
+    #[serde(rename = "access_request.decided")]
+    AccessRequestDecided {
+        request_id: String,
+        decision: String,
+        actor: Actor,
+    },
+    /// Fulfilment of an approved request ran: the access was `granted`, or could not be.
+    #[serde(rename = "access_request.fulfilled")]
+    AccessRequestFulfilled {
+        request_id: String,
+        granted: bool,
+        actor: Actor,
+    },
+    /// An undecided request ran out of time.
+    #[serde(rename = "access_request.expired")]
+    AccessRequestExpired { request_id: String, actor: Actor },
+    /// Time-bound access ended: `revoked`, or the revocation failed.
+    #[serde(rename = "access_request.access_revoked")]
+    AccessRequestAccessRevoked {
+        request_id: String,
+        revoked: bool,
+        actor: Actor,
+    },
 }
 
 /// The per-node caches an event makes stale.
@@ -189,6 +217,11 @@ impl DomainEvent {
             DomainEvent::AppGroupUnassigned { .. } => "app.group_unassigned",
             DomainEvent::AppGrantGiven { .. } => "app.grant_given",
             DomainEvent::AppGrantRevoked { .. } => "app.grant_revoked",
+            DomainEvent::AccessRequestCreated { .. } => "access_request.created",
+            DomainEvent::AccessRequestDecided { .. } => "access_request.decided",
+            DomainEvent::AccessRequestFulfilled { .. } => "access_request.fulfilled",
+            DomainEvent::AccessRequestExpired { .. } => "access_request.expired",
+            DomainEvent::AccessRequestAccessRevoked { .. } => "access_request.access_revoked",
         }
     }
 
@@ -215,7 +248,12 @@ impl DomainEvent {
             | DomainEvent::AppGroupAssigned { actor, .. }
             | DomainEvent::AppGroupUnassigned { actor, .. }
             | DomainEvent::AppGrantGiven { actor, .. }
-            | DomainEvent::AppGrantRevoked { actor, .. } => actor,
+            | DomainEvent::AppGrantRevoked { actor, .. }
+            | DomainEvent::AccessRequestCreated { actor, .. }
+            | DomainEvent::AccessRequestDecided { actor, .. }
+            | DomainEvent::AccessRequestFulfilled { actor, .. }
+            | DomainEvent::AccessRequestExpired { actor, .. }
+            | DomainEvent::AccessRequestAccessRevoked { actor, .. } => actor,
         }
     }
 
@@ -241,14 +279,20 @@ impl DomainEvent {
             | DomainEvent::AppGroupUnassigned { .. }
             | DomainEvent::AppGrantGiven { .. }
             | DomainEvent::AppGrantRevoked { .. } => Invalidation::CLIENTS,
-            // Profiles, groups and memberships are read from the store on every request.
+            // Profiles, groups, memberships and requests are read from the store on every
+            // request. (What fulfilment changes has its own event: a membership, an assignment.)
             DomainEvent::UserCreated { .. }
             | DomainEvent::UserUpdated { .. }
             | DomainEvent::GroupCreated { .. }
             | DomainEvent::GroupUpdated { .. }
             | DomainEvent::GroupDeleted { .. }
             | DomainEvent::GroupMembershipAdded { .. }
-            | DomainEvent::GroupMembershipRemoved { .. } => Invalidation::NONE,
+            | DomainEvent::GroupMembershipRemoved { .. }
+            | DomainEvent::AccessRequestCreated { .. }
+            | DomainEvent::AccessRequestDecided { .. }
+            | DomainEvent::AccessRequestFulfilled { .. }
+            | DomainEvent::AccessRequestExpired { .. }
+            | DomainEvent::AccessRequestAccessRevoked { .. } => Invalidation::NONE,
         }
     }
 
@@ -391,6 +435,29 @@ mod tests {
                 app_id: s("a"),
                 grant_id: s("x"),
                 scope_id: s("okta.users.read"),
+                actor: a(),
+            },
+            DomainEvent::AccessRequestCreated {
+                request_id: s("r"),
+                actor: a(),
+            },
+            DomainEvent::AccessRequestDecided {
+                request_id: s("r"),
+                decision: s("APPROVED"),
+                actor: a(),
+            },
+            DomainEvent::AccessRequestFulfilled {
+                request_id: s("r"),
+                granted: true,
+                actor: a(),
+            },
+            DomainEvent::AccessRequestExpired {
+                request_id: s("r"),
+                actor: a(),
+            },
+            DomainEvent::AccessRequestAccessRevoked {
+                request_id: s("r"),
+                revoked: true,
                 actor: a(),
             },
         ];

@@ -108,6 +108,11 @@ pub async fn create(
         &event(&caller, "user.lifecycle.create", "Create Okta user").target(target(&user)),
     )
     .await?;
+    tx.emit(DomainEvent::UserCreated {
+        user_id: user.id.clone(),
+        actor: caller.actor(),
+    })
+    .await?;
     if status != UserStatus::Staged {
         tx.append_log(
             &event(&caller, "user.lifecycle.activate", "Activate Okta user").target(target(&user)),
@@ -135,6 +140,12 @@ pub async fn create(
             .target(target(&user))
             .target(super::groups::target(&group)),
         )
+        .await?;
+        tx.emit(DomainEvent::GroupMembershipAdded {
+            group_id: group.id.clone(),
+            user_id: user.id.clone(),
+            actor: caller.actor(),
+        })
         .await?;
     }
     tx.commit().await?;
@@ -336,6 +347,11 @@ async fn save_profile(
     if profile_changed || new_hash.is_some() {
         user.last_updated = now;
         tx.update_user(&user).await?;
+        tx.emit(DomainEvent::UserUpdated {
+            user_id: user.id.clone(),
+            actor: caller.actor(),
+        })
+        .await?;
         tx.commit().await?;
     }
     Ok(Json(render::user(&state.config.issuer, &user)))

@@ -149,8 +149,88 @@ async fn an_app_deactivation_reaches_the_other_nodes_client_cache(backend: Backe
     assert_eq!(refused.status, 401, "{:?}", refused.body);
 }
 
+/// The event types in the outbox after `after`, in order.
+async fn outbox_types(org: &TestOrg, after: i64) -> Vec<String> {
+    org.store
+        .outbox_after(after, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| row.event_type)
+        .collect()
+}
+
+async fn each_api_change_writes_its_event_and_a_refused_one_none(backend: Backend) {
+    let org = TestOrg::start(backend).await;
+    let start = org.store.outbox_head().await.unwrap();
+    let ada = org.user("ada@example.com").await;
+    let ada_id = ada["id"].as_str().unwrap();
+    let (s, group) = org
+        .post("/api/v1/groups", json!({"profile": {"name": "Ops"}}))
+        .await;
+    assert_eq!(s, 200, "{group}");
+    let group_id = group["id"].as_str().unwrap();
+    let members = format!("/api/v1/groups/{group_id}/users/{ada_id}");
+    assert_eq!(org.put(&members, json!({})).await.0, 204);
+    assert_eq!(org.delete(&members).await.0, 204);
+    let (app_id, _) = org.service_app("Events").await;
+    org.grant(&app_id, "okta.users.read").await;
+    let (s, r) = org
+        .post(
+            &format!("/api/v1/apps/{app_id}/users"),
+            json!({"id": ada_id}),
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+    let (s, r) = org
+        .post(
+            &format!("/api/v1/users/{ada_id}/lifecycle/suspend"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(
+        outbox_types(&org, start).await,
+        [
+            "user.created",
+            "group.created",
+            "group.membership_added",
+            "group.membership_removed",
+            "app.created",
+            "app.grant_given",
+            "app.user_assigned",
+            "user.status_changed",
+        ]
+    );
+
+    // Refused requests change nothing and write no event.
+    let head = org.store.outbox_head().await.unwrap();
+    let (s, _) = org
+        .post(
+            &format!("/api/v1/users/{ada_id}/lifecycle/suspend"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 400, "suspending a suspended user");
+    let (s, _) = org
+        .post(
+            "/api/v1/users?activate=true",
+            json!({"profile": {"login": "ada@example.com", "email": "ada@example.com", "firstName": "A", "lastName": "B"}}),
+        )
+        .await;
+    assert_eq!(s, 400, "login taken");
+    assert!(outbox_types(&org, head).await.is_empty());
+    let row = org.store.outbox_after(head - 1, 1).await.unwrap();
+    assert_eq!(
+        row[0].payload["actor"]["alternateId"], "admin@steward.local",
+        "{:?}",
+        row[0].payload
+    );
+}
+
 on_both_backends!(
     a_suspension_reaches_the_other_nodes_principal_cache,
     a_role_removal_reaches_the_other_nodes_principal_cache,
     an_app_deactivation_reaches_the_other_nodes_client_cache,
+    each_api_change_writes_its_event_and_a_refused_one_none,
 );
