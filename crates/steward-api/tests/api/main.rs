@@ -21,6 +21,7 @@ mod last_super_admin;
 mod limits;
 mod oauth;
 mod oauth_endpoints;
+mod outbox;
 mod profile_rules;
 mod rejections;
 mod resource_owners;
