@@ -121,6 +121,13 @@ pub enum DomainEvent {
         scope_id: String,
         actor: Actor,
     },
+    /// An SSWS API token was revoked (by the API or `steward tokens revoke`).
+    #[serde(rename = "api_token.revoked")]
+    ApiTokenRevoked {
+        token_id: String,
+        user_id: String,
+        actor: Actor,
+    },
     /// An access request was submitted.
     #[serde(rename = "access_request.created")]
     AccessRequestCreated { request_id: String, actor: Actor },
@@ -217,6 +224,7 @@ impl DomainEvent {
             DomainEvent::AppGroupUnassigned { .. } => "app.group_unassigned",
             DomainEvent::AppGrantGiven { .. } => "app.grant_given",
             DomainEvent::AppGrantRevoked { .. } => "app.grant_revoked",
+            DomainEvent::ApiTokenRevoked { .. } => "api_token.revoked",
             DomainEvent::AccessRequestCreated { .. } => "access_request.created",
             DomainEvent::AccessRequestDecided { .. } => "access_request.decided",
             DomainEvent::AccessRequestFulfilled { .. } => "access_request.fulfilled",
@@ -249,6 +257,7 @@ impl DomainEvent {
             | DomainEvent::AppGroupUnassigned { actor, .. }
             | DomainEvent::AppGrantGiven { actor, .. }
             | DomainEvent::AppGrantRevoked { actor, .. }
+            | DomainEvent::ApiTokenRevoked { actor, .. }
             | DomainEvent::AccessRequestCreated { actor, .. }
             | DomainEvent::AccessRequestDecided { actor, .. }
             | DomainEvent::AccessRequestFulfilled { actor, .. }
@@ -265,7 +274,8 @@ impl DomainEvent {
             DomainEvent::UserStatusChanged { .. }
             | DomainEvent::UserDeleted { .. }
             | DomainEvent::UserRolesChanged { .. }
-            | DomainEvent::ClientRolesChanged { .. } => Invalidation::PRINCIPALS,
+            | DomainEvent::ClientRolesChanged { .. }
+            | DomainEvent::ApiTokenRevoked { .. } => Invalidation::PRINCIPALS,
             // A client-credentials principal holds the app's status; the token endpoint its
             // registration.
             DomainEvent::AppLifecycleChanged { .. } | DomainEvent::AppDeleted { .. } => {

@@ -86,9 +86,14 @@ pub async fn revoke(
         )),
     )
     .await?;
+    // Its principal may be cached: every node forgets it (docs/events.md).
+    tx.emit(steward_core::events::DomainEvent::ApiTokenRevoked {
+        token_id: token.id.clone(),
+        user_id: token.user_id.clone(),
+        actor: caller.actor(),
+    })
+    .await?;
     tx.commit().await?;
-    // The token's principal may be cached on this node for a few seconds.
-    state.principals.clear();
     Ok(StatusCode::NO_CONTENT)
 }
 
