@@ -5,6 +5,7 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
+use steward_app::AppError;
 use steward_core::directory::{LifecycleError, NUL_CAUSE};
 use steward_core::ids::{new_id, IdKind};
 use steward_core::validation::ValidationError;
@@ -308,6 +309,25 @@ impl From<ValidationError> for ApiError {
         ApiError::Validation {
             summary: e.summary,
             causes: e.causes,
+        }
+    }
+}
+
+/// The use cases' errors (`steward-app`), as Okta answers them.
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Store(e) => e.into(),
+            AppError::Validation(e) => e.into(),
+            AppError::Lifecycle(e) => e.into(),
+            AppError::NotFound(what) => ApiError::NotFound(what),
+            AppError::Forbidden => ApiError::Forbidden,
+            AppError::LastSuperAdmin => ApiError::LastSuperAdmin,
+            AppError::Invalid(why) => ApiError::Validation {
+                summary: why.clone(),
+                causes: vec![why],
+            },
+            AppError::Internal(detail) => ApiError::Internal(detail),
         }
     }
 }

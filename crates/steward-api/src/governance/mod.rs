@@ -125,6 +125,12 @@ impl From<ApiError> for GovError {
     }
 }
 
+impl From<steward_app::AppError> for GovError {
+    fn from(e: steward_app::AppError) -> Self {
+        GovError::Api(e.into())
+    }
+}
+
 impl From<StoreError> for GovError {
     fn from(e: StoreError) -> Self {
         GovError::Api(e.into())

@@ -1,0 +1,40 @@
+//! What every use case is given.
+
+use steward_core::syslog::{Actor, ClientInfo, LogEvent};
+use steward_core::timefmt::now_millis;
+use steward_store::Store;
+
+/// Who acts, when, and through which store. Cheap to build per call.
+#[derive(Clone)]
+pub struct Ctx<'a> {
+    pub store: &'a Store,
+    /// Epoch ms the change is made at (the server's injectable clock; tests set it).
+    pub now: i64,
+    /// Who the System Log and the domain events name as the actor.
+    pub actor: Actor,
+    /// Where the call came from (address, user agent, request id), for the System Log.
+    pub client: ClientInfo,
+}
+
+impl<'a> Ctx<'a> {
+    /// Steward itself acting now (start-up, the CLI on the server's own store, the scheduler).
+    pub fn system(store: &'a Store) -> Ctx<'a> {
+        Ctx {
+            store,
+            now: now_millis(),
+            actor: Actor::system(),
+            client: ClientInfo::default(),
+        }
+    }
+
+    /// The same context at another time.
+    pub fn at(mut self, now: i64) -> Ctx<'a> {
+        self.now = now;
+        self
+    }
+
+    /// A System Log event of this actor's, from this client, at this time.
+    pub fn log(&self, event_type: &str, message: &str) -> LogEvent {
+        LogEvent::new(event_type, message, self.actor.clone(), self.now).client(self.client.clone())
+    }
+}

@@ -1,0 +1,13 @@
+//! Steward's use cases, without HTTP. Each takes a [`Ctx`] (the store, the time, who acts and
+//! from where) and returns a typed result or an [`AppError`]; its change, the System Log events
+//! that describe it and its domain events (`docs/events.md`) commit in one transaction.
+//!
+//! `steward-api` calls these from its handlers (authorize → parse → one service call → render)
+//! and maps [`AppError`] to Okta's errors in one place; the `steward` binary calls them
+//! directly. Nothing here knows about axum.
+
+mod ctx;
+mod error;
+
+pub use ctx::Ctx;
+pub use error::{AppError, AppResult};
