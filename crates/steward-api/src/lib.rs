@@ -32,8 +32,6 @@ use crate::error::ApiError;
 use crate::guard::PrincipalCache;
 use crate::ratelimit::{RateLimiter, RateLimits};
 
-pub use mgmt::bootstrap;
-
 /// Server settings the HTTP layer needs.
 #[derive(Debug, Clone)]
 pub struct Config {

@@ -14,17 +14,16 @@ use steward_store::{
     ApiToken, AppUserAssignment, PrincipalType, RoleAssignment, Store, StoreError,
 };
 
-use crate::secrets::{hash_password, sha256_hex};
+use steward_oauth::secrets::sha256_hex;
+
+use crate::AppError;
+
+/// An argon2id hash of a password (blocking: start-up and the CLI only).
+fn hash_password(password: &str) -> Result<String, String> {
+    steward_oauth::secrets::hash_secret(password).map_err(|e| e.to_string())
+}
 
 pub const BOOTSTRAP_ADMIN_LOGIN: &str = "admin@steward.local";
-
-#[derive(Debug, thiserror::Error)]
-pub enum BootstrapError {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("{0}")]
-    Invalid(String),
-}
 
 /// What start-up did to the org.
 #[derive(Debug, Default)]
@@ -41,13 +40,13 @@ pub async fn ensure_org(
     store: &Store,
     admin_password: Option<&str>,
     api_token: Option<&str>,
-) -> Result<BootstrapReport, BootstrapError> {
+) -> Result<BootstrapReport, AppError> {
     // Two nodes starting together on one empty database race to create the org; the loser's
     // insert hits a unique constraint, and another pass finds what the winner made.
     let mut attempt = 0;
     loop {
         match ensure_org_once(store, admin_password, api_token).await {
-            Err(BootstrapError::Store(StoreError::Conflict(_))) if attempt < 5 => {
+            Err(AppError::Store(StoreError::Conflict(_))) if attempt < 5 => {
                 attempt += 1;
                 tokio::time::sleep(std::time::Duration::from_millis(50 * attempt)).await;
             }
@@ -60,7 +59,7 @@ async fn ensure_org_once(
     store: &Store,
     admin_password: Option<&str>,
     api_token: Option<&str>,
-) -> Result<BootstrapReport, BootstrapError> {
+) -> Result<BootstrapReport, AppError> {
     let mut report = BootstrapReport::default();
     ensure_everyone(store).await?;
     let admin = match store.user_by_login(BOOTSTRAP_ADMIN_LOGIN).await {
@@ -92,7 +91,7 @@ async fn ensure_org_once(
 }
 
 /// The built-in Everyone group, which every user belongs to.
-async fn ensure_everyone(store: &Store) -> Result<Group, BootstrapError> {
+async fn ensure_everyone(store: &Store) -> Result<Group, AppError> {
     match store.everyone_group().await {
         Ok(group) => return Ok(group),
         Err(StoreError::NotFound) => {}
@@ -113,9 +112,9 @@ async fn ensure_everyone(store: &Store) -> Result<Group, BootstrapError> {
     Ok(group)
 }
 
-async fn create_admin(store: &Store, password: &str) -> Result<User, BootstrapError> {
+async fn create_admin(store: &Store, password: &str) -> Result<User, AppError> {
     let now = now_millis();
-    let hash = hash_password(password).map_err(BootstrapError::Invalid)?;
+    let hash = hash_password(password).map_err(AppError::Internal)?;
     let admin = User {
         id: new_id(IdKind::User),
         status: UserStatus::Active,
@@ -177,7 +176,7 @@ async fn insert_token(
     user: &User,
     name: &str,
     value: &str,
-) -> Result<ApiToken, BootstrapError> {
+) -> Result<ApiToken, AppError> {
     let now = now_millis();
     let token = ApiToken {
         id: new_id(IdKind::ApiToken),
@@ -208,11 +207,11 @@ pub async fn create_api_token(
     store: &Store,
     name: &str,
     login: &str,
-) -> Result<(ApiToken, String), BootstrapError> {
+) -> Result<(ApiToken, String), AppError> {
     let user = store
         .user_by_login(login)
         .await
-        .map_err(|_| BootstrapError::Invalid(format!("no user with login {login}")))?;
+        .map_err(|_| AppError::Invalid(format!("no user with login {login}")))?;
     // Okta's tokens are 42 characters starting with 00.
     let value = format!("00{}", random_secret(40));
     let token = insert_token(store, &user, name, &value).await?;
@@ -241,11 +240,11 @@ pub const RECOVERY_MARK: &str = "steward admin recover";
 /// token for them. A suspended, deactivated, locked-out or never-activated user becomes ACTIVE; a
 /// user without a password gets a generated one. Everything is one transaction, and every change
 /// is written to the System Log with the system as actor and `debugData.recovery` saying how.
-pub async fn recover_super_admin(store: &Store, login: &str) -> Result<Recovery, BootstrapError> {
+pub async fn recover_super_admin(store: &Store, login: &str) -> Result<Recovery, AppError> {
     let everyone = match store.everyone_group().await {
         Ok(group) => group,
         Err(StoreError::NotFound) => {
-            return Err(BootstrapError::Invalid(
+            return Err(AppError::Invalid(
                 "this store holds no Steward org (start `steward serve` on it once)".into(),
             ))
         }
@@ -280,7 +279,7 @@ pub async fn recover_super_admin(store: &Store, login: &str) -> Result<Recovery,
                 "lastName": "Admin",
             }));
             steward_core::directory::validate_user_profile(&profile)
-                .map_err(|e| BootstrapError::Invalid(e.causes.join("; ")))?;
+                .map_err(|e| AppError::Invalid(e.causes.join("; ")))?;
             let value = generated_password();
             let user = User {
                 id: new_id(IdKind::User),
@@ -292,7 +291,7 @@ pub async fn recover_super_admin(store: &Store, login: &str) -> Result<Recovery,
                 last_updated: now,
                 password_changed: Some(now),
                 profile,
-                password_hash: Some(hash_password(&value).map_err(BootstrapError::Invalid)?),
+                password_hash: Some(hash_password(&value).map_err(AppError::Internal)?),
             };
             tx.insert_user(&user).await?;
             tx.add_member(&everyone.id, &user.id, now).await?;
@@ -314,7 +313,7 @@ pub async fn recover_super_admin(store: &Store, login: &str) -> Result<Recovery,
             let before = user.status;
             if user.password_hash.is_none() {
                 let value = generated_password();
-                user.password_hash = Some(hash_password(&value).map_err(BootstrapError::Invalid)?);
+                user.password_hash = Some(hash_password(&value).map_err(AppError::Internal)?);
                 user.password_changed = Some(now);
                 password = Some(value);
                 tx.append_log(&event(
@@ -417,7 +416,7 @@ pub async fn recover_super_admin(store: &Store, login: &str) -> Result<Recovery,
 }
 
 /// Revokes a token by id.
-pub async fn revoke_api_token(store: &Store, id: &str) -> Result<ApiToken, BootstrapError> {
+pub async fn revoke_api_token(store: &Store, id: &str) -> Result<ApiToken, AppError> {
     let mut tx = store.begin().await?;
     let token = tx.revoke_api_token(id, now_millis()).await?;
     tx.append_log(
@@ -478,12 +477,12 @@ const DEPARTMENTS: [(&str, &str); 6] = [
 /// Seeds a realistic org on an empty directory (only the bootstrap admin present): 50 users with
 /// managers and departments, a dozen groups, and a few OIDC apps including "Okta Workflows OAuth".
 /// Demo users' password is `DemoPassw0rd!`.
-pub async fn seed_demo(store: &Store) -> Result<bool, BootstrapError> {
+pub async fn seed_demo(store: &Store) -> Result<bool, AppError> {
     if store.count_users().await? > 1 {
         return Ok(false);
     }
     let now = now_millis();
-    let password = hash_password("DemoPassw0rd!").map_err(BootstrapError::Invalid)?;
+    let password = hash_password("DemoPassw0rd!").map_err(AppError::Internal)?;
     let mut users: Vec<User> = Vec::new();
     for i in 0..50usize {
         let first = FIRST[i % FIRST.len()];
@@ -600,14 +599,14 @@ pub async fn seed_demo(store: &Store) -> Result<bool, BootstrapError> {
             json!({})
         };
         let oidc = OidcClient::from_request(&settings, &credentials)
-            .map_err(|e| BootstrapError::Invalid(e.to_string()))?;
+            .map_err(|e| AppError::Invalid(e.to_string()))?;
         let id = new_id(IdKind::App);
         // Demo secrets are never shown; rotate them (or use keys) to use these clients.
         let secret_hash = oidc
             .uses_secret()
             .then(|| hash_password(&random_secret(48)))
             .transpose()
-            .map_err(BootstrapError::Invalid)?;
+            .map_err(AppError::Internal)?;
         let app = App {
             id: id.clone(),
             name: "oidc_client".into(),

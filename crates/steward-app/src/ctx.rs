@@ -4,6 +4,8 @@ use steward_core::syslog::{Actor, ClientInfo, LogEvent};
 use steward_core::timefmt::now_millis;
 use steward_store::Store;
 
+use crate::governance::EventBus;
+
 /// Who acts, when, and through which store. Cheap to build per call.
 #[derive(Clone)]
 pub struct Ctx<'a> {
@@ -14,6 +16,9 @@ pub struct Ctx<'a> {
     pub actor: Actor,
     /// Where the call came from (address, user agent, request id), for the System Log.
     pub client: ClientInfo,
+    /// Where access-request events go once their transaction commits (in-process subscribers);
+    /// `None` publishes them nowhere (start-up, the CLI).
+    pub bus: Option<&'a EventBus>,
 }
 
 impl<'a> Ctx<'a> {
@@ -24,7 +29,20 @@ impl<'a> Ctx<'a> {
             now: now_millis(),
             actor: Actor::system(),
             client: ClientInfo::default(),
+            bus: None,
         }
+    }
+
+    /// The same context, publishing access-request events on `bus`.
+    pub fn with_bus(mut self, bus: &'a EventBus) -> Ctx<'a> {
+        self.bus = Some(bus);
+        self
+    }
+
+    /// The same context with another actor (the scheduler's doing inside a caller's request).
+    pub fn acting_as(mut self, actor: Actor) -> Ctx<'a> {
+        self.actor = actor;
+        self
     }
 
     /// The same context at another time.

@@ -6,8 +6,10 @@
 //! and maps [`AppError`] to Okta's errors in one place; the `steward` binary calls them
 //! directly. Nothing here knows about axum.
 
+pub mod bootstrap;
 mod ctx;
 mod error;
+pub mod governance;
 
 pub use ctx::Ctx;
 pub use error::{AppError, AppResult};

@@ -19,10 +19,10 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use hyper_util::server::conn::auto::Builder as AutoBuilder;
-use steward_api::bootstrap::{self, BOOTSTRAP_ADMIN_LOGIN};
 use steward_api::oauth::AuthServer;
 use steward_api::ratelimit::RateLimits;
 use steward_api::{AppState, Config};
+use steward_app::bootstrap::{self, BOOTSTRAP_ADMIN_LOGIN};
 use steward_store::{Store, StoreConfig};
 
 #[derive(Parser)]

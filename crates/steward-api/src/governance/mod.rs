@@ -5,102 +5,49 @@
 //!   requests and tasks, admin and `my`.
 //! * [`v1`]: request types, teams, requests and their messages.
 //! * [`resource_owners`]: who owns apps and groups (the `RESOURCE_OWNER` approvers).
-//! * [`engine`]: what every path shares: the directory snapshot approvers are resolved against,
-//!   fulfilment (group membership or app assignment, in the transaction that approves), saving a
-//!   request with its next due time, System Log events and the event bus.
-//! * [`scheduler`]: [`run_due`] expires undecided requests and revokes time-bound access.
-//! * [`demo`]: conditions, a two-step sequence and a few requests for `--demo`.
+//! * The use cases they share live in `steward_app::governance`: the engine (snapshot,
+//!   fulfilment, revocation, saving a request), the scheduler and the demo seed.
 //!
 //! Time comes from the injectable [`Clock`] in `AppState`, so tests drive expiry without sleeping.
 
-pub mod demo;
-pub mod engine;
 pub mod resource_owners;
-pub mod scheduler;
 pub mod v1;
 pub mod v2;
 
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Arc;
-
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 use serde_json::{json, Value};
-use steward_core::access_requests::workflow::AccessRequestEvent;
+use steward_app::Ctx;
 use steward_core::access_requests::RuleError;
 use steward_core::ids::{new_id, IdKind};
-use steward_core::timefmt::now_millis;
 use steward_core::validation::ValidationError;
 use steward_store::StoreError;
-use tokio::sync::broadcast;
 
-pub use scheduler::{run_due, spawn_scheduler};
+pub use steward_app::governance::{engine, Clock, EventBus, GovernanceEvent, Pass};
 
 use crate::error::ApiError;
+use crate::AppState;
 
-/// The clock every access-request rule reads: the system clock, unless a test set it.
-#[derive(Clone, Default)]
-pub struct Clock {
-    /// Epoch ms; 0 means "use the system clock".
-    fixed: Arc<AtomicI64>,
+/// Handles every access request due at `now` as Steward, publishing on the state's bus (what
+/// the scheduler does every few seconds; tests call it with the clock they set).
+pub async fn run_due(state: &AppState, now: i64) -> Result<Pass, StoreError> {
+    let ctx = Ctx::system(&state.store).at(now).with_bus(&state.events);
+    steward_app::governance::run_due(&ctx).await
 }
 
-impl Clock {
-    pub fn now(&self) -> i64 {
-        match self.fixed.load(Ordering::SeqCst) {
-            0 => now_millis(),
-            t => t,
-        }
-    }
-
-    /// Freezes the clock at `ms`.
-    pub fn set(&self, ms: i64) {
-        self.fixed.store(ms, Ordering::SeqCst);
-    }
-
-    /// Moves the clock forward (freezing it at the current time first).
-    pub fn advance(&self, ms: i64) {
-        let now = self.now();
-        self.set(now.saturating_add(ms));
-    }
+/// Runs the access-request scheduler on the state's store, bus and clock every `every`.
+pub fn spawn_scheduler(state: AppState, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+    steward_app::governance::spawn_scheduler(state.store, state.events, state.clock, every)
 }
 
-/// One access-request event as published on the bus (after its transaction committed).
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct GovernanceEvent {
-    /// The System Log event type it was recorded with, e.g. `access.request.create`.
-    pub event_type: String,
-    pub published: i64,
-    pub request_id: String,
-    pub event: AccessRequestEvent,
-}
-
-/// The internal event bus (a `tokio::sync::broadcast` channel); Workflows subscribes to it.
-#[derive(Clone)]
-pub struct EventBus {
-    sender: broadcast::Sender<GovernanceEvent>,
-}
-
-impl Default for EventBus {
-    fn default() -> Self {
-        EventBus {
-            sender: broadcast::channel(1024).0,
-        }
-    }
-}
-
-impl EventBus {
-    pub fn subscribe(&self) -> broadcast::Receiver<GovernanceEvent> {
-        self.sender.subscribe()
-    }
-
-    pub fn publish(&self, events: Vec<GovernanceEvent>) {
-        for e in events {
-            // No subscriber is fine.
-            let _ = self.sender.send(e);
-        }
+/// The use-case context of a caller's governance action, on the state's clock and bus.
+pub(crate) fn ctx<'a>(state: &'a AppState, caller: &crate::http::Caller) -> Ctx<'a> {
+    Ctx {
+        store: &state.store,
+        now: state.clock.now(),
+        actor: caller.actor(),
+        client: caller.client.clone(),
+        bus: Some(&state.events),
     }
 }
 

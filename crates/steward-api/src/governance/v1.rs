@@ -7,13 +7,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
+use steward_app::governance::ensure_default_team;
 use steward_core::access_requests::v1::{open_request, RequestSettings, RequestV1Create};
 use steward_core::access_requests::v1::{RequestTypeCreate, MAX_ACTIVE_REQUEST_TYPES};
-use steward_core::access_requests::{from_body, new_hex_id, RequestType, RequestV1};
+use steward_core::access_requests::{from_body, RequestType, RequestV1};
 use steward_core::filter;
 use steward_core::syslog::Target;
-use steward_core::timefmt::format_millis;
-use steward_store::{RequestListQuery, Store, StoreError, StoredRequest};
+use steward_store::{RequestListQuery, StoreError, StoredRequest};
 
 use super::engine::{self, Effects};
 use super::v2::{actor_id, caller_principal};
@@ -45,21 +45,6 @@ fn render_request(issuer: &str, r: &RequestV1) -> Value {
     let mut v = serde_json::to_value(r).unwrap_or_default();
     v["_links"] = json!({"self": {"href": format!("{issuer}{V1}/requests/{}", r.id)}});
     v
-}
-
-/// The org's default team, created on first use (Okta's teams are made in its UI).
-pub async fn ensure_default_team(store: &Store, now: i64) -> Result<(), StoreError> {
-    if !store.ar_teams(None, 1).await?.is_empty() {
-        return Ok(());
-    }
-    let id = new_hex_id();
-    let team = json!({
-        "id": id, "name": "Access Requests",
-        "created": format_millis(now), "lastUpdated": format_millis(now),
-    });
-    let mut tx = store.begin().await?;
-    tx.ar_put_team(&id, "Access Requests", &team).await?;
-    tx.commit().await
 }
 
 pub async fn list_teams(
@@ -319,7 +304,8 @@ pub async fn create_request(
         let users = [requester.clone(), caller_id.clone()];
         engine::check_memberships(&state.store, &mut dir, requester_member_of, &users).await?;
     }
-    let now = state.clock.now();
+    let ctx = super::ctx(&state, &caller);
+    let now = ctx.now;
     // The permalink is taken inside the transaction that inserts the request.
     let mut tx = state.store.begin().await?;
     let permalink = tx.ar_next_permalink().await?;
@@ -338,15 +324,7 @@ pub async fn create_request(
         events: opened.events,
         logs: vec![],
     };
-    engine::fulfil(
-        &state.store,
-        &mut tx,
-        &mut wf,
-        &caller.actor(),
-        now,
-        &mut fx,
-    )
-    .await?;
+    engine::fulfil(&ctx, &mut tx, &mut wf, &mut fx).await?;
     v1.refresh(&wf, &t, &|_| None);
     let body = render_request(&state.config.issuer, &v1);
     let mut stored = StoredRequest {
@@ -354,18 +332,7 @@ pub async fn create_request(
         v1: Some(v1),
         due_at: None,
     };
-    engine::save_and_commit(
-        &state,
-        tx,
-        &mut stored,
-        Some(&t.id),
-        Some(permalink),
-        fx,
-        &caller.actor(),
-        &caller.client,
-        now,
-    )
-    .await?;
+    engine::save_and_commit(&ctx, tx, &mut stored, fx).await?;
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 

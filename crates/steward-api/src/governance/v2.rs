@@ -912,7 +912,8 @@ async fn submit(
         )
         .into());
     };
-    let now = state.clock.now();
+    let ctx = super::ctx(state, caller);
+    let now = ctx.now;
     let new = NewRequest {
         id: new_request_id(),
         requested: requested.clone(),
@@ -953,15 +954,7 @@ async fn submit(
             events.extend(wf.submit(&condition, &sequence, &dir, now)?);
             tx = state.store.begin().await?;
             fx.events = events;
-            engine::fulfil(
-                &state.store,
-                &mut tx,
-                &mut wf,
-                &caller.actor(),
-                now,
-                &mut fx,
-            )
-            .await?;
+            engine::fulfil(&ctx, &mut tx, &mut wf, &mut fx).await?;
         }
         Err(reason) => {
             events.extend(wf.reject(&reason, now)?);
@@ -974,18 +967,7 @@ async fn submit(
         v1: None,
         due_at: None,
     };
-    engine::save_and_commit(
-        state,
-        tx,
-        &mut stored,
-        None,
-        None,
-        fx,
-        &caller.actor(),
-        &caller.client,
-        now,
-    )
-    .await?;
+    engine::save_and_commit(&ctx, tx, &mut stored, fx).await?;
     Ok(submitted)
 }
 
@@ -1296,7 +1278,8 @@ where
         &task.request_id,
     )?;
     let dir = engine::snapshot_for(&state.store, &before.workflow, extra_users).await?;
-    let now = state.clock.now();
+    let ctx = super::ctx(state, caller);
+    let now = ctx.now;
     let mut tx = state.store.begin().await?;
     let mut stored = tx.ar_request(&task.request_id).await?;
     let mut refusal = None;
@@ -1311,28 +1294,16 @@ where
         }
         None => {
             fx.events = change(&mut stored.workflow, &dir, now)?;
-            engine::fulfil(
-                &state.store,
-                &mut tx,
-                &mut stored.workflow,
-                &caller.actor(),
-                now,
-                &mut fx,
-            )
-            .await?;
+            engine::fulfil(&ctx, &mut tx, &mut stored.workflow, &mut fx).await?;
         }
     }
     // The expiry is the scheduler's doing, not the caller's.
-    let actor = if refusal.is_some() {
-        steward_core::syslog::Actor::system()
+    let ctx = if refusal.is_some() {
+        ctx.acting_as(steward_core::syslog::Actor::system())
     } else {
-        caller.actor()
+        ctx
     };
-    let mut type_id = None;
-    let mut permalink = None;
     if let Some(v1) = stored.v1.as_mut() {
-        type_id = Some(v1.request_type_id.clone());
-        permalink = Some(v1.permalink_id);
         if let Ok(t) = state.store.ar_request_type(&v1.request_type_id).await {
             v1.refresh(&stored.workflow, &t, &|_| None);
         }
@@ -1342,18 +1313,7 @@ where
         .task(task_id)
         .cloned()
         .ok_or_else(|| not_found("Task", task_id))?;
-    engine::save_and_commit(
-        state,
-        tx,
-        &mut stored,
-        type_id.as_deref(),
-        permalink,
-        fx,
-        &actor,
-        &caller.client,
-        now,
-    )
-    .await?;
+    engine::save_and_commit(&ctx, tx, &mut stored, fx).await?;
     if let Some(err) = refusal {
         return Err(err.into());
     }

@@ -2,7 +2,6 @@
 
 mod api_tokens;
 mod apps;
-pub mod bootstrap_org;
 mod grants;
 mod groups;
 mod logs;
@@ -12,8 +11,6 @@ pub(crate) mod users;
 use steward_core::filter::{self, Filter};
 use steward_core::syslog::LogEvent;
 use steward_core::timefmt::now_millis;
-
-pub use bootstrap_org as bootstrap;
 
 use crate::error::ApiError;
 use crate::http::Caller;

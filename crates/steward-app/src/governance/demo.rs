@@ -15,19 +15,19 @@ use steward_core::access_requests::{
 };
 use steward_core::directory::User;
 use steward_core::resource_owners::{PrincipalName, ResourceKind};
-use steward_core::syslog::{Actor, ClientInfo};
 use steward_core::timefmt::now_millis;
 use steward_store::{
     AppQuery, GroupQuery, OwnedResource, Store, StoreError, StoredRequest, UserQuery,
 };
 
 use super::engine::{self, Effects};
+use crate::Ctx;
 
 /// Seeds the demo access requests; does nothing without at least one app, three groups and
 /// users with managers.
 pub async fn seed(store: &Store) -> Result<(), StoreError> {
     let now = now_millis();
-    super::v1::ensure_default_team(store, now).await?;
+    super::ensure_default_team(store, now).await?;
     let apps = store
         .apps(&AppQuery {
             limit: 10,
@@ -235,31 +235,14 @@ pub async fn seed(store: &Store) -> Result<(), StoreError> {
             events,
             logs: vec![],
         };
-        engine::fulfil(
-            store,
-            &mut tx,
-            &mut wf,
-            &Actor::system(),
-            t + 120_000,
-            &mut fx,
-        )
-        .await?;
+        let ctx = Ctx::system(store).at(t);
+        engine::fulfil(&ctx.clone().at(t + 120_000), &mut tx, &mut wf, &mut fx).await?;
         let mut stored = StoredRequest {
             workflow: wf,
             v1: None,
             due_at: None,
         };
-        engine::save(
-            &mut tx,
-            &mut stored,
-            None,
-            None,
-            fx,
-            &Actor::system(),
-            &ClientInfo::default(),
-            t,
-        )
-        .await?;
+        engine::save(&ctx, &mut tx, &mut stored, fx).await?;
         tx.commit().await?;
     }
     seed_v1(store, requestable, with_manager[4], now).await
@@ -330,31 +313,14 @@ async fn seed_v1(
         events: opened.events,
         logs: vec![],
     };
-    engine::fulfil(
-        store,
-        &mut tx,
-        &mut workflow,
-        &Actor::system(),
-        now,
-        &mut fx,
-    )
-    .await?;
+    let ctx = Ctx::system(store).at(now);
+    engine::fulfil(&ctx, &mut tx, &mut workflow, &mut fx).await?;
     v1.refresh(&workflow, &request_type, &|_| None);
     let mut stored = StoredRequest {
         workflow,
         v1: Some(v1),
         due_at: None,
     };
-    engine::save(
-        &mut tx,
-        &mut stored,
-        Some(&request_type.id),
-        Some(permalink),
-        fx,
-        &Actor::system(),
-        &ClientInfo::default(),
-        now,
-    )
-    .await?;
+    engine::save(&ctx, &mut tx, &mut stored, fx).await?;
     tx.commit().await
 }

@@ -13,11 +13,11 @@ use steward_core::access_requests::{Directory, RequestWorkflow};
 use steward_core::directory::{User, UserStatus};
 use steward_core::events::DomainEvent;
 use steward_core::resource_owners::PrincipalKind;
-use steward_core::syslog::{Actor, ClientInfo, LogEvent, Target};
+use steward_core::syslog::{Actor, LogEvent, Target};
 use steward_store::{AccessRemoved, Store, StoreError, StoredRequest, WriteTx};
 
 use super::GovernanceEvent;
-use crate::AppState;
+use crate::Ctx;
 
 /// How long a request may wait for its decisions before it expires (7 days).
 pub const DECISION_DEADLINE_MS: i64 = 7 * 86_400_000;
@@ -249,15 +249,14 @@ fn request_target(wf: &RequestWorkflow) -> Target {
 
 /// Grants an APPROVED request's access (group membership or app assignment) inside `tx`, and
 /// records `grantStatus`. Entitlement bundles and request types without a target need a person:
-/// `MANUAL_REQUIRED`.
+/// `MANUAL_REQUIRED`. The access is given by `ctx.actor` at `ctx.now`.
 pub async fn fulfil(
-    store: &Store,
+    ctx: &Ctx<'_>,
     tx: &mut WriteTx,
     wf: &mut RequestWorkflow,
-    actor: &Actor,
-    now: i64,
     fx: &mut Effects,
 ) -> Result<(), StoreError> {
+    let (store, actor, now) = (ctx.store, &ctx.actor, ctx.now);
     let r = &wf.request;
     if r.status != RequestStatus::Approved || r.grant_status != Some(GrantStatus::Pending) {
         return Ok(());
@@ -383,14 +382,15 @@ async fn access_to_remove(
     Ok(created && others.is_empty())
 }
 
-/// Removes granted access inside `tx` and records `revocationStatus`.
+/// Removes granted access inside `tx` and records `revocationStatus`, as `ctx.actor` at
+/// `ctx.now`.
 pub async fn revoke(
+    ctx: &Ctx<'_>,
     tx: &mut WriteTx,
     wf: &mut RequestWorkflow,
-    actor: &Actor,
-    now: i64,
     fx: &mut Effects,
 ) -> Result<(), StoreError> {
+    let (actor, now) = (&ctx.actor, ctx.now);
     let r = &wf.request;
     let user_id = r.requested_for.external_id.clone();
     let scope_id = r.requested.access_scope_id.clone();
@@ -554,21 +554,20 @@ fn domain_event(e: &AccessRequestEvent, actor: &Actor) -> Option<DomainEvent> {
     })
 }
 
-/// Saves the request (with its next due time) and writes the System Log events of `fx` and of
-/// the transition, without committing; returns what to publish once committed.
-#[allow(clippy::too_many_arguments)]
+/// Saves the request (with its next due time; a v1 request with its type and permalink) and
+/// writes the System Log events of `fx` and of the transition, as `ctx.actor` from
+/// `ctx.client` at `ctx.now`, without committing; returns what to publish once committed.
 pub async fn save(
+    ctx: &Ctx<'_>,
     tx: &mut WriteTx,
     stored: &mut StoredRequest,
-    request_type_id: Option<&str>,
-    permalink: Option<i64>,
     fx: Effects,
-    actor: &Actor,
-    client: &ClientInfo,
-    now: i64,
 ) -> Result<Vec<GovernanceEvent>, StoreError> {
+    let (actor, client, now) = (&ctx.actor, &ctx.client, ctx.now);
     stored.due_at = due_at(&stored.workflow, now);
-    tx.ar_put_request(stored, request_type_id, permalink)
+    let request_type_id = stored.v1.as_ref().map(|v| v.request_type_id.clone());
+    let permalink = stored.v1.as_ref().map(|v| v.permalink_id);
+    tx.ar_put_request(stored, request_type_id.as_deref(), permalink)
         .await?;
     let wf = &stored.workflow;
     let mut published = vec![];
@@ -606,31 +605,17 @@ pub async fn save(
     Ok(published)
 }
 
-/// [`save`], commit, then publish on the bus.
-#[allow(clippy::too_many_arguments)]
+/// [`save`], commit, then publish on `ctx.bus`.
 pub async fn save_and_commit(
-    state: &AppState,
+    ctx: &Ctx<'_>,
     mut tx: WriteTx,
     stored: &mut StoredRequest,
-    request_type_id: Option<&str>,
-    permalink: Option<i64>,
     fx: Effects,
-    actor: &Actor,
-    client: &ClientInfo,
-    now: i64,
 ) -> Result<(), StoreError> {
-    let published = save(
-        &mut tx,
-        stored,
-        request_type_id,
-        permalink,
-        fx,
-        actor,
-        client,
-        now,
-    )
-    .await?;
+    let published = save(ctx, &mut tx, stored, fx).await?;
     tx.commit().await?;
-    state.events.publish(published);
+    if let Some(bus) = ctx.bus {
+        bus.publish(published);
+    }
     Ok(())
 }

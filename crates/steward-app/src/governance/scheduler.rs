@@ -6,11 +6,11 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use steward_core::syslog::{Actor, ClientInfo};
-use steward_store::StoreError;
+use steward_store::{Store, StoreError};
 
 use super::engine::{self, Effects};
-use crate::AppState;
+use super::{Clock, EventBus};
+use crate::Ctx;
 
 /// Requests handled per call at most.
 const BATCH: usize = 200;
@@ -73,22 +73,20 @@ enum Outcome {
     Nothing,
 }
 
-/// Handles every request due at `now`. Called every few seconds by [`spawn_scheduler`]; tests
-/// call it directly with the clock they set.
+/// Handles every request due at `ctx.now`, as Steward (`ctx.actor` is normally
+/// [`Actor::system`](steward_core::syslog::Actor::system)). Called every few seconds by
+/// [`spawn_scheduler`]; tests call it directly with the clock they set.
 ///
 /// Each request is handled in its own transaction. One that fails (its row does not decode,
 /// a write fails) is logged with its id, rolled back (so it stays due) and skipped for the rest
 /// of the pass; the others are still handled. Only a failure to list the due requests fails
 /// the pass.
-pub async fn run_due(state: &AppState, now: i64) -> Result<Pass, StoreError> {
-    run_due_with(state, now, &mut Backoff::default()).await
+pub async fn run_due(ctx: &Ctx<'_>) -> Result<Pass, StoreError> {
+    run_due_with(ctx, &mut Backoff::default()).await
 }
 
-async fn run_due_with(
-    state: &AppState,
-    now: i64,
-    backoff: &mut Backoff,
-) -> Result<Pass, StoreError> {
+async fn run_due_with(ctx: &Ctx<'_>, backoff: &mut Backoff) -> Result<Pass, StoreError> {
+    let now = ctx.now;
     backoff.prune(now);
     let mut pass = Pass::default();
     // Requests this pass already handled or failed on, and those still backing off: all stay
@@ -97,7 +95,7 @@ async fn run_due_with(
     let mut seen: HashSet<String> = HashSet::new();
     loop {
         let limit = BATCH.saturating_add(seen.len() + backoff.failing.len());
-        let due = state.store.ar_due_requests(now, limit).await?;
+        let due = ctx.store.ar_due_requests(now, limit).await?;
         let exhausted = due.len() < limit;
         let todo: Vec<String> = due
             .into_iter()
@@ -108,7 +106,7 @@ async fn run_due_with(
         }
         for id in todo {
             seen.insert(id.clone());
-            match handle(state, &id, now).await {
+            match handle(ctx, &id).await {
                 Ok(outcome) => {
                     backoff.succeeded(&id);
                     match outcome {
@@ -136,13 +134,13 @@ async fn run_due_with(
 
 /// Expires or revokes one due request, in its own transaction (dropped, so rolled back, on
 /// error).
-async fn handle(state: &AppState, id: &str, now: i64) -> Result<Outcome, StoreError> {
-    let mut tx = state.store.begin().await?;
+async fn handle(ctx: &Ctx<'_>, id: &str) -> Result<Outcome, StoreError> {
+    let now = ctx.now;
+    let mut tx = ctx.store.begin().await?;
     if !tx.ar_claim_due(id, now).await? {
         return Ok(Outcome::Nothing); // another node took it, or it changed meanwhile
     }
     let mut stored = tx.ar_request(id).await?;
-    let actor = Actor::system();
     let mut fx = Effects::default();
     let mut outcome = Outcome::Nothing;
     let wf = &mut stored.workflow;
@@ -153,40 +151,32 @@ async fn handle(state: &AppState, id: &str, now: i64) -> Result<Outcome, StoreEr
         }
         fx.events.extend(events);
     } else if wf.revocation_due(now) {
-        engine::revoke(&mut tx, wf, &actor, now, &mut fx).await?;
+        engine::revoke(ctx, &mut tx, wf, &mut fx).await?;
         outcome = Outcome::Revoked;
     }
     if let Some(v1) = stored.v1.as_mut() {
-        if let Ok(t) = state.store.ar_request_type(&v1.request_type_id).await {
+        if let Ok(t) = ctx.store.ar_request_type(&v1.request_type_id).await {
             v1.refresh(&stored.workflow, &t, &|_| None);
         }
     }
-    let type_id = stored.v1.as_ref().map(|v| v.request_type_id.clone());
-    let permalink = stored.v1.as_ref().map(|v| v.permalink_id);
-    engine::save_and_commit(
-        state,
-        tx,
-        &mut stored,
-        type_id.as_deref(),
-        permalink,
-        fx,
-        &actor,
-        &ClientInfo::default(),
-        now,
-    )
-    .await?;
+    engine::save_and_commit(ctx, tx, &mut stored, fx).await?;
     Ok(outcome)
 }
 
-/// Runs [`run_due`] every `every` on the state's clock, forever.
-pub fn spawn_scheduler(state: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
+/// Runs [`run_due`] as Steward every `every` on `clock`, publishing on `bus`, forever.
+pub fn spawn_scheduler(
+    store: Store,
+    bus: EventBus,
+    clock: Clock,
+    every: Duration,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         let mut backoff = Backoff::default();
         loop {
             tick.tick().await;
-            let now = state.clock.now();
-            match run_due_with(&state, now, &mut backoff).await {
+            let ctx = Ctx::system(&store).at(clock.now()).with_bus(&bus);
+            match run_due_with(&ctx, &mut backoff).await {
                 Ok(p) if p.expired + p.revoked + p.failed > 0 => {
                     tracing::info!(
                         expired = p.expired,

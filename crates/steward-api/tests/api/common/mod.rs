@@ -7,9 +7,9 @@ use std::net::SocketAddr;
 
 use reqwest::{Method, Response};
 use serde_json::Value;
-use steward_api::bootstrap;
 use steward_api::ratelimit::RateLimits;
 use steward_api::{AppState, Config};
+use steward_app::bootstrap;
 use steward_store::{Store, StoreConfig};
 
 pub const ADMIN_TOKEN: &str = "00test-admin-token-0123456789abcdefghijk";
