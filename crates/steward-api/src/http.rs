@@ -192,6 +192,17 @@ impl Caller {
     pub fn actor(&self) -> Actor {
         self.principal.actor.clone()
     }
+
+    /// The use-case context of this caller's action: the state's store, clock and event bus.
+    pub fn ctx<'a>(&self, state: &'a crate::AppState) -> steward_app::Ctx<'a> {
+        steward_app::Ctx {
+            store: &state.store,
+            now: state.clock.now(),
+            actor: self.actor(),
+            client: self.client.clone(),
+            bus: Some(&state.events),
+        }
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Caller {

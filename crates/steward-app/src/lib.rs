@@ -10,6 +10,11 @@ pub mod bootstrap;
 mod ctx;
 mod error;
 pub mod governance;
+pub mod roles;
+pub mod users;
+
+#[cfg(test)]
+mod testing;
 
 pub use ctx::Ctx;
 pub use error::{AppError, AppResult};

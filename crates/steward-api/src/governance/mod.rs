@@ -40,17 +40,6 @@ pub fn spawn_scheduler(state: AppState, every: std::time::Duration) -> tokio::ta
     steward_app::governance::spawn_scheduler(state.store, state.events, state.clock, every)
 }
 
-/// The use-case context of a caller's governance action, on the state's clock and bus.
-pub(crate) fn ctx<'a>(state: &'a AppState, caller: &crate::http::Caller) -> Ctx<'a> {
-    Ctx {
-        store: &state.store,
-        now: state.clock.now(),
-        actor: caller.actor(),
-        client: caller.client.clone(),
-        bus: Some(&state.events),
-    }
-}
-
 /// Errors of the governance routes: every [`ApiError`], plus the two answers only governance
 /// gives (`409 E0000195` conflicts and `400 E0000002` refusals).
 #[derive(Debug)]

@@ -304,7 +304,7 @@ pub async fn create_request(
         let users = [requester.clone(), caller_id.clone()];
         engine::check_memberships(&state.store, &mut dir, requester_member_of, &users).await?;
     }
-    let ctx = super::ctx(&state, &caller);
+    let ctx = caller.ctx(&state);
     let now = ctx.now;
     // The permalink is taken inside the transaction that inserts the request.
     let mut tx = state.store.begin().await?;

@@ -912,7 +912,7 @@ async fn submit(
         )
         .into());
     };
-    let ctx = super::ctx(state, caller);
+    let ctx = caller.ctx(state);
     let now = ctx.now;
     let new = NewRequest {
         id: new_request_id(),
@@ -1278,7 +1278,7 @@ where
         &task.request_id,
     )?;
     let dir = engine::snapshot_for(&state.store, &before.workflow, extra_users).await?;
-    let ctx = super::ctx(state, caller);
+    let ctx = caller.ctx(state);
     let now = ctx.now;
     let mut tx = state.store.begin().await?;
     let mut stored = tx.ar_request(&task.request_id).await?;

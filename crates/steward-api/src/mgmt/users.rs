@@ -6,19 +6,18 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use steward_core::directory::{self, Lifecycle, User, UserStatus, ACTIVATION_TOKEN_LIFETIME_MS};
+use steward_core::directory::{self, Lifecycle, User, UserStatus};
 use steward_core::events::DomainEvent;
-use steward_core::ids::{looks_like, new_id, random_secret, IdKind};
+use steward_core::ids::{looks_like, new_id, IdKind};
 use steward_core::roles::{may_write, WriteTarget};
-use steward_core::syslog::Target;
 use steward_core::timefmt::now_millis;
-use steward_store::{ActivationToken, PrincipalType, StoreError, UserQuery, WriteTx};
+use steward_store::{PrincipalType, StoreError, UserQuery, WriteTx};
 
 use super::{event, scim};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{page_limit, paginate, Caller, OktaJson, OktaQuery};
 use crate::oauth::activation_url;
-use crate::secrets::{check_password_policy, hash_password_blocking, sha256_hex};
+use crate::secrets::{check_password_policy, hash_password_blocking};
 use crate::{render, AppState};
 
 #[derive(Deserialize, Default)]
@@ -48,9 +47,7 @@ pub struct CreateQuery {
     activate: Option<bool>,
 }
 
-pub fn target(u: &User) -> Target {
-    Target::new(&u.id, "User", u.login(), &u.display_name())
-}
+pub use steward_app::users::target;
 
 /// The password to set, checked against the policy and hashed.
 async fn new_password(
@@ -400,105 +397,24 @@ pub async fn lifecycle(
     Ok(Json(body).into_response())
 }
 
-/// Characters of an activation token (alphanumeric: about 190 bits).
-const ACTIVATION_TOKEN_LENGTH: usize = 32;
-
-/// Applies a lifecycle transition, with its System Log event, in one transaction. Activation and
-/// reactivation supersede the user's older activation links and, unless the link would have
-/// gone by email (`send_email`), return a new one.
-///
-/// The transition is decided on the user as re-read inside the transaction (locked on
-/// PostgreSQL), never on an earlier copy: a concurrent update cannot undo it, nor it one.
+/// [`steward_app::users::change_status`] on behalf of `caller`; once it has committed, this
+/// node learns at once of the tokens it revoked (other nodes poll for them every second).
 async fn change_status(
     state: &AppState,
     caller: &Caller,
-    found: &User,
+    user: &User,
     op: Lifecycle,
     send_email: bool,
 ) -> ApiResult<Option<String>> {
-    let mut tx = state.store.begin().await?;
-    let mut user = reread(&mut tx, &found.id, &found.id).await?;
-    let next = directory::transition(user.status, op, user.password_hash.is_some())?;
-    if user.status.credentials_act() && !next.credentials_act() {
-        // The last Super Admin who can act must not stop acting: nothing could undo it.
-        super::roles::keep_a_super_admin(&mut tx, PrincipalType::User, &user.id).await?;
-    }
-    let now = now_millis();
-    let (event_type, message) = match op {
-        Lifecycle::Activate => ("user.lifecycle.activate", "Activate Okta user"),
-        Lifecycle::Reactivate => ("user.lifecycle.reactivate", "Reactivate Okta user"),
-        Lifecycle::Deactivate => ("user.lifecycle.deactivate", "Deactivate Okta user"),
-        Lifecycle::Suspend => ("user.lifecycle.suspend", "Suspend Okta user"),
-        Lifecycle::Unsuspend => ("user.lifecycle.unsuspend", "Unsuspend Okta user"),
-        Lifecycle::Unlock => ("user.account.unlock", "Unlock user account"),
-    };
-    let previous = user.status;
-    if next != previous {
-        user.status_changed = Some(now);
-    }
-    user.status = next;
-    user.last_updated = now;
-    if op == Lifecycle::Activate {
-        user.activated = Some(now);
-    }
-    let mut entry = event(caller, event_type, message).target(target(&user));
-    tx.update_user(&user).await?;
-    if op == Lifecycle::Unlock {
-        tx.set_user_lockout(&user.id, 0, None).await?;
-    }
-    // A user who can no longer act loses their sessions, tokens and activation links, on every
-    // node.
-    let stops_acting = matches!(op, Lifecycle::Deactivate | Lifecycle::Suspend);
-    if stops_acting {
-        tx.delete_user_sessions(&user.id).await?;
-        tx.revoke_tokens_of(Some(&user.id), None, now).await?;
-        tx.delete_activation_tokens(&user.id).await?;
-    }
-    let mut token = None;
-    if op.issues_activation_token() {
-        entry = entry.debug("sendEmail", send_email.to_string());
-        if send_email {
-            tx.delete_activation_tokens(&user.id).await?;
-            entry = entry.debug(
-                "activationEmail",
-                "NOT_SENT: Steward sends no email; ask for the link with sendEmail=false",
-            );
-        } else {
-            token = Some(issue_activation_token(&mut tx, &user.id, state.clock.now()).await?);
-        }
-    }
-    tx.append_log(&entry).await?;
-    if next != previous {
-        tx.emit(DomainEvent::UserStatusChanged {
-            user_id: user.id.clone(),
-            from: previous.as_str().into(),
-            to: next.as_str().into(),
-            actor: caller.actor(),
-        })
-        .await?;
-    }
-    tx.commit().await?;
+    let change =
+        steward_app::users::change_status(&caller.ctx(state), &user.id, op, send_email).await?;
     // The change is committed: report success; the once-a-second revocation poll catches up.
-    if stops_acting {
+    if change.stopped_acting {
         if let Err(e) = state.auth.refresh_revocations(&state.store).await {
             tracing::warn!(error = %e, user = %user.id, "could not refresh revocations after a lifecycle change");
         }
     }
-    Ok(token)
-}
-
-/// A new activation token for the user in place of older ones; only its hash is stored.
-async fn issue_activation_token(tx: &mut WriteTx, user_id: &str, now: i64) -> ApiResult<String> {
-    let token = random_secret(ACTIVATION_TOKEN_LENGTH);
-    let record = ActivationToken {
-        user_id: user_id.to_string(),
-        created: now,
-        expires: now + ACTIVATION_TOKEN_LIFETIME_MS,
-        used_at: None,
-    };
-    tx.replace_activation_token(&sha256_hex(&token), &record)
-        .await?;
-    Ok(token)
+    Ok(change.activation_token)
 }
 
 /// `DELETE /api/v1/users/{id}`: deactivates first; deletes a user already deactivated.
