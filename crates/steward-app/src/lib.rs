@@ -11,6 +11,7 @@ mod ctx;
 mod error;
 pub mod governance;
 pub mod roles;
+pub mod sign_in;
 pub mod users;
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ pub mod directory;
 pub mod events;
 pub mod filter;
 pub mod ids;
+pub mod lockout;
 pub mod profiles;
 pub mod resource_owners;
 pub mod roles;

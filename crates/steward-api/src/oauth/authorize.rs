@@ -15,17 +15,20 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::Value;
 use steward_core::apps::App;
 use steward_core::directory::{User, UserStatus};
-use steward_core::events::DomainEvent;
 use steward_core::ids::random_secret;
-use steward_core::syslog::{Actor, ClientInfo, LogEvent, Target};
+use steward_core::syslog::{Actor, LogEvent, Target};
 use steward_core::timefmt::now_millis;
 use steward_oauth::scopes::{self as scope_rules, Grant};
 use steward_oauth::secrets::{constant_time_eq, sha256_hex};
 use steward_oauth::{jwt, pkce};
-use steward_store::{AuthCode, Session, StoreError};
+use steward_store::{AuthCode, StoreError};
+
+use steward_app::sign_in::{self, PasswordSignIn, SignIn};
+use steward_app::Ctx;
 
 use super::pages::{error_page, render, render_for_client};
 use super::Form;
+use crate::error::ApiError;
 use crate::{AppState, RequestClient};
 
 pub const SESSION_COOKIE: &str = "steward_sid";
@@ -35,9 +38,8 @@ const CSRF_COOKIE: &str = "steward_csrf";
 const CSRF_COOKIE_HOST: &str = "__Host-steward_csrf";
 const SESSION_LIFETIME_MS: i64 = 2 * 3600 * 1000;
 const CODE_LIFETIME_MS: i64 = 300 * 1000;
-/// Failed sign-ins before the account locks, and for how long.
-pub const LOCKOUT_THRESHOLD: i64 = 5;
-const LOCKOUT_MS: i64 = 15 * 60 * 1000;
+/// Failed sign-ins before the account locks (the rule is `steward_core::lockout`).
+pub const LOCKOUT_THRESHOLD: i64 = steward_core::lockout::THRESHOLD;
 
 /// The value of cookie `name`.
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -710,17 +712,23 @@ pub async fn login(
     let username = get("username").trim();
     let now = now_millis();
     let sid = random_secret(43);
-    match sign_in_with_password(
-        &state,
-        &caller,
-        username,
-        get("password"),
-        &sha256_hex(&sid),
+    let ctx = Ctx {
+        store: &state.store,
         now,
-    )
-    .await
-    {
-        Ok(SignIn::Done) => {
+        actor: Actor::system(),
+        client: caller,
+        bus: None,
+    };
+    let sid_hash = sha256_hex(&sid);
+    let attempt = PasswordSignIn {
+        username,
+        password: get("password"),
+        session_id_hash: &sid_hash,
+        session_lifetime_ms: SESSION_LIFETIME_MS,
+        dummy_hash: &state.auth.dummy_hash,
+    };
+    match sign_in::with_password(&ctx, &attempt).await {
+        Ok(SignIn::Done { .. }) => {
             let mut response = Redirect::to(return_to).into_response();
             set_cookie(
                 &mut response,
@@ -732,226 +740,22 @@ pub async fn login(
             );
             response
         }
-        Ok(SignIn::Refused(message)) => sign_in_page(
+        Ok(SignIn::Refused { .. }) => sign_in_page(
             &state,
             &headers,
             &app,
             &original,
-            Some(message),
+            Some(GENERIC_FAILURE),
             StatusCode::UNAUTHORIZED,
             username,
         ),
-        Err(e) => e.into_response(),
+        Err(e) => ApiError::from(e).into_response(),
     }
-}
-
-/// What a sign-in came to.
-enum SignIn {
-    /// The session was opened.
-    Done,
-    /// The message to show.
-    Refused(&'static str),
 }
 
 /// The one message of every refused sign-in (unknown login, wrong password, locked or inactive
 /// account), so that the answer does not tell which logins exist; the System Log has the reason.
 const GENERIC_FAILURE: &str = "Unable to sign in.";
-/// Attempts at a sign-in whose user changed (password or login) while the password was checked.
-const SIGN_IN_ATTEMPTS: usize = 3;
-
-/// The domain event of a sign-in locking `user` out, or finding their lock run out.
-fn lockout_status_changed(user: &User, from: UserStatus) -> DomainEvent {
-    DomainEvent::UserStatusChanged {
-        user_id: user.id.clone(),
-        from: from.as_str().into(),
-        to: user.status.as_str().into(),
-        actor: Actor::system(),
-    }
-}
-
-/// Checks `username` and `password` and opens the session `sid_hash` for the user. Every failure
-/// is logged. Only an ACTIVE user signs in, and only an ACTIVE user's failures count: the fifth in
-/// a row locks the account for 15 minutes (LOCKED_OUT), and a lock that has run out makes it
-/// ACTIVE again. Any other user (suspended, deactivated, not yet activated...) is refused with the
-/// generic message, and a sign-in never changes their status.
-///
-/// The password is checked (argon2) before the write transaction; the transaction then re-reads
-/// the user (locked on PostgreSQL) and decides on that fresh copy, so that a lifecycle change or
-/// a password change racing the sign-in is never undone by it.
-async fn sign_in_with_password(
-    state: &AppState,
-    caller: &ClientInfo,
-    username: &str,
-    password: &str,
-    sid_hash: &str,
-    now: i64,
-) -> Result<SignIn, crate::error::ApiError> {
-    for _ in 0..SIGN_IN_ATTEMPTS {
-        let found = match state.store.user_by_login(username).await {
-            Ok(user) => Some(user),
-            Err(StoreError::NotFound) => None,
-            Err(e) => return Err(e.into()),
-        };
-        let hash = found.as_ref().and_then(|u| u.password_hash.clone());
-        // Always hash, so that an unknown login takes as long as a known one. Argon2 is slow on
-        // purpose: it runs on the blocking pool, never on a runtime worker.
-        let phc = hash.as_deref().unwrap_or(&state.auth.dummy_hash);
-        let verified = crate::secrets::verify_secret_blocking(password, phc).await?;
-        let matches = verified && hash.is_some();
-        let Some(found) = found else {
-            log_sign_in_failure(state, caller, None, username, "VERIFICATION_ERROR", now).await;
-            return Ok(SignIn::Refused(GENERIC_FAILURE));
-        };
-        let mut tx = state.store.begin().await?;
-        let mut user = match tx.user(&found.id).await {
-            Ok(user) => user,
-            Err(StoreError::NotFound) => {
-                drop(tx);
-                log_sign_in_failure(state, caller, None, username, "VERIFICATION_ERROR", now).await;
-                return Ok(SignIn::Refused(GENERIC_FAILURE));
-            }
-            Err(e) => return Err(e.into()),
-        };
-        if user.password_hash != hash || user.login().to_lowercase() != username.to_lowercase() {
-            // The password or the login changed while the password was being checked.
-            continue;
-        }
-        let (mut failed, locked_until) = tx.user_lockout(&user.id).await?;
-        let previous = user.status;
-        let mut status_changed = false;
-        match user.status {
-            UserStatus::Active => {}
-            UserStatus::LockedOut if locked_until.is_some_and(|t| t > now) => {
-                drop(tx);
-                log_sign_in_failure(state, caller, Some(&user), username, "LOCKED_OUT", now).await;
-                return Ok(SignIn::Refused(GENERIC_FAILURE));
-            }
-            UserStatus::LockedOut => {
-                // The lock has run out: the account is ACTIVE again and counts afresh.
-                user.status = UserStatus::Active;
-                user.status_changed = Some(now);
-                failed = 0;
-                status_changed = true;
-            }
-            _ => {
-                drop(tx);
-                let reason = if matches {
-                    "USER_NOT_ACTIVE"
-                } else {
-                    "INVALID_CREDENTIALS"
-                };
-                log_sign_in_failure(state, caller, Some(&user), username, reason, now).await;
-                return Ok(SignIn::Refused(GENERIC_FAILURE));
-            }
-        }
-        if !matches {
-            failed += 1;
-            let lock = failed >= LOCKOUT_THRESHOLD;
-            tx.set_user_lockout(&user.id, failed, lock.then_some(now + LOCKOUT_MS))
-                .await?;
-            if lock {
-                user.status = UserStatus::LockedOut;
-                user.status_changed = Some(now);
-                status_changed = true;
-                tx.append_log(
-                    &LogEvent::new(
-                        "user.account.lock",
-                        "Max sign in attempts exceeded",
-                        Actor::system(),
-                        now,
-                    )
-                    .target(crate::mgmt::users::target(&user))
-                    .client(caller.clone()),
-                )
-                .await?;
-            }
-            if status_changed {
-                tx.update_user(&user).await?;
-            }
-            tx.append_log(&sign_in_failure(
-                caller,
-                Some(&user),
-                username,
-                "INVALID_CREDENTIALS",
-                now,
-            ))
-            .await?;
-            if status_changed {
-                tx.emit(lockout_status_changed(&user, previous)).await?;
-            }
-            tx.commit().await?;
-            return Ok(SignIn::Refused(GENERIC_FAILURE));
-        }
-        user.last_login = Some(now);
-        tx.update_user(&user).await?;
-        tx.set_user_lockout(&user.id, 0, None).await?;
-        tx.insert_session(
-            sid_hash,
-            &Session {
-                user_id: user.id.clone(),
-                created: now,
-                expires: now + SESSION_LIFETIME_MS,
-                auth_time: now,
-            },
-        )
-        .await?;
-        tx.append_log(
-            &LogEvent::new(
-                "user.session.start",
-                "User login to Okta",
-                Actor::user(&user.id, user.login(), &user.display_name()),
-                now,
-            )
-            .client(caller.clone()),
-        )
-        .await?;
-        if status_changed {
-            tx.emit(lockout_status_changed(&user, previous)).await?;
-        }
-        tx.commit().await?;
-        return Ok(SignIn::Done);
-    }
-    log_sign_in_failure(state, caller, None, username, "VERIFICATION_ERROR", now).await;
-    Ok(SignIn::Refused(GENERIC_FAILURE))
-}
-
-/// The System Log event of a failed sign-in.
-fn sign_in_failure(
-    caller: &ClientInfo,
-    user: Option<&User>,
-    username: &str,
-    reason: &str,
-    now: i64,
-) -> LogEvent {
-    let actor = match user {
-        Some(u) => Actor::user(&u.id, u.login(), &u.display_name()),
-        None => Actor {
-            id: "unknown".into(),
-            kind: "User".into(),
-            alternate_id: username.chars().take(100).collect(),
-            display_name: "unknown".into(),
-        },
-    };
-    LogEvent::new("user.session.start", "User login to Okta", actor, now)
-        .outcome("FAILURE", Some(reason.to_string()))
-        .client(caller.clone())
-}
-
-async fn log_sign_in_failure(
-    state: &AppState,
-    caller: &ClientInfo,
-    user: Option<&User>,
-    username: &str,
-    reason: &str,
-    now: i64,
-) {
-    let event = sign_in_failure(caller, user, username, reason, now);
-    if let Ok(mut tx) = state.store.begin().await {
-        if tx.append_log(&event).await.is_ok() {
-            let _ = tx.commit().await;
-        }
-    }
-}
 
 /// `GET /oauth2/v1/logout`: ends the session if it is the `id_token_hint` user's; returns to a
 /// registered post-logout URI.
