@@ -619,3 +619,235 @@ pub async fn save_and_commit(
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use serde_json::json;
+    use steward_core::access_requests::workflow::{NewRequest, ResourceType};
+    use steward_core::access_requests::{new_request_id, Principal};
+    use steward_core::apps::App;
+    use steward_core::directory::{Group, GROUP_TYPE_OKTA};
+    use steward_core::ids::{new_id, IdKind};
+    use steward_store::Store;
+
+    use super::*;
+    use crate::governance::EventBus;
+    use crate::testing::{self, outbox_types};
+
+    const NOW: i64 = 1_700_000_000_000;
+
+    async fn group(store: &Store, name: &str) -> Group {
+        let profile = serde_json::from_value(json!({"name": name})).unwrap();
+        let group = Group {
+            id: new_id(IdKind::Group),
+            group_type: GROUP_TYPE_OKTA.into(),
+            created: NOW,
+            last_updated: NOW,
+            last_membership_updated: NOW,
+            profile,
+        };
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_group(&group).await.unwrap();
+        tx.commit().await.unwrap();
+        group
+    }
+
+    async fn app(store: &Store) -> App {
+        let id = new_id(IdKind::App);
+        let app = App {
+            id: id.clone(),
+            name: "oidc_client".into(),
+            label: "Expenses".into(),
+            status: "ACTIVE".into(),
+            sign_on_mode: steward_core::apps::SIGN_ON_MODE_OIDC.into(),
+            created: NOW,
+            last_updated: NOW,
+            client_id: Some(id),
+            client_secret_hash: None,
+            oidc: None,
+        };
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_app(&app).await.unwrap();
+        tx.commit().await.unwrap();
+        app
+    }
+
+    /// A request by `user_id` for `requested`, approved at once (no approval steps).
+    fn approved(user_id: &str, requested: Requested) -> (RequestWorkflow, Effects) {
+        let (mut wf, mut events) = RequestWorkflow::create(
+            NewRequest {
+                id: new_request_id(),
+                requested,
+                requested_by: Principal::user(user_id),
+                requested_for: user_id.into(),
+                requester_field_values: None,
+            },
+            NOW,
+        );
+        events.extend(wf.start(vec![], None, &Snapshot::default(), NOW).unwrap());
+        assert_eq!(wf.request.status, RequestStatus::Approved);
+        (
+            wf,
+            Effects {
+                events,
+                logs: vec![],
+            },
+        )
+    }
+
+    fn for_group(group_id: &str, app_id: &str) -> Requested {
+        Requested {
+            entry_id: None,
+            resource_id: app_id.into(),
+            resource_type: ResourceType::Application,
+            access_scope_id: group_id.into(),
+            access_scope_type: AccessScopeType::Group,
+        }
+    }
+
+    /// Fulfils and saves `wf` as the system, committing and publishing on `bus`.
+    async fn fulfil_and_save(
+        store: &Store,
+        bus: &EventBus,
+        mut wf: RequestWorkflow,
+        mut fx: Effects,
+    ) -> StoredRequest {
+        let ctx = Ctx::system(store).at(NOW).with_bus(bus);
+        let mut tx = store.begin().await.unwrap();
+        fulfil(&ctx, &mut tx, &mut wf, &mut fx).await.unwrap();
+        let mut stored = StoredRequest {
+            workflow: wf,
+            v1: None,
+            due_at: None,
+        };
+        save_and_commit(&ctx, tx, &mut stored, fx).await.unwrap();
+        stored
+    }
+
+    fn fulfilled(rows: &[steward_store::OutboxRow]) -> Vec<bool> {
+        rows.iter()
+            .filter(|r| r.event_type == "access_request.fulfilled")
+            .map(|r| r.payload["granted"].as_bool().unwrap())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn an_approved_group_request_adds_the_membership_and_says_so_in_the_outbox() {
+        let store = testing::org().await;
+        let user = testing::user(&store, "ana@example.com", UserStatus::Active, true).await;
+        let group = group(&store, "On-call").await;
+        let head = store.outbox_head().await.unwrap();
+        let bus = EventBus::default();
+        let mut published = bus.subscribe();
+        let (wf, fx) = approved(&user.id, for_group(&group.id, "0oaNone"));
+
+        let stored = fulfil_and_save(&store, &bus, wf, fx).await;
+
+        assert_eq!(
+            stored.workflow.request.grant_status,
+            Some(GrantStatus::Granted)
+        );
+        let groups = store.user_groups(&user.id).await.unwrap();
+        assert!(groups.iter().any(|g| g.id == group.id));
+        let rows = store.outbox_after(head, 100).await.unwrap();
+        let types: Vec<&str> = rows.iter().map(|r| r.event_type.as_str()).collect();
+        assert_eq!(
+            types,
+            [
+                "group.membership_added",
+                "access_request.created",
+                "access_request.decided",
+                "access_request.fulfilled",
+            ]
+        );
+        assert_eq!(fulfilled(&rows), [true]);
+        let saved = store.ar_request(&stored.workflow.request.id).await.unwrap();
+        assert_eq!(
+            saved.workflow.request.grant_status,
+            Some(GrantStatus::Granted)
+        );
+        // After the commit, the in-process bus hears the request's events.
+        assert_eq!(
+            published.recv().await.unwrap().event_type,
+            "access.request.create"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_approved_app_request_assigns_the_app() {
+        let store = testing::org().await;
+        let user = testing::user(&store, "ben@example.com", UserStatus::Active, true).await;
+        let app = app(&store).await;
+        let head = store.outbox_head().await.unwrap();
+        let requested = Requested {
+            entry_id: None,
+            resource_id: app.id.clone(),
+            resource_type: ResourceType::Application,
+            access_scope_id: app.id.clone(),
+            access_scope_type: AccessScopeType::Application,
+        };
+        let (wf, fx) = approved(&user.id, requested);
+
+        fulfil_and_save(&store, &EventBus::default(), wf, fx).await;
+
+        assert_eq!(
+            store.app_user(&app.id, &user.id).await.unwrap().user_id,
+            user.id
+        );
+        let rows = store.outbox_after(head, 100).await.unwrap();
+        assert!(rows.iter().any(|r| r.event_type == "app.user_assigned"));
+        assert_eq!(fulfilled(&rows), [true]);
+    }
+
+    #[tokio::test]
+    async fn a_request_for_a_group_that_is_gone_fails_its_grant_and_changes_nothing_else() {
+        let store = testing::org().await;
+        let user = testing::user(&store, "cy@example.com", UserStatus::Active, true).await;
+        let head = store.outbox_head().await.unwrap();
+        let (wf, fx) = approved(&user.id, for_group("00gGone", "0oaNone"));
+
+        let stored = fulfil_and_save(&store, &EventBus::default(), wf, fx).await;
+
+        assert_eq!(
+            stored.workflow.request.grant_status,
+            Some(GrantStatus::Failed)
+        );
+        let rows = store.outbox_after(head, 100).await.unwrap();
+        assert_eq!(fulfilled(&rows), [false]);
+        assert!(!outbox_types(&store, head)
+            .await
+            .iter()
+            .any(|t| t == "group.membership_added"));
+    }
+
+    #[tokio::test]
+    async fn nothing_is_fulfilled_before_the_request_is_approved() {
+        let store = testing::org().await;
+        let user = testing::user(&store, "di@example.com", UserStatus::Active, true).await;
+        let group = group(&store, "Finance").await;
+        let (mut wf, _) = RequestWorkflow::create(
+            NewRequest {
+                id: new_request_id(),
+                requested: for_group(&group.id, "0oaNone"),
+                requested_by: Principal::user(&user.id),
+                requested_for: user.id.clone(),
+                requester_field_values: None,
+            },
+            NOW,
+        );
+        let ctx = Ctx::system(&store).at(NOW);
+        let mut tx = store.begin().await.unwrap();
+        let mut fx = Effects::default();
+        fulfil(&ctx, &mut tx, &mut wf, &mut fx).await.unwrap();
+        tx.commit().await.unwrap();
+        assert!(fx.events.is_empty());
+        assert_eq!(wf.request.grant_status, None);
+        assert!(!store
+            .user_groups(&user.id)
+            .await
+            .unwrap()
+            .iter()
+            .any(|g| g.id == group.id));
+    }
+}
