@@ -6,6 +6,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use steward_app::AppError;
+use steward_core::access_requests::RuleError;
 use steward_core::directory::{LifecycleError, NUL_CAUSE};
 use steward_core::ids::{new_id, IdKind};
 use steward_core::validation::ValidationError;
@@ -320,6 +321,12 @@ impl From<AppError> for ApiError {
             AppError::Store(e) => e.into(),
             AppError::Validation(e) => e.into(),
             AppError::Lifecycle(e) => e.into(),
+            // Governance answers these with its own codes (`GovError`); elsewhere a rule's
+            // refusal is the caller's error.
+            AppError::Rule(e) => match e {
+                RuleError::Forbidden(_) => ApiError::Forbidden,
+                other => other.detail().clone().into(),
+            },
             AppError::NotFound(what) => ApiError::NotFound(what),
             AppError::Forbidden => ApiError::Forbidden,
             AppError::LastSuperAdmin => ApiError::LastSuperAdmin,

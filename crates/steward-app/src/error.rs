@@ -1,6 +1,7 @@
 //! The one error type of the use cases. `steward-api` turns each into Okta's error object in
 //! one place (`From<AppError> for ApiError`); the CLI prints it.
 
+use steward_core::access_requests::RuleError;
 use steward_core::directory::LifecycleError;
 use steward_core::validation::ValidationError;
 use steward_store::StoreError;
@@ -15,6 +16,9 @@ pub enum AppError {
     /// A lifecycle transition the user's status does not allow.
     #[error(transparent)]
     Lifecycle(#[from] LifecycleError),
+    /// An access-request rule refused the change (invalid, forbidden, conflict, refused).
+    #[error(transparent)]
+    Rule(#[from] RuleError),
     /// What was named does not exist; the text names it, e.g. `00u1 (User)`.
     #[error("Not found: {0}")]
     NotFound(String),

@@ -63,7 +63,10 @@ impl From<ApiError> for GovError {
 
 impl From<steward_app::AppError> for GovError {
     fn from(e: steward_app::AppError) -> Self {
-        GovError::Api(e.into())
+        match e {
+            steward_app::AppError::Rule(rule) => rule.into(),
+            other => GovError::Api(other.into()),
+        }
     }
 }
 

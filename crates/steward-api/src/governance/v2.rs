@@ -18,12 +18,14 @@ use steward_core::access_requests::workflow::{
 };
 use steward_core::access_requests::{
     build_catalog, from_body, match_condition, new_request_id, CatalogResource, Principal,
-    RequestCondition, RequestSequence, RequestWorkflow, RuleError,
+    RequestCondition, RequestSequence, RequestWorkflow,
 };
 use steward_core::directory::UserStatus;
 use steward_core::filter::{self, Filter};
 use steward_core::syslog::{LogEvent, Target};
 use steward_store::{RequestListQuery, StoreError, StoredRequest, TaskListQuery};
+
+use steward_app::governance::tasks::{self, Decider};
 
 use super::engine::{self, Effects};
 use super::{found, list_body, not_found, GovError, GovResult};
@@ -1246,82 +1248,6 @@ struct TaskPatch {
     assignees: Vec<Principal>,
 }
 
-/// Runs `change` on the workflow of task `task_id` inside one transaction, fulfils an approval,
-/// saves, and answers the task as it is afterwards.
-///
-/// Past the request's decision deadline nothing is decided or reassigned: the request expires
-/// in this transaction (as the scheduler would have expired it) and the change is refused.
-#[allow(clippy::too_many_arguments)]
-async fn change_task<F>(
-    state: &AppState,
-    caller: &Caller,
-    task_id: &str,
-    extra_users: &[String],
-    my: bool,
-    failed: &str,
-    change: F,
-) -> GovResult<Json<Value>>
-where
-    F: FnOnce(
-        &mut RequestWorkflow,
-        &engine::Snapshot,
-        i64,
-    ) -> Result<
-        Vec<steward_core::access_requests::workflow::AccessRequestEvent>,
-        RuleError,
-    >,
-{
-    let task = found(state.store.ar_task(task_id).await, "Task", task_id)?;
-    let before = found(
-        state.store.ar_request(&task.request_id).await,
-        "Request",
-        &task.request_id,
-    )?;
-    let dir = engine::snapshot_for(&state.store, &before.workflow, extra_users).await?;
-    let ctx = caller.ctx(state);
-    let now = ctx.now;
-    let mut tx = state.store.begin().await?;
-    let mut stored = tx.ar_request(&task.request_id).await?;
-    let mut refusal = None;
-    let mut fx = Effects::default();
-    match stored
-        .workflow
-        .expire_past_deadline(now, engine::DECISION_DEADLINE_MS, failed)
-    {
-        Some((events, err)) => {
-            fx.events = events;
-            refusal = Some(err);
-        }
-        None => {
-            fx.events = change(&mut stored.workflow, &dir, now)?;
-            engine::fulfil(&ctx, &mut tx, &mut stored.workflow, &mut fx).await?;
-        }
-    }
-    // The expiry is the scheduler's doing, not the caller's.
-    let ctx = if refusal.is_some() {
-        ctx.acting_as(steward_core::syslog::Actor::system())
-    } else {
-        ctx
-    };
-    if let Some(v1) = stored.v1.as_mut() {
-        if let Ok(t) = state.store.ar_request_type(&v1.request_type_id).await {
-            v1.refresh(&stored.workflow, &t, &|_| None);
-        }
-    }
-    let after = stored
-        .workflow
-        .task(task_id)
-        .cloned()
-        .ok_or_else(|| not_found("Task", task_id))?;
-    engine::save_and_commit(&ctx, tx, &mut stored, fx).await?;
-    if let Some(err) = refusal {
-        return Err(err.into());
-    }
-    Ok(Json(render_task(&state.config.issuer, &after, my)))
-}
-
-const RESOLVE_FAILED: &str = "Task resolve failed";
-
 /// Admin resolve. The decider is the caller, as the principal it is; an admin who is not an
 /// assignee decides as an override (added to the task's assignees). Whoever requested never
 /// decides (`RequestWorkflow::resolve_task_as_admin`).
@@ -1333,17 +1259,9 @@ pub async fn resolve_task(
 ) -> GovResult<Json<Value>> {
     let b: ResolveBody = optional_body(&body)?.unwrap_or_default();
     let decision = Decision::from_task_value(b.value.as_deref())?;
-    let decider = caller_principal(&caller);
-    change_task(
-        &state,
-        &caller,
-        &id,
-        &[],
-        false,
-        RESOLVE_FAILED,
-        |wf, dir, now| wf.resolve_task_as_admin(&id, &decider, decision, dir, now),
-    )
-    .await
+    let decider = Decider::Admin(caller_principal(&caller));
+    let task = tasks::resolve(&caller.ctx(&state), &id, &decider, decision).await?;
+    Ok(Json(render_task(&state.config.issuer, &task, false)))
 }
 
 pub async fn my_resolve_task(
@@ -1359,16 +1277,8 @@ pub async fn my_resolve_task(
     }
     let b: ResolveBody = optional_body(&body)?.unwrap_or_default();
     let decision = Decision::from_task_value(b.value.as_deref())?;
-    change_task(
-        &state,
-        &caller,
-        &id,
-        &[],
-        true,
-        RESOLVE_FAILED,
-        |wf, dir, now| wf.resolve_task(&id, &me, decision, dir, now),
-    )
-    .await
+    let task = tasks::resolve(&caller.ctx(&state), &id, &Decider::Assignee(me), decision).await?;
+    Ok(Json(render_task(&state.config.issuer, &task, true)))
 }
 
 pub async fn update_task(
@@ -1379,16 +1289,8 @@ pub async fn update_task(
 ) -> GovResult<Json<Value>> {
     let patch: TaskPatch = from_body(&body)?;
     let ids: Vec<String> = patch.assignees.into_iter().map(|p| p.external_id).collect();
-    change_task(
-        &state,
-        &caller,
-        &id,
-        &ids,
-        false,
-        "Task update failed",
-        |wf, dir, now| wf.reassign_task(&id, &ids, dir, now),
-    )
-    .await
+    let task = tasks::reassign(&caller.ctx(&state), &id, &ids).await?;
+    Ok(Json(render_task(&state.config.issuer, &task, false)))
 }
 
 /// The Access Requests v2 routes (admin and `my`), by family.

@@ -4,6 +4,7 @@
 //!   membership or app assignment, in the transaction that approves), revocation, and saving a
 //!   request with its next due time, its System Log events and its domain events.
 //! * [`scheduler`]: [`run_due`] expires undecided requests and revokes time-bound access.
+//! * [`tasks`]: deciding and reassigning approval tasks.
 //! * [`demo`]: conditions, a two-step sequence and a few requests for `--demo`.
 //!
 //! Time comes from the injectable [`Clock`], so tests drive expiry without sleeping.
@@ -11,6 +12,7 @@
 pub mod demo;
 pub mod engine;
 pub mod scheduler;
+pub mod tasks;
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
