@@ -73,6 +73,10 @@ pub enum ApiError {
         code: &'static str,
         dpop_nonce: Option<String>,
     },
+    /// E0000015 answered with `501 Not Implemented`: an operation of Okta's API that Steward
+    /// has not built yet (rather than a `404` that reads as "no such thing").
+    #[error("Not implemented: {0}")]
+    NotBuilt(String),
     /// E0000009: something broke on our side. The detail is logged, never sent.
     #[error("Internal Server Error")]
     Internal(String),
@@ -82,6 +86,11 @@ pub enum ApiError {
 pub const LAST_SUPER_ADMIN_CAUSE: &str = "The org must keep at least one active Super Admin: \
     this change would leave it with none. Assign SUPER_ADMIN to another active user or service \
     app first (or run `steward admin recover` on the server).";
+
+/// Why [`ApiError::NotBuilt`] answers: the operation exists in Okta's API, not in Steward yet.
+pub const NOT_BUILT_CAUSE: &str = "This operation of Okta's API is not built in Steward yet: \
+    the route exists in Okta's specs, but Steward does not serve it (docs/roles.md lists the \
+    scopes and roles not built yet).";
 
 impl ApiError {
     /// An OAuth error answered with 400.
@@ -180,6 +189,12 @@ impl ApiError {
                 "E0000056",
                 summary,
                 vec!["Application must be deactivated before it can be deleted".into()],
+            ),
+            NotBuilt(_) => (
+                StatusCode::NOT_IMPLEMENTED,
+                "E0000015",
+                summary,
+                vec![NOT_BUILT_CAUSE.into()],
             ),
             Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,

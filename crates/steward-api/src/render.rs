@@ -22,10 +22,6 @@ struct Link {
 struct UserLinks {
     #[serde(rename = "self")]
     self_: Link,
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    user_type: Option<Link>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    schema: Option<Link>,
     #[serde(skip_serializing_if = "Option::is_none")]
     activate: Option<Link>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -83,8 +79,8 @@ pub struct UserView<'a> {
     links: UserLinks,
 }
 
-/// A user as `GET /api/v1/users/{id}` and the writes answer it: with its type, schema and the
-/// lifecycle operations its status allows.
+/// A user as `GET /api/v1/users/{id}` and the writes answer it: with the lifecycle operations
+/// its status allows.
 pub fn user_view<'a>(issuer: &str, u: &'a User) -> UserView<'a> {
     view_with_links(issuer, u, true)
 }
@@ -106,15 +102,9 @@ fn view_with_links<'a>(issuer: &str, u: &'a User, all_links: bool) -> UserView<'
             },
         )
     };
-    let meta = |kind: &str| {
-        all_links.then(|| Link {
-            href: format!("{issuer}/api/v1/meta/{kind}/user/{DEFAULT_USER_TYPE_ID}"),
-            method: None,
-        })
-    };
+    // No `type` or `schema` link: Okta's point at `/api/v1/meta/…`, which Steward does not serve
+    // yet, and a link must resolve.
     let links = UserLinks {
-        user_type: meta("types"),
-        schema: meta("schemas"),
         activate: action("activate", Lifecycle::Activate),
         reactivate: action("reactivate", Lifecycle::Reactivate),
         deactivate: action("deactivate", Lifecycle::Deactivate),
@@ -165,7 +155,7 @@ pub fn group(issuer: &str, g: &Group) -> Value {
         "_links": {
             "self": {"href": href},
             "users": {"href": format!("{href}/users")},
-            "apps": {"href": format!("{href}/apps")},
+            // No `apps` link: `/api/v1/groups/{id}/apps` is not built yet.
             "logo": [],
         },
     })

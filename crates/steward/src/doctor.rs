@@ -444,7 +444,7 @@ async fn diagnose_call(
         .as_ref()
         .and_then(|c| c["exp"].as_i64())
         .is_some_and(|exp| exp <= now);
-    let token_refused = status == 401 && !(dpop_bound && !expired);
+    let token_refused = status == 401 && (!dpop_bound || expired);
     if expired {
         report.problems.push(Problem {
             check: "token",
@@ -483,18 +483,16 @@ async fn diagnose_call(
     }
 
     // 2. Self-service routes take user tokens only.
-    if route.self_service {
-        if credential.kind != CredentialKind::UserToken {
-            report.problems.push(Problem {
-                check: "token",
-                message: format!(
-                    "{} is an end-user route: it acts as the signed-in user, so it takes a user's access token (not an SSWS token, not a client-credentials token)",
-                    route.path
-                ),
-                fix: "sign the user in with the authorization code flow and call with that token".into(),
-                fixed: false,
-            });
-        }
+    if route.self_service && credential.kind != CredentialKind::UserToken {
+        report.problems.push(Problem {
+            check: "token",
+            message: format!(
+                "{} is an end-user route: it acts as the signed-in user, so it takes a user's access token (not an SSWS token, not a client-credentials token)",
+                route.path
+            ),
+            fix: "sign the user in with the authorization code flow and call with that token".into(),
+            fixed: false,
+        });
     }
 
     // 3. The scope (OAuth tokens only: SSWS tokens are unscoped).
@@ -874,6 +872,7 @@ async fn diagnose_app(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

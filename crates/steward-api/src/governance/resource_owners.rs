@@ -255,7 +255,8 @@ impl Owner {
                 let mut p = json!({
                     "id": u.id,
                     "name": u.display_name(),
-                    "_links": {"self": {"href": format!("{issuer}/admin/user/profile/view/{}", u.id)}},
+                    // Okta links its Admin Console page; Steward has none, so the API resource.
+                    "_links": {"self": {"href": format!("{issuer}/api/v1/users/{}", u.id)}},
                 });
                 if let Some(email) = u.profile.get("email").and_then(Value::as_str) {
                     p["email"] = json!(email);
@@ -265,7 +266,7 @@ impl Owner {
             Owner::Group(g) => json!({
                 "id": g.id,
                 "name": g.name(),
-                "_links": {"self": {"href": format!("{issuer}/admin/group/{}", g.id)}},
+                "_links": {"self": {"href": format!("{issuer}/api/v1/groups/{}", g.id)}},
             }),
         };
         json!({

@@ -1179,14 +1179,27 @@ pub async fn my_get_request(
 // ---------------------------------------------------------------------------------------------
 // Tasks
 
-fn render_task(issuer: &str, t: &Task, my: bool) -> Value {
+/// A task; its `request` link names the request under its own API version (a v1 request is
+/// not served under `/v2/requests`).
+fn render_task(issuer: &str, t: &Task, my: bool, v1_request: bool) -> Value {
     let mut v = serde_json::to_value(t).unwrap_or_default();
     let base = if my { "/my/tasks" } else { "/tasks" };
+    let requests = if v1_request {
+        "/governance/api/v1/requests"
+    } else {
+        "/governance/api/v2/requests"
+    };
     v["_links"] = json!({
         "self": {"href": format!("{issuer}{V2}{base}/{}", t.id)},
-        "request": {"href": format!("{issuer}{V2}/requests/{}", t.request_id)},
+        "request": {"href": format!("{issuer}{requests}/{}", t.request_id)},
     });
     v
+}
+
+/// Whether the task's request is a v1 request.
+async fn of_v1_request(state: &AppState, t: &Task) -> GovResult<bool> {
+    let ids = [t.request_id.clone()];
+    Ok(!state.store.ar_v1_request_ids(&ids).await?.is_empty())
 }
 
 async fn list_tasks_for(
@@ -1208,7 +1221,12 @@ async fn list_tasks_for(
         .await?;
     let (rows, next) = crate::http::split_page(rows, limit, |t| t.id.clone());
     let issuer = &state.config.issuer;
-    let data = rows.iter().map(|t| render_task(issuer, t, my)).collect();
+    let request_ids: Vec<String> = rows.iter().map(|t| t.request_id.clone()).collect();
+    let v1 = state.store.ar_v1_request_ids(&request_ids).await?;
+    let data = rows
+        .iter()
+        .map(|t| render_task(issuer, t, my, v1.contains(&t.request_id)))
+        .collect();
     let path = format!("{V2}{}", if my { "/my/tasks" } else { "/tasks" });
     Ok(Json(list_body(issuer, &path, raw, data, next.as_deref())))
 }
@@ -1236,7 +1254,8 @@ pub async fn get_task(
     Path(id): Path<String>,
 ) -> GovResult<Json<Value>> {
     let t = found(state.store.ar_task(&id).await, "Task", &id)?;
-    Ok(Json(render_task(&state.config.issuer, &t, false)))
+    let v1 = of_v1_request(&state, &t).await?;
+    Ok(Json(render_task(&state.config.issuer, &t, false, v1)))
 }
 
 pub async fn my_get_task(
@@ -1250,7 +1269,8 @@ pub async fn my_get_task(
     if !t.is_assignee(&me) && t.completed_by.as_ref() != Some(&me) {
         return Err(not_found("Task", &id));
     }
-    Ok(Json(render_task(&state.config.issuer, &t, true)))
+    let v1 = of_v1_request(&state, &t).await?;
+    Ok(Json(render_task(&state.config.issuer, &t, true, v1)))
 }
 
 #[derive(Deserialize, Default)]
@@ -1357,7 +1377,12 @@ where
     if let Some(err) = refusal {
         return Err(err.into());
     }
-    Ok(Json(render_task(&state.config.issuer, &after, my)))
+    Ok(Json(render_task(
+        &state.config.issuer,
+        &after,
+        my,
+        type_id.is_some(),
+    )))
 }
 
 const RESOLVE_FAILED: &str = "Task resolve failed";

@@ -2,6 +2,7 @@
 
 mod apps;
 pub mod bootstrap_org;
+mod clients;
 mod grants;
 mod groups;
 mod logs;
@@ -25,6 +26,7 @@ pub fn routes() -> Routes {
         .merge(groups::routes())
         .merge(apps::routes())
         .merge(grants::routes())
+        .merge(clients::routes())
         .merge(roles::client_routes())
         .merge(logs::routes())
 }

@@ -18,6 +18,8 @@ mod guard;
 mod http;
 mod last_super_admin;
 mod limits;
+mod links;
+mod not_built;
 mod oauth;
 mod oauth_endpoints;
 mod profile_rules;
