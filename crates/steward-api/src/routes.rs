@@ -45,6 +45,9 @@ pub const fn my(scope: &'static str) -> Need {
 
 /// Steward's own routes (no Okta operation); their scope is the one of the same family.
 pub static EXTENSIONS: &[(&str, &str)] = &[
+    // Okta's older single-secret rotation (the Dynamic Client Registration API's
+    // `lifecycle/newSecret`), for the Apps API.
+    ("POST", "/api/v1/apps/{id}/credentials/lifecycle/newSecret"),
     ("GET", "/governance/api/v2/request-sequences"),
     ("POST", "/governance/api/v2/request-sequences"),
     ("GET", "/governance/api/v2/request-sequences/{sequenceId}"),

@@ -7,6 +7,7 @@
 
 mod access_requests;
 mod activation;
+mod app_secrets;
 mod apps;
 mod groups;
 mod listing;

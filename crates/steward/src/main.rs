@@ -402,6 +402,11 @@ async fn serve(storage: StorageArgs, args: ServeArgs) -> Result<()> {
         auth.clone(),
         Duration::from_secs(args.key_rotation_days * 86_400),
     );
+    let demo_apps = if args.demo {
+        bootstrap::demo_client_apps(&store).await?
+    } else {
+        Vec::new()
+    };
     let state = AppState::new(store, config, auth);
     steward_api::governance::spawn_scheduler(state.clone(), Duration::from_secs(5));
     let app = steward_api::router(state);
@@ -435,6 +440,7 @@ async fn serve(storage: StorageArgs, args: ServeArgs) -> Result<()> {
             "Steward is listening on {issuer} (ready in {} ms).",
             started.elapsed().as_millis()
         );
+        print_demo_credentials(&issuer, &demo_apps, true);
         let mut server = axum_server::bind_rustls(args.listen, config)
             .handle(handle)
             .map(|tls| FirstBytes::acceptor(tls, header_read_timeout));
@@ -448,6 +454,7 @@ async fn serve(storage: StorageArgs, args: ServeArgs) -> Result<()> {
             started.elapsed().as_millis()
         );
         println!("Call the API with: curl -H 'Authorization: SSWS <token>' {issuer}/api/v1/users");
+        print_demo_credentials(&issuer, &demo_apps, false);
         let mut server = axum_server::from_tcp(listener)
             .handle(handle)
             .map(|plain| FirstBytes::acceptor(plain, header_read_timeout));
@@ -457,6 +464,20 @@ async fn serve(storage: StorageArgs, args: ServeArgs) -> Result<()> {
     served.context("serving")?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// How to get a usable credential for each demo client app: its secret is never shown, so the
+/// call that mints one (answered with the new secret, shown once) is printed instead.
+fn print_demo_credentials(issuer: &str, apps: &[steward_core::apps::App], tls: bool) {
+    let insecure = if tls { "-k " } else { "" };
+    for app in apps {
+        let client_id = app.client_id.as_deref().unwrap_or(&app.id);
+        println!(
+            "Demo app \"{}\" (client_id {client_id}): mint a client secret (shown once) with:\n  \
+             curl {insecure}-X POST -H 'Authorization: SSWS <token>' {issuer}/api/v1/apps/{}/credentials/secrets",
+            app.label, app.id
+        );
+    }
 }
 
 /// HTTP/1.1 only, with hyper's timer so that its header-read timeout applies: a client gets

@@ -2,7 +2,7 @@
 //! Used by `steward serve` and `steward tokens`, outside any HTTP request.
 
 use serde_json::{json, Map, Value};
-use steward_core::apps::{App, OidcClient, SIGN_ON_MODE_OIDC};
+use steward_core::apps::{App, ClientSecret, OidcClient, SIGN_ON_MODE_OIDC};
 use steward_core::directory::{
     Group, User, UserStatus, EVERYONE, GROUP_TYPE_BUILT_IN, GROUP_TYPE_OKTA,
 };
@@ -468,6 +468,26 @@ const DEPARTMENTS: [(&str, &str); 6] = [
     ("People", "HR Partner"),
 ];
 
+/// The demo apps a newcomer signs in to Okta Workflows or automates with, by label.
+pub const DEMO_CLIENT_APPS: [&str; 2] = ["Okta Workflows OAuth", "Governance Automation"];
+
+/// The demo's client apps that exist in this org (see [`DEMO_CLIENT_APPS`]), for `steward serve
+/// --demo` to say how to get a credential for each: their secrets are never shown.
+pub async fn demo_client_apps(store: &Store) -> Result<Vec<App>, BootstrapError> {
+    let mut found = Vec::new();
+    for label in DEMO_CLIENT_APPS {
+        let apps = store
+            .apps(&steward_store::AppQuery {
+                q: Some(label.to_lowercase()),
+                limit: 20,
+                ..Default::default()
+            })
+            .await?;
+        found.extend(apps.into_iter().filter(|a| a.label == label));
+    }
+    Ok(found)
+}
+
 /// Seeds a realistic org on an empty directory (only the bootstrap admin present): 50 users with
 /// managers and departments, a dozen groups, and a few OIDC apps including "Okta Workflows OAuth".
 /// Demo users' password is `DemoPassw0rd!`.
@@ -595,12 +615,20 @@ pub async fn seed_demo(store: &Store) -> Result<bool, BootstrapError> {
         let oidc = OidcClient::from_request(&settings, &credentials)
             .map_err(|e| BootstrapError::Invalid(e.to_string()))?;
         let id = new_id(IdKind::App);
-        // Demo secrets are never shown; rotate them (or use keys) to use these clients.
-        let secret_hash = oidc
-            .uses_secret()
-            .then(|| hash_password(&random_secret(48)))
-            .transpose()
-            .map_err(BootstrapError::Invalid)?;
+        // Demo secrets are never shown: `steward serve --demo` prints how to mint one
+        // (POST /api/v1/apps/{appId}/credentials/secrets), shown once in its answer.
+        let secret = match oidc.uses_secret() {
+            true => Some(ClientSecret {
+                id: new_id(IdKind::ClientSecret),
+                app_id: id.clone(),
+                hash: hash_password(&random_secret(48)).map_err(BootstrapError::Invalid)?,
+                masked: None,
+                status: "ACTIVE".into(),
+                created: now,
+                last_updated: now,
+            }),
+            false => None,
+        };
         let app = App {
             id: id.clone(),
             name: "oidc_client".into(),
@@ -610,10 +638,12 @@ pub async fn seed_demo(store: &Store) -> Result<bool, BootstrapError> {
             created: now,
             last_updated: now,
             client_id: Some(id),
-            client_secret_hash: secret_hash,
             oidc: Some(oidc),
         };
         tx.insert_app(&app).await?;
+        if let Some(secret) = &secret {
+            tx.insert_client_secret(secret).await?;
+        }
         if app_type != "service" {
             for u in users.iter().take(10) {
                 tx.upsert_app_user(&AppUserAssignment {

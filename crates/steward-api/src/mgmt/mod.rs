@@ -1,5 +1,6 @@
 //! The Okta Management API core: users, groups, apps, admin roles and the System Log.
 
+mod app_credentials;
 mod apps;
 pub mod bootstrap_org;
 mod grants;
@@ -24,6 +25,7 @@ pub fn routes() -> Routes {
         .merge(roles::user_routes())
         .merge(groups::routes())
         .merge(apps::routes())
+        .merge(app_credentials::routes())
         .merge(grants::routes())
         .merge(roles::client_routes())
         .merge(logs::routes())

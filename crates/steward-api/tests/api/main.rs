@@ -8,6 +8,7 @@ mod common;
 mod access_requests;
 mod activation;
 mod admin_boundaries;
+mod app_credentials;
 mod authorize;
 mod bad_input;
 mod blocking;
