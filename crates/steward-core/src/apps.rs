@@ -350,6 +350,39 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn masked_secrets_keep_at_most_four_characters_each_end() {
+        let secret = "abcdEFGHijklMNOPqrstUVWXyzABCDEFghijKLMNopqrSTUV";
+        assert_eq!(mask_secret(secret), "abcd......STUV");
+        assert_eq!(mask_secret("0123456789abcdef"), "01......ef");
+        assert_eq!(mask_secret("short"), "......");
+    }
+
+    #[test]
+    fn brought_secrets_follow_oktas_limits() {
+        assert_eq!(check_client_secret(&"a".repeat(14)), None);
+        assert_eq!(check_client_secret(&"a".repeat(100)), None);
+        assert!(check_client_secret(&"a".repeat(13)).is_some_and(|e| e.contains("at least '14'")));
+        assert!(
+            check_client_secret(&"a".repeat(101)).is_some_and(|e| e.contains("more than '100'"))
+        );
+        assert!(check_client_secret("tab\there-is-long-enough")
+            .is_some_and(|e| e.contains("printable ASCII")));
+    }
+
+    #[test]
+    fn a_private_key_jwt_client_needs_an_active_key() {
+        let inactive = json!({"keys":[{"kty":"RSA","n":"x","e":"AQAB","status":"INACTIVE"}]});
+        let refused = OidcClient::from_request(
+            &json!({"application_type":"service","jwks": inactive}),
+            &json!({"token_endpoint_auth_method":"private_key_jwt"}),
+        );
+        assert!(refused.unwrap_err().causes[0].contains("active key"));
+        assert!(jwk_is_active(&json!({"kty":"RSA"})));
+        assert!(jwk_is_active(&json!({"status":"ACTIVE"})));
+        assert!(!jwk_is_active(&json!({"status":"INACTIVE"})));
+    }
+
+    #[test]
     fn web_app_defaults() {
         let c = OidcClient::from_request(
             &json!({"redirect_uris": ["https://app.example.com/cb"]}),

@@ -466,17 +466,10 @@ async fn serve(storage: StorageArgs, args: ServeArgs) -> Result<()> {
     Ok(())
 }
 
-/// How to get a usable credential for each demo client app: its secret is never shown, so the
-/// call that mints one (answered with the new secret, shown once) is printed instead.
+/// How to get a usable credential for each demo client app (their secrets are never shown).
 fn print_demo_credentials(issuer: &str, apps: &[steward_core::apps::App], tls: bool) {
-    let insecure = if tls { "-k " } else { "" };
     for app in apps {
-        let client_id = app.client_id.as_deref().unwrap_or(&app.id);
-        println!(
-            "Demo app \"{}\" (client_id {client_id}): mint a client secret (shown once) with:\n  \
-             curl {insecure}-X POST -H 'Authorization: SSWS <token>' {issuer}/api/v1/apps/{}/credentials/secrets",
-            app.label, app.id
-        );
+        println!("{}", bootstrap::demo_credential_hint(issuer, app, tls));
     }
 }
 

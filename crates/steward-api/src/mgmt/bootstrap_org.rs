@@ -488,6 +488,46 @@ pub async fn demo_client_apps(store: &Store) -> Result<Vec<App>, BootstrapError>
     Ok(found)
 }
 
+/// How to get a usable credential for a demo client app, as `steward serve --demo` prints it.
+/// An app that signs users in with a secret gets the call that mints one (answered with the
+/// secret, shown once). A service app gets the call that gives it your public key: the org
+/// authorization server takes client credentials only from `private_key_jwt` clients.
+pub fn demo_credential_hint(issuer: &str, app: &App, tls: bool) -> String {
+    let insecure = if tls { "-k " } else { "" };
+    let client_id = app.client_id.as_deref().unwrap_or(&app.id);
+    let auth = "-H 'Authorization: SSWS <token>'";
+    let service = app
+        .oidc
+        .as_ref()
+        .is_some_and(|o| o.application_type == "service");
+    if service {
+        let body = json!({
+            "label": app.label,
+            "signOnMode": SIGN_ON_MODE_OIDC,
+            "credentials": {"oauthClient": {"token_endpoint_auth_method": "private_key_jwt"}},
+            "settings": {"oauthClient": {
+                "application_type": "service",
+                "grant_types": ["client_credentials"],
+                "jwks": {"keys": ["PUBLIC_JWK"]},
+            }},
+        })
+        .to_string()
+        .replace("\"PUBLIC_JWK\"", "<your public JWK>");
+        format!(
+            "Demo app \"{}\" (client_id {client_id}): give it your public key, then request \
+             tokens with client assertions signed by its private key:\n  curl {insecure}-X PUT \
+             {auth} -H 'Content-Type: application/json' {issuer}/api/v1/apps/{} -d '{body}'",
+            app.label, app.id
+        )
+    } else {
+        format!(
+            "Demo app \"{}\" (client_id {client_id}): mint a client secret (shown once) with:\n  \
+             curl {insecure}-X POST {auth} {issuer}/api/v1/apps/{}/credentials/secrets",
+            app.label, app.id
+        )
+    }
+}
+
 /// Seeds a realistic org on an empty directory (only the bootstrap admin present): 50 users with
 /// managers and departments, a dozen groups, and a few OIDC apps including "Okta Workflows OAuth".
 /// Demo users' password is `DemoPassw0rd!`.

@@ -5,5 +5,6 @@
 mod common;
 
 mod access_requests;
+mod app_secrets;
 mod resource_owners;
 mod store;
