@@ -829,6 +829,45 @@ async fn doctor_finds_every_problem_in_one_pass_and_fixes_them_in_one_command() 
         ),
         (Some("SSWS"), Some(200))
     );
+    // A call that changes data is checked, not sent: the user survives a diagnosed DELETE.
+    let (s, victim) = call(
+        &base,
+        admin,
+        reqwest::Method::POST,
+        "/api/v1/users?activate=false",
+        Some(new_user("kept.by.doctor@example.com")),
+    )
+    .await;
+    assert_eq!(s, 200, "{victim}");
+    let victim_url = format!("{base}/api/v1/users/{}", victim["id"].as_str().unwrap());
+    let out = Command::new(BIN)
+        .args([
+            "doctor",
+            "--url",
+            &victim_url,
+            "--method",
+            "DELETE",
+            "--token",
+            admin,
+            "--output",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let parsed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(parsed.get("status").is_none(), "not sent: {parsed}");
+    assert_eq!(parsed["wouldSucceed"], true);
+    let path = victim_url.strip_prefix(&base).unwrap();
+    assert_eq!(
+        call(&base, admin, reqwest::Method::GET, path, None).await.0,
+        200,
+        "doctor deleted nothing"
+    );
     // Diagnosing the app directly.
     let out = Command::new(BIN)
         .args([
