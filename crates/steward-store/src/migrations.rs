@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         11,
         include_str!("../migrations/0011_refresh_tokens_user.sql"),
     ),
+    (12, include_str!("../migrations/0012_outbox.sql")),
     (
         13,
         include_str!("../migrations/0013_app_client_secrets.sql"),

@@ -278,6 +278,109 @@ async fn global_flags_go_anywhere_and_json_output_parses() {
     assert_eq!(revoked["status"], "REVOKED");
 }
 
+/// `tokens list` and `tokens revoke` act on a running org over `/api/v1/api-tokens` with
+/// `--org URL --admin-token T`; a revoked token stops working at once.
+#[tokio::test]
+async fn tokens_act_on_a_running_org_over_its_api() {
+    let dir = temp_dir();
+    let data = dir.to_str().unwrap();
+    let admin = "remote-admin-token-0123456789";
+    let server = serve(
+        &["--data-dir", data],
+        &[("STEWARD_BOOTSTRAP_API_TOKEN", admin)],
+    )
+    .await;
+    let out = Command::new(BIN)
+        .args([
+            "tokens",
+            "create",
+            "--name",
+            "doomed",
+            "--data-dir",
+            data,
+            "--output",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let created: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (id, doomed) = (
+        created["id"].as_str().unwrap(),
+        created["token"].as_str().unwrap(),
+    );
+    let remote = |args: &[&str]| {
+        let mut all = vec![
+            "--org",
+            server.base.as_str(),
+            "--admin-token",
+            admin,
+            "--output",
+            "json",
+        ];
+        all.extend_from_slice(args);
+        Command::new(BIN).args(&all).output().unwrap()
+    };
+    let out = remote(&["tokens", "list"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert!(names.contains(&"doomed"), "{listed}");
+    assert!(
+        listed.to_string().find(doomed).is_none(),
+        "values are never listed"
+    );
+    let (s, _) = call(
+        &server.base,
+        doomed,
+        reqwest::Method::GET,
+        "/api/v1/users/me",
+        None,
+    )
+    .await;
+    assert_eq!(s, 200);
+    let out = remote(&["tokens", "revoke", id]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (s, _) = call(
+        &server.base,
+        doomed,
+        reqwest::Method::GET,
+        "/api/v1/users/me",
+        None,
+    )
+    .await;
+    assert_eq!(s, 401, "a revoked token stops working");
+    // Revoking it again: the org says it is not found, and the CLI fails saying so.
+    let out = remote(&["tokens", "revoke", id]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("E0000007"));
+    // Without --admin-token, --org is refused with a clear message; create is store-only.
+    let out = Command::new(BIN)
+        .args(["tokens", "list", "--org", &server.base])
+        .env_remove("STEWARD_API_TOKEN")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--org needs --admin-token"));
+    let out = remote(&["tokens", "create", "--name", "x"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("store only"));
+    // The remote key listing is the published JWKS.
+    let out = remote(&["keys", "list"]);
+    let keys: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(keys.as_array().is_some_and(|k| !k.is_empty()), "{keys}");
+}
+
 #[tokio::test]
 async fn restart_keeps_everything_and_is_ready_fast() {
     let dir = temp_dir();
@@ -725,6 +828,45 @@ async fn doctor_finds_every_problem_in_one_pass_and_fixes_them_in_one_command() 
             parsed["status"].as_u64()
         ),
         (Some("SSWS"), Some(200))
+    );
+    // A call that changes data is checked, not sent: the user survives a diagnosed DELETE.
+    let (s, victim) = call(
+        &base,
+        admin,
+        reqwest::Method::POST,
+        "/api/v1/users?activate=false",
+        Some(new_user("kept.by.doctor@example.com")),
+    )
+    .await;
+    assert_eq!(s, 200, "{victim}");
+    let victim_url = format!("{base}/api/v1/users/{}", victim["id"].as_str().unwrap());
+    let out = Command::new(BIN)
+        .args([
+            "doctor",
+            "--url",
+            &victim_url,
+            "--method",
+            "DELETE",
+            "--token",
+            admin,
+            "--output",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let parsed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(parsed.get("status").is_none(), "not sent: {parsed}");
+    assert_eq!(parsed["wouldSucceed"], true);
+    let path = victim_url.strip_prefix(&base).unwrap();
+    assert_eq!(
+        call(&base, admin, reqwest::Method::GET, path, None).await.0,
+        200,
+        "doctor deleted nothing"
     );
     // Diagnosing the app directly.
     let out = Command::new(BIN)

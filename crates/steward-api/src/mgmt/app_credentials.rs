@@ -18,6 +18,7 @@ use steward_core::apps::{
     check_client_secret, jwk_is_active, mask_secret, App, ClientSecret, OidcClient,
     MAX_CLIENT_SECRETS,
 };
+use steward_core::events::DomainEvent;
 use steward_core::ids::{new_id, random_secret, IdKind};
 use steward_core::syslog::Target;
 use steward_core::timefmt::{format_millis, now_millis};
@@ -193,8 +194,13 @@ pub async fn create_secret(
         .target(secret_target(&row)),
     )
     .await?;
+    // Every node's client cache forgets the app's credentials (docs/events.md).
+    tx.emit(DomainEvent::AppUpdated {
+        app_id: app.id.clone(),
+        actor: caller.actor(),
+    })
+    .await?;
     tx.commit().await?;
-    state.clients.forget();
     Ok((
         StatusCode::CREATED,
         Json(render::client_secret(
@@ -260,8 +266,12 @@ async fn set_secret_status(
                 .target(secret_target(&secret)),
         )
         .await?;
+        tx.emit(DomainEvent::AppUpdated {
+            app_id: app.id.clone(),
+            actor: caller.actor(),
+        })
+        .await?;
         tx.commit().await?;
-        state.clients.forget();
     }
     Ok(Json(render::client_secret(
         &state.config.issuer,
@@ -320,8 +330,13 @@ pub async fn delete_secret(
         .target(secret_target(&secret)),
     )
     .await?;
+    // Every node's client cache forgets the app's credentials (docs/events.md).
+    tx.emit(DomainEvent::AppUpdated {
+        app_id: app.id.clone(),
+        actor: caller.actor(),
+    })
+    .await?;
     tx.commit().await?;
-    state.clients.forget();
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -352,8 +367,13 @@ pub async fn new_secret(
         .target(secret_target(&row)),
     )
     .await?;
+    // Every node's client cache forgets the app's credentials (docs/events.md).
+    tx.emit(DomainEvent::AppUpdated {
+        app_id: app.id.clone(),
+        actor: caller.actor(),
+    })
+    .await?;
     tx.commit().await?;
-    state.clients.forget();
     Ok(Json(render::app(&state.config.issuer, &app, Some(&secret))))
 }
 
@@ -527,8 +547,13 @@ pub async fn add_key(
         .target(key_target(&key)),
     )
     .await?;
+    // Every node's client cache forgets the app's credentials (docs/events.md).
+    tx.emit(DomainEvent::AppUpdated {
+        app_id: app.id.clone(),
+        actor: caller.actor(),
+    })
+    .await?;
     tx.commit().await?;
-    state.clients.forget();
     Ok((
         StatusCode::CREATED,
         Json(render::client_jwk(&state.config.issuer, &app.id, &key)),
@@ -620,8 +645,13 @@ async fn change_key(
         entry = entry.target(target);
     }
     tx.append_log(&entry).await?;
+    // Every node's client cache forgets the app's credentials (docs/events.md).
+    tx.emit(DomainEvent::AppUpdated {
+        app_id: app.id.clone(),
+        actor: caller.actor(),
+    })
+    .await?;
     tx.commit().await?;
-    state.clients.forget();
     Ok(answer)
 }
 

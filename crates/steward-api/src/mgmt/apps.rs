@@ -9,6 +9,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use steward_core::apps::{mask_secret, App, ClientSecret, OidcClient, SIGN_ON_MODE_OIDC};
+use steward_core::events::DomainEvent;
 use steward_core::ids::{new_id, random_secret, IdKind};
 use steward_core::roles::{may_write, WriteTarget};
 use steward_core::syslog::Target;
@@ -167,8 +168,12 @@ pub async fn create(
         &event(&caller, "application.lifecycle.create", "Add application").target(target(&app)),
     )
     .await?;
+    tx.emit(DomainEvent::AppCreated {
+        app_id: app.id.clone(),
+        actor: caller.actor(),
+    })
+    .await?;
     tx.commit().await?;
-    state.clients.forget();
     Ok(Json(render::app(
         &state.config.issuer,
         &app,
@@ -258,8 +263,12 @@ pub async fn replace(
         .target(target(&app)),
     )
     .await?;
+    tx.emit(DomainEvent::AppUpdated {
+        app_id: app.id.clone(),
+        actor: caller.actor(),
+    })
+    .await?;
     tx.commit().await?;
-    state.clients.forget();
     Ok(Json(render::app(&state.config.issuer, &app, None)))
 }
 
@@ -299,9 +308,13 @@ pub async fn lifecycle(
         }
         tx.append_log(&event(&caller, event_type, message).target(target(&app)))
             .await?;
+        tx.emit(DomainEvent::AppLifecycleChanged {
+            app_id: app.id.clone(),
+            status: app.status.clone(),
+            actor: caller.actor(),
+        })
+        .await?;
         tx.commit().await?;
-        state.clients.forget();
-        state.principals.clear();
         // The change is committed: report success; the once-a-second revocation poll catches up.
         if let Err(e) = state.auth.refresh_revocations(&state.store).await {
             tracing::warn!(error = %e, app = %app.id, "could not refresh revocations after deactivating an app");
@@ -331,8 +344,12 @@ pub async fn delete(
         .target(target(&app)),
     )
     .await?;
+    tx.emit(DomainEvent::AppDeleted {
+        app_id: app.id.clone(),
+        actor: caller.actor(),
+    })
+    .await?;
     tx.commit().await?;
-    state.clients.forget();
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -413,8 +430,13 @@ pub async fn assign_user(
                 .target(target(&app)),
         )
         .await?;
+        tx.emit(DomainEvent::AppUserAssigned {
+            app_id: app.id.clone(),
+            user_id: user.id.clone(),
+            actor: caller.actor(),
+        })
+        .await?;
         tx.commit().await?;
-        state.clients.forget();
     }
     Ok(Json(render::app_user(
         &state.config.issuer,
@@ -475,8 +497,13 @@ pub async fn unassign_user(
         .target(target(&app)),
     )
     .await?;
+    tx.emit(DomainEvent::AppUserUnassigned {
+        app_id: app.id.clone(),
+        user_id: user.id.clone(),
+        actor: caller.actor(),
+    })
+    .await?;
     tx.commit().await?;
-    state.clients.forget();
     if revoked > 0 {
         state.auth.learn_revocations(&state.store).await;
     }
@@ -568,8 +595,13 @@ pub async fn assign_group(
         .target(target(&app)),
     )
     .await?;
+    tx.emit(DomainEvent::AppGroupAssigned {
+        app_id: app.id.clone(),
+        group_id: group.id.clone(),
+        actor: caller.actor(),
+    })
+    .await?;
     tx.commit().await?;
-    state.clients.forget();
     Ok(Json(render::app_group(&state.config.issuer, &assignment)))
 }
 
@@ -604,8 +636,13 @@ pub async fn unassign_group(
         .target(target(&app)),
     )
     .await?;
+    tx.emit(DomainEvent::AppGroupUnassigned {
+        app_id: app.id.clone(),
+        group_id: group_id.clone(),
+        actor: caller.actor(),
+    })
+    .await?;
     tx.commit().await?;
-    state.clients.forget();
     if revoked > 0 {
         state.auth.learn_revocations(&state.store).await;
     }

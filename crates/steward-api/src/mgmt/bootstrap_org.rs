@@ -430,6 +430,13 @@ pub async fn revoke_api_token(store: &Store, id: &str) -> Result<ApiToken, Boots
         .target(Target::new(&token.id, "Token", &token.name, &token.name)),
     )
     .await?;
+    // A running server may have the token's principal cached: its outbox follower sees this.
+    tx.emit(steward_core::events::DomainEvent::ApiTokenRevoked {
+        token_id: token.id.clone(),
+        user_id: token.user_id.clone(),
+        actor: Actor::system(),
+    })
+    .await?;
     tx.commit().await?;
     Ok(token)
 }

@@ -6,5 +6,6 @@ mod common;
 
 mod access_requests;
 mod app_secrets;
+mod outbox;
 mod resource_owners;
 mod store;
