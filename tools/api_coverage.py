@@ -32,6 +32,7 @@ TESTS = [
     ("/api/v1/users", "crates/steward-api/tests/api/users.rs"),
     ("/api/v1/groups", "crates/steward-api/tests/api/directory.rs"),
     ("/api/v1/apps/{}/grants", "crates/steward-api/tests/api/oauth.rs"),
+    ("/api/v1/apps/{}/credentials", "crates/steward-api/tests/api/app_credentials.rs"),
     ("/api/v1/apps", "crates/steward-api/tests/api/directory.rs"),
     ("/oauth2/v1/clients", "crates/steward-api/tests/api/directory.rs"),
     ("/api/v1/logs", "crates/steward-api/tests/api/directory.rs"),

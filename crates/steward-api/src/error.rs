@@ -77,6 +77,16 @@ pub enum ApiError {
     /// has not built yet (rather than a `404` that reads as "no such thing").
     #[error("Not implemented: {0}")]
     NotBuilt(String),
+    /// A domain rule refused the change, with its reasons as causes: E0000006 (not allowed, e.g.
+    /// a requester deciding their own request), E0000195 (conflicts with the state), E0000002
+    /// (refused or rejected by the rules).
+    #[error("{summary}")]
+    Rule {
+        status: StatusCode,
+        code: &'static str,
+        summary: String,
+        causes: Vec<String>,
+    },
     /// E0000009: something broke on our side. The detail is logged, never sent.
     #[error("Internal Server Error")]
     Internal(String),
@@ -168,6 +178,12 @@ impl ApiError {
                 vec![LAST_SUPER_ADMIN_CAUSE.into()],
             ),
             NotFound(_) => (StatusCode::NOT_FOUND, "E0000007", summary, vec![]),
+            Rule {
+                status,
+                code,
+                causes,
+                ..
+            } => (*status, code, summary, causes.clone()),
             AlreadyActive => (StatusCode::FORBIDDEN, "E0000016", summary, vec![]),
             NotAllowedInStatus => (StatusCode::FORBIDDEN, "E0000038", summary, vec![]),
             MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "E0000022", summary, vec![]),
@@ -276,6 +292,28 @@ impl IntoResponse for ApiError {
             response.headers_mut().insert("dpop-nonce", value);
         }
         response
+    }
+}
+
+impl From<steward_core::access_requests::RuleError> for ApiError {
+    fn from(e: steward_core::access_requests::RuleError) -> Self {
+        use steward_core::access_requests::RuleError;
+        let summary = e.to_string();
+        let rule = |status, code, causes| ApiError::Rule {
+            status,
+            code,
+            summary: summary.clone(),
+            causes,
+        };
+        match e {
+            RuleError::Invalid(v) => v.into(),
+            // The rule's reason is the cause: a requester deciding their own request is told why.
+            RuleError::Forbidden(v) => rule(StatusCode::FORBIDDEN, "E0000006", v.causes),
+            RuleError::Conflict(v) => rule(StatusCode::CONFLICT, "E0000195", v.causes),
+            RuleError::Refused(v) | RuleError::Rejected(v) => {
+                rule(StatusCode::BAD_REQUEST, "E0000002", v.causes)
+            }
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 //! authenticates the caller, checks the scope (OAuth tokens only: SSWS tokens are unscoped) and
 //! then the caller's roles.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -69,24 +70,49 @@ impl Principal {
 }
 
 /// Verified SSWS principals, keyed by the token's hash. Entries live a few seconds so that a
-/// hot token costs no database round trip; revocation on this node evicts at once.
-#[derive(Default)]
+/// hot token costs no database round trip; a committed change to a user's status or roles, or to
+/// a client, clears the cache (at once on this node, within a second on the others through the
+/// outbox: `crate::outbox`). The lifetime bounds what a missed event could cost.
 pub struct PrincipalCache {
     entries: DashMap<String, (Instant, Arc<Principal>)>,
+    ttl_ms: AtomicU64,
 }
 
 const CACHE_TTL: Duration = Duration::from_secs(5);
 const CACHE_MAX: usize = 10_000;
 
+impl Default for PrincipalCache {
+    fn default() -> Self {
+        PrincipalCache {
+            entries: DashMap::new(),
+            ttl_ms: AtomicU64::new(CACHE_TTL.as_millis() as u64),
+        }
+    }
+}
+
 impl PrincipalCache {
+    fn ttl(&self) -> Duration {
+        Duration::from_millis(self.ttl_ms.load(Ordering::Relaxed))
+    }
+
+    /// How long an entry is trusted (5 seconds unless set; tests lengthen it to show that
+    /// invalidation, not expiry, removed an entry).
+    pub fn set_ttl(&self, ttl: Duration) {
+        self.ttl_ms.store(
+            ttl.as_millis().min(u64::MAX as u128) as u64,
+            Ordering::Relaxed,
+        );
+    }
+
     fn get(&self, key: &str) -> Option<Arc<Principal>> {
         let hit = self.entries.get(key)?;
-        (hit.0.elapsed() < CACHE_TTL).then(|| hit.1.clone())
+        (hit.0.elapsed() < self.ttl()).then(|| hit.1.clone())
     }
 
     fn put(&self, key: String, principal: Arc<Principal>) {
         if self.entries.len() >= CACHE_MAX {
-            self.entries.retain(|_, (at, _)| at.elapsed() < CACHE_TTL);
+            let ttl = self.ttl();
+            self.entries.retain(|_, (at, _)| at.elapsed() < ttl);
         }
         self.entries.insert(key, (Instant::now(), principal));
     }

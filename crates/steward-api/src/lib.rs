@@ -10,6 +10,7 @@ pub mod guard;
 pub mod http;
 mod mgmt;
 pub mod oauth;
+pub mod outbox;
 pub mod ratelimit;
 mod render;
 pub mod routes;
@@ -66,9 +67,11 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Must run inside a Tokio runtime: it starts the token ledger's writer task.
+    /// Must run inside a Tokio runtime: it starts the token ledger's writer task. The caches
+    /// follow the domain events of every transaction committed through `store`
+    /// ([`outbox::subscribe`]); run an [`outbox::OutboxFollower`] to follow other nodes too.
     pub fn new(store: Store, config: Config, auth: Arc<oauth::AuthServer>) -> AppState {
-        AppState {
+        let state = AppState {
             auth,
             limiter: Arc::new(RateLimiter::new(config.rate_limits)),
             config: Arc::new(config),
@@ -78,7 +81,9 @@ impl AppState {
             clients: Arc::new(oauth::ClientCache::default()),
             ledger: oauth::Ledger::start(store.clone()),
             store,
-        }
+        };
+        outbox::subscribe(&state.store, outbox::Caches::of(&state));
+        state
     }
 }
 

@@ -49,6 +49,9 @@ pub const fn my(scope: &'static str) -> Need {
 pub static EXTENSIONS: &[(&str, &str)] = &[
     // Okta's Dynamic Client Registration read; the specs have only its `/roles` subpaths.
     ("GET", "/oauth2/v1/clients/{clientId}"),
+    // Okta's older single-secret rotation (the Dynamic Client Registration API's
+    // `lifecycle/newSecret`), for the Apps API.
+    ("POST", "/api/v1/apps/{id}/credentials/lifecycle/newSecret"),
     ("GET", "/governance/api/v2/request-sequences"),
     ("POST", "/governance/api/v2/request-sequences"),
     ("GET", "/governance/api/v2/request-sequences/{sequenceId}"),
@@ -594,10 +597,12 @@ mod tests {
             };
             assert_eq!(op.scopes.first().copied(), Some(r.scope), "{method} {path}");
         }
-        let want: Vec<(&str, String)> = EXTENSIONS
+        let mut want: Vec<(&str, String)> = EXTENSIONS
             .iter()
             .map(|(m, p)| (*m, p.to_string()))
             .collect();
+        extensions.sort();
+        want.sort();
         assert_eq!(extensions, want, "every extension is a route");
         for op in [
             "activate",

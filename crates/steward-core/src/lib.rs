@@ -4,6 +4,7 @@
 pub mod access_requests;
 pub mod apps;
 pub mod directory;
+pub mod events;
 pub mod filter;
 pub mod ids;
 pub mod profiles;

@@ -99,10 +99,12 @@ pub enum Permission {
     /// Resource owners (`/governance/api/v1/resource-owners`): Okta names only `SUPER_ADMIN`.
     ResourceOwnersRead,
     ResourceOwnersManage,
+    ApiTokensRead,
+    ApiTokensManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 17] = [
+    pub const ALL: [Permission; 19] = [
         Permission::UsersRead,
         Permission::UsersManage,
         Permission::GroupsRead,
@@ -120,6 +122,8 @@ impl Permission {
         Permission::CertificationsManage,
         Permission::ResourceOwnersRead,
         Permission::ResourceOwnersManage,
+        Permission::ApiTokensRead,
+        Permission::ApiTokensManage,
     ];
 
     /// The permission's name as `steward routes` prints it (the variant's name).
@@ -143,6 +147,8 @@ impl Permission {
             CertificationsManage => "CertificationsManage",
             ResourceOwnersRead => "ResourceOwnersRead",
             ResourceOwnersManage => "ResourceOwnersManage",
+            ApiTokensRead => "ApiTokensRead",
+            ApiTokensManage => "ApiTokensManage",
         }
     }
 
@@ -159,6 +165,7 @@ impl Permission {
                 | AccessRequestsRead
                 | CertificationsRead
                 | ResourceOwnersRead
+                | ApiTokensRead
         )
     }
 
@@ -168,7 +175,12 @@ impl Permission {
         use Permission::*;
         matches!(
             self,
-            RolesManage | AppGrantsManage | ResourceOwnersRead | ResourceOwnersManage
+            RolesManage
+                | AppGrantsManage
+                | ResourceOwnersRead
+                | ResourceOwnersManage
+                | ApiTokensRead
+                | ApiTokensManage
         )
     }
 }
@@ -270,11 +282,13 @@ mod tests {
     }
 
     #[test]
-    fn only_super_admin_reads_or_configures_resource_owners() {
+    fn only_super_admin_reads_or_configures_resource_owners_and_api_tokens() {
         for r in RoleType::ALL {
             for p in [
                 Permission::ResourceOwnersRead,
                 Permission::ResourceOwnersManage,
+                Permission::ApiTokensRead,
+                Permission::ApiTokensManage,
             ] {
                 assert_eq!(r.allows(p), r == RoleType::SuperAdmin, "{r:?} {p:?}");
             }
@@ -374,6 +388,8 @@ mod tests {
             (CertificationsManage, AccessCertificationsAdmin),
             (ResourceOwnersRead, SuperAdmin),
             (ResourceOwnersManage, SuperAdmin),
+            (ApiTokensRead, SuperAdmin),
+            (ApiTokensManage, SuperAdmin),
         ];
         assert_eq!(want.len(), Permission::ALL.len());
         for (p, role) in want {

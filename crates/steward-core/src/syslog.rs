@@ -1,13 +1,13 @@
 //! System Log events, shaped like Okta's `LogEvent`. Every write, sign-in, token issue and
 //! denial records one, in the same transaction as the change it describes.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::timefmt::format_millis;
 
 /// Who did it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Actor {
     pub id: String,

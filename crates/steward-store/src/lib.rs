@@ -2,22 +2,26 @@
 //!
 //! Both backends run the same SQL through sqlx's `Any` driver; the few places where the dialects
 //! differ (auto-increment keys, JSON extraction, advisory locks) are chosen by [`Dialect`].
-//! Reads are methods on [`Store`]; every write goes through a [`WriteTx`] so that a change and the
-//! System Log event describing it commit together or not at all.
+//! Reads are methods on [`Store`]; every write goes through a [`WriteTx`] so that a change, the
+//! System Log event describing it and its domain events (the outbox) commit together or not at
+//! all.
 
 mod access_requests;
 mod activation;
+mod app_secrets;
 mod apps;
 mod groups;
 mod listing;
 mod logs;
 mod migrations;
 mod oauth;
+mod outbox;
 mod resource_owners;
 mod roles;
 mod tokens;
 mod users;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -32,6 +36,7 @@ pub use oauth::{
     AccessRemoved, AppGrant, AuthCode, IssueOutcome, IssueRecord, IssuedToken, RefreshToken,
     Session, StoredKey,
 };
+pub use outbox::{OutboxEvent, OutboxRow};
 pub use resource_owners::{OwnedResource, OwnersChanged, ResourceOwners};
 pub use roles::{PrincipalType, RoleAssignment};
 pub use steward_core::filter::sql::Dialect;
@@ -122,6 +127,8 @@ pub struct Store {
     /// and keeps its page cache warm. On PostgreSQL, the same pool as reads.
     writer: AnyPool,
     dialect: Dialect,
+    /// Told of each transaction's domain events after it commits (shared by clones).
+    listeners: Arc<outbox::CommitListeners>,
 }
 
 /// Page cache of the SQLite writer connection: more of the indexes every token issue touches
@@ -217,6 +224,7 @@ impl Store {
             pool,
             writer,
             dialect,
+            listeners: Arc::default(),
         })
     }
 
@@ -234,6 +242,8 @@ impl Store {
         Ok(WriteTx {
             tx,
             dialect: self.dialect,
+            emitted: Vec::new(),
+            listeners: self.listeners.clone(),
         })
     }
 
@@ -253,11 +263,17 @@ impl Store {
 pub struct WriteTx {
     tx: Transaction<'static, Any>,
     dialect: Dialect,
+    /// Domain events written by [`WriteTx::emit`], for the listeners once committed.
+    emitted: Vec<OutboxEvent>,
+    listeners: Arc<outbox::CommitListeners>,
 }
 
 impl WriteTx {
+    /// Commits; then, and only if the commit succeeded, tells this store's listeners of the
+    /// domain events the transaction emitted.
     pub async fn commit(self) -> Result<()> {
         self.tx.commit().await?;
+        self.listeners.notify(&self.emitted);
         Ok(())
     }
 

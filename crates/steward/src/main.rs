@@ -172,6 +172,10 @@ struct ServeArgs {
     /// Rotate the signing keys when the active key is this many days old.
     #[arg(long, env = "STEWARD_KEY_ROTATION_DAYS", default_value_t = 90)]
     key_rotation_days: u64,
+    /// Keep domain events in the outbox this many days (nodes read them within seconds; the
+    /// rest is for inspection and for consumers that catch up later).
+    #[arg(long, env = "STEWARD_OUTBOX_RETENTION_DAYS", default_value_t = 7)]
+    outbox_retention_days: u64,
     /// Requests per minute per credential.
     #[arg(long, env = "STEWARD_RATE_LIMIT_PER_TOKEN", default_value_t = 6000)]
     rate_limit_per_token: u32,
@@ -401,8 +405,19 @@ async fn serve(storage: StorageArgs, args: ServeArgs) -> Result<()> {
         store.clone(),
         auth.clone(),
         Duration::from_secs(args.key_rotation_days * 86_400),
+        Duration::from_secs(args.outbox_retention_days.saturating_mul(86_400)),
     );
+    let demo_apps = if args.demo {
+        bootstrap::demo_client_apps(&store).await?
+    } else {
+        Vec::new()
+    };
     let state = AppState::new(store, config, auth);
+    // Changes committed by other nodes reach this node's caches within a second.
+    steward_api::outbox::OutboxFollower::new(&state)
+        .await
+        .context("reading the outbox")?
+        .spawn();
     steward_api::governance::spawn_scheduler(state.clone(), Duration::from_secs(5));
     let app = steward_api::router(state);
     if report.admin_created {
@@ -435,6 +450,7 @@ async fn serve(storage: StorageArgs, args: ServeArgs) -> Result<()> {
             "Steward is listening on {issuer} (ready in {} ms).",
             started.elapsed().as_millis()
         );
+        print_demo_credentials(&issuer, &demo_apps, true);
         let mut server = axum_server::bind_rustls(args.listen, config)
             .handle(handle)
             .map(|tls| FirstBytes::acceptor(tls, header_read_timeout));
@@ -448,6 +464,7 @@ async fn serve(storage: StorageArgs, args: ServeArgs) -> Result<()> {
             started.elapsed().as_millis()
         );
         println!("Call the API with: curl -H 'Authorization: SSWS <token>' {issuer}/api/v1/users");
+        print_demo_credentials(&issuer, &demo_apps, false);
         let mut server = axum_server::from_tcp(listener)
             .handle(handle)
             .map(|plain| FirstBytes::acceptor(plain, header_read_timeout));
@@ -457,6 +474,13 @@ async fn serve(storage: StorageArgs, args: ServeArgs) -> Result<()> {
     served.context("serving")?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// How to get a usable credential for each demo client app (their secrets are never shown).
+fn print_demo_credentials(issuer: &str, apps: &[steward_core::apps::App], tls: bool) {
+    for app in apps {
+        println!("{}", bootstrap::demo_credential_hint(issuer, app, tls));
+    }
 }
 
 /// HTTP/1.1 only, with hyper's timer so that its header-read timeout applies: a client gets
@@ -626,8 +650,14 @@ async fn shutdown_signal() -> &'static str {
 }
 
 /// Background work of every node: learn revocations made elsewhere (every second), pick up keys
-/// rotated elsewhere (every minute), and rotate keys when they are due (checked hourly).
-fn spawn_housekeeping(store: Store, auth: Arc<AuthServer>, rotate_after: Duration) {
+/// rotated elsewhere and prune expired records and old outbox events (every minute), and rotate
+/// keys when they are due (checked hourly).
+fn spawn_housekeeping(
+    store: Store,
+    auth: Arc<AuthServer>,
+    rotate_after: Duration,
+    outbox_retention: Duration,
+) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         let mut n: u64 = 0;
@@ -644,6 +674,9 @@ fn spawn_housekeeping(store: Store, auth: Arc<AuthServer>, rotate_after: Duratio
                 if let Err(e) = purge_expired(&store).await {
                     tracing::warn!(error = %e, "purging expired OAuth records failed");
                 }
+                if let Err(e) = prune_outbox(&store, outbox_retention).await {
+                    tracing::warn!(error = %e, "pruning old outbox events failed");
+                }
             }
             if n % 3600 == 1 {
                 match auth.rotate_if_due(&store, rotate_after).await {
@@ -654,6 +687,14 @@ fn spawn_housekeeping(store: Store, auth: Arc<AuthServer>, rotate_after: Duratio
             }
         }
     });
+}
+
+async fn prune_outbox(store: &Store, retention: Duration) -> Result<(), steward_store::StoreError> {
+    let retention_ms = i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
+    let before = steward_core::timefmt::now_millis().saturating_sub(retention_ms);
+    let mut tx = store.begin().await?;
+    tx.prune_outbox(before).await?;
+    tx.commit().await
 }
 
 async fn purge_expired(store: &Store) -> Result<(), steward_store::StoreError> {

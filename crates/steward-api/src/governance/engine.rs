@@ -11,6 +11,7 @@ use steward_core::access_requests::workflow::{
 };
 use steward_core::access_requests::{Directory, RequestWorkflow};
 use steward_core::directory::{User, UserStatus};
+use steward_core::events::DomainEvent;
 use steward_core::resource_owners::PrincipalKind;
 use steward_core::syslog::{Actor, ClientInfo, LogEvent, Target};
 use steward_store::{AccessRemoved, Store, StoreError, StoredRequest, WriteTx};
@@ -272,6 +273,12 @@ pub async fn fulfil(
                 let added = tx.add_member(&group.id, &user_id, now).await?;
                 granted = Some(("GROUP", group.id.clone(), added));
                 if added {
+                    tx.emit(DomainEvent::GroupMembershipAdded {
+                        group_id: group.id.clone(),
+                        user_id: user_id.clone(),
+                        actor: actor.clone(),
+                    })
+                    .await?;
                     fx.logs.push(
                         LogEvent::new(
                             "group.user_membership.add",
@@ -304,6 +311,12 @@ pub async fn fulfil(
                         .await?;
                     granted = Some(("APPLICATION", app.id.clone(), added));
                     if added {
+                        tx.emit(DomainEvent::AppUserAssigned {
+                            app_id: app.id.clone(),
+                            user_id: user_id.clone(),
+                            actor: actor.clone(),
+                        })
+                        .await?;
                         fx.logs.push(
                             LogEvent::new(
                                 "application.user_membership.add",
@@ -387,6 +400,12 @@ pub async fn revoke(
             if access_to_remove(tx, &wf.request.id, key, now).await?
                 && tx.remove_member(&scope_id, &user_id, now).await?
             {
+                tx.emit(DomainEvent::GroupMembershipRemoved {
+                    group_id: scope_id.clone(),
+                    user_id: user_id.clone(),
+                    actor: actor.clone(),
+                })
+                .await?;
                 fx.logs.push(
                     LogEvent::new(
                         "group.user_membership.remove",
@@ -413,6 +432,14 @@ pub async fn revoke(
             } else {
                 Err(StoreError::NotFound)
             };
+            if removed.is_ok() {
+                tx.emit(DomainEvent::AppUserUnassigned {
+                    app_id: app_id.clone(),
+                    user_id: user_id.clone(),
+                    actor: actor.clone(),
+                })
+                .await?;
+            }
             match removed {
                 Ok(()) => fx.logs.push(
                     LogEvent::new(
@@ -481,6 +508,52 @@ pub fn describe(e: &AccessRequestEvent) -> (&'static str, &'static str, &'static
     }
 }
 
+/// The domain event of a workflow event (task events have none: they stay on the bus).
+fn domain_event(e: &AccessRequestEvent, actor: &Actor) -> Option<DomainEvent> {
+    use AccessRequestEvent::*;
+    let actor = actor.clone();
+    let decided = |request_id: &String, decision: &str| DomainEvent::AccessRequestDecided {
+        request_id: request_id.clone(),
+        decision: decision.into(),
+        actor: actor.clone(),
+    };
+    Some(match e {
+        Created { request_id } => DomainEvent::AccessRequestCreated {
+            request_id: request_id.clone(),
+            actor,
+        },
+        Approved { request_id } => decided(request_id, "APPROVED"),
+        Denied { request_id } => decided(request_id, "DENIED"),
+        Rejected { request_id, .. } => decided(request_id, "REJECTED"),
+        Canceled { request_id } => decided(request_id, "CANCELED"),
+        Expired { request_id } => DomainEvent::AccessRequestExpired {
+            request_id: request_id.clone(),
+            actor,
+        },
+        AccessGranted { request_id, .. } => DomainEvent::AccessRequestFulfilled {
+            request_id: request_id.clone(),
+            granted: true,
+            actor,
+        },
+        AccessGrantFailed { request_id, .. } => DomainEvent::AccessRequestFulfilled {
+            request_id: request_id.clone(),
+            granted: false,
+            actor,
+        },
+        AccessRevoked { request_id } => DomainEvent::AccessRequestAccessRevoked {
+            request_id: request_id.clone(),
+            revoked: true,
+            actor,
+        },
+        AccessRevocationFailed { request_id } => DomainEvent::AccessRequestAccessRevoked {
+            request_id: request_id.clone(),
+            revoked: false,
+            actor,
+        },
+        TaskCreated { .. } | TaskResolved { .. } | TaskReassigned { .. } => return None,
+    })
+}
+
 /// Saves the request (with its next due time) and writes the System Log events of `fx` and of
 /// the transition, without committing; returns what to publish once committed.
 #[allow(clippy::too_many_arguments)]
@@ -517,6 +590,9 @@ pub async fn save(
         };
         log = log.outcome(outcome, reason);
         tx.append_log(&log).await?;
+        if let Some(event) = domain_event(e, actor) {
+            tx.emit(event).await?;
+        }
         published.push(GovernanceEvent {
             event_type: event_type.to_string(),
             published: now,

@@ -21,13 +21,13 @@ use steward_core::access_requests::{
     RequestCondition, RequestSequence, RequestWorkflow, RuleError,
 };
 use steward_core::directory::UserStatus;
-use steward_core::filter::{self, Filter};
+use steward_core::filter::Filter;
 use steward_core::syslog::{LogEvent, Target};
 use steward_store::{RequestListQuery, StoreError, StoredRequest, TaskListQuery};
 
 use super::engine::{self, Effects};
-use super::{found, list_body, not_found, GovError, GovResult};
-use crate::error::ApiError;
+use super::{found, list_body, not_found};
+use crate::error::{ApiError, ApiResult};
 use crate::guard::Credential;
 use crate::http::{page_limit, Caller, OktaJson, OktaQuery};
 use crate::AppState;
@@ -47,7 +47,7 @@ pub struct ListParams {
 }
 
 /// An optional JSON body: empty is `None`; malformed is `E0000003`.
-fn optional_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> GovResult<Option<T>> {
+fn optional_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> ApiResult<Option<T>> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
@@ -59,13 +59,9 @@ fn optional_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> GovResult<Opti
     Ok(Some(from_body(&v)?))
 }
 
-fn parse_filter(text: Option<&str>) -> GovResult<Option<Filter>> {
-    match text.map(str::trim).filter(|t| !t.is_empty()) {
-        Some(t) => Ok(Some(
-            filter::parse(t).map_err(|e| ApiError::InvalidFilter(e.message))?,
-        )),
-        None => Ok(None),
-    }
+/// A governance list's `filter` (SCIM).
+fn parse_filter(text: Option<&str>) -> ApiResult<Option<Filter>> {
+    crate::http::scim_filter(text, None)
 }
 
 /// The id that acts: the caller's user, else the service app's client id.
@@ -88,13 +84,13 @@ pub(crate) fn caller_principal(caller: &Caller) -> Principal {
 }
 
 /// The user of a `my` call (the guard admits only user tokens there).
-fn my_user_id(caller: &Caller) -> GovResult<String> {
+fn my_user_id(caller: &Caller) -> ApiResult<String> {
     caller
         .principal
         .user
         .as_ref()
         .map(|u| u.id.clone())
-        .ok_or(GovError::Api(ApiError::Forbidden))
+        .ok_or(ApiError::Forbidden)
 }
 
 fn log(caller: &Caller, event_type: &str, message: &str, now: i64) -> LogEvent {
@@ -102,7 +98,7 @@ fn log(caller: &Caller, event_type: &str, message: &str, now: i64) -> LogEvent {
 }
 
 /// Resources are apps: 404 for anything else.
-async fn resource(state: &AppState, id: &str) -> GovResult<steward_core::apps::App> {
+async fn resource(state: &AppState, id: &str) -> ApiResult<steward_core::apps::App> {
     found(state.store.app(id).await, "Resource", id)
 }
 
@@ -112,7 +108,7 @@ async fn resource(state: &AppState, id: &str) -> GovResult<steward_core::apps::A
 async fn resource_settings(
     state: &AppState,
     resource_id: &str,
-) -> GovResult<ResourceRequestSettings> {
+) -> ApiResult<ResourceRequestSettings> {
     Ok(state
         .store
         .ar_settings::<ResourceRequestSettings>(resource_id)
@@ -123,7 +119,7 @@ async fn resource_settings(
 pub async fn get_resource_settings(
     State(state): State<AppState>,
     Path(resource_id): Path<String>,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let app = resource(&state, &resource_id).await?;
     let s = resource_settings(&state, &app.id).await?;
     Ok(Json(serde_json::to_value(s).unwrap_or_default()))
@@ -134,7 +130,7 @@ pub async fn update_resource_settings(
     caller: Caller,
     Path(resource_id): Path<String>,
     OktaJson(body): OktaJson<Value>,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let app = resource(&state, &resource_id).await?;
     let patch: ResourceRequestSettingsPatch = from_body(&body)?;
     let mut s = resource_settings(&state, &app.id).await?;
@@ -156,7 +152,7 @@ pub async fn update_resource_settings(
     Ok(Json(serde_json::to_value(s).unwrap_or_default()))
 }
 
-async fn org_settings(state: &AppState) -> GovResult<OrgRequestSettings> {
+async fn org_settings(state: &AppState) -> ApiResult<OrgRequestSettings> {
     Ok(state
         .store
         .ar_settings::<OrgRequestSettings>("org")
@@ -164,7 +160,7 @@ async fn org_settings(state: &AppState) -> GovResult<OrgRequestSettings> {
         .unwrap_or_default())
 }
 
-pub async fn get_org_settings(State(state): State<AppState>) -> GovResult<Json<Value>> {
+pub async fn get_org_settings(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     Ok(Json(
         serde_json::to_value(org_settings(&state).await?).unwrap_or_default(),
     ))
@@ -174,7 +170,7 @@ pub async fn update_org_settings(
     State(state): State<AppState>,
     caller: Caller,
     OktaJson(body): OktaJson<Value>,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let patch: OrgRequestSettingsPatch = from_body(&body)?;
     // Steward has no Slack or other integrations: only an empty list of them is accepted.
     if let Some(i) = &patch.integrations {
@@ -186,8 +182,7 @@ pub async fn update_org_settings(
             return Err(ApiError::validation(
                 "integrations",
                 "/integrations Steward supports no Access Requests integrations",
-            )
-            .into());
+            ));
         }
     }
     let mut s = org_settings(&state).await?;
@@ -216,7 +211,7 @@ fn render_condition(issuer: &str, resource_id: &str, c: &RequestCondition) -> Va
     v
 }
 
-async fn check_sequence(state: &AppState, id: Option<&str>) -> GovResult<()> {
+async fn check_sequence(state: &AppState, id: Option<&str>) -> ApiResult<()> {
     if let Some(id) = id {
         match state.store.ar_sequence(id).await {
             Ok(_) => {}
@@ -224,8 +219,7 @@ async fn check_sequence(state: &AppState, id: Option<&str>) -> GovResult<()> {
                 return Err(ApiError::validation(
                     "AccessRequestCondition",
                     format!("/approvalSequenceId {id} is not an approval sequence"),
-                )
-                .into())
+                ))
             }
             Err(e) => return Err(e.into()),
         }
@@ -237,7 +231,7 @@ pub async fn list_conditions(
     State(state): State<AppState>,
     Path(resource_id): Path<String>,
     RawQuery(raw): RawQuery,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let app = resource(&state, &resource_id).await?;
     let issuer = &state.config.issuer;
     let data = state
@@ -256,7 +250,7 @@ pub async fn create_condition(
     caller: Caller,
     Path(resource_id): Path<String>,
     OktaJson(body): OktaJson<Value>,
-) -> GovResult<Response> {
+) -> ApiResult<Response> {
     let app = resource(&state, &resource_id).await?;
     let create: RequestConditionCreate = from_body(&body)?;
     check_sequence(&state, create.approval_sequence_id.as_deref()).await?;
@@ -292,7 +286,7 @@ async fn find_condition(
     state: &AppState,
     resource_id: &str,
     id: &str,
-) -> GovResult<RequestCondition> {
+) -> ApiResult<RequestCondition> {
     state
         .store
         .ar_conditions(resource_id)
@@ -305,7 +299,7 @@ async fn find_condition(
 pub async fn get_condition(
     State(state): State<AppState>,
     Path((resource_id, id)): Path<(String, String)>,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let app = resource(&state, &resource_id).await?;
     let c = find_condition(&state, &app.id, &id).await?;
     Ok(Json(render_condition(&state.config.issuer, &app.id, &c)))
@@ -316,7 +310,7 @@ pub async fn update_condition(
     caller: Caller,
     Path((resource_id, id)): Path<(String, String)>,
     OktaJson(body): OktaJson<Value>,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let app = resource(&state, &resource_id).await?;
     find_condition(&state, &app.id, &id).await?;
     let patch: RequestConditionPatch = from_body(&body)?;
@@ -352,7 +346,7 @@ pub async fn delete_condition(
     State(state): State<AppState>,
     caller: Caller,
     Path((resource_id, id)): Path<(String, String)>,
-) -> GovResult<StatusCode> {
+) -> ApiResult<StatusCode> {
     let app = resource(&state, &resource_id).await?;
     find_condition(&state, &app.id, &id).await?;
     let now = state.clock.now();
@@ -385,7 +379,7 @@ async fn set_condition_status(
     resource_id: &str,
     id: &str,
     activate: bool,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let app = resource(state, resource_id).await?;
     let mut c = find_condition(state, &app.id, id).await?;
     let now = state.clock.now();
@@ -423,7 +417,7 @@ pub async fn activate_condition(
     State(state): State<AppState>,
     caller: Caller,
     Path((resource_id, id)): Path<(String, String)>,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     set_condition_status(&state, &caller, &resource_id, &id, true).await
 }
 
@@ -431,7 +425,7 @@ pub async fn deactivate_condition(
     State(state): State<AppState>,
     caller: Caller,
     Path((resource_id, id)): Path<(String, String)>,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     set_condition_status(&state, &caller, &resource_id, &id, false).await
 }
 
@@ -448,7 +442,7 @@ pub async fn list_resource_sequences(
     State(state): State<AppState>,
     Path(resource_id): Path<String>,
     RawQuery(raw): RawQuery,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let app = resource(&state, &resource_id).await?;
     let issuer = &state.config.issuer;
     let data = state
@@ -465,7 +459,7 @@ pub async fn list_resource_sequences(
 pub async fn get_resource_sequence(
     State(state): State<AppState>,
     Path((resource_id, id)): Path<(String, String)>,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     resource(&state, &resource_id).await?;
     let s = found(state.store.ar_sequence(&id).await, "RequestSequence", &id)?;
     Ok(Json(render_sequence(&state.config.issuer, &s)))
@@ -474,7 +468,7 @@ pub async fn get_resource_sequence(
 pub async fn list_sequences(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let issuer = &state.config.issuer;
     let data = state
         .store
@@ -490,7 +484,7 @@ pub async fn list_sequences(
 pub async fn get_sequence(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let s = found(state.store.ar_sequence(&id).await, "RequestSequence", &id)?;
     Ok(Json(render_sequence(&state.config.issuer, &s)))
 }
@@ -499,7 +493,7 @@ pub async fn create_sequence(
     State(state): State<AppState>,
     caller: Caller,
     OktaJson(body): OktaJson<Value>,
-) -> GovResult<Response> {
+) -> ApiResult<Response> {
     let write: RequestSequenceWrite = from_body(&body)?;
     let s = RequestSequence::create(write, &state.config.issuer)?;
     let now = state.clock.now();
@@ -525,7 +519,7 @@ pub async fn replace_sequence(
     caller: Caller,
     Path(id): Path<String>,
     OktaJson(body): OktaJson<Value>,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let mut s = found(state.store.ar_sequence(&id).await, "RequestSequence", &id)?;
     let write: RequestSequenceWrite = from_body(&body)?;
     s.update(write)?;
@@ -551,7 +545,7 @@ pub async fn delete_sequence(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> GovResult<StatusCode> {
+) -> ApiResult<StatusCode> {
     let s = found(state.store.ar_sequence(&id).await, "RequestSequence", &id)?;
     let now = state.clock.now();
     let actor = actor_id(&caller);
@@ -580,7 +574,7 @@ pub async fn delete_sequence(
 // Catalogs
 
 /// The catalog; with `memberships`, as the user with those groups sees it.
-async fn catalog(state: &AppState, memberships: Option<&[String]>) -> GovResult<Vec<CatalogEntry>> {
+async fn catalog(state: &AppState, memberships: Option<&[String]>) -> ApiResult<Vec<CatalogEntry>> {
     let mut resources = vec![];
     let mut group_names = std::collections::HashMap::new();
     for id in state.store.ar_resources_with_active_conditions().await? {
@@ -637,13 +631,12 @@ fn page_entries(
     path: &str,
     raw: Option<&str>,
     my: bool,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let Some(f) = parse_filter(params.filter.as_deref())? else {
         return Err(ApiError::validation(
             "filter",
             "filter: The filter parameter is required and must reference parent",
-        )
-        .into());
+        ));
     };
     let limit = page_limit(params.limit.as_deref(), DEFAULT_LIMIT, MAX_LIMIT)?;
     let needle = params.match_text.as_deref().map(str::to_lowercase);
@@ -669,7 +662,9 @@ fn page_entries(
         match matched.iter().position(|e| &e.id == after) {
             Some(i) => matched.drain(..=i).for_each(drop),
             None => {
-                return Err(ApiError::InvalidPaging("after: INVALID_AFTER_PARAMETER".into()).into())
+                return Err(ApiError::InvalidPaging(
+                    "after: INVALID_AFTER_PARAMETER".into(),
+                ))
             }
         }
     }
@@ -687,7 +682,7 @@ pub async fn list_entries(
     State(state): State<AppState>,
     OktaQuery(params): OktaQuery<ListParams>,
     RawQuery(raw): RawQuery,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let entries = catalog(&state, None).await?;
     let path = format!("{V2}/catalogs/default/entries");
     page_entries(&state, entries, &params, &path, raw.as_deref(), false)
@@ -696,7 +691,7 @@ pub async fn list_entries(
 pub async fn get_entry(
     State(state): State<AppState>,
     Path(entry_id): Path<String>,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let entries = catalog(&state, None).await?;
     let e = entries
         .iter()
@@ -706,7 +701,7 @@ pub async fn get_entry(
     Ok(Json(render_entry(&state.config.issuer, &base, e, false)))
 }
 
-async fn active_user(state: &AppState, id: &str) -> GovResult<steward_core::directory::User> {
+async fn active_user(state: &AppState, id: &str) -> ApiResult<steward_core::directory::User> {
     match state.store.user(id).await {
         Ok(u) if u.status == UserStatus::Active => Ok(u),
         Ok(_) | Err(StoreError::NotFound) => Err(not_found("User", id)),
@@ -719,7 +714,7 @@ pub async fn list_user_entries(
     Path(user_id): Path<String>,
     OktaQuery(params): OktaQuery<ListParams>,
     RawQuery(raw): RawQuery,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let user = active_user(&state, &user_id).await?;
     let groups = engine::memberships(&state.store, &user.id).await?;
     let entries = catalog(&state, Some(&groups)).await?;
@@ -729,7 +724,7 @@ pub async fn list_user_entries(
 
 /// The fields a request for `entry` by `user_id` must answer: the access duration when the
 /// matching condition lets the requester choose it.
-async fn request_fields(state: &AppState, entry_id: &str, user_id: &str) -> GovResult<Json<Value>> {
+async fn request_fields(state: &AppState, entry_id: &str, user_id: &str) -> ApiResult<Json<Value>> {
     let groups = engine::memberships(&state.store, user_id).await?;
     let entries = catalog(state, Some(&groups)).await?;
     let entry = entries
@@ -760,7 +755,7 @@ async fn request_fields(state: &AppState, entry_id: &str, user_id: &str) -> GovR
 pub async fn entry_request_fields(
     State(state): State<AppState>,
     Path((entry_id, user_id)): Path<(String, String)>,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let user = active_user(&state, &user_id).await?;
     request_fields(&state, &entry_id, &user.id).await
 }
@@ -770,7 +765,7 @@ pub async fn my_list_entries(
     caller: Caller,
     OktaQuery(params): OktaQuery<ListParams>,
     RawQuery(raw): RawQuery,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let me = my_user_id(&caller)?;
     let groups = engine::memberships(&state.store, &me).await?;
     let entries = catalog(&state, Some(&groups)).await?;
@@ -778,7 +773,7 @@ pub async fn my_list_entries(
     page_entries(&state, entries, &params, &path, raw.as_deref(), true)
 }
 
-async fn my_entry(state: &AppState, me: &str, entry_id: &str) -> GovResult<CatalogEntry> {
+async fn my_entry(state: &AppState, me: &str, entry_id: &str) -> ApiResult<CatalogEntry> {
     let groups = engine::memberships(&state.store, me).await?;
     catalog(state, Some(&groups))
         .await?
@@ -791,7 +786,7 @@ pub async fn my_get_entry(
     State(state): State<AppState>,
     caller: Caller,
     Path(entry_id): Path<String>,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let me = my_user_id(&caller)?;
     let e = my_entry(&state, &me, &entry_id).await?;
     let base = format!("{V2}/my/catalogs/default/entries");
@@ -802,7 +797,7 @@ pub async fn my_request_fields(
     State(state): State<AppState>,
     caller: Caller,
     Path(entry_id): Path<String>,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let me = my_user_id(&caller)?;
     request_fields(&state, &entry_id, &me).await
 }
@@ -811,7 +806,7 @@ pub async fn my_user_request_fields(
     State(state): State<AppState>,
     caller: Caller,
     Path((entry_id, user_id)): Path<(String, String)>,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let me = my_user_id(&caller)?;
     if user_id != me {
         return Err(not_found("User", &user_id));
@@ -826,7 +821,7 @@ pub async fn my_entry_users(
     caller: Caller,
     Path(entry_id): Path<String>,
     RawQuery(raw): RawQuery,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let me = my_user_id(&caller)?;
     my_entry(&state, &me, &entry_id).await?;
     let user = active_user(&state, &me).await?;
@@ -904,13 +899,12 @@ async fn submit(
     entry: &CatalogEntry,
     requested_for: &str,
     fields: Option<Vec<RequestFieldValue>>,
-) -> GovResult<Value> {
+) -> ApiResult<Value> {
     let Some(requested) = entry.requested.clone() else {
         return Err(ApiError::validation(
             "requested",
             "requested.entryId: The catalog entry is not requestable",
-        )
-        .into());
+        ));
     };
     let now = state.clock.now();
     let new = NewRequest {
@@ -993,21 +987,19 @@ pub async fn create_request(
     State(state): State<AppState>,
     caller: Caller,
     OktaJson(body): OktaJson<Value>,
-) -> GovResult<Response> {
+) -> ApiResult<Response> {
     let b: CreateRequestBody = from_body(&body)?;
     let (Some(requested), Some(requested_for)) = (b.requested, b.requested_for) else {
         return Err(ApiError::validation(
             "request",
             "must have required properties 'requested' and 'requestedFor'",
-        )
-        .into());
+        ));
     };
     if requested.kind.as_deref() != Some("CATALOG_ENTRY") {
         return Err(ApiError::validation(
             "requested",
             "requested.type: must be equal to one of the allowed values: CATALOG_ENTRY",
-        )
-        .into());
+        ));
     }
     let entry_id = requested.entry_id.unwrap_or_default();
     let user = match state.store.user(&requested_for.external_id).await {
@@ -1016,8 +1008,7 @@ pub async fn create_request(
             return Err(ApiError::validation(
                 "requestedFor",
                 "requestedFor.externalId: must be an active user",
-            )
-            .into())
+            ))
         }
         Err(e) => return Err(e.into()),
     };
@@ -1026,10 +1017,10 @@ pub async fn create_request(
         .into_iter()
         .find(|e| e.id == entry_id)
         .ok_or_else(|| {
-            GovError::from(ApiError::validation(
+            ApiError::validation(
                 "requested",
                 format!("requested.entryId: {entry_id} is not a catalog entry"),
-            ))
+            )
         })?;
     let body = submit(&state, &caller, &entry, &user.id, b.requester_field_values).await?;
     Ok((StatusCode::ACCEPTED, Json(body)).into_response())
@@ -1038,7 +1029,7 @@ pub async fn create_request(
 pub async fn get_request(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let r = found(state.store.ar_request(&id).await, "Request", &id)?;
     if r.is_v1() {
         return Err(not_found("Request", &id));
@@ -1050,7 +1041,7 @@ pub async fn list_requests(
     State(state): State<AppState>,
     OktaQuery(params): OktaQuery<ListParams>,
     RawQuery(raw): RawQuery,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let limit = page_limit(params.limit.as_deref(), DEFAULT_LIMIT, MAX_LIMIT)?;
     let rows = state
         .store
@@ -1081,7 +1072,7 @@ pub async fn create_request_message(
     caller: Caller,
     Path(id): Path<String>,
     OktaJson(body): OktaJson<Value>,
-) -> GovResult<StatusCode> {
+) -> ApiResult<StatusCode> {
     // A v1 request is not a v2 one (v2 GET of its id is 404 too).
     let r = found(state.store.ar_request(&id).await, "Request", &id)?;
     if r.is_v1() {
@@ -1100,22 +1091,22 @@ pub(crate) async fn add_message(
     caller: &Caller,
     request_id: &str,
     body: Value,
-) -> GovResult<Value> {
+) -> ApiResult<Value> {
     let Some(text) = body
         .get("message")
         .and_then(Value::as_str)
         .filter(|m| !m.is_empty())
     else {
-        return Err(
-            ApiError::validation("message", "must have required property 'message'").into(),
-        );
+        return Err(ApiError::validation(
+            "message",
+            "must have required property 'message'",
+        ));
     };
     if text.chars().count() > MESSAGE_MAX_CHARS {
         return Err(ApiError::validation(
             "message",
             format!("/message must NOT have more than {MESSAGE_MAX_CHARS} characters"),
-        )
-        .into());
+        ));
     }
     let now = state.clock.now();
     let id = steward_core::access_requests::new_hex_id();
@@ -1153,7 +1144,7 @@ pub async fn my_create_request(
     caller: Caller,
     Path(entry_id): Path<String>,
     body: axum::body::Bytes,
-) -> GovResult<Response> {
+) -> ApiResult<Response> {
     let me = my_user_id(&caller)?;
     let b: MyCreateRequestBody = optional_body(&body)?.unwrap_or_default();
     let entry = my_entry(&state, &me, &entry_id).await?;
@@ -1165,7 +1156,7 @@ pub async fn my_get_request(
     State(state): State<AppState>,
     caller: Caller,
     Path((entry_id, id)): Path<(String, String)>,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let me = my_user_id(&caller)?;
     let r = found(state.store.ar_request(&id).await, "Request", &id)?;
     let req = &r.workflow.request;
@@ -1197,7 +1188,7 @@ fn render_task(issuer: &str, t: &Task, my: bool, v1_request: bool) -> Value {
 }
 
 /// Whether the task's request is a v1 request.
-async fn of_v1_request(state: &AppState, t: &Task) -> GovResult<bool> {
+async fn of_v1_request(state: &AppState, t: &Task) -> ApiResult<bool> {
     let ids = [t.request_id.clone()];
     Ok(!state.store.ar_v1_request_ids(&ids).await?.is_empty())
 }
@@ -1208,7 +1199,7 @@ async fn list_tasks_for(
     params: ListParams,
     raw: Option<&str>,
     my: bool,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let limit = page_limit(params.limit.as_deref(), DEFAULT_LIMIT, MAX_LIMIT)?;
     let rows = state
         .store
@@ -1235,7 +1226,7 @@ pub async fn list_tasks(
     State(state): State<AppState>,
     OktaQuery(params): OktaQuery<ListParams>,
     RawQuery(raw): RawQuery,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     list_tasks_for(&state, None, params, raw.as_deref(), false).await
 }
 
@@ -1244,7 +1235,7 @@ pub async fn my_list_tasks(
     caller: Caller,
     OktaQuery(params): OktaQuery<ListParams>,
     RawQuery(raw): RawQuery,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let me = my_user_id(&caller)?;
     list_tasks_for(&state, Some(me), params, raw.as_deref(), true).await
 }
@@ -1252,7 +1243,7 @@ pub async fn my_list_tasks(
 pub async fn get_task(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let t = found(state.store.ar_task(&id).await, "Task", &id)?;
     let v1 = of_v1_request(&state, &t).await?;
     Ok(Json(render_task(&state.config.issuer, &t, false, v1)))
@@ -1262,7 +1253,7 @@ pub async fn my_get_task(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let me = my_user_id(&caller)?;
     let t = found(state.store.ar_task(&id).await, "Task", &id)?;
     let me = Principal::user(&me);
@@ -1298,7 +1289,7 @@ async fn change_task<F>(
     my: bool,
     failed: &str,
     change: F,
-) -> GovResult<Json<Value>>
+) -> ApiResult<Json<Value>>
 where
     F: FnOnce(
         &mut RequestWorkflow,
@@ -1395,7 +1386,7 @@ pub async fn resolve_task(
     caller: Caller,
     Path(id): Path<String>,
     body: axum::body::Bytes,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let b: ResolveBody = optional_body(&body)?.unwrap_or_default();
     let decision = Decision::from_task_value(b.value.as_deref())?;
     let decider = caller_principal(&caller);
@@ -1416,7 +1407,7 @@ pub async fn my_resolve_task(
     caller: Caller,
     Path(id): Path<String>,
     body: axum::body::Bytes,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let me = Principal::user(&my_user_id(&caller)?);
     let t = found(state.store.ar_task(&id).await, "Task", &id)?;
     if !t.is_assignee(&me) {
@@ -1441,7 +1432,7 @@ pub async fn update_task(
     caller: Caller,
     Path(id): Path<String>,
     OktaJson(body): OktaJson<Value>,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let patch: TaskPatch = from_body(&body)?;
     let ids: Vec<String> = patch.assignees.into_iter().map(|p| p.external_id).collect();
     change_task(

@@ -8,7 +8,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use steward_core::apps::{App, OidcClient, SIGN_ON_MODE_OIDC};
+use steward_core::apps::{mask_secret, App, ClientSecret, OidcClient, SIGN_ON_MODE_OIDC};
+use steward_core::events::DomainEvent;
 use steward_core::ids::{new_id, random_secret, IdKind};
 use steward_core::roles::{may_write, WriteTarget};
 use steward_core::syslog::Target;
@@ -52,7 +53,11 @@ pub async fn find(state: &AppState, id: &str) -> ApiResult<App> {
 /// Refuses (403 E0000006) a change to `app` when it holds an ACTIVE Okta API scope grant or an
 /// admin role and the caller is not a Super Admin: whoever controls its keys, secret, redirect
 /// URIs or lifecycle controls those privileges.
-async fn check_may_change(state: &AppState, caller: &Caller, app: &App) -> ApiResult<()> {
+pub(super) async fn check_may_change(
+    state: &AppState,
+    caller: &Caller,
+    app: &App,
+) -> ApiResult<()> {
     if caller.principal.is_super_admin() {
         return Ok(()); // nothing is above a Super Admin: no need to look at the target
     }
@@ -111,6 +116,7 @@ pub async fn create(
     OktaJson(body): OktaJson<AppBody>,
 ) -> ApiResult<Json<Value>> {
     let (label, oidc) = parse_body(&body)?;
+    let now = now_millis();
     let id = new_id(IdKind::App);
     let client_id = body
         .credentials
@@ -121,11 +127,18 @@ pub async fn create(
         .unwrap_or_else(|| id.clone());
     // Okta's client secrets are 40+ random characters, shown once.
     let secret = oidc.uses_secret().then(|| random_secret(48));
-    let secret_hash = match secret.as_deref() {
-        Some(secret) => Some(hash_password_blocking(secret).await?),
+    let secret_row = match secret.as_deref() {
+        Some(secret) => Some(ClientSecret {
+            id: new_id(IdKind::ClientSecret),
+            app_id: id.clone(),
+            hash: hash_password_blocking(secret).await?,
+            masked: Some(mask_secret(secret)),
+            status: "ACTIVE".into(),
+            created: now,
+            last_updated: now,
+        }),
         None => None,
     };
-    let now = now_millis();
     let app = App {
         id,
         name: body
@@ -144,17 +157,23 @@ pub async fn create(
         created: now,
         last_updated: now,
         client_id: Some(client_id),
-        client_secret_hash: secret_hash,
         oidc: Some(oidc),
     };
     let mut tx = state.store.begin().await?;
     tx.insert_app(&app).await?;
+    if let Some(row) = &secret_row {
+        tx.insert_client_secret(row).await?;
+    }
     tx.append_log(
         &event(&caller, "application.lifecycle.create", "Add application").target(target(&app)),
     )
     .await?;
+    tx.emit(DomainEvent::AppCreated {
+        app_id: app.id.clone(),
+        actor: caller.actor(),
+    })
+    .await?;
     tx.commit().await?;
-    state.clients.forget();
     Ok(Json(render::app(
         &state.config.issuer,
         &app,
@@ -212,21 +231,24 @@ pub async fn replace(
     let mut app = find(&state, &id).await?;
     check_may_change(&state, &caller, &app).await?;
     let (label, oidc) = parse_body(&body)?;
-    if oidc.uses_secret() && app.client_secret_hash.is_none() {
+    let now = now_millis();
+    let uses_secret = oidc.uses_secret();
+    let stays_service = oidc.application_type == "service";
+    app.label = label;
+    app.oidc = Some(oidc);
+    app.last_updated = now;
+    let mut tx = state.store.begin().await?;
+    let has_secret = !tx.client_secrets(&app.id).await?.is_empty();
+    if uses_secret && !has_secret {
         return Err(ApiError::validation(
             "token_endpoint_auth_method",
             "token_endpoint_auth_method: this client has no secret; create a new app to use a secret",
         ));
     }
-    if !oidc.uses_secret() {
-        // Switching to keys or a public client deletes the secret, as Okta does.
-        app.client_secret_hash = None;
+    if !uses_secret && has_secret {
+        // Switching to keys or a public client deletes the secrets, as Okta does.
+        tx.delete_client_secrets_of(&app.id).await?;
     }
-    let stays_service = oidc.application_type == "service";
-    app.label = label;
-    app.oidc = Some(oidc);
-    app.last_updated = now_millis();
-    let mut tx = state.store.begin().await?;
     if !stays_service {
         // A service app that holds the last SUPER_ADMIN must stay one.
         super::roles::keep_a_super_admin(&mut tx, PrincipalType::Client, &app.id).await?;
@@ -241,8 +263,12 @@ pub async fn replace(
         .target(target(&app)),
     )
     .await?;
+    tx.emit(DomainEvent::AppUpdated {
+        app_id: app.id.clone(),
+        actor: caller.actor(),
+    })
+    .await?;
     tx.commit().await?;
-    state.clients.forget();
     Ok(Json(render::app(&state.config.issuer, &app, None)))
 }
 
@@ -282,9 +308,13 @@ pub async fn lifecycle(
         }
         tx.append_log(&event(&caller, event_type, message).target(target(&app)))
             .await?;
+        tx.emit(DomainEvent::AppLifecycleChanged {
+            app_id: app.id.clone(),
+            status: app.status.clone(),
+            actor: caller.actor(),
+        })
+        .await?;
         tx.commit().await?;
-        state.clients.forget();
-        state.principals.clear();
         // The change is committed: report success; the once-a-second revocation poll catches up.
         if let Err(e) = state.auth.refresh_revocations(&state.store).await {
             tracing::warn!(error = %e, app = %app.id, "could not refresh revocations after deactivating an app");
@@ -314,8 +344,12 @@ pub async fn delete(
         .target(target(&app)),
     )
     .await?;
+    tx.emit(DomainEvent::AppDeleted {
+        app_id: app.id.clone(),
+        actor: caller.actor(),
+    })
+    .await?;
     tx.commit().await?;
-    state.clients.forget();
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -396,8 +430,13 @@ pub async fn assign_user(
                 .target(target(&app)),
         )
         .await?;
+        tx.emit(DomainEvent::AppUserAssigned {
+            app_id: app.id.clone(),
+            user_id: user.id.clone(),
+            actor: caller.actor(),
+        })
+        .await?;
         tx.commit().await?;
-        state.clients.forget();
     }
     Ok(Json(render::app_user(
         &state.config.issuer,
@@ -458,8 +497,13 @@ pub async fn unassign_user(
         .target(target(&app)),
     )
     .await?;
+    tx.emit(DomainEvent::AppUserUnassigned {
+        app_id: app.id.clone(),
+        user_id: user.id.clone(),
+        actor: caller.actor(),
+    })
+    .await?;
     tx.commit().await?;
-    state.clients.forget();
     if revoked > 0 {
         state.auth.learn_revocations(&state.store).await;
     }
@@ -551,8 +595,13 @@ pub async fn assign_group(
         .target(target(&app)),
     )
     .await?;
+    tx.emit(DomainEvent::AppGroupAssigned {
+        app_id: app.id.clone(),
+        group_id: group.id.clone(),
+        actor: caller.actor(),
+    })
+    .await?;
     tx.commit().await?;
-    state.clients.forget();
     Ok(Json(render::app_group(&state.config.issuer, &assignment)))
 }
 
@@ -587,8 +636,13 @@ pub async fn unassign_group(
         .target(target(&app)),
     )
     .await?;
+    tx.emit(DomainEvent::AppGroupUnassigned {
+        app_id: app.id.clone(),
+        group_id: group_id.clone(),
+        actor: caller.actor(),
+    })
+    .await?;
     tx.commit().await?;
-    state.clients.forget();
     if revoked > 0 {
         state.auth.learn_revocations(&state.store).await;
     }

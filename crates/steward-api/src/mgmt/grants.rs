@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use steward_core::events::DomainEvent;
 use steward_core::ids::{new_id, IdKind};
 use steward_core::syslog::Target;
 use steward_core::timefmt::{format_millis, now_millis};
@@ -189,8 +190,14 @@ pub async fn grant(
         .debug("scopeId", grant.scope_id.clone()),
     )
     .await?;
+    tx.emit(DomainEvent::AppGrantGiven {
+        app_id: app.id.clone(),
+        grant_id: grant.id.clone(),
+        scope_id: grant.scope_id.clone(),
+        actor: caller.actor(),
+    })
+    .await?;
     tx.commit().await?;
-    state.clients.forget();
     Ok((
         StatusCode::CREATED,
         Json(render(&issuer, &grant, &client_id(&app), false)),
@@ -236,8 +243,14 @@ pub async fn revoke(
         .debug("scopeId", grant.scope_id.clone()),
     )
     .await?;
+    tx.emit(DomainEvent::AppGrantRevoked {
+        app_id: app.id.clone(),
+        grant_id: grant.id.clone(),
+        scope_id: grant.scope_id.clone(),
+        actor: caller.actor(),
+    })
+    .await?;
     tx.commit().await?;
-    state.clients.forget();
     Ok(StatusCode::NO_CONTENT)
 }
 

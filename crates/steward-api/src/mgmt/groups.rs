@@ -7,6 +7,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use steward_core::directory::{self, Group, GROUP_TYPE_OKTA};
+use steward_core::events::DomainEvent;
 use steward_core::ids::{new_id, IdKind};
 use steward_core::syslog::Target;
 use steward_core::timefmt::now_millis;
@@ -68,6 +69,11 @@ pub async fn create(
     tx.append_log(
         &event(&caller, "group.lifecycle.create", "Create Okta group").target(target(&group)),
     )
+    .await?;
+    tx.emit(DomainEvent::GroupCreated {
+        group_id: group.id.clone(),
+        actor: caller.actor(),
+    })
     .await?;
     tx.commit().await?;
     Ok(Json(render::group(&state.config.issuer, &group)))
@@ -133,6 +139,11 @@ pub async fn replace(
         &event(&caller, "group.profile.update", "Update group profile").target(target(&group)),
     )
     .await?;
+    tx.emit(DomainEvent::GroupUpdated {
+        group_id: group.id.clone(),
+        actor: caller.actor(),
+    })
+    .await?;
     tx.commit().await?;
     Ok(Json(render::group(&state.config.issuer, &group)))
 }
@@ -149,6 +160,11 @@ pub async fn delete(
     tx.append_log(
         &event(&caller, "group.lifecycle.delete", "Delete Okta group").target(target(&group)),
     )
+    .await?;
+    tx.emit(DomainEvent::GroupDeleted {
+        group_id: group.id.clone(),
+        actor: caller.actor(),
+    })
     .await?;
     tx.commit().await?;
     // Its members' tokens for the apps it was assigned to may have been revoked.
@@ -197,6 +213,12 @@ pub async fn add_member(
             .target(target(&group)),
         )
         .await?;
+        tx.emit(DomainEvent::GroupMembershipAdded {
+            group_id: group.id.clone(),
+            user_id: user.id.clone(),
+            actor: caller.actor(),
+        })
+        .await?;
     }
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
@@ -228,6 +250,12 @@ pub async fn remove_member(
             .target(user_target(&user))
             .target(target(&group)),
         )
+        .await?;
+        tx.emit(DomainEvent::GroupMembershipRemoved {
+            group_id: group.id.clone(),
+            user_id: user.id.clone(),
+            actor: caller.actor(),
+        })
         .await?;
     }
     tx.commit().await?;

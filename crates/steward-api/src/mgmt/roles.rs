@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::Value;
+use steward_core::events::DomainEvent;
 use steward_core::ids::{new_id, IdKind};
 use steward_core::roles::RoleType;
 use steward_core::syslog::Target;
@@ -70,6 +71,32 @@ async fn principal(
                 })?;
             Ok((app.id.clone(), apps::target(&app)))
         }
+    }
+}
+
+/// The domain event of a role `assigned` to (or taken from) a user or a client (app id).
+fn roles_changed(
+    caller: &Caller,
+    kind: PrincipalType,
+    principal_id: &str,
+    role: RoleType,
+    assigned: bool,
+) -> DomainEvent {
+    let role = role.as_str().to_string();
+    let actor = caller.actor();
+    match kind {
+        PrincipalType::User => DomainEvent::UserRolesChanged {
+            user_id: principal_id.into(),
+            role,
+            assigned,
+            actor,
+        },
+        PrincipalType::Client => DomainEvent::ClientRolesChanged {
+            app_id: principal_id.into(),
+            role,
+            assigned,
+            actor,
+        },
     }
 }
 
@@ -165,8 +192,15 @@ async fn assign(
         .debug("privilegeGranted", role_type.as_str()),
     )
     .await?;
+    tx.emit(roles_changed(
+        &caller,
+        kind,
+        &assignment.principal_id,
+        role_type,
+        true,
+    ))
+    .await?;
     tx.commit().await?;
-    state.principals.clear();
     // Okta answers 201 for users and 200 for clients.
     let status = if kind == PrincipalType::User {
         StatusCode::CREATED
@@ -209,8 +243,15 @@ async fn unassign(
         .debug("privilegeRevoked", removed.role_type.as_str()),
     )
     .await?;
+    tx.emit(roles_changed(
+        &caller,
+        kind,
+        &principal_id,
+        removed.role_type,
+        false,
+    ))
+    .await?;
     tx.commit().await?;
-    state.principals.clear();
     Ok(StatusCode::NO_CONTENT)
 }
 

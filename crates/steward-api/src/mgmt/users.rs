@@ -7,6 +7,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use steward_core::directory::{self, Lifecycle, User, UserStatus, ACTIVATION_TOKEN_LIFETIME_MS};
+use steward_core::events::DomainEvent;
 use steward_core::ids::{looks_like, new_id, random_secret, IdKind};
 use steward_core::roles::{may_write, WriteTarget};
 use steward_core::syslog::Target;
@@ -107,6 +108,11 @@ pub async fn create(
         &event(&caller, "user.lifecycle.create", "Create Okta user").target(target(&user)),
     )
     .await?;
+    tx.emit(DomainEvent::UserCreated {
+        user_id: user.id.clone(),
+        actor: caller.actor(),
+    })
+    .await?;
     if status != UserStatus::Staged {
         tx.append_log(
             &event(&caller, "user.lifecycle.activate", "Activate Okta user").target(target(&user)),
@@ -134,6 +140,12 @@ pub async fn create(
             .target(target(&user))
             .target(super::groups::target(&group)),
         )
+        .await?;
+        tx.emit(DomainEvent::GroupMembershipAdded {
+            group_id: group.id.clone(),
+            user_id: user.id.clone(),
+            actor: caller.actor(),
+        })
         .await?;
     }
     tx.commit().await?;
@@ -335,6 +347,11 @@ async fn save_profile(
     if profile_changed || new_hash.is_some() {
         user.last_updated = now;
         tx.update_user(&user).await?;
+        tx.emit(DomainEvent::UserUpdated {
+            user_id: user.id.clone(),
+            actor: caller.actor(),
+        })
+        .await?;
         tx.commit().await?;
     }
     Ok(Json(render::user(&state.config.issuer, &user)))
@@ -422,7 +439,8 @@ async fn change_status(
         Lifecycle::Unsuspend => ("user.lifecycle.unsuspend", "Unsuspend Okta user"),
         Lifecycle::Unlock => ("user.account.unlock", "Unlock user account"),
     };
-    if next != user.status {
+    let previous = user.status;
+    if next != previous {
         user.status_changed = Some(now);
     }
     user.status = next;
@@ -457,8 +475,16 @@ async fn change_status(
         }
     }
     tx.append_log(&entry).await?;
+    if next != previous {
+        tx.emit(DomainEvent::UserStatusChanged {
+            user_id: user.id.clone(),
+            from: previous.as_str().into(),
+            to: next.as_str().into(),
+            actor: caller.actor(),
+        })
+        .await?;
+    }
     tx.commit().await?;
-    state.principals.clear();
     // The change is committed: report success; the once-a-second revocation poll catches up.
     if stops_acting {
         if let Err(e) = state.auth.refresh_revocations(&state.store).await {
@@ -509,8 +535,12 @@ pub async fn delete(
         .target(target(&user)),
     )
     .await?;
+    tx.emit(DomainEvent::UserDeleted {
+        user_id: user.id.clone(),
+        actor: caller.actor(),
+    })
+    .await?;
     tx.commit().await?;
-    state.principals.clear();
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::Value;
 use steward_core::apps::App;
 use steward_core::directory::{User, UserStatus};
+use steward_core::events::DomainEvent;
 use steward_core::ids::random_secret;
 use steward_core::syslog::{Actor, ClientInfo, LogEvent, Target};
 use steward_core::timefmt::now_millis;
@@ -758,6 +759,16 @@ const GENERIC_FAILURE: &str = "Unable to sign in.";
 /// Attempts at a sign-in whose user changed (password or login) while the password was checked.
 const SIGN_IN_ATTEMPTS: usize = 3;
 
+/// The domain event of a sign-in locking `user` out, or finding their lock run out.
+fn lockout_status_changed(user: &User, from: UserStatus) -> DomainEvent {
+    DomainEvent::UserStatusChanged {
+        user_id: user.id.clone(),
+        from: from.as_str().into(),
+        to: user.status.as_str().into(),
+        actor: Actor::system(),
+    }
+}
+
 /// Checks `username` and `password` and opens the session `sid_hash` for the user. Every failure
 /// is logged. Only an ACTIVE user signs in, and only an ACTIVE user's failures count: the fifth in
 /// a row locks the account for 15 minutes (LOCKED_OUT), and a lock that has run out makes it
@@ -806,6 +817,7 @@ async fn sign_in_with_password(
             continue;
         }
         let (mut failed, locked_until) = tx.user_lockout(&user.id).await?;
+        let previous = user.status;
         let mut status_changed = false;
         match user.status {
             UserStatus::Active => {}
@@ -864,10 +876,10 @@ async fn sign_in_with_password(
                 now,
             ))
             .await?;
-            tx.commit().await?;
             if status_changed {
-                state.principals.clear();
+                tx.emit(lockout_status_changed(&user, previous)).await?;
             }
+            tx.commit().await?;
             return Ok(SignIn::Refused(GENERIC_FAILURE));
         }
         user.last_login = Some(now);
@@ -893,10 +905,10 @@ async fn sign_in_with_password(
             .client(caller.clone()),
         )
         .await?;
-        tx.commit().await?;
         if status_changed {
-            state.principals.clear();
+            tx.emit(lockout_status_changed(&user, previous)).await?;
         }
+        tx.commit().await?;
         return Ok(SignIn::Done);
     }
     log_sign_in_failure(state, caller, None, username, "VERIFICATION_ERROR", now).await;

@@ -1,16 +1,16 @@
 //! A per-node cache of what the token endpoint reads on every request: the client's app (with
 //! its registration and parsed public keys) and the scopes granted to it.
 //!
-//! Changes made through this node forget the cache at once ([`ClientCache::forget`] from the
-//! app and grant handlers); changes made on another node reach this one within [`FRESH_FOR`],
-//! the same second in which revocations reach every node.
+//! A committed app or grant change forgets the cache ([`ClientCache::forget`], applied from
+//! domain events by `crate::outbox`): at once on the node that made it, within a second on the
+//! others (the outbox follower); an entry is also read again after [`FRESH_FOR`].
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dashmap::DashMap;
-use steward_core::apps::{App, OidcClient};
+use steward_core::apps::{jwk_is_active, App, ClientSecret, OidcClient};
 use steward_oauth::jwk::{self, Jwk};
 use steward_store::{Store, StoreError};
 
@@ -23,8 +23,10 @@ const MAX_ENTRIES: usize = 10_000;
 pub struct Registration {
     pub app: App,
     pub oidc: OidcClient,
-    /// The client's public keys for `private_key_jwt`, parsed once.
+    /// The client's ACTIVE public keys for `private_key_jwt`, parsed once.
     pub keys: Vec<Jwk>,
+    /// argon2id hashes of the client's ACTIVE secrets (at most two during a rotation).
+    pub secret_hashes: Vec<String>,
 }
 
 struct Entry<T> {
@@ -33,15 +35,35 @@ struct Entry<T> {
     generation: u64,
 }
 
-#[derive(Default)]
 pub struct ClientCache {
     generation: AtomicU64,
+    fresh_for_ms: AtomicU64,
     registrations: DashMap<String, Entry<Arc<Registration>>>,
     /// (app id, issuer) → scopes ACTIVE-granted.
     grants: DashMap<(String, String), Entry<Arc<Vec<String>>>>,
 }
 
+impl Default for ClientCache {
+    fn default() -> Self {
+        ClientCache {
+            generation: AtomicU64::new(0),
+            fresh_for_ms: AtomicU64::new(FRESH_FOR.as_millis() as u64),
+            registrations: DashMap::new(),
+            grants: DashMap::new(),
+        }
+    }
+}
+
 impl ClientCache {
+    /// How long an entry is used before it is read again ([`FRESH_FOR`] unless set; tests
+    /// lengthen it to show that invalidation, not expiry, removed an entry).
+    pub fn set_fresh_for(&self, fresh_for: Duration) {
+        self.fresh_for_ms.store(
+            fresh_for.as_millis().min(u64::MAX as u128) as u64,
+            Ordering::Relaxed,
+        );
+    }
+
     /// Forgets every entry: an app or a grant changed.
     pub fn forget(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
@@ -50,8 +72,9 @@ impl ClientCache {
     fn fresh<T: Clone>(&self, entry: Option<&Entry<T>>) -> Option<T> {
         let entry = entry?;
         (entry.generation == self.generation.load(Ordering::Acquire)
-            && entry.loaded.elapsed() < FRESH_FOR)
-            .then(|| entry.value.clone())
+            && entry.loaded.elapsed()
+                < Duration::from_millis(self.fresh_for_ms.load(Ordering::Relaxed)))
+        .then(|| entry.value.clone())
     }
 
     fn put<K: std::hash::Hash + Eq, T>(
@@ -93,12 +116,32 @@ impl ClientCache {
         let Some(oidc) = app.oidc.clone() else {
             return Ok(None);
         };
+        // Only ACTIVE keys and secrets authenticate the client.
         let keys = oidc
             .jwks
             .as_ref()
-            .and_then(|set| jwk::parse_jwk_set_lenient(set).ok())
+            .and_then(|set| set.get("keys"))
+            .and_then(serde_json::Value::as_array)
+            .map(|keys| {
+                keys.iter()
+                    .filter(|k| jwk_is_active(k))
+                    .filter_map(|k| jwk::Jwk::from_value(k).ok())
+                    .collect()
+            })
             .unwrap_or_default();
-        let registration = Arc::new(Registration { app, oidc, keys });
+        let secret_hashes = store
+            .client_secrets(&app.id)
+            .await?
+            .into_iter()
+            .filter(ClientSecret::is_active)
+            .map(|s| s.hash)
+            .collect();
+        let registration = Arc::new(Registration {
+            app,
+            oidc,
+            keys,
+            secret_hashes,
+        });
         self.put(
             &self.registrations,
             client_id.to_string(),

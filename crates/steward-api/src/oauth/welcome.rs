@@ -14,6 +14,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use steward_core::directory::{self, User};
+use steward_core::events::DomainEvent;
 use steward_core::syslog::{Actor, LogEvent};
 use steward_core::timefmt::now_millis;
 use steward_store::StoreError;
@@ -138,6 +139,7 @@ async fn complete(state: &AppState, token: &str, hash: String) -> ApiResult<Opti
         return Ok(None);
     };
     let now = now_millis();
+    let previous = user.status;
     user.status = next;
     user.status_changed = Some(now);
     user.last_updated = now;
@@ -155,8 +157,14 @@ async fn complete(state: &AppState, token: &str, hash: String) -> ApiResult<Opti
         .debug("activation", "completed"),
     )
     .await?;
+    tx.emit(DomainEvent::UserStatusChanged {
+        user_id: user.id.clone(),
+        from: previous.as_str().into(),
+        to: next.as_str().into(),
+        actor: Actor::user(&user.id, user.login(), &user.display_name()),
+    })
+    .await?;
     tx.commit().await?;
-    state.principals.clear();
     Ok(Some(user))
 }
 

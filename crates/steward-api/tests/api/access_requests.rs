@@ -278,6 +278,35 @@ async fn two_serial_approvals_grant_and_the_scheduler_revokes_at_expiry(backend:
         seen.contains(&"access.request.revoke".to_string()),
         "{seen:?}"
     );
+    // The same changes as domain events in the outbox, in the order they were written.
+    let outbox: Vec<String> = org
+        .store
+        .outbox_after(0, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| row.event_type)
+        .filter(|t| t.starts_with("access_request.") || t.starts_with("group.membership_"))
+        .collect();
+    let alice_joins_engineering = outbox
+        .iter()
+        .position(|t| t == "access_request.created")
+        .map(|at| &outbox[at..]);
+    assert_eq!(
+        alice_joins_engineering,
+        Some(
+            &[
+                "access_request.created",
+                "group.membership_added",
+                "access_request.decided",
+                "access_request.fulfilled",
+                "group.membership_removed",
+                "access_request.access_revoked",
+            ]
+            .map(String::from)[..]
+        ),
+        "{outbox:?}"
+    );
 }
 
 async fn a_denial_ends_the_serial_sequence(backend: Backend) {

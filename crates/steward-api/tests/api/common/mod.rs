@@ -63,7 +63,12 @@ pub struct TestOrg {
 }
 
 pub async fn open_store(backend: Backend) -> Store {
-    let url = match backend {
+    open_url(&store_url(backend).await).await
+}
+
+/// The URL of a new, empty database (a SQLite file or a scratch PostgreSQL database).
+pub async fn store_url(backend: Backend) -> String {
+    match backend {
         Backend::Sqlite => {
             let dir = std::env::temp_dir().join(format!(
                 "steward-api-{}",
@@ -79,9 +84,13 @@ pub async fn open_store(backend: Backend) -> Store {
                 .await
                 .expect("PostgreSQL at 127.0.0.1:5432 (set STEWARD_TEST_PG_URL)")
         }
-    };
+    }
+}
+
+/// A store over `url`; opening the same URL twice gives two nodes of one org.
+pub async fn open_url(url: &str) -> Store {
     Store::open(&StoreConfig {
-        url,
+        url: url.to_string(),
         max_connections: 8,
     })
     .await
