@@ -32,6 +32,7 @@ TESTS = [
     ("/api/v1/users", "crates/steward-api/tests/api/users.rs"),
     ("/api/v1/groups", "crates/steward-api/tests/api/directory.rs"),
     ("/api/v1/apps/{}/grants", "crates/steward-api/tests/api/oauth.rs"),
+    ("/api/v1/apps/{}/credentials", "crates/steward-api/tests/api/app_credentials.rs"),
     ("/api/v1/apps", "crates/steward-api/tests/api/directory.rs"),
     ("/oauth2/v1/clients", "crates/steward-api/tests/api/directory.rs"),
     ("/api/v1/logs", "crates/steward-api/tests/api/directory.rs"),
@@ -86,6 +87,29 @@ def test_for(path):
     return ""
 
 
+# Where Steward's links differ from Okta's, and why: every link Steward returns resolves
+# (crates/steward-api/tests/api/links.rs follows them all).
+LINKS = [
+    "## Links",
+    "",
+    "Every `_links` href and `Link` header Steward returns answers (the HTTP test `links.rs` creates",
+    "the main resources and follows them all with an admin token; action links such as",
+    "`lifecycle/deactivate` are checked to be routed, and called on throwaway users and apps).",
+    "Where Okta's schema has a link Steward cannot serve, Steward omits it rather than return a dead",
+    "link:",
+    "",
+    "| resource | link | Steward |",
+    "| --- | --- | --- |",
+    "| app scope grant | `scope` (`/api/v1/authorizationServers/default/scopes/…`) | omitted: authorization server scopes are not built; `?expand=scope` embeds the scope |",
+    "| app scope grant, client role assignment | `client`, `assignee` (`/oauth2/v1/clients/{clientId}`) | served: `GET /oauth2/v1/clients/{clientId}` answers the client's registration metadata (Dynamic Client Registration read; `okta.clients.read`, a role that reads apps) |",
+    "| user | `type`, `schema` (`/api/v1/meta/…`) | omitted: user types and schemas are not built |",
+    "| group | `apps` (`/api/v1/groups/{id}/apps`) | omitted: not built |",
+    "| resource owner principal | `self` (Okta: the Admin Console pages `/admin/user/profile/view/{id}`, `/admin/group/{id}`) | the API resource instead, `/api/v1/users/{id}` or `/api/v1/groups/{id}`: Steward has no Admin Console, and the API resource is the same principal |",
+    "| v2 task of a v1 request | `request` | `/governance/api/v1/requests/{id}` (a v1 request is not served under `/v2/requests`) |",
+    "",
+]
+
+
 def main():
     done = implemented()
     out = ["# API coverage", "",
@@ -94,7 +118,9 @@ def main():
            "codes and guarded by the spec's scope; the role column names the least-privileged admin role that",
            "may call it (see `docs/roles.md`); the test column names the HTTP test file that exercises it (on",
            "SQLite and PostgreSQL). Okta's SDK suites (`compat/`) exercise the users, groups, apps, roles and",
-           "logs routes too.", ""]
+           "logs routes too. An operation *not built yet* answers `501 Not Implemented` with `E0000015` naming",
+           "it (not `404`), and its scopes cannot be granted (see `docs/roles.md`, \"Not built yet\").", ""]
+    out += LINKS
     summary = []
     sections = []
     for name in FILES:
@@ -129,15 +155,15 @@ def main():
                 for o in sorted(tag_ops, key=lambda o: (o[2], o[1])):
                     role = done.get((o[1], norm(o[2])))
                     ok = role is not None
-                    lines.append(f"| {o[1]} | `{o[2]}` | {o[3]} | {o[4]} | {role or ''} | {'implemented, tested' if ok else 'not yet'} | {test_for(o[2]) if ok else ''} |")
+                    lines.append(f"| {o[1]} | `{o[2]}` | {o[3]} | {o[4]} | {role or ''} | {'implemented, tested' if ok else 'not built yet'} | {test_for(o[2]) if ok else ''} |")
                 lines.append("")
-            lines += ["Not yet implemented families: " + ", ".join(rest) + ".", ""]
+            lines += ["Families not built yet: " + ", ".join(rest) + ".", ""]
         else:
             lines += ["| family | method | path | operation | scope | role | state |", "| --- | --- | --- | --- | --- | --- | --- |"]
             for o in sorted(ops, key=lambda o: (o[0], o[2], o[1])):
                 role = done.get((o[1], norm(o[2])))
                 ok = role is not None
-                state = ("implemented, tested" if test_for(o[2]) else "implemented") if ok else "not yet"
+                state = ("implemented, tested" if test_for(o[2]) else "implemented") if ok else "not built yet"
                 lines.append(f"| {o[0]} | {o[1]} | `{o[2]}` | {o[3]} | {o[4]} | {role or ''} | {state} |")
             lines.append("")
         sections += lines

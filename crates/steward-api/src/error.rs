@@ -6,7 +6,6 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use steward_app::AppError;
-use steward_core::access_requests::RuleError;
 use steward_core::directory::{LifecycleError, NUL_CAUSE};
 use steward_core::ids::{new_id, IdKind};
 use steward_core::validation::ValidationError;
@@ -75,6 +74,20 @@ pub enum ApiError {
         code: &'static str,
         dpop_nonce: Option<String>,
     },
+    /// E0000015 answered with `501 Not Implemented`: an operation of Okta's API that Steward
+    /// has not built yet (rather than a `404` that reads as "no such thing").
+    #[error("Not implemented: {0}")]
+    NotBuilt(String),
+    /// A domain rule refused the change, with its reasons as causes: E0000006 (not allowed, e.g.
+    /// a requester deciding their own request), E0000195 (conflicts with the state), E0000002
+    /// (refused or rejected by the rules).
+    #[error("{summary}")]
+    Rule {
+        status: StatusCode,
+        code: &'static str,
+        summary: String,
+        causes: Vec<String>,
+    },
     /// E0000009: something broke on our side. The detail is logged, never sent.
     #[error("Internal Server Error")]
     Internal(String),
@@ -84,6 +97,11 @@ pub enum ApiError {
 pub const LAST_SUPER_ADMIN_CAUSE: &str = "The org must keep at least one active Super Admin: \
     this change would leave it with none. Assign SUPER_ADMIN to another active user or service \
     app first (or run `steward admin recover` on the server).";
+
+/// Why [`ApiError::NotBuilt`] answers: the operation exists in Okta's API, not in Steward yet.
+pub const NOT_BUILT_CAUSE: &str = "This operation of Okta's API is not built in Steward yet: \
+    the route exists in Okta's specs, but Steward does not serve it (docs/roles.md lists the \
+    scopes and roles not built yet).";
 
 impl ApiError {
     /// An OAuth error answered with 400.
@@ -161,6 +179,12 @@ impl ApiError {
                 vec![LAST_SUPER_ADMIN_CAUSE.into()],
             ),
             NotFound(_) => (StatusCode::NOT_FOUND, "E0000007", summary, vec![]),
+            Rule {
+                status,
+                code,
+                causes,
+                ..
+            } => (*status, code, summary, causes.clone()),
             AlreadyActive => (StatusCode::FORBIDDEN, "E0000016", summary, vec![]),
             NotAllowedInStatus => (StatusCode::FORBIDDEN, "E0000038", summary, vec![]),
             MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "E0000022", summary, vec![]),
@@ -182,6 +206,12 @@ impl ApiError {
                 "E0000056",
                 summary,
                 vec!["Application must be deactivated before it can be deleted".into()],
+            ),
+            NotBuilt(_) => (
+                StatusCode::NOT_IMPLEMENTED,
+                "E0000015",
+                summary,
+                vec![NOT_BUILT_CAUSE.into()],
             ),
             Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -266,6 +296,28 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<steward_core::access_requests::RuleError> for ApiError {
+    fn from(e: steward_core::access_requests::RuleError) -> Self {
+        use steward_core::access_requests::RuleError;
+        let summary = e.to_string();
+        let rule = |status, code, causes| ApiError::Rule {
+            status,
+            code,
+            summary: summary.clone(),
+            causes,
+        };
+        match e {
+            RuleError::Invalid(v) => v.into(),
+            // The rule's reason is the cause: a requester deciding their own request is told why.
+            RuleError::Forbidden(v) => rule(StatusCode::FORBIDDEN, "E0000006", v.causes),
+            RuleError::Conflict(v) => rule(StatusCode::CONFLICT, "E0000195", v.causes),
+            RuleError::Refused(v) | RuleError::Rejected(v) => {
+                rule(StatusCode::BAD_REQUEST, "E0000002", v.causes)
+            }
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -321,12 +373,8 @@ impl From<AppError> for ApiError {
             AppError::Store(e) => e.into(),
             AppError::Validation(e) => e.into(),
             AppError::Lifecycle(e) => e.into(),
-            // Governance answers these with its own codes (`GovError`); elsewhere a rule's
-            // refusal is the caller's error.
-            AppError::Rule(e) => match e {
-                RuleError::Forbidden(_) => ApiError::Forbidden,
-                other => other.detail().clone().into(),
-            },
+            // Okta's codes for a rule's refusal: E0000006, E0000195, E0000002 (see `Rule`).
+            AppError::Rule(e) => e.into(),
             AppError::NotFound(what) => ApiError::NotFound(what),
             AppError::Forbidden => ApiError::Forbidden,
             AppError::LastSuperAdmin => ApiError::LastSuperAdmin,

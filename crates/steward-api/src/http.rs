@@ -298,6 +298,27 @@ pub fn split_page<T>(
     }
 }
 
+/// The one SCIM filter parse of every list route: `filter` and `search` (either may be absent or
+/// blank) are parsed and joined with `and`; a bad filter is Okta's `E0000053`.
+pub fn scim_filter(
+    filter_text: Option<&str>,
+    search_text: Option<&str>,
+) -> Result<Option<steward_core::filter::Filter>, ApiError> {
+    use steward_core::filter::{self, Filter};
+    let parse = |text: Option<&str>| -> Result<Option<Filter>, ApiError> {
+        match text.map(str::trim).filter(|t| !t.is_empty()) {
+            Some(t) => filter::parse(t)
+                .map(Some)
+                .map_err(|e| ApiError::InvalidFilter(e.message)),
+            None => Ok(None),
+        }
+    };
+    Ok(match (parse(filter_text)?, parse(search_text)?) {
+        (Some(a), Some(b)) => Some(Filter::And(Box::new(a), Box::new(b))),
+        (a, b) => a.or(b),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

@@ -156,12 +156,27 @@ async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
+/// No route matched: `501` when the path is one of Okta's that Steward has not built yet (with
+/// a method the spec has for it), else Okta's `404`/`405`.
 async fn not_found(req: Request) -> ApiError {
-    ApiError::NotFound(req.uri().path().to_string())
+    let path = req.uri().path();
+    if let Some(op) = routes::okta_operation(req.method().as_str(), path) {
+        return routes::not_built(op);
+    }
+    if !routes::spec_operations(path).is_empty() {
+        // Okta has the path but not this method: as Okta answers.
+        return ApiError::MethodNotAllowed;
+    }
+    ApiError::NotFound(path.to_string())
 }
 
-async fn method_not_allowed() -> ApiError {
-    ApiError::MethodNotAllowed
+/// The path is served but not with this method: `501` when the method is one Okta's spec has
+/// there (an operation not built yet), else `405`.
+async fn method_not_allowed(req: Request) -> ApiError {
+    match routes::okta_operation(req.method().as_str(), req.uri().path()) {
+        Some(op) => routes::not_built(op),
+        None => ApiError::MethodNotAllowed,
+    }
 }
 
 /// Stamps every response with `X-Okta-Request-Id`, `Date` and the rate-limit headers, and

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 use serde_json::{json, Map, Value};
-use steward_core::apps::App;
+use steward_core::apps::{App, ClientSecret};
 use steward_core::directory::{self, Group, Lifecycle, User};
 use steward_core::timefmt::format_millis;
 use steward_store::{AppGroupAssignment, AppUserAssignment, PrincipalType, RoleAssignment};
@@ -22,10 +22,6 @@ struct Link {
 struct UserLinks {
     #[serde(rename = "self")]
     self_: Link,
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    user_type: Option<Link>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    schema: Option<Link>,
     #[serde(skip_serializing_if = "Option::is_none")]
     activate: Option<Link>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -83,8 +79,8 @@ pub struct UserView<'a> {
     links: UserLinks,
 }
 
-/// A user as `GET /api/v1/users/{id}` and the writes answer it: with its type, schema and the
-/// lifecycle operations its status allows.
+/// A user as `GET /api/v1/users/{id}` and the writes answer it: with the lifecycle operations
+/// its status allows.
 pub fn user_view<'a>(issuer: &str, u: &'a User) -> UserView<'a> {
     view_with_links(issuer, u, true)
 }
@@ -106,15 +102,9 @@ fn view_with_links<'a>(issuer: &str, u: &'a User, all_links: bool) -> UserView<'
             },
         )
     };
-    let meta = |kind: &str| {
-        all_links.then(|| Link {
-            href: format!("{issuer}/api/v1/meta/{kind}/user/{DEFAULT_USER_TYPE_ID}"),
-            method: None,
-        })
-    };
+    // No `type` or `schema` link: Okta's point at `/api/v1/meta/…`, which Steward does not serve
+    // yet, and a link must resolve.
     let links = UserLinks {
-        user_type: meta("types"),
-        schema: meta("schemas"),
         activate: action("activate", Lifecycle::Activate),
         reactivate: action("reactivate", Lifecycle::Reactivate),
         deactivate: action("deactivate", Lifecycle::Deactivate),
@@ -165,7 +155,7 @@ pub fn group(issuer: &str, g: &Group) -> Value {
         "_links": {
             "self": {"href": href},
             "users": {"href": format!("{href}/users")},
-            "apps": {"href": format!("{href}/apps")},
+            // No `apps` link: `/api/v1/groups/{id}/apps` is not built yet.
             "logo": [],
         },
     })
@@ -241,6 +231,66 @@ pub fn app(issuer: &str, a: &App, client_secret: Option<&str>) -> Value {
                 "oauthClient": settings,
             }),
         );
+    }
+    out
+}
+
+/// A POST link with Okta's `hints`.
+fn post_link(href: String) -> Value {
+    json!({"href": href, "hints": {"allow": ["POST"]}})
+}
+
+/// Okta's `OAuth2ClientSecret`. `client_secret` is the secret itself only in the answer that
+/// created it; otherwise its masked form (absent for secrets from before Steward kept one).
+/// `secret_hash` tells secrets apart: a digest of the stored argon2id hash, which discloses
+/// nothing about the secret (a fast digest of the secret itself could be brute-forced).
+pub fn client_secret(issuer: &str, s: &ClientSecret, shown: Option<&str>) -> Value {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(s.hash.as_bytes());
+    let href = format!(
+        "{issuer}/api/v1/apps/{}/credentials/secrets/{}",
+        s.app_id, s.id
+    );
+    let links = if s.is_active() {
+        json!({"deactivate": post_link(format!("{href}/lifecycle/deactivate"))})
+    } else {
+        json!({
+            "activate": post_link(format!("{href}/lifecycle/activate")),
+            "delete": {"href": href, "hints": {"allow": ["DELETE"]}},
+        })
+    };
+    let mut out = json!({
+        "id": s.id,
+        "status": s.status,
+        "secret_hash": URL_SAFE_NO_PAD.encode(digest.get(..16).unwrap_or_default()),
+        "created": format_millis(s.created),
+        "lastUpdated": format_millis(s.last_updated),
+        "_links": links,
+    });
+    if let (Some(secret), Some(map)) = (shown.or(s.masked.as_deref()), out.as_object_mut()) {
+        map.insert("client_secret".into(), Value::String(secret.to_string()));
+    }
+    out
+}
+
+/// Okta's `OAuth2ClientJsonSigningKeyResponse`: the stored key (its `id`, `status` and
+/// timestamps included) with the links its status allows.
+pub fn client_jwk(issuer: &str, app_id: &str, key: &Value) -> Value {
+    let id = key.get("id").and_then(Value::as_str).unwrap_or_default();
+    let href = format!("{issuer}/api/v1/apps/{app_id}/credentials/jwks/{id}");
+    let links = if key.get("status").and_then(Value::as_str) == Some("INACTIVE") {
+        json!({
+            "activate": post_link(format!("{href}/lifecycle/activate")),
+            "delete": {"href": href, "hints": {"allow": ["DELETE"]}},
+        })
+    } else {
+        json!({"deactivate": post_link(format!("{href}/lifecycle/deactivate"))})
+    };
+    let mut out = key.clone();
+    if let Some(map) = out.as_object_mut() {
+        map.insert("_links".into(), links);
     }
     out
 }

@@ -10,7 +10,9 @@ use axum::middleware::{self, Next};
 use axum::routing::{self, MethodRouter};
 use axum::Router;
 use serde::Serialize;
+use std::sync::LazyLock;
 use steward_core::roles::{least_role_for, Permission, RoleType};
+use steward_core::scopes::{OperationInfo, ScopeFamily, ScopeInfo};
 
 use crate::{governance, guard, mgmt, AppState};
 
@@ -45,6 +47,11 @@ pub const fn my(scope: &'static str) -> Need {
 
 /// Steward's own routes (no Okta operation); their scope is the one of the same family.
 pub static EXTENSIONS: &[(&str, &str)] = &[
+    // Okta's Dynamic Client Registration read; the specs have only its `/roles` subpaths.
+    ("GET", "/oauth2/v1/clients/{clientId}"),
+    // Okta's older single-secret rotation (the Dynamic Client Registration API's
+    // `lifecycle/newSecret`), for the Apps API.
+    ("POST", "/api/v1/apps/{id}/credentials/lifecycle/newSecret"),
     ("GET", "/governance/api/v2/request-sequences"),
     ("POST", "/governance/api/v2/request-sequences"),
     ("GET", "/governance/api/v2/request-sequences/{sequenceId}"),
@@ -214,6 +221,101 @@ pub fn table() -> Vec<RouteInfo> {
     api().info()
 }
 
+/// The route table, built once: what is built and what is not is read from it at run time.
+fn served() -> &'static [RouteInfo] {
+    static SERVED: LazyLock<Vec<RouteInfo>> = LazyLock::new(table);
+    &SERVED
+}
+
+/// Whether a token holding `scope` can call anything Steward serves: a route demands it (or,
+/// for a `.manage` scope, its `.read`), or admits it on the caller's own record. The rest of
+/// the catalogue is "not built yet": granting it is refused and discovery does not list it.
+pub fn scope_is_built(scope: &str) -> bool {
+    served().iter().any(|r| {
+        steward_core::scopes::implies(scope, r.scope)
+            || steward_core::scopes::self_scope(r.method, &r.path) == Some(scope)
+    })
+}
+
+/// The scopes of the catalogue that no served route takes, in catalogue order.
+pub fn unbuilt_scopes() -> Vec<&'static ScopeInfo> {
+    steward_core::scopes::all_scopes()
+        .filter(|s| !scope_is_built(s.name))
+        .collect()
+}
+
+/// Whether some served route has `role` as its least role. A role that is the least role of
+/// nothing Steward serves (`ACCESS_CERTIFICATIONS_ADMIN`: no certification route exists) would
+/// administer nothing of its own, so assigning it is refused.
+pub fn role_is_built(role: RoleType) -> bool {
+    served().iter().any(|r| r.role == Some(role))
+}
+
+/// The permissions a role allows that no served route needs (what it is "not built yet" for).
+pub fn unbuilt_permissions(role: RoleType) -> Vec<Permission> {
+    Permission::ALL
+        .into_iter()
+        .filter(|p| role.allows(*p) && !served().iter().any(|r| r.permission == Some(*p)))
+        .collect()
+}
+
+/// Whether a concrete request path fits a spec path template: as many segments, literal
+/// segments equal, `{param}` segments non-empty.
+fn fits(template: &str, path: &str) -> bool {
+    let (mut t, mut p) = (template.split('/'), path.split('/'));
+    loop {
+        match (t.next(), p.next()) {
+            (None, None) => return true,
+            (Some(ts), Some(ps)) => {
+                let param = ts.starts_with('{') && ts.ends_with('}');
+                if (param && ps.is_empty()) || (!param && ts != ps) {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+    }
+}
+
+/// The operations of Okta's specs whose path template `path` fits, the most literal template
+/// first (`…/lifecycle/activate` before `…/lifecycle/{op}`).
+pub fn spec_operations(path: &str) -> Vec<&'static OperationInfo> {
+    let mut found: Vec<&'static OperationInfo> = steward_core::scopes::OPERATIONS
+        .iter()
+        .filter(|op| fits(op.path, path))
+        .collect();
+    found.sort_by_key(|op| {
+        std::cmp::Reverse(op.path.split('/').filter(|s| !s.starts_with('{')).count())
+    });
+    found
+}
+
+/// `501` `E0000015` naming the operation Steward does not serve yet.
+pub fn not_built(op: &OperationInfo) -> crate::error::ApiError {
+    let scope = match op.scopes {
+        [] => String::new(),
+        scopes => format!(", scope {}", scopes.join(" ")),
+    };
+    crate::error::ApiError::NotBuilt(format!(
+        "Steward does not serve {} ({} {}{scope}) yet",
+        op.operation_id, op.method, op.path
+    ))
+}
+
+/// The operation of Okta's specs that `method` on `path` names, if any. Asked only when no
+/// route of Steward matched the request, so what it finds is not built yet (answered `501`).
+pub fn okta_operation(method: &str, path: &str) -> Option<&'static OperationInfo> {
+    // `HEAD` is a `GET` without the body.
+    let method = if method.eq_ignore_ascii_case("HEAD") {
+        "GET"
+    } else {
+        method
+    };
+    spec_operations(path)
+        .into_iter()
+        .find(|op| op.method.eq_ignore_ascii_case(method))
+}
+
 /// What each role allows, in the words of `docs/roles.md`.
 fn allowed_list(role: RoleType) -> String {
     let allowed: Vec<&str> = Permission::ALL
@@ -376,9 +478,68 @@ pub fn roles_markdown(routes: &[RouteInfo]) -> String {
         }
         line("");
     }
+    not_built_markdown(&mut line);
     out.truncate(out.trim_end().len());
     out.push('\n');
     out
+}
+
+/// The "not built yet" section of `docs/roles.md`, derived from the route table and the scope
+/// catalogue.
+fn not_built_markdown(line: &mut impl FnMut(&str)) {
+    line("## Not built yet");
+    line("");
+    line(
+        "What Okta's API has and Steward does not serve yet, derived from the route table and the",
+    );
+    line("scope catalogue. Nothing here is granted or assigned silently:");
+    line("");
+    line(
+        "- a request to a path of Okta's specs that no route serves answers `501 Not Implemented`,",
+    );
+    line("  `E0000015`, naming the operation, its method and path template and its scope (`404`");
+    line("  stays for what Okta does not have either);");
+    line("- granting one of these scopes (`POST /api/v1/apps/{appId}/grants`) answers `400`");
+    line("  `E0000001`, \"scopeId: … is not built yet\"; discovery (`scopes_supported`) lists only built");
+    line("  scopes;");
+    line(
+        "- assigning one of these roles answers `400` `E0000001`, \"type: … is not built yet\" (a",
+    );
+    line("  role is built when it is the least role of some route). Assignments made before stay and");
+    line("  can be listed and removed.");
+    line("");
+    line("| role type | what it administers that Steward does not serve |");
+    line("| --- | --- |");
+    for role in RoleType::ALL.into_iter().filter(|r| !role_is_built(*r)) {
+        let unbuilt: Vec<&str> = unbuilt_permissions(role)
+            .into_iter()
+            .map(Permission::as_str)
+            .collect();
+        line(&format!("| `{}` | {} |", role.as_str(), unbuilt.join(", ")));
+    }
+    line("");
+    let unbuilt = unbuilt_scopes();
+    line(&format!(
+        "{} scopes of the catalogue are not built yet:",
+        unbuilt.len()
+    ));
+    line("");
+    line("| family | scopes not built yet |");
+    line("| --- | --- |");
+    for family in [
+        ScopeFamily::Governance,
+        ScopeFamily::AccessRequests,
+        ScopeFamily::Management,
+    ] {
+        let names: Vec<String> = unbuilt
+            .iter()
+            .filter(|s| s.family == family)
+            .map(|s| format!("`{}`", s.name))
+            .collect();
+        if !names.is_empty() {
+            line(&format!("| {} | {} |", family.as_str(), names.join(", ")));
+        }
+    }
 }
 
 #[cfg(test)]
@@ -436,10 +597,12 @@ mod tests {
             };
             assert_eq!(op.scopes.first().copied(), Some(r.scope), "{method} {path}");
         }
-        let want: Vec<(&str, String)> = EXTENSIONS
+        let mut want: Vec<(&str, String)> = EXTENSIONS
             .iter()
             .map(|(m, p)| (*m, p.to_string()))
             .collect();
+        extensions.sort();
+        want.sort();
         assert_eq!(extensions, want, "every extension is a route");
         for op in [
             "activate",
@@ -492,6 +655,73 @@ mod tests {
         }
         // The v1 and v2 admin routes and the resource owners' all name their roles.
         assert!(checked >= 40, "{checked}");
+    }
+
+    /// Certifications and entitlements are not built: their scopes and role are marked so;
+    /// every scope a route takes is built, and so is every role some route needs.
+    #[test]
+    fn what_is_not_built_is_derived_from_the_route_table() {
+        let unbuilt: Vec<&str> = unbuilt_scopes().iter().map(|s| s.name).collect();
+        for scope in [
+            "okta.governance.accessCertifications.read",
+            "okta.governance.accessCertifications.manage",
+            "okta.governance.entitlements.read",
+            "okta.governance.entitlements.manage",
+            "okta.authorizationServers.read",
+        ] {
+            assert!(unbuilt.contains(&scope), "{scope}");
+            assert!(!scope_is_built(scope), "{scope}");
+        }
+        for r in table() {
+            assert!(scope_is_built(r.scope), "{} {}", r.method, r.path);
+        }
+        for scope in [
+            "okta.users.manage",
+            "okta.users.read.self",
+            "okta.users.manage.self",
+            "okta.clients.read",
+            "okta.governance.resourceOwner.read",
+        ] {
+            assert!(scope_is_built(scope), "{scope}");
+        }
+        assert!(!scope_is_built("okta.made.up"));
+        let unbuilt_roles: Vec<RoleType> = RoleType::ALL
+            .into_iter()
+            .filter(|r| !role_is_built(*r))
+            .collect();
+        assert_eq!(unbuilt_roles, [RoleType::AccessCertificationsAdmin]);
+        assert_eq!(
+            unbuilt_permissions(RoleType::AccessCertificationsAdmin),
+            [
+                Permission::CertificationsRead,
+                Permission::CertificationsManage
+            ]
+        );
+    }
+
+    /// A request names a spec operation by its path's shape; the most literal template wins.
+    #[test]
+    fn requests_name_the_spec_operation_they_fit() {
+        let op = okta_operation("GET", "/governance/api/v1/campaigns").unwrap();
+        assert_eq!(op.scopes, ["okta.governance.accessCertifications.read"]);
+        let op = okta_operation("HEAD", "/governance/api/v1/campaigns/abc").unwrap();
+        assert_eq!(op.method, "GET");
+        let op = okta_operation("POST", "/api/v1/users/00u1/lifecycle/expire_password").unwrap();
+        assert!(
+            op.path.ends_with("/lifecycle/expire_password"),
+            "{}",
+            op.path
+        );
+        assert!(okta_operation("DELETE", "/governance/api/v1/campaigns").is_none());
+        assert!(!spec_operations("/governance/api/v1/campaigns").is_empty());
+        for nothing in [
+            "/governance/api/v1/campaigns/",
+            "/governance/api/v1/campaigns//launch",
+            "/api/v1/nothing",
+            "/",
+        ] {
+            assert!(spec_operations(nothing).is_empty(), "{nothing}");
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! Used by `steward serve` and `steward tokens`, outside any HTTP request.
 
 use serde_json::{json, Map, Value};
-use steward_core::apps::{App, OidcClient, SIGN_ON_MODE_OIDC};
+use steward_core::apps::{App, ClientSecret, OidcClient, SIGN_ON_MODE_OIDC};
 use steward_core::directory::{
     Group, User, UserStatus, EVERYONE, GROUP_TYPE_BUILT_IN, GROUP_TYPE_OKTA,
 };
@@ -474,6 +474,66 @@ const DEPARTMENTS: [(&str, &str); 6] = [
     ("People", "HR Partner"),
 ];
 
+/// The demo apps a newcomer signs in to Okta Workflows or automates with, by label.
+pub const DEMO_CLIENT_APPS: [&str; 2] = ["Okta Workflows OAuth", "Governance Automation"];
+
+/// The demo's client apps that exist in this org (see [`DEMO_CLIENT_APPS`]), for `steward serve
+/// --demo` to say how to get a credential for each: their secrets are never shown.
+pub async fn demo_client_apps(store: &Store) -> Result<Vec<App>, AppError> {
+    let mut found = Vec::new();
+    for label in DEMO_CLIENT_APPS {
+        let apps = store
+            .apps(&steward_store::AppQuery {
+                q: Some(label.to_lowercase()),
+                limit: 20,
+                ..Default::default()
+            })
+            .await?;
+        found.extend(apps.into_iter().filter(|a| a.label == label));
+    }
+    Ok(found)
+}
+
+/// How to get a usable credential for a demo client app, as `steward serve --demo` prints it.
+/// An app that signs users in with a secret gets the call that mints one (answered with the
+/// secret, shown once). A service app gets the call that gives it your public key: the org
+/// authorization server takes client credentials only from `private_key_jwt` clients.
+pub fn demo_credential_hint(issuer: &str, app: &App, tls: bool) -> String {
+    let insecure = if tls { "-k " } else { "" };
+    let client_id = app.client_id.as_deref().unwrap_or(&app.id);
+    let auth = "-H 'Authorization: SSWS <token>'";
+    let service = app
+        .oidc
+        .as_ref()
+        .is_some_and(|o| o.application_type == "service");
+    if service {
+        let body = json!({
+            "label": app.label,
+            "signOnMode": SIGN_ON_MODE_OIDC,
+            "credentials": {"oauthClient": {"token_endpoint_auth_method": "private_key_jwt"}},
+            "settings": {"oauthClient": {
+                "application_type": "service",
+                "grant_types": ["client_credentials"],
+                "jwks": {"keys": ["PUBLIC_JWK"]},
+            }},
+        })
+        .to_string()
+        .replace("\"PUBLIC_JWK\"", "<your public JWK>");
+        format!(
+            "Demo app \"{}\" (client_id {client_id}): give it your public key, then request \
+             tokens with client assertions signed by its private key:\n  curl {insecure}-X PUT \
+             {auth} -H 'Content-Type: application/json' {issuer}/api/v1/apps/{} -d '{body}'",
+            app.label, app.id
+        )
+    } else {
+        format!(
+            "Demo app \"{}\" (client_id {client_id}): mint a client secret (shown once) with:\n  \
+             curl {insecure}-X POST {auth} {issuer}/api/v1/apps/{}/credentials/secrets",
+            app.label, app.id
+        )
+    }
+}
+
 /// Seeds a realistic org on an empty directory (only the bootstrap admin present): 50 users with
 /// managers and departments, a dozen groups, and a few OIDC apps including "Okta Workflows OAuth".
 /// Demo users' password is `DemoPassw0rd!`.
@@ -601,12 +661,20 @@ pub async fn seed_demo(store: &Store) -> Result<bool, AppError> {
         let oidc = OidcClient::from_request(&settings, &credentials)
             .map_err(|e| AppError::Invalid(e.to_string()))?;
         let id = new_id(IdKind::App);
-        // Demo secrets are never shown; rotate them (or use keys) to use these clients.
-        let secret_hash = oidc
-            .uses_secret()
-            .then(|| hash_password(&random_secret(48)))
-            .transpose()
-            .map_err(AppError::Internal)?;
+        // Demo secrets are never shown: `steward serve --demo` prints how to mint one
+        // (POST /api/v1/apps/{appId}/credentials/secrets), shown once in its answer.
+        let secret = match oidc.uses_secret() {
+            true => Some(ClientSecret {
+                id: new_id(IdKind::ClientSecret),
+                app_id: id.clone(),
+                hash: hash_password(&random_secret(48)).map_err(AppError::Internal)?,
+                masked: None,
+                status: "ACTIVE".into(),
+                created: now,
+                last_updated: now,
+            }),
+            false => None,
+        };
         let app = App {
             id: id.clone(),
             name: "oidc_client".into(),
@@ -616,10 +684,12 @@ pub async fn seed_demo(store: &Store) -> Result<bool, AppError> {
             created: now,
             last_updated: now,
             client_id: Some(id),
-            client_secret_hash: secret_hash,
             oidc: Some(oidc),
         };
         tx.insert_app(&app).await?;
+        if let Some(secret) = &secret {
+            tx.insert_client_secret(secret).await?;
+        }
         if app_type != "service" {
             for u in users.iter().take(10) {
                 tx.upsert_app_user(&AppUserAssignment {

@@ -21,9 +21,75 @@ pub struct App {
     pub created: i64,
     pub last_updated: i64,
     pub client_id: Option<String>,
-    /// argon2id hash of the client secret, when the client uses one.
-    pub client_secret_hash: Option<String>,
+    /// The client's secrets are [`ClientSecret`]s, stored beside the app.
     pub oidc: Option<OidcClient>,
+}
+
+/// One of an app's client secrets (Okta's `OAuth2ClientSecret`). An app holds at most
+/// [`MAX_CLIENT_SECRETS`]; client authentication accepts any ACTIVE one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientSecret {
+    /// `ocs…`
+    pub id: String,
+    pub app_id: String,
+    /// argon2id PHC string of the secret: the secret itself is never stored.
+    pub hash: String,
+    /// The secret with its middle elided, to tell secrets apart; `None` for secrets migrated
+    /// from before Steward kept one.
+    pub masked: Option<String>,
+    /// `ACTIVE` or `INACTIVE`.
+    pub status: String,
+    pub created: i64,
+    pub last_updated: i64,
+}
+
+impl ClientSecret {
+    pub fn is_active(&self) -> bool {
+        self.status == "ACTIVE"
+    }
+}
+
+/// Okta's limit of client secrets per app.
+pub const MAX_CLIENT_SECRETS: usize = 2;
+
+/// Shortest and longest secret a caller may bring (Okta's limits).
+pub const CLIENT_SECRET_MIN_LEN: usize = 14;
+pub const CLIENT_SECRET_MAX_LEN: usize = 100;
+
+/// The secret as list answers show it: a few characters at each end, the rest elided, so that
+/// an admin can tell which secret a client holds without the answer disclosing it.
+pub fn mask_secret(secret: &str) -> String {
+    let chars: Vec<char> = secret.chars().collect();
+    let shown = (chars.len() / 8).min(4);
+    let head: String = chars.iter().take(shown).collect();
+    let tail: String = chars.iter().skip(chars.len() - shown).collect();
+    format!("{head}......{tail}")
+}
+
+/// Why a secret a caller brings cannot be used, in Okta's words; `None` when it can.
+pub fn check_client_secret(secret: &str) -> Option<String> {
+    let len = secret.chars().count();
+    if !secret.bytes().all(|b| (0x20..=0x7e).contains(&b)) {
+        Some(
+            "client_secret: ''client_secret'' must only contain printable ASCII: [x20-x7E]+".into(),
+        )
+    } else if len < CLIENT_SECRET_MIN_LEN {
+        Some(format!(
+            "client_secret: 'client_secret' must be at least '{CLIENT_SECRET_MIN_LEN}' characters long."
+        ))
+    } else if len > CLIENT_SECRET_MAX_LEN {
+        Some(format!(
+            "client_secret: 'client_secret' can't be more than '{CLIENT_SECRET_MAX_LEN}' characters long."
+        ))
+    } else {
+        None
+    }
+}
+
+/// Whether a key of a client's JWK Set may verify its assertions: keys deactivated through
+/// `/credentials/jwks` carry `"status": "INACTIVE"`; keys without a status are active.
+pub fn jwk_is_active(key: &Value) -> bool {
+    key.get("status").and_then(Value::as_str) != Some("INACTIVE")
 }
 
 impl App {
@@ -233,8 +299,10 @@ impl OidcClient {
                 .as_ref()
                 .and_then(|j| j.get("keys"))
                 .and_then(Value::as_array);
-            if keys.is_none_or(|k| k.is_empty()) {
-                causes.push("jwks: private_key_jwt needs a JWK Set with at least one key".into());
+            if keys.is_none_or(|k| !k.iter().any(jwk_is_active)) {
+                causes.push(
+                    "jwks: private_key_jwt needs a JWK Set with at least one active key".into(),
+                );
             }
         }
         let summary = causes
@@ -280,6 +348,39 @@ fn check_redirect_uri(uri: &str, native: bool) -> Result<(), String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn masked_secrets_keep_at_most_four_characters_each_end() {
+        let secret = "abcdEFGHijklMNOPqrstUVWXyzABCDEFghijKLMNopqrSTUV";
+        assert_eq!(mask_secret(secret), "abcd......STUV");
+        assert_eq!(mask_secret("0123456789abcdef"), "01......ef");
+        assert_eq!(mask_secret("short"), "......");
+    }
+
+    #[test]
+    fn brought_secrets_follow_oktas_limits() {
+        assert_eq!(check_client_secret(&"a".repeat(14)), None);
+        assert_eq!(check_client_secret(&"a".repeat(100)), None);
+        assert!(check_client_secret(&"a".repeat(13)).is_some_and(|e| e.contains("at least '14'")));
+        assert!(
+            check_client_secret(&"a".repeat(101)).is_some_and(|e| e.contains("more than '100'"))
+        );
+        assert!(check_client_secret("tab\there-is-long-enough")
+            .is_some_and(|e| e.contains("printable ASCII")));
+    }
+
+    #[test]
+    fn a_private_key_jwt_client_needs_an_active_key() {
+        let inactive = json!({"keys":[{"kty":"RSA","n":"x","e":"AQAB","status":"INACTIVE"}]});
+        let refused = OidcClient::from_request(
+            &json!({"application_type":"service","jwks": inactive}),
+            &json!({"token_endpoint_auth_method":"private_key_jwt"}),
+        );
+        assert!(refused.unwrap_err().causes[0].contains("active key"));
+        assert!(jwk_is_active(&json!({"kty":"RSA"})));
+        assert!(jwk_is_active(&json!({"status":"ACTIVE"})));
+        assert!(!jwk_is_active(&json!({"status":"INACTIVE"})));
+    }
 
     #[test]
     fn web_app_defaults() {

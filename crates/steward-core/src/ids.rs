@@ -17,6 +17,10 @@ pub enum IdKind {
     ErrorId,
     Client,
     Key,
+    /// An app's client secret.
+    ClientSecret,
+    /// A public key in an app's JWK Set.
+    ClientJwk,
     /// The org itself (ORNs name it).
     Org,
 }
@@ -34,6 +38,8 @@ impl IdKind {
             IdKind::ErrorId => "oae",
             IdKind::Client => "0oa",
             IdKind::Key => "key",
+            IdKind::ClientSecret => "ocs",
+            IdKind::ClientJwk => "pks",
             IdKind::Org => "00o",
         }
     }

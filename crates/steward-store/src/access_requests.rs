@@ -298,6 +298,23 @@ impl Store {
         stored_request(&row)
     }
 
+    /// Which of `ids` are v1 requests (a task links to its request under its API version).
+    pub async fn ar_v1_request_ids(&self, ids: &[String]) -> Result<Vec<String>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let params: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT id FROM ar_requests WHERE api_version = 1 AND id IN ({})",
+            params.join(", ")
+        );
+        let mut query = sqlx::query_scalar(&sql);
+        for id in ids {
+            query = query.bind(id.clone());
+        }
+        Ok(query.fetch_all(self.pool()).await?)
+    }
+
     /// v1 or v2 requests by id after the cursor, at most `limit`.
     pub async fn ar_requests(&self, query: &RequestListQuery) -> Result<Vec<StoredRequest>> {
         let resolve: &dyn Fn(&str) -> Option<Column> = if query.v1 {

@@ -13,8 +13,8 @@ use crate::{
     storable_json, Result, Store, StoreError, WriteTx,
 };
 
-const COLUMNS: &str =
-    "id, name, label, status, sign_on_mode, created, last_updated, client_id, client_secret_hash, oidc";
+pub(crate) const COLUMNS: &str =
+    "id, name, label, status, sign_on_mode, created, last_updated, client_id, oidc";
 
 #[derive(Debug, Default, Clone)]
 pub struct AppQuery {
@@ -66,7 +66,7 @@ fn app_column(attr: &str) -> Option<Column> {
     }
 }
 
-fn from_row(row: &AnyRow) -> Result<App> {
+pub(crate) fn from_row(row: &AnyRow) -> Result<App> {
     let oidc: Option<String> = row.try_get("oidc")?;
     let oidc = match oidc {
         Some(text) => Some(
@@ -84,7 +84,6 @@ fn from_row(row: &AnyRow) -> Result<App> {
         created: row.try_get("created")?,
         last_updated: row.try_get("last_updated")?,
         client_id: row.try_get("client_id")?,
-        client_secret_hash: row.try_get("client_secret_hash")?,
         oidc,
     })
 }
@@ -284,7 +283,7 @@ impl WriteTx {
     pub async fn insert_app(&mut self, app: &App) -> Result<()> {
         check_app(app)?;
         sqlx::query(&format!(
-            "INSERT INTO apps ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            "INSERT INTO apps ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
         ))
         .bind(&app.id)
         .bind(&app.name)
@@ -294,7 +293,6 @@ impl WriteTx {
         .bind(app.created)
         .bind(app.last_updated)
         .bind(&app.client_id)
-        .bind(&app.client_secret_hash)
         .bind(oidc_text(app)?)
         .execute(self.conn())
         .await
@@ -306,7 +304,7 @@ impl WriteTx {
         check_app(app)?;
         let done = sqlx::query(
             "UPDATE apps SET name = $2, label = $3, status = $4, sign_on_mode = $5, last_updated = $6, \
-             client_id = $7, client_secret_hash = $8, oidc = $9 WHERE id = $1",
+             client_id = $7, oidc = $8 WHERE id = $1",
         )
         .bind(&app.id)
         .bind(&app.name)
@@ -315,7 +313,6 @@ impl WriteTx {
         .bind(&app.sign_on_mode)
         .bind(app.last_updated)
         .bind(&app.client_id)
-        .bind(&app.client_secret_hash)
         .bind(oidc_text(app)?)
         .execute(self.conn())
         .await

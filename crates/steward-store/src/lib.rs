@@ -8,6 +8,7 @@
 
 mod access_requests;
 mod activation;
+mod app_secrets;
 mod apps;
 mod groups;
 mod listing;

@@ -25,6 +25,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../migrations/0011_refresh_tokens_user.sql"),
     ),
     (12, include_str!("../migrations/0012_outbox.sql")),
+    (
+        13,
+        include_str!("../migrations/0013_app_client_secrets.sql"),
+    ),
 ];
 
 const PG_LOCK_KEY: i64 = 0x0053_5445_5741_5244; // "STEWARD"

@@ -407,6 +407,11 @@ async fn serve(storage: StorageArgs, args: ServeArgs) -> Result<()> {
         Duration::from_secs(args.key_rotation_days * 86_400),
         Duration::from_secs(args.outbox_retention_days.saturating_mul(86_400)),
     );
+    let demo_apps = if args.demo {
+        bootstrap::demo_client_apps(&store).await?
+    } else {
+        Vec::new()
+    };
     let state = AppState::new(store, config, auth);
     // Changes committed by other nodes reach this node's caches within a second.
     steward_api::outbox::OutboxFollower::new(&state)
@@ -445,6 +450,7 @@ async fn serve(storage: StorageArgs, args: ServeArgs) -> Result<()> {
             "Steward is listening on {issuer} (ready in {} ms).",
             started.elapsed().as_millis()
         );
+        print_demo_credentials(&issuer, &demo_apps, true);
         let mut server = axum_server::bind_rustls(args.listen, config)
             .handle(handle)
             .map(|tls| FirstBytes::acceptor(tls, header_read_timeout));
@@ -458,6 +464,7 @@ async fn serve(storage: StorageArgs, args: ServeArgs) -> Result<()> {
             started.elapsed().as_millis()
         );
         println!("Call the API with: curl -H 'Authorization: SSWS <token>' {issuer}/api/v1/users");
+        print_demo_credentials(&issuer, &demo_apps, false);
         let mut server = axum_server::from_tcp(listener)
             .handle(handle)
             .map(|plain| FirstBytes::acceptor(plain, header_read_timeout));
@@ -467,6 +474,13 @@ async fn serve(storage: StorageArgs, args: ServeArgs) -> Result<()> {
     served.context("serving")?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// How to get a usable credential for each demo client app (their secrets are never shown).
+fn print_demo_credentials(issuer: &str, apps: &[steward_core::apps::App], tls: bool) {
+    for app in apps {
+        println!("{}", bootstrap::demo_credential_hint(issuer, app, tls));
+    }
 }
 
 /// HTTP/1.1 only, with hyper's timer so that its header-read timeout applies: a client gets

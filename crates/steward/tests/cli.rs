@@ -829,6 +829,45 @@ async fn doctor_finds_every_problem_in_one_pass_and_fixes_them_in_one_command() 
         ),
         (Some("SSWS"), Some(200))
     );
+    // A call that changes data is checked, not sent: the user survives a diagnosed DELETE.
+    let (s, victim) = call(
+        &base,
+        admin,
+        reqwest::Method::POST,
+        "/api/v1/users?activate=false",
+        Some(new_user("kept.by.doctor@example.com")),
+    )
+    .await;
+    assert_eq!(s, 200, "{victim}");
+    let victim_url = format!("{base}/api/v1/users/{}", victim["id"].as_str().unwrap());
+    let out = Command::new(BIN)
+        .args([
+            "doctor",
+            "--url",
+            &victim_url,
+            "--method",
+            "DELETE",
+            "--token",
+            admin,
+            "--output",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let parsed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(parsed.get("status").is_none(), "not sent: {parsed}");
+    assert_eq!(parsed["wouldSucceed"], true);
+    let path = victim_url.strip_prefix(&base).unwrap();
+    assert_eq!(
+        call(&base, admin, reqwest::Method::GET, path, None).await.0,
+        200,
+        "doctor deleted nothing"
+    );
     // Diagnosing the app directly.
     let out = Command::new(BIN)
         .args([
@@ -1379,4 +1418,195 @@ fn routes_prints_the_route_table_as_text_json_and_the_roles_doc() {
     let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/roles.md"))
         .unwrap();
     assert_eq!(run(&["--roles-md"]), doc);
+}
+
+/// `steward serve --demo` says how to get a usable credential for the demo's client apps (issue
+/// 12 item 4) without ever printing a secret: the printed calls work as printed.
+#[tokio::test]
+async fn the_demo_prints_how_to_get_a_usable_credential() {
+    use std::io::BufRead;
+    let dir = temp_dir();
+    let token = "demo-credentials-token-0123456789";
+    let listen = format!("127.0.0.1:{}", free_port());
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", &listen, "--demo", "--data-dir"])
+        .arg(&dir)
+        .env("STEWARD_BOOTSTRAP_API_TOKEN", token)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let server = Server {
+        child,
+        base: format!("http://{listen}"),
+    };
+    // Read the start-up lines until both demo apps are described.
+    let (send, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if send.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut printed = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while printed
+        .iter()
+        .filter(|l: &&String| l.trim_start().starts_with("curl"))
+        .count()
+        < 2
+    {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) => printed.push(line),
+            Err(_) => panic!("no credential hints in {printed:?}"),
+        }
+    }
+    let hint = |label: &str| -> (String, String) {
+        let at = printed
+            .iter()
+            .position(|l| l.contains(&format!("Demo app \"{label}\"")))
+            .unwrap_or_else(|| panic!("{label}: {printed:?}"));
+        (printed[at].clone(), printed[at + 1].trim().to_string())
+    };
+
+    // Okta Workflows OAuth: the printed call mints a secret that authenticates the client.
+    let (about, curl) = hint("Okta Workflows OAuth");
+    let client_id = about
+        .split("client_id ")
+        .nth(1)
+        .unwrap()
+        .split(')')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(
+        curl.starts_with("curl -X POST -H 'Authorization: SSWS <token>' "),
+        "{curl}"
+    );
+    let url = curl.rsplit(' ').next().unwrap();
+    assert!(url.starts_with(&server.base) && url.ends_with("/credentials/secrets"));
+    let r = reqwest::Client::new()
+        .post(url)
+        .header("Authorization", format!("SSWS {token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let minted: Value = r.json().await.unwrap();
+    let secret = minted["client_secret"].as_str().unwrap().to_string();
+    assert!(!printed.iter().any(|l| l.contains(&secret)), "{printed:?}");
+    let redeem = |secret: String| {
+        let (base, client_id) = (server.base.clone(), client_id.clone());
+        async move {
+            let r = reqwest::Client::new()
+                .post(format!("{base}/oauth2/v1/token"))
+                .basic_auth(client_id, Some(secret))
+                .form(&[
+                    ("grant_type", "authorization_code"),
+                    ("code", "no-such-code"),
+                    (
+                        "redirect_uri",
+                        "http://localhost:3000/okta-workflows-oauth/callback",
+                    ),
+                    ("code_verifier", "v".repeat(43).as_str()),
+                ])
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap())
+        }
+    };
+    // The client is authenticated: only the (made-up) code is refused.
+    let (s, b) = redeem(secret).await;
+    assert_eq!(
+        (s, b["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{b}"
+    );
+    let (s, b) = redeem("not-the-secret-0123456789".into()).await;
+    assert_eq!(
+        (s, b["error"].as_str()),
+        (401, Some("invalid_client")),
+        "{b}"
+    );
+
+    // Governance Automation: the printed call, given a public key, makes it a private_key_jwt
+    // client whose assertions get tokens.
+    let (about, curl) = hint("Governance Automation");
+    let client_id = about
+        .split("client_id ")
+        .nth(1)
+        .unwrap()
+        .split(')')
+        .next()
+        .unwrap()
+        .to_string();
+    let url = curl
+        .split_whitespace()
+        .find(|w| w.starts_with("http"))
+        .unwrap();
+    let body = curl.split(" -d '").nth(1).unwrap().trim_end_matches('\'');
+    let key = steward_oauth::keys::SigningKey::generate(steward_oauth::keys::KeyStatus::Active, 0)
+        .unwrap();
+    let body = body.replace(
+        "<your public JWK>",
+        &serde_json::to_string(&key.jwk()).unwrap(),
+    );
+    let (s, app) = call(
+        &server.base,
+        token,
+        reqwest::Method::PUT,
+        url.strip_prefix(&server.base).unwrap(),
+        Some(serde_json::from_str(&body).unwrap()),
+    )
+    .await;
+    assert_eq!(s, 200, "{app}");
+    let app_id = app["id"].as_str().unwrap();
+    let (s, g) = call(
+        &server.base,
+        token,
+        reqwest::Method::POST,
+        &format!("/api/v1/apps/{app_id}/grants"),
+        Some(json!({"scopeId": "okta.users.read", "issuer": server.base})),
+    )
+    .await;
+    assert_eq!(s, 201, "{g}");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some(key.kid.clone());
+    let assertion = jsonwebtoken::encode(
+        &header,
+        &json!({"iss": client_id, "sub": client_id, "aud": format!("{}/oauth2/v1/token", server.base),
+                "iat": now, "exp": now + 300, "jti": format!("jti-{now}")}),
+        &jsonwebtoken::EncodingKey::from_rsa_pem(key.private_pem.as_bytes()).unwrap(),
+    )
+    .unwrap();
+    let r = reqwest::Client::new()
+        .post(format!("{}/oauth2/v1/token", server.base))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "okta.users.read"),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ),
+            ("client_assertion", &assertion),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let answer: Value = r.json().await.unwrap();
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer["access_token"].is_string());
 }

@@ -14,18 +14,13 @@ pub mod resource_owners;
 pub mod v1;
 pub mod v2;
 
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 use steward_app::Ctx;
-use steward_core::access_requests::RuleError;
-use steward_core::ids::{new_id, IdKind};
-use steward_core::validation::ValidationError;
 use steward_store::StoreError;
 
 pub use steward_app::governance::{engine, Clock, EventBus, GovernanceEvent, Pass};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
 /// Handles every access request due at `now` as Steward, publishing on the state's bus (what
@@ -40,100 +35,6 @@ pub fn spawn_scheduler(state: AppState, every: std::time::Duration) -> tokio::ta
     steward_app::governance::spawn_scheduler(state.store, state.events, state.clock, every)
 }
 
-/// Errors of the governance routes: every [`ApiError`], plus the two answers only governance
-/// gives (`409 E0000195` conflicts and `400 E0000002` refusals).
-#[derive(Debug)]
-pub enum GovError {
-    Api(ApiError),
-    Okta {
-        status: StatusCode,
-        code: &'static str,
-        summary: String,
-        causes: Vec<String>,
-    },
-}
-
-pub type GovResult<T> = Result<T, GovError>;
-
-impl From<ApiError> for GovError {
-    fn from(e: ApiError) -> Self {
-        GovError::Api(e)
-    }
-}
-
-impl From<steward_app::AppError> for GovError {
-    fn from(e: steward_app::AppError) -> Self {
-        match e {
-            steward_app::AppError::Rule(rule) => rule.into(),
-            other => GovError::Api(other.into()),
-        }
-    }
-}
-
-impl From<StoreError> for GovError {
-    fn from(e: StoreError) -> Self {
-        GovError::Api(e.into())
-    }
-}
-
-impl From<ValidationError> for GovError {
-    fn from(e: ValidationError) -> Self {
-        GovError::Api(e.into())
-    }
-}
-
-impl From<RuleError> for GovError {
-    fn from(e: RuleError) -> Self {
-        let summary = e.to_string();
-        match e {
-            RuleError::Invalid(v) => GovError::Api(v.into()),
-            // Okta's E0000006, with the rule's reason as the cause (a requester deciding their
-            // own request is told why).
-            RuleError::Forbidden(v) => GovError::Okta {
-                status: StatusCode::FORBIDDEN,
-                code: "E0000006",
-                summary,
-                causes: v.causes,
-            },
-            RuleError::Conflict(v) => GovError::Okta {
-                status: StatusCode::CONFLICT,
-                code: "E0000195",
-                summary,
-                causes: v.causes,
-            },
-            RuleError::Refused(v) | RuleError::Rejected(v) => GovError::Okta {
-                status: StatusCode::BAD_REQUEST,
-                code: "E0000002",
-                summary,
-                causes: v.causes,
-            },
-        }
-    }
-}
-
-impl IntoResponse for GovError {
-    fn into_response(self) -> Response {
-        match self {
-            GovError::Api(e) => e.into_response(),
-            GovError::Okta {
-                status,
-                code,
-                summary,
-                causes,
-            } => {
-                let body = json!({
-                    "errorCode": code,
-                    "errorSummary": summary,
-                    "errorLink": code,
-                    "errorId": new_id(IdKind::ErrorId),
-                    "errorCauses": causes.iter().map(|c| json!({"errorSummary": c})).collect::<Vec<_>>(),
-                });
-                (status, axum::Json(body)).into_response()
-            }
-        }
-    }
-}
-
 /// A System Log event for this caller's governance action.
 pub(crate) fn v2_log(
     caller: &crate::http::Caller,
@@ -145,12 +46,12 @@ pub(crate) fn v2_log(
         .client(caller.client.clone())
 }
 
-pub(crate) fn not_found(what: &str, id: &str) -> GovError {
-    GovError::Api(ApiError::not_found(format!("{id} ({what})")))
+pub(crate) fn not_found(what: &str, id: &str) -> ApiError {
+    ApiError::not_found(format!("{id} ({what})"))
 }
 
 /// Maps a store `NotFound` to Okta's 404 naming the object.
-pub(crate) fn found<T>(r: Result<T, StoreError>, what: &str, id: &str) -> GovResult<T> {
+pub(crate) fn found<T>(r: Result<T, StoreError>, what: &str, id: &str) -> ApiResult<T> {
     match r {
         Ok(v) => Ok(v),
         Err(StoreError::NotFound) => Err(not_found(what, id)),

@@ -21,7 +21,6 @@ use serde_json::{json, Value};
 use steward_core::access_requests::from_body;
 use steward_core::apps::App;
 use steward_core::directory::{Group, User};
-use steward_core::filter;
 use steward_core::resource_owners::{
     ConfigureOwners, OwnersConfiguration, OwnersFilter, OwnersList, OwnersRemoval, PatchOwners,
     PrincipalKind, PrincipalName, ResourceKind, ResourceName,
@@ -29,8 +28,8 @@ use steward_core::resource_owners::{
 use steward_core::syslog::Target;
 use steward_store::{OwnedResource, OwnersChanged, Store, StoreError, WriteTx};
 
-use super::{list_body, not_found, v2_log, GovError, GovResult};
-use crate::error::ApiError;
+use super::{list_body, not_found, v2_log};
+use crate::error::{ApiError, ApiResult};
 use crate::http::{link_headers, page_limit, split_page, Caller, OktaJson, OktaQuery};
 use crate::AppState;
 
@@ -57,7 +56,7 @@ pub async fn configure(
     State(state): State<AppState>,
     caller: Caller,
     OktaJson(body): OktaJson<Value>,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let org_id = state.store.org_id().await?;
     let wanted = from_body::<ConfigureOwners>(&body)?.validate(&org_id)?;
     let configured = configure_owners(&state, &caller, &org_id, wanted).await?;
@@ -74,7 +73,7 @@ pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
     OktaJson(body): OktaJson<Value>,
-) -> GovResult<StatusCode> {
+) -> ApiResult<StatusCode> {
     let org_id = state.store.org_id().await?;
     let removal = from_body::<PatchOwners>(&body)?.validate(&org_id)?;
     remove_owners(&state, &caller, &org_id, removal).await?;
@@ -86,7 +85,7 @@ pub async fn list_owned(
     State(state): State<AppState>,
     OktaQuery(params): OktaQuery<ListParams>,
     RawQuery(raw): RawQuery,
-) -> GovResult<(HeaderMap, Json<Value>)> {
+) -> ApiResult<(HeaderMap, Json<Value>)> {
     let org_id = state.store.org_id().await?;
     let filter = read_filter(params.filter.as_deref(), &org_id, OwnersList::Owned)?;
     let include_parent = includes_parent(params.include.as_deref())?;
@@ -110,7 +109,7 @@ pub async fn list_unowned(
     State(state): State<AppState>,
     OktaQuery(params): OktaQuery<ListParams>,
     RawQuery(raw): RawQuery,
-) -> GovResult<(HeaderMap, Json<Value>)> {
+) -> ApiResult<(HeaderMap, Json<Value>)> {
     let org_id = state.store.org_id().await?;
     let filter = read_filter(params.filter.as_deref(), &org_id, OwnersList::Unowned)?;
     let limit = page_limit(params.limit.as_deref(), DEFAULT_LIMIT, MAX_LIMIT)?;
@@ -124,20 +123,21 @@ pub async fn list_unowned(
     Ok((headers, Json(body)))
 }
 
-fn read_filter(text: Option<&str>, org_id: &str, list: OwnersList) -> GovResult<OwnersFilter> {
+fn read_filter(text: Option<&str>, org_id: &str, list: OwnersList) -> ApiResult<OwnersFilter> {
     let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
         return Err(ApiError::validation(
             "filter",
             "filter: The filter parameter is required and must name parentResourceOrn",
-        )
-        .into());
+        ));
     };
-    let parsed = filter::parse(text).map_err(|e| ApiError::InvalidFilter(e.message))?;
-    Ok(OwnersFilter::read(&parsed, org_id, list).map_err(ApiError::InvalidFilter)?)
+    let Some(parsed) = crate::http::scim_filter(Some(text), None)? else {
+        return Err(ApiError::InvalidFilter("empty filter".into()));
+    };
+    OwnersFilter::read(&parsed, org_id, list).map_err(ApiError::InvalidFilter)
 }
 
 /// `include` (comma-separated): only `parent_resource_owner` is known.
-fn includes_parent(include: Option<&str>) -> GovResult<bool> {
+fn includes_parent(include: Option<&str>) -> ApiResult<bool> {
     let mut parent = false;
     for value in include.unwrap_or_default().split(',').map(str::trim) {
         match value {
@@ -149,8 +149,7 @@ fn includes_parent(include: Option<&str>) -> GovResult<bool> {
                     format!(
                     "include: {other} must be equal to one of the allowed values: {INCLUDE_PARENT}"
                 ),
-                )
-                .into())
+                ))
             }
         }
     }
@@ -255,7 +254,8 @@ impl Owner {
                 let mut p = json!({
                     "id": u.id,
                     "name": u.display_name(),
-                    "_links": {"self": {"href": format!("{issuer}/admin/user/profile/view/{}", u.id)}},
+                    // Okta links its Admin Console page; Steward has none, so the API resource.
+                    "_links": {"self": {"href": format!("{issuer}/api/v1/users/{}", u.id)}},
                 });
                 if let Some(email) = u.profile.get("email").and_then(Value::as_str) {
                     p["email"] = json!(email);
@@ -265,7 +265,7 @@ impl Owner {
             Owner::Group(g) => json!({
                 "id": g.id,
                 "name": g.name(),
-                "_links": {"self": {"href": format!("{issuer}/admin/group/{}", g.id)}},
+                "_links": {"self": {"href": format!("{issuer}/api/v1/groups/{}", g.id)}},
             }),
         };
         json!({
@@ -320,7 +320,7 @@ async fn ownable(store: &Store, name: &ResourceName) -> Result<Option<Ownable>, 
     })
 }
 
-async fn known_resource(store: &Store, org_id: &str, name: &ResourceName) -> GovResult<Ownable> {
+async fn known_resource(store: &Store, org_id: &str, name: &ResourceName) -> ApiResult<Ownable> {
     ownable(store, name)
         .await?
         .ok_or_else(|| not_found("Resource", &name.orn(org_id)))
@@ -353,7 +353,7 @@ async fn configure_owners(
     caller: &Caller,
     org_id: &str,
     wanted: OwnersConfiguration,
-) -> GovResult<Vec<(Ownable, Vec<Owner>)>> {
+) -> ApiResult<Vec<(Ownable, Vec<Owner>)>> {
     let store = &state.store;
     let mut resources = vec![];
     for name in &wanted.resources {
@@ -391,7 +391,7 @@ async fn remove_owners(
     caller: &Caller,
     org_id: &str,
     removal: OwnersRemoval,
-) -> GovResult<()> {
+) -> ApiResult<()> {
     let store = &state.store;
     let resource = known_resource(store, org_id, &removal.resource).await?;
     let now = state.clock.now();
@@ -418,7 +418,7 @@ async fn log_changes(
     resource: &Ownable,
     changed: &OwnersChanged,
     now: i64,
-) -> GovResult<()> {
+) -> ApiResult<()> {
     let added = changed
         .added
         .iter()
@@ -467,7 +467,7 @@ async fn owned_page(
     include_parent: bool,
     after: Option<&str>,
     limit: usize,
-) -> GovResult<OwnedPage> {
+) -> ApiResult<OwnedPage> {
     let parent = known_resource(store, org_id, filter_parent(filter)?).await?;
     // The parent is listed on request: `include=parent_resource_owner`, or `resource.orn`.
     let parent_asked = include_parent
@@ -511,12 +511,10 @@ async fn owned_page(
     })
 }
 
-fn filter_parent(filter: &OwnersFilter) -> GovResult<&ResourceName> {
-    filter.parent().ok_or_else(|| {
-        GovError::Api(ApiError::InvalidFilter(
-            "the filter must name parentResourceOrn".into(),
-        ))
-    })
+fn filter_parent(filter: &OwnersFilter) -> ApiResult<&ResourceName> {
+    filter
+        .parent()
+        .ok_or_else(|| ApiError::InvalidFilter("the filter must name parentResourceOrn".into()))
 }
 
 /// The directory object of a stored resource (apps and groups; others are not kept).
@@ -536,7 +534,7 @@ async fn unowned_page(
     filter: &OwnersFilter,
     after: Option<&str>,
     limit: usize,
-) -> GovResult<(Ownable, Vec<Ownable>, Option<String>)> {
+) -> ApiResult<(Ownable, Vec<Ownable>, Option<String>)> {
     let parent = known_resource(store, org_id, filter_parent(filter)?).await?;
     let family = [parent.clone()];
     let mut unowned = vec![];

@@ -11,14 +11,14 @@ use steward_app::governance::ensure_default_team;
 use steward_core::access_requests::v1::{open_request, RequestSettings, RequestV1Create};
 use steward_core::access_requests::v1::{RequestTypeCreate, MAX_ACTIVE_REQUEST_TYPES};
 use steward_core::access_requests::{from_body, RequestType, RequestV1};
-use steward_core::filter;
+use steward_core::filter::Filter;
 use steward_core::syslog::Target;
 use steward_store::{RequestListQuery, StoreError, StoredRequest};
 
 use super::engine::{self, Effects};
 use super::v2::{actor_id, caller_principal};
-use super::{found, list_body, GovError, GovResult};
-use crate::error::ApiError;
+use super::{found, list_body};
+use crate::error::{ApiError, ApiResult};
 use crate::http::{page_limit, Caller, OktaJson, OktaQuery};
 use crate::AppState;
 
@@ -51,7 +51,7 @@ pub async fn list_teams(
     State(state): State<AppState>,
     OktaQuery(params): OktaQuery<ListParams>,
     RawQuery(raw): RawQuery,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     ensure_default_team(&state.store, state.clock.now()).await?;
     let limit = page_limit(params.limit.as_deref(), 20, 200)?;
     let rows = state
@@ -70,20 +70,16 @@ pub async fn list_teams(
     )))
 }
 
-fn parse_filter(text: Option<&str>) -> GovResult<Option<filter::Filter>> {
-    match text.map(str::trim).filter(|t| !t.is_empty()) {
-        Some(t) => Ok(Some(
-            filter::parse(t).map_err(|e| ApiError::InvalidFilter(e.message))?,
-        )),
-        None => Ok(None),
-    }
+/// A governance list's `filter` (SCIM).
+fn parse_filter(text: Option<&str>) -> ApiResult<Option<Filter>> {
+    crate::http::scim_filter(text, None)
 }
 
 pub async fn list_request_types(
     State(state): State<AppState>,
     OktaQuery(params): OktaQuery<ListParams>,
     RawQuery(raw): RawQuery,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let limit = page_limit(params.limit.as_deref(), 20, 200)?;
     let f = parse_filter(params.filter.as_deref())?;
     let rows = state
@@ -106,7 +102,7 @@ pub async fn create_request_type(
     State(state): State<AppState>,
     caller: Caller,
     OktaJson(body): OktaJson<Value>,
-) -> GovResult<Response> {
+) -> ApiResult<Response> {
     let create: RequestTypeCreate = from_body(&body)?;
     let now = state.clock.now();
     let t = RequestType::create(create, &actor_id(&caller), now)?;
@@ -114,8 +110,7 @@ pub async fn create_request_type(
         return Err(ApiError::validation(
             "ownerId",
             format!("/ownerId {} is not a team", t.owner_id),
-        )
-        .into());
+        ));
     }
     if let Some((_, targets)) = t.resource_settings.targets() {
         for target in targets {
@@ -131,8 +126,7 @@ pub async fn create_request_type(
                         "/resourceSettings/targetResources {} not found",
                         target.resource_id
                     ),
-                )
-                .into());
+                ));
             }
         }
     }
@@ -142,9 +136,10 @@ pub async fn create_request_type(
     if t.status == steward_core::access_requests::v1::RequestTypeStatus::Active
         && tx.ar_count_active_request_types().await? >= MAX_ACTIVE_REQUEST_TYPES as i64
     {
-        return Err(
-            ApiError::validation("status", "At most 500 request types may be ACTIVE").into(),
-        );
+        return Err(ApiError::validation(
+            "status",
+            "At most 500 request types may be ACTIVE",
+        ));
     }
     tx.ar_put_request_type(&t).await?;
     tx.append_log(
@@ -165,7 +160,7 @@ pub async fn create_request_type(
 pub async fn get_request_type(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let t = found(state.store.ar_request_type(&id).await, "RequestType", &id)?;
     Ok(Json(render_type(&state.config.issuer, &t)))
 }
@@ -174,7 +169,7 @@ pub async fn delete_request_type(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> GovResult<StatusCode> {
+) -> ApiResult<StatusCode> {
     let t = found(state.store.ar_request_type(&id).await, "RequestType", &id)?;
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
@@ -198,7 +193,7 @@ async fn set_published(
     caller: &Caller,
     id: &str,
     publish: bool,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let mut t = found(state.store.ar_request_type(id).await, "RequestType", id)?;
     let now = state.clock.now();
     let actor = actor_id(caller);
@@ -208,7 +203,7 @@ async fn set_published(
         if t.status != steward_core::access_requests::v1::RequestTypeStatus::Active
             && tx.ar_count_active_request_types().await? >= MAX_ACTIVE_REQUEST_TYPES as i64
         {
-            return Err(GovError::Okta {
+            return Err(ApiError::Rule {
                 status: StatusCode::CONFLICT,
                 code: "E0000195",
                 summary: "At most 500 request types may be ACTIVE".into(),
@@ -242,7 +237,7 @@ pub async fn publish_request_type(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     set_published(&state, &caller, &id, true).await
 }
 
@@ -250,7 +245,7 @@ pub async fn unpublish_request_type(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     set_published(&state, &caller, &id, false).await
 }
 
@@ -258,7 +253,7 @@ pub async fn create_request(
     State(state): State<AppState>,
     caller: Caller,
     OktaJson(body): OktaJson<Value>,
-) -> GovResult<Response> {
+) -> ApiResult<Response> {
     let create: RequestV1Create = from_body(&body)?;
     let type_id = create.request_type_id.clone().unwrap_or_default();
     let t = match state.store.ar_request_type(&type_id).await {
@@ -267,8 +262,7 @@ pub async fn create_request(
             return Err(ApiError::validation(
                 "requestTypeId",
                 format!("/requestTypeId {type_id} not found"),
-            )
-            .into())
+            ))
         }
         Err(e) => return Err(e.into()),
     };
@@ -339,7 +333,7 @@ pub async fn create_request(
 pub async fn get_request(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let r = found(state.store.ar_request(&id).await, "Request", &id)?;
     let Some(v1) = r.v1 else {
         return Err(super::not_found("Request", &id));
@@ -351,7 +345,7 @@ pub async fn list_requests(
     State(state): State<AppState>,
     OktaQuery(params): OktaQuery<ListParams>,
     RawQuery(raw): RawQuery,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let limit = page_limit(params.limit.as_deref(), 20, 200)?;
     let rows = state
         .store
@@ -383,7 +377,7 @@ pub async fn create_request_message(
     caller: Caller,
     Path(id): Path<String>,
     OktaJson(body): OktaJson<Value>,
-) -> GovResult<Response> {
+) -> ApiResult<Response> {
     let r = found(state.store.ar_request(&id).await, "Request", &id)?;
     if !r.is_v1() {
         return Err(super::not_found("Request", &id));

@@ -21,15 +21,15 @@ use steward_core::access_requests::{
     RequestCondition, RequestSequence, RequestWorkflow,
 };
 use steward_core::directory::UserStatus;
-use steward_core::filter::{self, Filter};
+use steward_core::filter::Filter;
 use steward_core::syslog::{LogEvent, Target};
 use steward_store::{RequestListQuery, StoreError, StoredRequest, TaskListQuery};
 
 use steward_app::governance::tasks::{self, Decider};
 
 use super::engine::{self, Effects};
-use super::{found, list_body, not_found, GovError, GovResult};
-use crate::error::ApiError;
+use super::{found, list_body, not_found};
+use crate::error::{ApiError, ApiResult};
 use crate::guard::Credential;
 use crate::http::{page_limit, Caller, OktaJson, OktaQuery};
 use crate::AppState;
@@ -49,7 +49,7 @@ pub struct ListParams {
 }
 
 /// An optional JSON body: empty is `None`; malformed is `E0000003`.
-fn optional_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> GovResult<Option<T>> {
+fn optional_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> ApiResult<Option<T>> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
@@ -61,13 +61,9 @@ fn optional_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> GovResult<Opti
     Ok(Some(from_body(&v)?))
 }
 
-fn parse_filter(text: Option<&str>) -> GovResult<Option<Filter>> {
-    match text.map(str::trim).filter(|t| !t.is_empty()) {
-        Some(t) => Ok(Some(
-            filter::parse(t).map_err(|e| ApiError::InvalidFilter(e.message))?,
-        )),
-        None => Ok(None),
-    }
+/// A governance list's `filter` (SCIM).
+fn parse_filter(text: Option<&str>) -> ApiResult<Option<Filter>> {
+    crate::http::scim_filter(text, None)
 }
 
 /// The id that acts: the caller's user, else the service app's client id.
@@ -90,13 +86,13 @@ pub(crate) fn caller_principal(caller: &Caller) -> Principal {
 }
 
 /// The user of a `my` call (the guard admits only user tokens there).
-fn my_user_id(caller: &Caller) -> GovResult<String> {
+fn my_user_id(caller: &Caller) -> ApiResult<String> {
     caller
         .principal
         .user
         .as_ref()
         .map(|u| u.id.clone())
-        .ok_or(GovError::Api(ApiError::Forbidden))
+        .ok_or(ApiError::Forbidden)
 }
 
 fn log(caller: &Caller, event_type: &str, message: &str, now: i64) -> LogEvent {
@@ -104,7 +100,7 @@ fn log(caller: &Caller, event_type: &str, message: &str, now: i64) -> LogEvent {
 }
 
 /// Resources are apps: 404 for anything else.
-async fn resource(state: &AppState, id: &str) -> GovResult<steward_core::apps::App> {
+async fn resource(state: &AppState, id: &str) -> ApiResult<steward_core::apps::App> {
     found(state.store.app(id).await, "Resource", id)
 }
 
@@ -114,7 +110,7 @@ async fn resource(state: &AppState, id: &str) -> GovResult<steward_core::apps::A
 async fn resource_settings(
     state: &AppState,
     resource_id: &str,
-) -> GovResult<ResourceRequestSettings> {
+) -> ApiResult<ResourceRequestSettings> {
     Ok(state
         .store
         .ar_settings::<ResourceRequestSettings>(resource_id)
@@ -125,7 +121,7 @@ async fn resource_settings(
 pub async fn get_resource_settings(
     State(state): State<AppState>,
     Path(resource_id): Path<String>,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let app = resource(&state, &resource_id).await?;
     let s = resource_settings(&state, &app.id).await?;
     Ok(Json(serde_json::to_value(s).unwrap_or_default()))
@@ -136,7 +132,7 @@ pub async fn update_resource_settings(
     caller: Caller,
     Path(resource_id): Path<String>,
     OktaJson(body): OktaJson<Value>,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let app = resource(&state, &resource_id).await?;
     let patch: ResourceRequestSettingsPatch = from_body(&body)?;
     let mut s = resource_settings(&state, &app.id).await?;
@@ -158,7 +154,7 @@ pub async fn update_resource_settings(
     Ok(Json(serde_json::to_value(s).unwrap_or_default()))
 }
 
-async fn org_settings(state: &AppState) -> GovResult<OrgRequestSettings> {
+async fn org_settings(state: &AppState) -> ApiResult<OrgRequestSettings> {
     Ok(state
         .store
         .ar_settings::<OrgRequestSettings>("org")
@@ -166,7 +162,7 @@ async fn org_settings(state: &AppState) -> GovResult<OrgRequestSettings> {
         .unwrap_or_default())
 }
 
-pub async fn get_org_settings(State(state): State<AppState>) -> GovResult<Json<Value>> {
+pub async fn get_org_settings(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     Ok(Json(
         serde_json::to_value(org_settings(&state).await?).unwrap_or_default(),
     ))
@@ -176,7 +172,7 @@ pub async fn update_org_settings(
     State(state): State<AppState>,
     caller: Caller,
     OktaJson(body): OktaJson<Value>,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let patch: OrgRequestSettingsPatch = from_body(&body)?;
     // Steward has no Slack or other integrations: only an empty list of them is accepted.
     if let Some(i) = &patch.integrations {
@@ -188,8 +184,7 @@ pub async fn update_org_settings(
             return Err(ApiError::validation(
                 "integrations",
                 "/integrations Steward supports no Access Requests integrations",
-            )
-            .into());
+            ));
         }
     }
     let mut s = org_settings(&state).await?;
@@ -218,7 +213,7 @@ fn render_condition(issuer: &str, resource_id: &str, c: &RequestCondition) -> Va
     v
 }
 
-async fn check_sequence(state: &AppState, id: Option<&str>) -> GovResult<()> {
+async fn check_sequence(state: &AppState, id: Option<&str>) -> ApiResult<()> {
     if let Some(id) = id {
         match state.store.ar_sequence(id).await {
             Ok(_) => {}
@@ -226,8 +221,7 @@ async fn check_sequence(state: &AppState, id: Option<&str>) -> GovResult<()> {
                 return Err(ApiError::validation(
                     "AccessRequestCondition",
                     format!("/approvalSequenceId {id} is not an approval sequence"),
-                )
-                .into())
+                ))
             }
             Err(e) => return Err(e.into()),
         }
@@ -239,7 +233,7 @@ pub async fn list_conditions(
     State(state): State<AppState>,
     Path(resource_id): Path<String>,
     RawQuery(raw): RawQuery,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let app = resource(&state, &resource_id).await?;
     let issuer = &state.config.issuer;
     let data = state
@@ -258,7 +252,7 @@ pub async fn create_condition(
     caller: Caller,
     Path(resource_id): Path<String>,
     OktaJson(body): OktaJson<Value>,
-) -> GovResult<Response> {
+) -> ApiResult<Response> {
     let app = resource(&state, &resource_id).await?;
     let create: RequestConditionCreate = from_body(&body)?;
     check_sequence(&state, create.approval_sequence_id.as_deref()).await?;
@@ -294,7 +288,7 @@ async fn find_condition(
     state: &AppState,
     resource_id: &str,
     id: &str,
-) -> GovResult<RequestCondition> {
+) -> ApiResult<RequestCondition> {
     state
         .store
         .ar_conditions(resource_id)
@@ -307,7 +301,7 @@ async fn find_condition(
 pub async fn get_condition(
     State(state): State<AppState>,
     Path((resource_id, id)): Path<(String, String)>,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let app = resource(&state, &resource_id).await?;
     let c = find_condition(&state, &app.id, &id).await?;
     Ok(Json(render_condition(&state.config.issuer, &app.id, &c)))
@@ -318,7 +312,7 @@ pub async fn update_condition(
     caller: Caller,
     Path((resource_id, id)): Path<(String, String)>,
     OktaJson(body): OktaJson<Value>,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let app = resource(&state, &resource_id).await?;
     find_condition(&state, &app.id, &id).await?;
     let patch: RequestConditionPatch = from_body(&body)?;
@@ -354,7 +348,7 @@ pub async fn delete_condition(
     State(state): State<AppState>,
     caller: Caller,
     Path((resource_id, id)): Path<(String, String)>,
-) -> GovResult<StatusCode> {
+) -> ApiResult<StatusCode> {
     let app = resource(&state, &resource_id).await?;
     find_condition(&state, &app.id, &id).await?;
     let now = state.clock.now();
@@ -387,7 +381,7 @@ async fn set_condition_status(
     resource_id: &str,
     id: &str,
     activate: bool,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let app = resource(state, resource_id).await?;
     let mut c = find_condition(state, &app.id, id).await?;
     let now = state.clock.now();
@@ -425,7 +419,7 @@ pub async fn activate_condition(
     State(state): State<AppState>,
     caller: Caller,
     Path((resource_id, id)): Path<(String, String)>,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     set_condition_status(&state, &caller, &resource_id, &id, true).await
 }
 
@@ -433,7 +427,7 @@ pub async fn deactivate_condition(
     State(state): State<AppState>,
     caller: Caller,
     Path((resource_id, id)): Path<(String, String)>,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     set_condition_status(&state, &caller, &resource_id, &id, false).await
 }
 
@@ -450,7 +444,7 @@ pub async fn list_resource_sequences(
     State(state): State<AppState>,
     Path(resource_id): Path<String>,
     RawQuery(raw): RawQuery,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let app = resource(&state, &resource_id).await?;
     let issuer = &state.config.issuer;
     let data = state
@@ -467,7 +461,7 @@ pub async fn list_resource_sequences(
 pub async fn get_resource_sequence(
     State(state): State<AppState>,
     Path((resource_id, id)): Path<(String, String)>,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     resource(&state, &resource_id).await?;
     let s = found(state.store.ar_sequence(&id).await, "RequestSequence", &id)?;
     Ok(Json(render_sequence(&state.config.issuer, &s)))
@@ -476,7 +470,7 @@ pub async fn get_resource_sequence(
 pub async fn list_sequences(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let issuer = &state.config.issuer;
     let data = state
         .store
@@ -492,7 +486,7 @@ pub async fn list_sequences(
 pub async fn get_sequence(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let s = found(state.store.ar_sequence(&id).await, "RequestSequence", &id)?;
     Ok(Json(render_sequence(&state.config.issuer, &s)))
 }
@@ -501,7 +495,7 @@ pub async fn create_sequence(
     State(state): State<AppState>,
     caller: Caller,
     OktaJson(body): OktaJson<Value>,
-) -> GovResult<Response> {
+) -> ApiResult<Response> {
     let write: RequestSequenceWrite = from_body(&body)?;
     let s = RequestSequence::create(write, &state.config.issuer)?;
     let now = state.clock.now();
@@ -527,7 +521,7 @@ pub async fn replace_sequence(
     caller: Caller,
     Path(id): Path<String>,
     OktaJson(body): OktaJson<Value>,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let mut s = found(state.store.ar_sequence(&id).await, "RequestSequence", &id)?;
     let write: RequestSequenceWrite = from_body(&body)?;
     s.update(write)?;
@@ -553,7 +547,7 @@ pub async fn delete_sequence(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> GovResult<StatusCode> {
+) -> ApiResult<StatusCode> {
     let s = found(state.store.ar_sequence(&id).await, "RequestSequence", &id)?;
     let now = state.clock.now();
     let actor = actor_id(&caller);
@@ -582,7 +576,7 @@ pub async fn delete_sequence(
 // Catalogs
 
 /// The catalog; with `memberships`, as the user with those groups sees it.
-async fn catalog(state: &AppState, memberships: Option<&[String]>) -> GovResult<Vec<CatalogEntry>> {
+async fn catalog(state: &AppState, memberships: Option<&[String]>) -> ApiResult<Vec<CatalogEntry>> {
     let mut resources = vec![];
     let mut group_names = std::collections::HashMap::new();
     for id in state.store.ar_resources_with_active_conditions().await? {
@@ -639,13 +633,12 @@ fn page_entries(
     path: &str,
     raw: Option<&str>,
     my: bool,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let Some(f) = parse_filter(params.filter.as_deref())? else {
         return Err(ApiError::validation(
             "filter",
             "filter: The filter parameter is required and must reference parent",
-        )
-        .into());
+        ));
     };
     let limit = page_limit(params.limit.as_deref(), DEFAULT_LIMIT, MAX_LIMIT)?;
     let needle = params.match_text.as_deref().map(str::to_lowercase);
@@ -671,7 +664,9 @@ fn page_entries(
         match matched.iter().position(|e| &e.id == after) {
             Some(i) => matched.drain(..=i).for_each(drop),
             None => {
-                return Err(ApiError::InvalidPaging("after: INVALID_AFTER_PARAMETER".into()).into())
+                return Err(ApiError::InvalidPaging(
+                    "after: INVALID_AFTER_PARAMETER".into(),
+                ))
             }
         }
     }
@@ -689,7 +684,7 @@ pub async fn list_entries(
     State(state): State<AppState>,
     OktaQuery(params): OktaQuery<ListParams>,
     RawQuery(raw): RawQuery,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let entries = catalog(&state, None).await?;
     let path = format!("{V2}/catalogs/default/entries");
     page_entries(&state, entries, &params, &path, raw.as_deref(), false)
@@ -698,7 +693,7 @@ pub async fn list_entries(
 pub async fn get_entry(
     State(state): State<AppState>,
     Path(entry_id): Path<String>,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let entries = catalog(&state, None).await?;
     let e = entries
         .iter()
@@ -708,7 +703,7 @@ pub async fn get_entry(
     Ok(Json(render_entry(&state.config.issuer, &base, e, false)))
 }
 
-async fn active_user(state: &AppState, id: &str) -> GovResult<steward_core::directory::User> {
+async fn active_user(state: &AppState, id: &str) -> ApiResult<steward_core::directory::User> {
     match state.store.user(id).await {
         Ok(u) if u.status == UserStatus::Active => Ok(u),
         Ok(_) | Err(StoreError::NotFound) => Err(not_found("User", id)),
@@ -721,7 +716,7 @@ pub async fn list_user_entries(
     Path(user_id): Path<String>,
     OktaQuery(params): OktaQuery<ListParams>,
     RawQuery(raw): RawQuery,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let user = active_user(&state, &user_id).await?;
     let groups = engine::memberships(&state.store, &user.id).await?;
     let entries = catalog(&state, Some(&groups)).await?;
@@ -731,7 +726,7 @@ pub async fn list_user_entries(
 
 /// The fields a request for `entry` by `user_id` must answer: the access duration when the
 /// matching condition lets the requester choose it.
-async fn request_fields(state: &AppState, entry_id: &str, user_id: &str) -> GovResult<Json<Value>> {
+async fn request_fields(state: &AppState, entry_id: &str, user_id: &str) -> ApiResult<Json<Value>> {
     let groups = engine::memberships(&state.store, user_id).await?;
     let entries = catalog(state, Some(&groups)).await?;
     let entry = entries
@@ -762,7 +757,7 @@ async fn request_fields(state: &AppState, entry_id: &str, user_id: &str) -> GovR
 pub async fn entry_request_fields(
     State(state): State<AppState>,
     Path((entry_id, user_id)): Path<(String, String)>,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let user = active_user(&state, &user_id).await?;
     request_fields(&state, &entry_id, &user.id).await
 }
@@ -772,7 +767,7 @@ pub async fn my_list_entries(
     caller: Caller,
     OktaQuery(params): OktaQuery<ListParams>,
     RawQuery(raw): RawQuery,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let me = my_user_id(&caller)?;
     let groups = engine::memberships(&state.store, &me).await?;
     let entries = catalog(&state, Some(&groups)).await?;
@@ -780,7 +775,7 @@ pub async fn my_list_entries(
     page_entries(&state, entries, &params, &path, raw.as_deref(), true)
 }
 
-async fn my_entry(state: &AppState, me: &str, entry_id: &str) -> GovResult<CatalogEntry> {
+async fn my_entry(state: &AppState, me: &str, entry_id: &str) -> ApiResult<CatalogEntry> {
     let groups = engine::memberships(&state.store, me).await?;
     catalog(state, Some(&groups))
         .await?
@@ -793,7 +788,7 @@ pub async fn my_get_entry(
     State(state): State<AppState>,
     caller: Caller,
     Path(entry_id): Path<String>,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let me = my_user_id(&caller)?;
     let e = my_entry(&state, &me, &entry_id).await?;
     let base = format!("{V2}/my/catalogs/default/entries");
@@ -804,7 +799,7 @@ pub async fn my_request_fields(
     State(state): State<AppState>,
     caller: Caller,
     Path(entry_id): Path<String>,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let me = my_user_id(&caller)?;
     request_fields(&state, &entry_id, &me).await
 }
@@ -813,7 +808,7 @@ pub async fn my_user_request_fields(
     State(state): State<AppState>,
     caller: Caller,
     Path((entry_id, user_id)): Path<(String, String)>,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let me = my_user_id(&caller)?;
     if user_id != me {
         return Err(not_found("User", &user_id));
@@ -828,7 +823,7 @@ pub async fn my_entry_users(
     caller: Caller,
     Path(entry_id): Path<String>,
     RawQuery(raw): RawQuery,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let me = my_user_id(&caller)?;
     my_entry(&state, &me, &entry_id).await?;
     let user = active_user(&state, &me).await?;
@@ -906,13 +901,12 @@ async fn submit(
     entry: &CatalogEntry,
     requested_for: &str,
     fields: Option<Vec<RequestFieldValue>>,
-) -> GovResult<Value> {
+) -> ApiResult<Value> {
     let Some(requested) = entry.requested.clone() else {
         return Err(ApiError::validation(
             "requested",
             "requested.entryId: The catalog entry is not requestable",
-        )
-        .into());
+        ));
     };
     let ctx = caller.ctx(state);
     let now = ctx.now;
@@ -977,21 +971,19 @@ pub async fn create_request(
     State(state): State<AppState>,
     caller: Caller,
     OktaJson(body): OktaJson<Value>,
-) -> GovResult<Response> {
+) -> ApiResult<Response> {
     let b: CreateRequestBody = from_body(&body)?;
     let (Some(requested), Some(requested_for)) = (b.requested, b.requested_for) else {
         return Err(ApiError::validation(
             "request",
             "must have required properties 'requested' and 'requestedFor'",
-        )
-        .into());
+        ));
     };
     if requested.kind.as_deref() != Some("CATALOG_ENTRY") {
         return Err(ApiError::validation(
             "requested",
             "requested.type: must be equal to one of the allowed values: CATALOG_ENTRY",
-        )
-        .into());
+        ));
     }
     let entry_id = requested.entry_id.unwrap_or_default();
     let user = match state.store.user(&requested_for.external_id).await {
@@ -1000,8 +992,7 @@ pub async fn create_request(
             return Err(ApiError::validation(
                 "requestedFor",
                 "requestedFor.externalId: must be an active user",
-            )
-            .into())
+            ))
         }
         Err(e) => return Err(e.into()),
     };
@@ -1010,10 +1001,10 @@ pub async fn create_request(
         .into_iter()
         .find(|e| e.id == entry_id)
         .ok_or_else(|| {
-            GovError::from(ApiError::validation(
+            ApiError::validation(
                 "requested",
                 format!("requested.entryId: {entry_id} is not a catalog entry"),
-            ))
+            )
         })?;
     let body = submit(&state, &caller, &entry, &user.id, b.requester_field_values).await?;
     Ok((StatusCode::ACCEPTED, Json(body)).into_response())
@@ -1022,7 +1013,7 @@ pub async fn create_request(
 pub async fn get_request(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let r = found(state.store.ar_request(&id).await, "Request", &id)?;
     if r.is_v1() {
         return Err(not_found("Request", &id));
@@ -1034,7 +1025,7 @@ pub async fn list_requests(
     State(state): State<AppState>,
     OktaQuery(params): OktaQuery<ListParams>,
     RawQuery(raw): RawQuery,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let limit = page_limit(params.limit.as_deref(), DEFAULT_LIMIT, MAX_LIMIT)?;
     let rows = state
         .store
@@ -1065,7 +1056,7 @@ pub async fn create_request_message(
     caller: Caller,
     Path(id): Path<String>,
     OktaJson(body): OktaJson<Value>,
-) -> GovResult<StatusCode> {
+) -> ApiResult<StatusCode> {
     // A v1 request is not a v2 one (v2 GET of its id is 404 too).
     let r = found(state.store.ar_request(&id).await, "Request", &id)?;
     if r.is_v1() {
@@ -1084,22 +1075,22 @@ pub(crate) async fn add_message(
     caller: &Caller,
     request_id: &str,
     body: Value,
-) -> GovResult<Value> {
+) -> ApiResult<Value> {
     let Some(text) = body
         .get("message")
         .and_then(Value::as_str)
         .filter(|m| !m.is_empty())
     else {
-        return Err(
-            ApiError::validation("message", "must have required property 'message'").into(),
-        );
+        return Err(ApiError::validation(
+            "message",
+            "must have required property 'message'",
+        ));
     };
     if text.chars().count() > MESSAGE_MAX_CHARS {
         return Err(ApiError::validation(
             "message",
             format!("/message must NOT have more than {MESSAGE_MAX_CHARS} characters"),
-        )
-        .into());
+        ));
     }
     let now = state.clock.now();
     let id = steward_core::access_requests::new_hex_id();
@@ -1137,7 +1128,7 @@ pub async fn my_create_request(
     caller: Caller,
     Path(entry_id): Path<String>,
     body: axum::body::Bytes,
-) -> GovResult<Response> {
+) -> ApiResult<Response> {
     let me = my_user_id(&caller)?;
     let b: MyCreateRequestBody = optional_body(&body)?.unwrap_or_default();
     let entry = my_entry(&state, &me, &entry_id).await?;
@@ -1149,7 +1140,7 @@ pub async fn my_get_request(
     State(state): State<AppState>,
     caller: Caller,
     Path((entry_id, id)): Path<(String, String)>,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let me = my_user_id(&caller)?;
     let r = found(state.store.ar_request(&id).await, "Request", &id)?;
     let req = &r.workflow.request;
@@ -1163,14 +1154,27 @@ pub async fn my_get_request(
 // ---------------------------------------------------------------------------------------------
 // Tasks
 
-fn render_task(issuer: &str, t: &Task, my: bool) -> Value {
+/// A task; its `request` link names the request under its own API version (a v1 request is
+/// not served under `/v2/requests`).
+fn render_task(issuer: &str, t: &Task, my: bool, v1_request: bool) -> Value {
     let mut v = serde_json::to_value(t).unwrap_or_default();
     let base = if my { "/my/tasks" } else { "/tasks" };
+    let requests = if v1_request {
+        "/governance/api/v1/requests"
+    } else {
+        "/governance/api/v2/requests"
+    };
     v["_links"] = json!({
         "self": {"href": format!("{issuer}{V2}{base}/{}", t.id)},
-        "request": {"href": format!("{issuer}{V2}/requests/{}", t.request_id)},
+        "request": {"href": format!("{issuer}{requests}/{}", t.request_id)},
     });
     v
+}
+
+/// Whether the task's request is a v1 request.
+async fn of_v1_request(state: &AppState, t: &Task) -> ApiResult<bool> {
+    let ids = [t.request_id.clone()];
+    Ok(!state.store.ar_v1_request_ids(&ids).await?.is_empty())
 }
 
 async fn list_tasks_for(
@@ -1179,7 +1183,7 @@ async fn list_tasks_for(
     params: ListParams,
     raw: Option<&str>,
     my: bool,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let limit = page_limit(params.limit.as_deref(), DEFAULT_LIMIT, MAX_LIMIT)?;
     let rows = state
         .store
@@ -1192,7 +1196,12 @@ async fn list_tasks_for(
         .await?;
     let (rows, next) = crate::http::split_page(rows, limit, |t| t.id.clone());
     let issuer = &state.config.issuer;
-    let data = rows.iter().map(|t| render_task(issuer, t, my)).collect();
+    let request_ids: Vec<String> = rows.iter().map(|t| t.request_id.clone()).collect();
+    let v1 = state.store.ar_v1_request_ids(&request_ids).await?;
+    let data = rows
+        .iter()
+        .map(|t| render_task(issuer, t, my, v1.contains(&t.request_id)))
+        .collect();
     let path = format!("{V2}{}", if my { "/my/tasks" } else { "/tasks" });
     Ok(Json(list_body(issuer, &path, raw, data, next.as_deref())))
 }
@@ -1201,7 +1210,7 @@ pub async fn list_tasks(
     State(state): State<AppState>,
     OktaQuery(params): OktaQuery<ListParams>,
     RawQuery(raw): RawQuery,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     list_tasks_for(&state, None, params, raw.as_deref(), false).await
 }
 
@@ -1210,7 +1219,7 @@ pub async fn my_list_tasks(
     caller: Caller,
     OktaQuery(params): OktaQuery<ListParams>,
     RawQuery(raw): RawQuery,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let me = my_user_id(&caller)?;
     list_tasks_for(&state, Some(me), params, raw.as_deref(), true).await
 }
@@ -1218,23 +1227,25 @@ pub async fn my_list_tasks(
 pub async fn get_task(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let t = found(state.store.ar_task(&id).await, "Task", &id)?;
-    Ok(Json(render_task(&state.config.issuer, &t, false)))
+    let v1 = of_v1_request(&state, &t).await?;
+    Ok(Json(render_task(&state.config.issuer, &t, false, v1)))
 }
 
 pub async fn my_get_task(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let me = my_user_id(&caller)?;
     let t = found(state.store.ar_task(&id).await, "Task", &id)?;
     let me = Principal::user(&me);
     if !t.is_assignee(&me) && t.completed_by.as_ref() != Some(&me) {
         return Err(not_found("Task", &id));
     }
-    Ok(Json(render_task(&state.config.issuer, &t, true)))
+    let v1 = of_v1_request(&state, &t).await?;
+    Ok(Json(render_task(&state.config.issuer, &t, true, v1)))
 }
 
 #[derive(Deserialize, Default)]
@@ -1256,12 +1267,13 @@ pub async fn resolve_task(
     caller: Caller,
     Path(id): Path<String>,
     body: axum::body::Bytes,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let b: ResolveBody = optional_body(&body)?.unwrap_or_default();
     let decision = Decision::from_task_value(b.value.as_deref())?;
     let decider = Decider::Admin(caller_principal(&caller));
     let task = tasks::resolve(&caller.ctx(&state), &id, &decider, decision).await?;
-    Ok(Json(render_task(&state.config.issuer, &task, false)))
+    let v1 = of_v1_request(&state, &task).await?;
+    Ok(Json(render_task(&state.config.issuer, &task, false, v1)))
 }
 
 pub async fn my_resolve_task(
@@ -1269,7 +1281,7 @@ pub async fn my_resolve_task(
     caller: Caller,
     Path(id): Path<String>,
     body: axum::body::Bytes,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let me = Principal::user(&my_user_id(&caller)?);
     let t = found(state.store.ar_task(&id).await, "Task", &id)?;
     if !t.is_assignee(&me) {
@@ -1278,7 +1290,8 @@ pub async fn my_resolve_task(
     let b: ResolveBody = optional_body(&body)?.unwrap_or_default();
     let decision = Decision::from_task_value(b.value.as_deref())?;
     let task = tasks::resolve(&caller.ctx(&state), &id, &Decider::Assignee(me), decision).await?;
-    Ok(Json(render_task(&state.config.issuer, &task, true)))
+    let v1 = of_v1_request(&state, &task).await?;
+    Ok(Json(render_task(&state.config.issuer, &task, true, v1)))
 }
 
 pub async fn update_task(
@@ -1286,11 +1299,12 @@ pub async fn update_task(
     caller: Caller,
     Path(id): Path<String>,
     OktaJson(body): OktaJson<Value>,
-) -> GovResult<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let patch: TaskPatch = from_body(&body)?;
     let ids: Vec<String> = patch.assignees.into_iter().map(|p| p.external_id).collect();
     let task = tasks::reassign(&caller.ctx(&state), &id, &ids).await?;
-    Ok(Json(render_task(&state.config.issuer, &task, false)))
+    let v1 = of_v1_request(&state, &task).await?;
+    Ok(Json(render_task(&state.config.issuer, &task, false, v1)))
 }
 
 /// The Access Requests v2 routes (admin and `my`), by family.

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use steward_core::apps::{App, OidcClient, SIGN_ON_MODE_OIDC};
+use steward_core::apps::{mask_secret, App, ClientSecret, OidcClient, SIGN_ON_MODE_OIDC};
 use steward_core::events::DomainEvent;
 use steward_core::ids::{new_id, random_secret, IdKind};
 use steward_core::roles::{may_write, WriteTarget};
@@ -53,7 +53,11 @@ pub async fn find(state: &AppState, id: &str) -> ApiResult<App> {
 /// Refuses (403 E0000006) a change to `app` when it holds an ACTIVE Okta API scope grant or an
 /// admin role and the caller is not a Super Admin: whoever controls its keys, secret, redirect
 /// URIs or lifecycle controls those privileges.
-async fn check_may_change(state: &AppState, caller: &Caller, app: &App) -> ApiResult<()> {
+pub(super) async fn check_may_change(
+    state: &AppState,
+    caller: &Caller,
+    app: &App,
+) -> ApiResult<()> {
     if caller.principal.is_super_admin() {
         return Ok(()); // nothing is above a Super Admin: no need to look at the target
     }
@@ -112,6 +116,7 @@ pub async fn create(
     OktaJson(body): OktaJson<AppBody>,
 ) -> ApiResult<Json<Value>> {
     let (label, oidc) = parse_body(&body)?;
+    let now = now_millis();
     let id = new_id(IdKind::App);
     let client_id = body
         .credentials
@@ -122,11 +127,18 @@ pub async fn create(
         .unwrap_or_else(|| id.clone());
     // Okta's client secrets are 40+ random characters, shown once.
     let secret = oidc.uses_secret().then(|| random_secret(48));
-    let secret_hash = match secret.as_deref() {
-        Some(secret) => Some(hash_password_blocking(secret).await?),
+    let secret_row = match secret.as_deref() {
+        Some(secret) => Some(ClientSecret {
+            id: new_id(IdKind::ClientSecret),
+            app_id: id.clone(),
+            hash: hash_password_blocking(secret).await?,
+            masked: Some(mask_secret(secret)),
+            status: "ACTIVE".into(),
+            created: now,
+            last_updated: now,
+        }),
         None => None,
     };
-    let now = now_millis();
     let app = App {
         id,
         name: body
@@ -145,11 +157,13 @@ pub async fn create(
         created: now,
         last_updated: now,
         client_id: Some(client_id),
-        client_secret_hash: secret_hash,
         oidc: Some(oidc),
     };
     let mut tx = state.store.begin().await?;
     tx.insert_app(&app).await?;
+    if let Some(row) = &secret_row {
+        tx.insert_client_secret(row).await?;
+    }
     tx.append_log(
         &event(&caller, "application.lifecycle.create", "Add application").target(target(&app)),
     )
@@ -217,21 +231,24 @@ pub async fn replace(
     let mut app = find(&state, &id).await?;
     check_may_change(&state, &caller, &app).await?;
     let (label, oidc) = parse_body(&body)?;
-    if oidc.uses_secret() && app.client_secret_hash.is_none() {
+    let now = now_millis();
+    let uses_secret = oidc.uses_secret();
+    let stays_service = oidc.application_type == "service";
+    app.label = label;
+    app.oidc = Some(oidc);
+    app.last_updated = now;
+    let mut tx = state.store.begin().await?;
+    let has_secret = !tx.client_secrets(&app.id).await?.is_empty();
+    if uses_secret && !has_secret {
         return Err(ApiError::validation(
             "token_endpoint_auth_method",
             "token_endpoint_auth_method: this client has no secret; create a new app to use a secret",
         ));
     }
-    if !oidc.uses_secret() {
-        // Switching to keys or a public client deletes the secret, as Okta does.
-        app.client_secret_hash = None;
+    if !uses_secret && has_secret {
+        // Switching to keys or a public client deletes the secrets, as Okta does.
+        tx.delete_client_secrets_of(&app.id).await?;
     }
-    let stays_service = oidc.application_type == "service";
-    app.label = label;
-    app.oidc = Some(oidc);
-    app.last_updated = now_millis();
-    let mut tx = state.store.begin().await?;
     if !stays_service {
         // A service app that holds the last SUPER_ADMIN must stay one.
         super::roles::keep_a_super_admin(&mut tx, PrincipalType::Client, &app.id).await?;

@@ -51,7 +51,8 @@ pub fn render(issuer: &str, g: &AppGrant, client_id: &str, expand_scope: bool) -
             "app": {"href": base},
             "self": {"href": format!("{base}/grants/{}", g.id)},
             "client": {"href": format!("{issuer}/oauth2/v1/clients/{client_id}")},
-            "scope": {"href": format!("{issuer}/api/v1/authorizationServers/default/scopes/{}", g.scope_id)},
+            // No `scope` link: Okta's points at the org authorization server's scope resource,
+            // which Steward does not serve (`?expand=scope` embeds the scope instead).
         },
     });
     if expand_scope {
@@ -129,6 +130,19 @@ pub async fn grant(
             "scopeId",
             format!("scopeId: '{}' is not an Okta API scope", body.scope_id),
         ));
+    }
+    if !crate::routes::scope_is_built(&body.scope_id) {
+        // Granting it would allow nothing: refused, not granted silently.
+        return Err(ApiError::Validation {
+            summary: format!(
+                "scopeId: {} is not built yet: Steward does not serve its APIs yet",
+                body.scope_id
+            ),
+            causes: vec![format!(
+                "scopeId: no route of Steward takes {}, so a token holding it could call nothing; docs/roles.md lists the scopes not built yet",
+                body.scope_id
+            )],
+        });
     }
     let now = now_millis();
     let (by_id, by_type) = match (&caller.principal.user, &caller.principal.credential) {

@@ -130,6 +130,23 @@ async fn assign(
             format!("type: '{}' is not a supported role type", body.role_type),
         )
     })?;
+    if !crate::routes::role_is_built(role_type) {
+        // Refused rather than assigned: the role would administer nothing Steward serves.
+        let unbuilt: Vec<&str> = crate::routes::unbuilt_permissions(role_type)
+            .into_iter()
+            .map(|p| p.as_str())
+            .collect();
+        return Err(ApiError::Validation {
+            summary: format!(
+                "type: {} is not built yet: Steward does not serve the APIs this role administers yet",
+                role_type.as_str()
+            ),
+            causes: vec![format!(
+                "type: no route of Steward needs {}; docs/roles.md lists the roles not built yet",
+                unbuilt.join(" or ")
+            )],
+        });
+    }
     let (principal_id, target) = principal(&state, &caller, kind, &id).await?;
     let now = now_millis();
     let assignment = RoleAssignment {

@@ -377,7 +377,14 @@ pub async fn lifecycle(
         "suspend" => Lifecycle::Suspend,
         "unsuspend" => Lifecycle::Unsuspend,
         "unlock" => Lifecycle::Unlock,
-        other => return Err(ApiError::not_found(format!("lifecycle operation {other}"))),
+        other => {
+            // Okta's other operations (`expire_password`, `reset_factors`, …) are not built yet.
+            let path = format!("/api/v1/users/{id}/lifecycle/{other}");
+            return Err(match crate::routes::okta_operation("POST", &path) {
+                Some(op) => crate::routes::not_built(op),
+                None => ApiError::not_found(format!("lifecycle operation {other}")),
+            });
+        }
     };
     let user = find(&state, &caller, &id).await?;
     check_may_change(&state, &caller, &user).await?;

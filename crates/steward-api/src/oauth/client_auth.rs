@@ -165,16 +165,25 @@ async fn secret_client(
     method: &'static str,
 ) -> ApiResult<Client> {
     let loaded = load(state, client_id).await;
-    let hash = match &loaded {
-        Ok(reg) => reg.app.client_secret_hash.clone(),
-        Err(_) => None,
+    let hashes: &[String] = match &loaded {
+        Ok(reg) => &reg.secret_hashes,
+        Err(_) => &[],
     };
-    // Verify against something even for unknown clients, so timing tells nothing. Argon2 runs
-    // on the blocking pool: this endpoint takes unauthenticated requests.
-    let ok =
-        verify_secret_blocking(secret, hash.as_deref().unwrap_or(&state.auth.dummy_hash)).await?;
+    // Any ACTIVE secret will do (two during a rotation). Verify against something even for
+    // unknown clients, so timing tells nothing. Argon2 runs on the blocking pool: this endpoint
+    // takes unauthenticated requests.
+    let mut ok = false;
+    for hash in hashes {
+        if verify_secret_blocking(secret, hash).await? {
+            ok = true;
+            break;
+        }
+    }
+    if hashes.is_empty() {
+        verify_secret_blocking(secret, &state.auth.dummy_hash).await?;
+    }
     let reg = loaded?;
-    if hash.is_none() || !ok {
+    if !ok {
         return Err(ApiError::invalid_client(BAD_CLIENT));
     }
     if reg.oidc.token_endpoint_auth_method != method {

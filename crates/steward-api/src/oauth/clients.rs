@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dashmap::DashMap;
-use steward_core::apps::{App, OidcClient};
+use steward_core::apps::{jwk_is_active, App, ClientSecret, OidcClient};
 use steward_oauth::jwk::{self, Jwk};
 use steward_store::{Store, StoreError};
 
@@ -23,8 +23,10 @@ const MAX_ENTRIES: usize = 10_000;
 pub struct Registration {
     pub app: App,
     pub oidc: OidcClient,
-    /// The client's public keys for `private_key_jwt`, parsed once.
+    /// The client's ACTIVE public keys for `private_key_jwt`, parsed once.
     pub keys: Vec<Jwk>,
+    /// argon2id hashes of the client's ACTIVE secrets (at most two during a rotation).
+    pub secret_hashes: Vec<String>,
 }
 
 struct Entry<T> {
@@ -114,12 +116,32 @@ impl ClientCache {
         let Some(oidc) = app.oidc.clone() else {
             return Ok(None);
         };
+        // Only ACTIVE keys and secrets authenticate the client.
         let keys = oidc
             .jwks
             .as_ref()
-            .and_then(|set| jwk::parse_jwk_set_lenient(set).ok())
+            .and_then(|set| set.get("keys"))
+            .and_then(serde_json::Value::as_array)
+            .map(|keys| {
+                keys.iter()
+                    .filter(|k| jwk_is_active(k))
+                    .filter_map(|k| jwk::Jwk::from_value(k).ok())
+                    .collect()
+            })
             .unwrap_or_default();
-        let registration = Arc::new(Registration { app, oidc, keys });
+        let secret_hashes = store
+            .client_secrets(&app.id)
+            .await?
+            .into_iter()
+            .filter(ClientSecret::is_active)
+            .map(|s| s.hash)
+            .collect();
+        let registration = Arc::new(Registration {
+            app,
+            oidc,
+            keys,
+            secret_hashes,
+        });
         self.put(
             &self.registrations,
             client_id.to_string(),

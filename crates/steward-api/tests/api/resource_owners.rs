@@ -157,7 +157,7 @@ async fn configure_list_remove_and_the_catalog_of_unowned_resources(backend: Bac
     assert!(principals[0]["profile"]["_links"]["self"]["href"]
         .as_str()
         .unwrap()
-        .ends_with(&format!("/admin/user/profile/view/{ann}")));
+        .ends_with(&format!("/api/v1/users/{ann}")));
     assert_eq!(principals[1]["type"], "groups");
     assert_eq!(principals[1]["profile"]["name"], "Approvers");
 

@@ -664,7 +664,6 @@ mod tests {
             created: NOW,
             last_updated: NOW,
             client_id: Some(id),
-            client_secret_hash: None,
             oidc: None,
         };
         let mut tx = store.begin().await.unwrap();

@@ -5,6 +5,7 @@
 mod common;
 
 mod access_requests;
+mod app_secrets;
 mod outbox;
 mod resource_owners;
 mod store;
