@@ -13,6 +13,8 @@
 //! * `GET /resource-owners/catalog/resources` lists the resources under the parent, the parent
 //!   included, that have no owners.
 
+use std::collections::HashMap;
+
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
@@ -370,13 +372,21 @@ async fn configure_owners(
         })?;
         principals.push(found);
     }
+    // Every name the log may need is read before the transaction: inside it, on PostgreSQL,
+    // configurations of one resource queue on its lock while holding their connections, and a
+    // read from the pool there could wait for a connection none of them will give back.
+    let mut targets = owner_targets(&principals);
+    for resource in &resources {
+        let current = store.resource_owners(resource.id()).await?;
+        targets.extend(owner_targets(&owners(store, &current).await?));
+    }
     let now = state.clock.now();
     let mut tx = store.begin().await?;
     for resource in &resources {
         let changed = tx
             .set_resource_owners(&resource.stored(), &wanted.principals, now)
             .await?;
-        log_changes(store, &mut tx, caller, org_id, resource, &changed, now).await?;
+        log_changes(&mut tx, &targets, caller, org_id, resource, &changed, now).await?;
     }
     tx.commit().await?;
     Ok(resources
@@ -394,6 +404,7 @@ async fn remove_owners(
 ) -> ApiResult<()> {
     let store = &state.store;
     let resource = known_resource(store, org_id, &removal.resource).await?;
+    let targets = owner_targets(&owners(store, &removal.principals).await?);
     let now = state.clock.now();
     let mut tx = store.begin().await?;
     let removed = tx
@@ -403,16 +414,21 @@ async fn remove_owners(
         added: vec![],
         removed,
     };
-    log_changes(store, &mut tx, caller, org_id, &resource, &changed, now).await?;
+    log_changes(&mut tx, &targets, caller, org_id, &resource, &changed, now).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// The System Log targets of these owners, by principal id.
+fn owner_targets(owners: &[Owner]) -> HashMap<String, Target> {
+    owners.iter().map(|o| (o.name().id, o.target())).collect()
 }
 
 /// One System Log event per owner added (`governance.resource_owner.add`) or removed
 /// (`governance.resource_owner.remove`), targeting the resource and the owner.
 async fn log_changes(
-    store: &Store,
     tx: &mut WriteTx,
+    targets: &HashMap<String, Target>,
     caller: &Caller,
     org_id: &str,
     resource: &Ownable,
@@ -431,8 +447,8 @@ async fn log_changes(
         )
     });
     for (event_type, message, principal) in added.chain(removed) {
-        let principal_target = match owner(store, principal).await? {
-            Some(o) => o.target(),
+        let principal_target = match targets.get(&principal.id) {
+            Some(t) => t.clone(),
             None => {
                 let kind = match principal.kind {
                     PrincipalKind::User => "User",
