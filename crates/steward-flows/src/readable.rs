@@ -213,6 +213,18 @@ fn render_card(
             Some(from) => {
                 let _ = write!(line, " <- {}", from.join(" | "));
             }
+            None if field.value.proxy_rule().is_some_and(|p| p.dynamic) => {
+                let path = field
+                    .value
+                    .proxy_rule()
+                    .and_then(|p| p.path)
+                    .unwrap_or_default();
+                if path.is_empty() {
+                    line.push_str(" <- each item");
+                } else {
+                    let _ = write!(line, " <- each item's {path}");
+                }
+            }
             None => match field.flow_ref() {
                 Some(FlowRef::Named(uuid)) => {
                     let _ = write!(line, " = flow {uuid}");
