@@ -97,14 +97,47 @@ fn main() {
     for failure in &failures {
         println!("\nfailed: {failure}");
     }
-    println!("\n| card | uses | supported | status / reason |\n|---|---|---|---|");
     let mut rows: Vec<_> = cards.into_iter().collect();
     rows.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(&b.0)));
-    for (card, (uses, ok, status, reason)) in rows {
-        let status = match status {
-            Status::Unsupported => reason,
-            other => format!("{other:?}").to_lowercase(),
-        };
-        println!("| `{card}` | {uses} | {ok} | {status} |");
+    let status = |status: &Status, reason: &str| match status {
+        Status::Unsupported => reason.to_string(),
+        other => format!("{other:?}").to_lowercase(),
+    };
+    println!("\n### Function, control and trigger cards (`root:kernel:…`)\n");
+    println!("| card | uses | supported | status / reason |\n|---|---|---|---|");
+    for (card, (uses, ok, st, reason)) in rows.iter().filter(|r| r.0.starts_with("kernel:")) {
+        println!("| `{card}` | {uses} | {ok} | {} |", status(st, reason));
+    }
+    // Connector cards: one row per connector, then the actions of Okta, Tables and HTTP.
+    let mut connectors: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new();
+    for (card, (uses, ok, _, _)) in rows.iter().filter(|r| !r.0.starts_with("kernel:")) {
+        let connector = card.split(':').next().unwrap_or("");
+        let entry = connectors.entry(connector).or_default();
+        entry.0 += 1;
+        entry.1 += uses;
+        entry.2 += ok;
+    }
+    let mut connectors: Vec<_> = connectors.into_iter().collect();
+    connectors.sort_by(|a, b| b.1 .1.cmp(&a.1 .1).then(a.0.cmp(b.0)));
+    println!("\n### Connector cards (`root:channels:http:…`), by connector\n");
+    println!("| connector | card types | uses | supported |\n|---|---|---|---|");
+    for (connector, (types, uses, ok)) in connectors {
+        println!("| `{connector}` | {types} | {uses} | {ok} |");
+    }
+    for connector in ["okta", "stash", "httpfunctions"] {
+        println!("\n### `{connector}` actions\n");
+        println!("| card | uses | supported | status / reason |\n|---|---|---|---|");
+        for (card, (uses, ok, st, reason)) in rows
+            .iter()
+            .filter(|r| r.0.starts_with(&format!("{connector}:")))
+        {
+            // Every connector card has the same reason today: the doc says it once.
+            let reason = if reason.contains(" connector yet") {
+                "not yet"
+            } else {
+                reason
+            };
+            println!("| `{card}` | {uses} | {ok} | {} |", status(st, reason));
+        }
     }
 }

@@ -373,7 +373,7 @@ impl Reporter<'_> {
 fn missing(address: &Address) -> String {
     match address {
         Address::Kernel { module, key, .. } => {
-            format!("Steward has no {module}:{key} function card yet")
+            format!("Steward has no {module}:{key} card yet")
         }
         Address::Connector {
             connector, action, ..

@@ -261,7 +261,7 @@ fn unresolved_references_and_unknown_cards_are_reported_never_skipped() {
         [
             (
                 "noteP2".to_string(),
-                vec!["Steward has no string:soundex function card yet".to_string()]
+                vec!["Steward has no string:soundex card yet".to_string()]
             ),
             (
                 "eachP5".to_string(),
