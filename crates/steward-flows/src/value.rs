@@ -186,6 +186,7 @@ pub fn unix_ms(t: OffsetDateTime) -> i64 {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
     use serde_json::json;

@@ -27,6 +27,7 @@ fn fold(inputs: &Inputs, op: fn(bool, bool) -> bool) -> Result<Outputs, CardErro
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::super::{check_errors, check_table};
     use crate::registry::Inputs;

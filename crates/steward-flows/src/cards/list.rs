@@ -196,6 +196,7 @@ fn find_by(inputs: &Inputs) -> Result<Outputs, CardError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::super::{check_errors, check_table};
     use crate::registry::{CardImpl, CardRegistry, Control, Inputs, Iteration};

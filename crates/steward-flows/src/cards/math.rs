@@ -168,6 +168,7 @@ impl Formula {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::super::{check_errors, check_table};
     use crate::registry::Inputs;

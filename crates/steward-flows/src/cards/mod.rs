@@ -21,16 +21,18 @@ pub(crate) fn register_all(registry: &mut CardRegistry) {
     date::register(registry);
 }
 
+/// One case of a card table: the card's key, its inputs, the outputs expected.
+#[cfg(test)]
+pub(crate) type Case<'a> = (
+    &'a str,
+    crate::registry::Inputs,
+    Vec<(&'a str, serde_json::Value)>,
+);
+
 /// Runs one table of `(card, inputs, expected outputs)` against the standard registry.
 #[cfg(test)]
-pub(crate) fn check_table(
-    module: &str,
-    cases: Vec<(
-        &str,
-        crate::registry::Inputs,
-        Vec<(&str, serde_json::Value)>,
-    )>,
-) {
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+pub(crate) fn check_table(module: &str, cases: Vec<Case<'_>>) {
     let registry = CardRegistry::standard();
     for (key, inputs, expected) in cases {
         let card = crate::address::CardKey::kernel(module, key);
@@ -50,6 +52,7 @@ pub(crate) fn check_table(
 
 /// Cases that must fail: `(card, inputs, a fragment of the error)`.
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 pub(crate) fn check_errors(module: &str, cases: Vec<(&str, crate::registry::Inputs, &str)>) {
     let registry = CardRegistry::standard();
     for (key, inputs, fragment) in cases {

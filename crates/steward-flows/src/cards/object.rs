@@ -137,6 +137,7 @@ fn parse(inputs: &Inputs) -> Result<Outputs, CardError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::super::{check_errors, check_table};
     use crate::registry::Inputs;

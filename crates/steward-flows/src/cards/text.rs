@@ -202,6 +202,7 @@ fn encode_component(text: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::super::{check_errors, check_table};
     use crate::registry::Inputs;
