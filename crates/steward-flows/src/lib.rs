@@ -7,9 +7,11 @@
 //!   [`readable`](readable::readable) renders it for review and version control.
 //! - [`registry`]: the card registry: each function card is one small function, control cards
 //!   and triggers are descriptors the engine interprets.
-//! - [`plan`]: a flow's execution order (If/Else lanes and joins) from its ordering graph.
+//! - [`plan`]: a flow's execution order (If/Else lanes and joins) from its ordering graph;
+//!   [`blocks`]: the inline blocks and helpers of If/ElseIf, If Error, Call Flow and list cards.
 
 pub mod address;
+pub mod blocks;
 mod cards;
 pub mod condition;
 pub mod import;

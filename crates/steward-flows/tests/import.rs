@@ -188,7 +188,8 @@ fn if_else_lanes_and_their_join_come_out_of_the_ordering_graph() {
 
 #[test]
 fn export_imports_again_unchanged_and_loses_nothing() {
-    for bytes in [SEED, SCHEDULED] {
+    let branch: &[u8] = include_bytes!("fixtures/branch_and_call.flopack");
+    for bytes in [SEED, SCHEDULED, branch] {
         let first = import(bytes).unwrap();
         let exported = export(&first.flopack).unwrap();
         let second = import(&exported).unwrap();
