@@ -2,6 +2,7 @@
 //! API tokens directly on the store.
 
 mod doctor;
+mod flows;
 mod remote;
 mod tls;
 
@@ -95,6 +96,11 @@ enum Command {
     },
     /// Print every guarded API route with its scope, permission and least admin role.
     Routes(RoutesArgs),
+    /// Okta Workflows flows (`.flopack` files).
+    Flows {
+        #[command(subcommand)]
+        action: flows::FlowsAction,
+    },
 }
 
 #[derive(Args)]
@@ -362,6 +368,13 @@ async fn main() -> Result<()> {
         }
         Command::Admin { action } => admin(&global, action).await,
         Command::Routes(args) => routes(&args, global.output),
+        Command::Flows { action } => {
+            // Exit 1 when a card cannot run, so CI can gate on it.
+            if !flows::run(action, global.output)? {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
     }
 }
 

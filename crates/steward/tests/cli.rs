@@ -1610,3 +1610,79 @@ async fn the_demo_prints_how_to_get_a_usable_credential() {
     assert_eq!(status, 200, "{answer}");
     assert!(answer["access_token"].is_string());
 }
+
+/// `steward flows check FILE.flopack` prints the import report card by card, as text or JSON,
+/// and exits 1 when any card cannot run.
+#[test]
+fn flows_check_reports_every_card_and_fails_when_one_cannot_run() {
+    let fixture = |name: &str| {
+        format!(
+            "{}/../steward-flows/tests/fixtures/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        )
+    };
+    let check = |args: &[&str]| {
+        Command::new(BIN)
+            .args(["flows", "check"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+
+    // The seed flow: its Okta Custom API Action cannot run yet, and says so.
+    let seed = fixture("seed_request_lookup.flopack");
+    let out = check(&[&seed]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[..6],
+        [
+            "flow \"Look up an access request\" (api_endpoint, 5eed0000-0000-4000-8000-000000000001)",
+            "  ok acceptA1 kernel:http:accept \"API Endpoint\": API endpoint trigger",
+            "  ok composeC1 kernel:string:compose \"Compose relative URL\"",
+            "  NO customH1 okta:hTTPRequest \"Custom API Action - get the access request\" [connection \"Okta Workflows OAuth\"]",
+            "     why: Steward has no hTTPRequest card of the okta connector yet",
+            "  ok returnR1 kernel:control:return \"Return\": returns values to the caller",
+        ]
+    );
+    assert!(text.contains("3 of 4 cards can run; 1 cannot"), "{text}");
+
+    let out = check(&[&seed, "--output", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["runnable"], json!(false));
+    let cards = report["flows"][0]["cards"].as_array().unwrap();
+    assert_eq!(cards.len(), 4);
+    assert_eq!(cards[2]["status"], "unsupported");
+    assert_eq!(cards[2]["connection"]["name"], "Okta Workflows OAuth");
+
+    // A scheduled parent, its helper over a list, an If/Else and an If Error block: all run.
+    let scheduled = fixture("scheduled_helper_over_list.flopack");
+    let out = Command::new(BIN)
+        .args(["--output", "json", "flows", "check", &scheduled])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["runnable"], json!(true));
+    let kinds: Vec<&str> = report["flows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["scheduled", "helper", "block", "block"]);
+
+    // Not a flopack: an error, not a report.
+    let dir = temp_dir();
+    let bogus = dir.join("bogus.flopack");
+    std::fs::write(&bogus, br#"{"type":"flow"}"#).unwrap();
+    let out = check(&[bogus.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a flopack"));
+}
