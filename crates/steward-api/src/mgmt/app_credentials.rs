@@ -184,23 +184,15 @@ pub async fn create_secret(
         ));
     }
     tx.insert_client_secret(&row).await?;
-    tx.append_log(
-        &event(
-            &caller,
-            "app.oauth2.credentials.lifecycle.create",
-            "Create OAuth 2.0 client secret",
-        )
-        .target(app_target(&app))
-        .target(secret_target(&row)),
+    commit_change(
+        tx,
+        &caller,
+        &app,
+        "app.oauth2.credentials.lifecycle.create",
+        "Create OAuth 2.0 client secret",
+        Some(secret_target(&row)),
     )
     .await?;
-    // Every node's client cache forgets the app's credentials (docs/events.md).
-    tx.emit(DomainEvent::AppUpdated {
-        app_id: app.id.clone(),
-        actor: caller.actor(),
-    })
-    .await?;
-    tx.commit().await?;
     Ok((
         StatusCode::CREATED,
         Json(render::client_secret(
@@ -260,18 +252,15 @@ async fn set_secret_status(
                 "Deactivate OAuth 2.0 client secret",
             )
         };
-        tx.append_log(
-            &event(caller, event_type, message)
-                .target(app_target(&app))
-                .target(secret_target(&secret)),
+        commit_change(
+            tx,
+            caller,
+            &app,
+            event_type,
+            message,
+            Some(secret_target(&secret)),
         )
         .await?;
-        tx.emit(DomainEvent::AppUpdated {
-            app_id: app.id.clone(),
-            actor: caller.actor(),
-        })
-        .await?;
-        tx.commit().await?;
     }
     Ok(Json(render::client_secret(
         &state.config.issuer,
@@ -320,23 +309,15 @@ pub async fn delete_secret(
     tx.delete_client_secret(&app.id, &secret.id)
         .await
         .map_err(secret_not_found(&secret_id))?;
-    tx.append_log(
-        &event(
-            &caller,
-            "app.oauth2.credentials.lifecycle.delete",
-            "Delete OAuth 2.0 client secret",
-        )
-        .target(app_target(&app))
-        .target(secret_target(&secret)),
+    commit_change(
+        tx,
+        &caller,
+        &app,
+        "app.oauth2.credentials.lifecycle.delete",
+        "Delete OAuth 2.0 client secret",
+        Some(secret_target(&secret)),
     )
     .await?;
-    // Every node's client cache forgets the app's credentials (docs/events.md).
-    tx.emit(DomainEvent::AppUpdated {
-        app_id: app.id.clone(),
-        actor: caller.actor(),
-    })
-    .await?;
-    tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -357,23 +338,15 @@ pub async fn new_secret(
     let app = locked_app(&mut tx, &app.id).await?;
     tx.delete_client_secrets_of(&app.id).await?;
     tx.insert_client_secret(&row).await?;
-    tx.append_log(
-        &event(
-            &caller,
-            "app.oauth2.credentials.lifecycle.create",
-            "Generate a new OAuth 2.0 client secret, replacing the previous ones",
-        )
-        .target(app_target(&app))
-        .target(secret_target(&row)),
+    commit_change(
+        tx,
+        &caller,
+        &app,
+        "app.oauth2.credentials.lifecycle.create",
+        "Generate a new OAuth 2.0 client secret, replacing the previous ones",
+        Some(secret_target(&row)),
     )
     .await?;
-    // Every node's client cache forgets the app's credentials (docs/events.md).
-    tx.emit(DomainEvent::AppUpdated {
-        app_id: app.id.clone(),
-        actor: caller.actor(),
-    })
-    .await?;
-    tx.commit().await?;
     Ok(Json(render::app(&state.config.issuer, &app, Some(&secret))))
 }
 
@@ -537,23 +510,15 @@ pub async fn add_key(
     app.oidc = Some(oidc);
     app.last_updated = now;
     tx.update_app(&app).await?;
-    tx.append_log(
-        &event(
-            &caller,
-            "app.oauth2.credentials.lifecycle.create",
-            "Add OAuth 2.0 client JSON Web Key",
-        )
-        .target(app_target(&app))
-        .target(key_target(&key)),
+    commit_change(
+        tx,
+        &caller,
+        &app,
+        "app.oauth2.credentials.lifecycle.create",
+        "Add OAuth 2.0 client JSON Web Key",
+        Some(key_target(&key)),
     )
     .await?;
-    // Every node's client cache forgets the app's credentials (docs/events.md).
-    tx.emit(DomainEvent::AppUpdated {
-        app_id: app.id.clone(),
-        actor: caller.actor(),
-    })
-    .await?;
-    tx.commit().await?;
     Ok((
         StatusCode::CREATED,
         Json(render::client_jwk(&state.config.issuer, &app.id, &key)),
@@ -640,18 +605,7 @@ async fn change_key(
     app.oidc = Some(oidc);
     app.last_updated = now;
     tx.update_app(&app).await?;
-    let mut entry = event(caller, event_type, message).target(app_target(&app));
-    if let Some(target) = logged {
-        entry = entry.target(target);
-    }
-    tx.append_log(&entry).await?;
-    // Every node's client cache forgets the app's credentials (docs/events.md).
-    tx.emit(DomainEvent::AppUpdated {
-        app_id: app.id.clone(),
-        actor: caller.actor(),
-    })
-    .await?;
-    tx.commit().await?;
+    commit_change(tx, caller, &app, event_type, message, logged).await?;
     Ok(answer)
 }
 
@@ -734,4 +688,28 @@ pub(super) fn routes() -> crate::routes::Routes {
             MANAGE,
             deactivate_key,
         )
+}
+
+/// Logs a change of `app`'s credentials (naming the secret or key changed), tells every node's
+/// client cache to forget the app (docs/events.md), and commits.
+async fn commit_change(
+    mut tx: WriteTx,
+    caller: &Caller,
+    app: &App,
+    event_type: &str,
+    message: &str,
+    credential: Option<Target>,
+) -> ApiResult<()> {
+    let mut entry = event(caller, event_type, message).target(app_target(app));
+    if let Some(target) = credential {
+        entry = entry.target(target);
+    }
+    tx.append_log(&entry).await?;
+    tx.emit(DomainEvent::AppUpdated {
+        app_id: app.id.clone(),
+        actor: caller.actor(),
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
