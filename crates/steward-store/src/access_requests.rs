@@ -163,23 +163,47 @@ fn where_clause(
     Ok((clauses.join(" AND "), binds))
 }
 
+/// The access-request area of a [`Store`], for reads: `store.access_requests().request(id)`.
+pub struct AccessRequests<'a> {
+    store: &'a Store,
+}
+
+/// The access-request area of a [`WriteTx`]: `tx.access_requests().put_condition(..)`.
+pub struct AccessRequestsTx<'a> {
+    tx: &'a mut WriteTx,
+}
+
 impl Store {
+    /// Access requests: conditions, sequences, settings, request types, teams, requests, tasks.
+    pub fn access_requests(&self) -> AccessRequests<'_> {
+        AccessRequests { store: self }
+    }
+}
+
+impl WriteTx {
+    /// Access requests, written in this transaction.
+    pub fn access_requests(&mut self) -> AccessRequestsTx<'_> {
+        AccessRequestsTx { tx: self }
+    }
+}
+
+impl AccessRequests<'_> {
     // --- sequences ---------------------------------------------------------------------------
 
-    pub async fn ar_sequences(&self) -> Result<Vec<RequestSequence>> {
+    pub async fn sequences(&self) -> Result<Vec<RequestSequence>> {
         let rows = sqlx::query("SELECT body FROM ar_sequences ORDER BY created, id")
-            .fetch_all(self.pool())
+            .fetch_all(self.store.pool())
             .await?;
         rows.iter()
             .map(|r| from_json("sequence", &r.try_get::<String, _>("body")?))
             .collect()
     }
 
-    pub async fn ar_sequence(&self, id: &str) -> Result<RequestSequence> {
+    pub async fn sequence(&self, id: &str) -> Result<RequestSequence> {
         let body: Option<String> =
             sqlx::query_scalar("SELECT body FROM ar_sequences WHERE id = $1")
                 .bind(id)
-                .fetch_optional(self.pool())
+                .fetch_optional(self.store.pool())
                 .await?;
         from_json("sequence", &body.ok_or(StoreError::NotFound)?)
     }
@@ -187,12 +211,12 @@ impl Store {
     // --- conditions --------------------------------------------------------------------------
 
     /// The conditions of a resource (DELETED ones included), by priority.
-    pub async fn ar_conditions(&self, resource_id: &str) -> Result<Vec<RequestCondition>> {
+    pub async fn conditions(&self, resource_id: &str) -> Result<Vec<RequestCondition>> {
         let rows = sqlx::query(
             "SELECT body FROM ar_conditions WHERE resource_id = $1 ORDER BY priority, id",
         )
         .bind(resource_id)
-        .fetch_all(self.pool())
+        .fetch_all(self.store.pool())
         .await?;
         rows.iter()
             .map(|r| from_json("condition", &r.try_get::<String, _>("body")?))
@@ -200,29 +224,29 @@ impl Store {
     }
 
     /// Resources with at least one ACTIVE condition.
-    pub async fn ar_resources_with_active_conditions(&self) -> Result<Vec<String>> {
+    pub async fn resources_with_active_conditions(&self) -> Result<Vec<String>> {
         Ok(sqlx::query_scalar(
             "SELECT DISTINCT resource_id FROM ar_conditions WHERE status = 'ACTIVE' ORDER BY resource_id",
         )
-        .fetch_all(self.pool())
+        .fetch_all(self.store.pool())
         .await?)
     }
 
     // --- settings ----------------------------------------------------------------------------
 
     /// Settings stored under `scope` ('org' or a resource id), as JSON.
-    pub async fn ar_settings<T: DeserializeOwned>(&self, scope: &str) -> Result<Option<T>> {
+    pub async fn settings<T: DeserializeOwned>(&self, scope: &str) -> Result<Option<T>> {
         let body: Option<String> =
             sqlx::query_scalar("SELECT body FROM ar_settings WHERE scope = $1")
                 .bind(scope)
-                .fetch_optional(self.pool())
+                .fetch_optional(self.store.pool())
                 .await?;
         body.map(|b| from_json("settings", &b)).transpose()
     }
 
     // --- request types and teams -------------------------------------------------------------
 
-    pub async fn ar_request_types(
+    pub async fn request_types(
         &self,
         filter: Option<&Filter>,
         after: Option<&str>,
@@ -233,7 +257,14 @@ impl Store {
             "id" => plain("id", ColumnKind::Text),
             _ => None,
         };
-        let (w, binds) = where_clause(self.dialect(), vec![], vec![], after, filter, &resolve)?;
+        let (w, binds) = where_clause(
+            self.store.dialect(),
+            vec![],
+            vec![],
+            after,
+            filter,
+            &resolve,
+        )?;
         let w = if w.is_empty() {
             String::new()
         } else {
@@ -244,62 +275,58 @@ impl Store {
             clamp_limit(limit)
         );
         let rows = bind_all(sqlx::query(&sql), binds)
-            .fetch_all(self.pool())
+            .fetch_all(self.store.pool())
             .await?;
         rows.iter()
             .map(|r| from_json("request type", &r.try_get::<String, _>("body")?))
             .collect()
     }
 
-    pub async fn ar_request_type(&self, id: &str) -> Result<RequestType> {
+    pub async fn request_type(&self, id: &str) -> Result<RequestType> {
         let body: Option<String> =
             sqlx::query_scalar("SELECT body FROM ar_request_types WHERE id = $1")
                 .bind(id)
-                .fetch_optional(self.pool())
+                .fetch_optional(self.store.pool())
                 .await?;
         from_json("request type", &body.ok_or(StoreError::NotFound)?)
     }
 
     /// Teams as JSON objects, by id.
-    pub async fn ar_teams(
-        &self,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<serde_json::Value>> {
+    pub async fn teams(&self, after: Option<&str>, limit: usize) -> Result<Vec<serde_json::Value>> {
         let sql = format!(
             "SELECT body FROM ar_teams WHERE id > $1 ORDER BY id LIMIT {}",
             clamp_limit(limit)
         );
         let rows = sqlx::query(&sql)
             .bind(after.unwrap_or(""))
-            .fetch_all(self.pool())
+            .fetch_all(self.store.pool())
             .await?;
         rows.iter()
             .map(|r| from_json("team", &r.try_get::<String, _>("body")?))
             .collect()
     }
 
-    pub async fn ar_team_exists(&self, id: &str) -> Result<bool> {
+    pub async fn team_exists(&self, id: &str) -> Result<bool> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ar_teams WHERE id = $1")
             .bind(id)
-            .fetch_one(self.pool())
+            .fetch_one(self.store.pool())
             .await?;
         Ok(n > 0)
     }
 
     // --- requests ----------------------------------------------------------------------------
 
-    pub async fn ar_request(&self, id: &str) -> Result<StoredRequest> {
+    pub async fn request(&self, id: &str) -> Result<StoredRequest> {
         let row = sqlx::query("SELECT body, v1_body, due_at FROM ar_requests WHERE id = $1")
             .bind(id)
-            .fetch_optional(self.pool())
+            .fetch_optional(self.store.pool())
             .await?
             .ok_or(StoreError::NotFound)?;
         stored_request(&row)
     }
 
     /// Which of `ids` are v1 requests (a task links to its request under its API version).
-    pub async fn ar_v1_request_ids(&self, ids: &[String]) -> Result<Vec<String>> {
+    pub async fn v1_request_ids(&self, ids: &[String]) -> Result<Vec<String>> {
         if ids.is_empty() {
             return Ok(vec![]);
         }
@@ -312,18 +339,18 @@ impl Store {
         for id in ids {
             query = query.bind(id.clone());
         }
-        Ok(query.fetch_all(self.pool()).await?)
+        Ok(query.fetch_all(self.store.pool()).await?)
     }
 
     /// v1 or v2 requests by id after the cursor, at most `limit`.
-    pub async fn ar_requests(&self, query: &RequestListQuery) -> Result<Vec<StoredRequest>> {
+    pub async fn requests(&self, query: &RequestListQuery) -> Result<Vec<StoredRequest>> {
         let resolve: &dyn Fn(&str) -> Option<Column> = if query.v1 {
             &v1_request_column
         } else {
             &v2_request_column
         };
         let (w, binds) = where_clause(
-            self.dialect(),
+            self.store.dialect(),
             vec![format!("api_version = {}", if query.v1 { 1 } else { 2 })],
             vec![],
             query.after.as_deref(),
@@ -335,14 +362,14 @@ impl Store {
             clamp_limit(query.limit)
         );
         let rows = bind_all(sqlx::query(&sql), binds)
-            .fetch_all(self.pool())
+            .fetch_all(self.store.pool())
             .await?;
         rows.iter().map(stored_request).collect()
     }
 
     /// Which of `users` are members of which of `groups`, read exactly (no page limit):
     /// (group id, user id) pairs.
-    pub async fn ar_group_memberships(
+    pub async fn group_memberships(
         &self,
         groups: &[String],
         users: &[String],
@@ -363,27 +390,27 @@ impl Store {
         for id in groups.iter().chain(users) {
             query = query.bind(id.clone());
         }
-        let rows = query.fetch_all(self.pool()).await?;
+        let rows = query.fetch_all(self.store.pool()).await?;
         rows.iter()
             .map(|r| Ok((r.try_get("group_id")?, r.try_get("user_id")?)))
             .collect()
     }
 
     /// Requests the scheduler must look at (`due_at <= now`), oldest first.
-    pub async fn ar_due_requests(&self, now: i64, limit: usize) -> Result<Vec<String>> {
+    pub async fn due_requests(&self, now: i64, limit: usize) -> Result<Vec<String>> {
         let sql = format!(
             "SELECT id FROM ar_requests WHERE due_at IS NOT NULL AND due_at <= $1 ORDER BY due_at LIMIT {}",
             clamp_limit(limit)
         );
         Ok(sqlx::query_scalar(&sql)
             .bind(now)
-            .fetch_all(self.pool())
+            .fetch_all(self.store.pool())
             .await?)
     }
 
     // --- tasks -------------------------------------------------------------------------------
 
-    pub async fn ar_tasks(&self, query: &TaskListQuery) -> Result<Vec<Task>> {
+    pub async fn tasks(&self, query: &TaskListQuery) -> Result<Vec<Task>> {
         let mut assignees: Vec<String> = query.assignee.iter().cloned().collect();
         let filter = query
             .filter
@@ -399,7 +426,7 @@ impl Store {
             ));
         }
         let (w, binds) = where_clause(
-            self.dialect(),
+            self.store.dialect(),
             clauses,
             binds,
             query.after.as_deref(),
@@ -416,28 +443,28 @@ impl Store {
             clamp_limit(query.limit)
         );
         let rows = bind_all(sqlx::query(&sql), binds)
-            .fetch_all(self.pool())
+            .fetch_all(self.store.pool())
             .await?;
         rows.iter()
             .map(|r| from_json("task", &r.try_get::<String, _>("body")?))
             .collect()
     }
 
-    pub async fn ar_task(&self, id: &str) -> Result<Task> {
+    pub async fn task(&self, id: &str) -> Result<Task> {
         let body: Option<String> = sqlx::query_scalar("SELECT body FROM ar_tasks WHERE id = $1")
             .bind(id)
-            .fetch_optional(self.pool())
+            .fetch_optional(self.store.pool())
             .await?;
         from_json("task", &body.ok_or(StoreError::NotFound)?)
     }
 
     // --- messages ----------------------------------------------------------------------------
 
-    pub async fn ar_messages(&self, request_id: &str) -> Result<Vec<serde_json::Value>> {
+    pub async fn messages(&self, request_id: &str) -> Result<Vec<serde_json::Value>> {
         let rows =
             sqlx::query("SELECT body FROM ar_messages WHERE request_id = $1 ORDER BY created, id")
                 .bind(request_id)
-                .fetch_all(self.pool())
+                .fetch_all(self.store.pool())
                 .await?;
         rows.iter()
             .map(|r| from_json("message", &r.try_get::<String, _>("body")?))
@@ -455,8 +482,8 @@ fn stored_request(row: &sqlx::any::AnyRow) -> Result<StoredRequest> {
     })
 }
 
-impl WriteTx {
-    pub async fn ar_put_sequence(&mut self, s: &RequestSequence, created: i64) -> Result<()> {
+impl AccessRequestsTx<'_> {
+    pub async fn put_sequence(&mut self, s: &RequestSequence, created: i64) -> Result<()> {
         let body = to_json(s)?;
         sqlx::query(
             "INSERT INTO ar_sequences (id, created, body) VALUES ($1, $2, $3) \
@@ -465,15 +492,15 @@ impl WriteTx {
         .bind(&s.id)
         .bind(created)
         .bind(body)
-        .execute(self.conn())
+        .execute(self.tx.conn())
         .await?;
         Ok(())
     }
 
-    pub async fn ar_delete_sequence(&mut self, id: &str) -> Result<()> {
+    pub async fn delete_sequence(&mut self, id: &str) -> Result<()> {
         let done = sqlx::query("DELETE FROM ar_sequences WHERE id = $1")
             .bind(id)
-            .execute(self.conn())
+            .execute(self.tx.conn())
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
@@ -482,14 +509,14 @@ impl WriteTx {
     }
 
     /// Conditions that use sequence `id`, for every resource.
-    pub async fn ar_conditions_using(
+    pub async fn conditions_using(
         &mut self,
         sequence_id: &str,
     ) -> Result<Vec<(String, RequestCondition)>> {
         let rows =
             sqlx::query("SELECT resource_id, body FROM ar_conditions WHERE sequence_id = $1")
                 .bind(sequence_id)
-                .fetch_all(self.conn())
+                .fetch_all(self.tx.conn())
                 .await?;
         rows.iter()
             .map(|r| {
@@ -502,8 +529,8 @@ impl WriteTx {
     }
 
     /// The conditions of a resource, read inside the transaction (locked on PostgreSQL).
-    pub async fn ar_conditions(&mut self, resource_id: &str) -> Result<Vec<RequestCondition>> {
-        let lock = if self.is_postgres() {
+    pub async fn conditions(&mut self, resource_id: &str) -> Result<Vec<RequestCondition>> {
+        let lock = if self.tx.is_postgres() {
             " FOR UPDATE"
         } else {
             ""
@@ -512,18 +539,14 @@ impl WriteTx {
             "SELECT body FROM ar_conditions WHERE resource_id = $1 ORDER BY priority, id{lock}"
         ))
         .bind(resource_id)
-        .fetch_all(self.conn())
+        .fetch_all(self.tx.conn())
         .await?;
         rows.iter()
             .map(|r| from_json("condition", &r.try_get::<String, _>("body")?))
             .collect()
     }
 
-    pub async fn ar_put_condition(
-        &mut self,
-        resource_id: &str,
-        c: &RequestCondition,
-    ) -> Result<()> {
+    pub async fn put_condition(&mut self, resource_id: &str, c: &RequestCondition) -> Result<()> {
         let body = to_json(c)?;
         sqlx::query(
             "INSERT INTO ar_conditions (id, resource_id, status, priority, sequence_id, body) \
@@ -536,20 +559,20 @@ impl WriteTx {
         .bind(i64::from(c.priority))
         .bind(c.approval_sequence_id.clone())
         .bind(body)
-        .execute(self.conn())
+        .execute(self.tx.conn())
         .await?;
         Ok(())
     }
 
-    pub async fn ar_delete_condition(&mut self, id: &str) -> Result<()> {
+    pub async fn delete_condition(&mut self, id: &str) -> Result<()> {
         sqlx::query("DELETE FROM ar_conditions WHERE id = $1")
             .bind(id)
-            .execute(self.conn())
+            .execute(self.tx.conn())
             .await?;
         Ok(())
     }
 
-    pub async fn ar_put_settings<T: Serialize>(&mut self, scope: &str, settings: &T) -> Result<()> {
+    pub async fn put_settings<T: Serialize>(&mut self, scope: &str, settings: &T) -> Result<()> {
         let body = to_json(settings)?;
         sqlx::query(
             "INSERT INTO ar_settings (scope, body) VALUES ($1, $2) \
@@ -557,7 +580,7 @@ impl WriteTx {
         )
         .bind(scope)
         .bind(body)
-        .execute(self.conn())
+        .execute(self.tx.conn())
         .await?;
         Ok(())
     }
@@ -565,16 +588,16 @@ impl WriteTx {
     /// The number of ACTIVE request types, counted inside the transaction. On PostgreSQL the
     /// transaction first takes an advisory lock, so two transactions that may each activate a
     /// type count one after the other (SQLite has one writer at a time).
-    pub async fn ar_count_active_request_types(&mut self) -> Result<i64> {
-        if self.is_postgres() {
+    pub async fn count_active_request_types(&mut self) -> Result<i64> {
+        if self.tx.is_postgres() {
             sqlx::query("SELECT pg_advisory_xact_lock($1)")
                 .bind(REQUEST_TYPES_LOCK_KEY)
-                .execute(self.conn())
+                .execute(self.tx.conn())
                 .await?;
         }
         Ok(
             sqlx::query_scalar("SELECT COUNT(*) FROM ar_request_types WHERE status = 'ACTIVE'")
-                .fetch_one(self.conn())
+                .fetch_one(self.tx.conn())
                 .await?,
         )
     }
@@ -582,22 +605,22 @@ impl WriteTx {
     /// The next v1 `permalinkId`, computed inside the transaction that inserts the request: on
     /// PostgreSQL an advisory lock held until commit serialises the creates (SQLite has one
     /// writer at a time); a unique index backs it.
-    pub async fn ar_next_permalink(&mut self) -> Result<i64> {
-        if self.is_postgres() {
+    pub async fn next_permalink(&mut self) -> Result<i64> {
+        if self.tx.is_postgres() {
             sqlx::query("SELECT pg_advisory_xact_lock($1)")
                 .bind(PERMALINK_LOCK_KEY)
-                .execute(self.conn())
+                .execute(self.tx.conn())
                 .await?;
         }
         let max: Option<i64> = sqlx::query_scalar("SELECT MAX(permalink) FROM ar_requests")
-            .fetch_one(self.conn())
+            .fetch_one(self.tx.conn())
             .await?;
         Ok(max.unwrap_or(0) + 1)
     }
 
     /// Assigns a user to an app (scope USER, empty profile) unless they already are; an existing
     /// assignment is left as it is. Returns whether this call created it.
-    pub async fn ar_assign_app_user_if_absent(
+    pub async fn assign_app_user_if_absent(
         &mut self,
         app_id: &str,
         user_id: &str,
@@ -610,14 +633,14 @@ impl WriteTx {
         .bind(app_id)
         .bind(user_id)
         .bind(now)
-        .execute(self.conn())
+        .execute(self.tx.conn())
         .await?;
         Ok(done.rows_affected() == 1)
     }
 
     /// The `created_access` flags of the grants of requests other than `except` that still hold
     /// `user_id`'s access to `scope_id` at `now` (not revoked, not past their revocation time).
-    pub async fn ar_other_grant_holders(
+    pub async fn other_grant_holders(
         &mut self,
         grant: GrantKey<'_>,
         except: &str,
@@ -633,14 +656,14 @@ impl WriteTx {
         .bind(grant.2)
         .bind(except)
         .bind(now)
-        .fetch_all(self.conn())
+        .fetch_all(self.tx.conn())
         .await?;
         Ok(flags.into_iter().map(|f| f != 0).collect())
     }
 
     /// Records what request `request_id` granted: whether the access was created by a request,
     /// and until when it holds it (NULL: for good).
-    pub async fn ar_record_grant(
+    pub async fn record_grant(
         &mut self,
         request_id: &str,
         grant: GrantKey<'_>,
@@ -659,32 +682,32 @@ impl WriteTx {
         .bind(grant.2)
         .bind(i64::from(created_access))
         .bind(expires_at)
-        .execute(self.conn())
+        .execute(self.tx.conn())
         .await?;
         Ok(())
     }
 
     /// Whether a request created the access `request_id` granted; `None` when the grant was not
     /// recorded (granted before grants were).
-    pub async fn ar_grant_created_access(&mut self, request_id: &str) -> Result<Option<bool>> {
+    pub async fn grant_created_access(&mut self, request_id: &str) -> Result<Option<bool>> {
         let flag: Option<i64> =
             sqlx::query_scalar("SELECT created_access FROM ar_grants WHERE request_id = $1")
                 .bind(request_id)
-                .fetch_optional(self.conn())
+                .fetch_optional(self.tx.conn())
                 .await?;
         Ok(flag.map(|f| f != 0))
     }
 
     /// Request `request_id` no longer holds the access it granted.
-    pub async fn ar_release_grant(&mut self, request_id: &str) -> Result<()> {
+    pub async fn release_grant(&mut self, request_id: &str) -> Result<()> {
         sqlx::query("UPDATE ar_grants SET held = 0 WHERE request_id = $1")
             .bind(request_id)
-            .execute(self.conn())
+            .execute(self.tx.conn())
             .await?;
         Ok(())
     }
 
-    pub async fn ar_put_request_type(&mut self, t: &RequestType) -> Result<()> {
+    pub async fn put_request_type(&mut self, t: &RequestType) -> Result<()> {
         let body = to_json(t)?;
         sqlx::query(
             "INSERT INTO ar_request_types (id, status, created, body) VALUES ($1, $2, $3, $4) \
@@ -694,15 +717,15 @@ impl WriteTx {
         .bind(t.status.as_str())
         .bind(t.created)
         .bind(body)
-        .execute(self.conn())
+        .execute(self.tx.conn())
         .await?;
         Ok(())
     }
 
-    pub async fn ar_delete_request_type(&mut self, id: &str) -> Result<()> {
+    pub async fn delete_request_type(&mut self, id: &str) -> Result<()> {
         let done = sqlx::query("DELETE FROM ar_request_types WHERE id = $1")
             .bind(id)
-            .execute(self.conn())
+            .execute(self.tx.conn())
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
@@ -710,12 +733,7 @@ impl WriteTx {
         Ok(())
     }
 
-    pub async fn ar_put_team(
-        &mut self,
-        id: &str,
-        name: &str,
-        body: &serde_json::Value,
-    ) -> Result<()> {
+    pub async fn put_team(&mut self, id: &str, name: &str, body: &serde_json::Value) -> Result<()> {
         sqlx::query(
             "INSERT INTO ar_teams (id, name, body) VALUES ($1, $2, $3) \
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, body = excluded.body",
@@ -723,15 +741,15 @@ impl WriteTx {
         .bind(id)
         .bind(name)
         .bind(body.to_string())
-        .execute(self.conn())
+        .execute(self.tx.conn())
         .await?;
         Ok(())
     }
 
     /// A request read inside the transaction; on PostgreSQL the row stays locked until commit,
     /// so two nodes deciding the same request run one after the other.
-    pub async fn ar_request(&mut self, id: &str) -> Result<StoredRequest> {
-        let lock = if self.is_postgres() {
+    pub async fn request(&mut self, id: &str) -> Result<StoredRequest> {
+        let lock = if self.tx.is_postgres() {
             " FOR UPDATE"
         } else {
             ""
@@ -740,7 +758,7 @@ impl WriteTx {
             "SELECT body, v1_body, due_at FROM ar_requests WHERE id = $1{lock}"
         ))
         .bind(id)
-        .fetch_optional(self.conn())
+        .fetch_optional(self.tx.conn())
         .await?
         .ok_or(StoreError::NotFound)?;
         stored_request(&row)
@@ -748,19 +766,19 @@ impl WriteTx {
 
     /// Claims a due request for the scheduler: succeeds for exactly one caller while the request
     /// is due (the claim clears `due_at`; saving the request sets the next one).
-    pub async fn ar_claim_due(&mut self, id: &str, now: i64) -> Result<bool> {
+    pub async fn claim_due(&mut self, id: &str, now: i64) -> Result<bool> {
         let done = sqlx::query(
             "UPDATE ar_requests SET due_at = NULL WHERE id = $1 AND due_at IS NOT NULL AND due_at <= $2",
         )
         .bind(id)
         .bind(now)
-        .execute(self.conn())
+        .execute(self.tx.conn())
         .await?;
         Ok(done.rows_affected() == 1)
     }
 
     /// Inserts or updates a request and mirrors its tasks. `permalink` is set for v1 requests.
-    pub async fn ar_put_request(
+    pub async fn put_request(
         &mut self,
         r: &StoredRequest,
         request_type_id: Option<&str>,
@@ -792,21 +810,21 @@ impl WriteTx {
         .bind(r.due_at)
         .bind(to_json(wf)?)
         .bind(r.v1.as_ref().map(to_json).transpose()?)
-        .execute(self.conn())
+        .execute(self.tx.conn())
         .await?;
-        self.ar_put_tasks(&req.id, &wf.tasks).await
+        self.put_tasks(&req.id, &wf.tasks).await
     }
 
-    async fn ar_put_tasks(&mut self, request_id: &str, tasks: &[Task]) -> Result<()> {
+    async fn put_tasks(&mut self, request_id: &str, tasks: &[Task]) -> Result<()> {
         sqlx::query(
             "DELETE FROM ar_task_assignees WHERE task_id IN (SELECT id FROM ar_tasks WHERE request_id = $1)",
         )
         .bind(request_id)
-        .execute(self.conn())
+        .execute(self.tx.conn())
         .await?;
         sqlx::query("DELETE FROM ar_tasks WHERE request_id = $1")
             .bind(request_id)
-            .execute(self.conn())
+            .execute(self.tx.conn())
             .await?;
         for t in tasks {
             sqlx::query(
@@ -820,7 +838,7 @@ impl WriteTx {
             .bind(t.created_at)
             .bind(t.updated_at)
             .bind(to_json(t)?)
-            .execute(self.conn())
+            .execute(self.tx.conn())
             .await?;
             for a in &t.assignees {
                 sqlx::query(
@@ -828,14 +846,14 @@ impl WriteTx {
                 )
                 .bind(&a.external_id)
                 .bind(&t.id)
-                .execute(self.conn())
+                .execute(self.tx.conn())
                 .await?;
             }
         }
         Ok(())
     }
 
-    pub async fn ar_insert_message(
+    pub async fn insert_message(
         &mut self,
         id: &str,
         request_id: &str,
@@ -849,7 +867,7 @@ impl WriteTx {
         .bind(request_id)
         .bind(created)
         .bind(body.to_string())
-        .execute(self.conn())
+        .execute(self.tx.conn())
         .await?;
         Ok(())
     }

@@ -27,7 +27,9 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Transaction};
 
-pub use access_requests::{RequestListQuery, StoredRequest, TaskListQuery};
+pub use access_requests::{
+    AccessRequests, AccessRequestsTx, RequestListQuery, StoredRequest, TaskListQuery,
+};
 pub use activation::ActivationToken;
 pub use apps::{AppGroupAssignment, AppQuery, AppUserAssignment};
 pub use groups::GroupQuery;

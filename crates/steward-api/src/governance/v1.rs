@@ -56,7 +56,8 @@ pub async fn list_teams(
     let limit = page_limit(params.limit.as_deref(), 20, 200)?;
     let rows = state
         .store
-        .ar_teams(params.after.as_deref(), limit + 1)
+        .access_requests()
+        .teams(params.after.as_deref(), limit + 1)
         .await?;
     let (rows, next) = crate::http::split_page(rows, limit, |t| {
         t["id"].as_str().unwrap_or_default().to_string()
@@ -84,7 +85,8 @@ pub async fn list_request_types(
     let f = parse_filter(params.filter.as_deref())?;
     let rows = state
         .store
-        .ar_request_types(f.as_ref(), params.after.as_deref(), limit + 1)
+        .access_requests()
+        .request_types(f.as_ref(), params.after.as_deref(), limit + 1)
         .await?;
     let (rows, next) = crate::http::split_page(rows, limit, |t| t.id.clone());
     let issuer = &state.config.issuer;
@@ -106,7 +108,12 @@ pub async fn create_request_type(
     let create: RequestTypeCreate = from_body(&body)?;
     let now = state.clock.now();
     let t = RequestType::create(create, &actor_id(&caller), now)?;
-    if !state.store.ar_team_exists(&t.owner_id).await? {
+    if !state
+        .store
+        .access_requests()
+        .team_exists(&t.owner_id)
+        .await?
+    {
         return Err(ApiError::validation(
             "ownerId",
             format!("/ownerId {} is not a team", t.owner_id),
@@ -134,14 +141,15 @@ pub async fn create_request_type(
     // Counted inside the transaction that stores the type, so concurrent creates cannot pass
     // the cap together.
     if t.status == steward_core::access_requests::v1::RequestTypeStatus::Active
-        && tx.ar_count_active_request_types().await? >= MAX_ACTIVE_REQUEST_TYPES as i64
+        && tx.access_requests().count_active_request_types().await?
+            >= MAX_ACTIVE_REQUEST_TYPES as i64
     {
         return Err(ApiError::validation(
             "status",
             "At most 500 request types may be ACTIVE",
         ));
     }
-    tx.ar_put_request_type(&t).await?;
+    tx.access_requests().put_request_type(&t).await?;
     tx.append_log(
         &super::v2_log(
             &caller,
@@ -161,7 +169,11 @@ pub async fn get_request_type(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let t = found(state.store.ar_request_type(&id).await, "RequestType", &id)?;
+    let t = found(
+        state.store.access_requests().request_type(&id).await,
+        "RequestType",
+        &id,
+    )?;
     Ok(Json(render_type(&state.config.issuer, &t)))
 }
 
@@ -170,10 +182,14 @@ pub async fn delete_request_type(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let t = found(state.store.ar_request_type(&id).await, "RequestType", &id)?;
+    let t = found(
+        state.store.access_requests().request_type(&id).await,
+        "RequestType",
+        &id,
+    )?;
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
-    tx.ar_delete_request_type(&id).await?;
+    tx.access_requests().delete_request_type(&id).await?;
     tx.append_log(
         &super::v2_log(
             &caller,
@@ -194,14 +210,19 @@ async fn set_published(
     id: &str,
     publish: bool,
 ) -> ApiResult<Json<Value>> {
-    let mut t = found(state.store.ar_request_type(id).await, "RequestType", id)?;
+    let mut t = found(
+        state.store.access_requests().request_type(id).await,
+        "RequestType",
+        id,
+    )?;
     let now = state.clock.now();
     let actor = actor_id(caller);
     // The cap is counted inside the transaction that stores the type.
     let mut tx = state.store.begin().await?;
     if publish {
         if t.status != steward_core::access_requests::v1::RequestTypeStatus::Active
-            && tx.ar_count_active_request_types().await? >= MAX_ACTIVE_REQUEST_TYPES as i64
+            && tx.access_requests().count_active_request_types().await?
+                >= MAX_ACTIVE_REQUEST_TYPES as i64
         {
             return Err(ApiError::Rule {
                 status: StatusCode::CONFLICT,
@@ -219,7 +240,7 @@ async fn set_published(
     } else {
         ("access.request.type.unpublish", "Unpublish request type")
     };
-    tx.ar_put_request_type(&t).await?;
+    tx.access_requests().put_request_type(&t).await?;
     tx.append_log(
         &super::v2_log(caller, event_type, message, now).target(Target::new(
             &t.id,
@@ -256,7 +277,7 @@ pub async fn create_request(
 ) -> ApiResult<Response> {
     let create: RequestV1Create = from_body(&body)?;
     let type_id = create.request_type_id.clone().unwrap_or_default();
-    let t = match state.store.ar_request_type(&type_id).await {
+    let t = match state.store.access_requests().request_type(&type_id).await {
         Ok(t) => t,
         Err(StoreError::NotFound) => {
             return Err(ApiError::validation(
@@ -302,7 +323,7 @@ pub async fn create_request(
     let now = ctx.now;
     // The permalink is taken inside the transaction that inserts the request.
     let mut tx = state.store.begin().await?;
-    let permalink = tx.ar_next_permalink().await?;
+    let permalink = tx.access_requests().next_permalink().await?;
     let opened = open_request(
         create,
         &t,
@@ -334,7 +355,11 @@ pub async fn get_request(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let r = found(state.store.ar_request(&id).await, "Request", &id)?;
+    let r = found(
+        state.store.access_requests().request(&id).await,
+        "Request",
+        &id,
+    )?;
     let Some(v1) = r.v1 else {
         return Err(super::not_found("Request", &id));
     };
@@ -349,7 +374,8 @@ pub async fn list_requests(
     let limit = page_limit(params.limit.as_deref(), 20, 200)?;
     let rows = state
         .store
-        .ar_requests(&RequestListQuery {
+        .access_requests()
+        .requests(&RequestListQuery {
             v1: true,
             filter: parse_filter(params.filter.as_deref())?,
             after: params.after.clone(),
@@ -378,7 +404,11 @@ pub async fn create_request_message(
     Path(id): Path<String>,
     OktaJson(body): OktaJson<Value>,
 ) -> ApiResult<Response> {
-    let r = found(state.store.ar_request(&id).await, "Request", &id)?;
+    let r = found(
+        state.store.access_requests().request(&id).await,
+        "Request",
+        &id,
+    )?;
     if !r.is_v1() {
         return Err(super::not_found("Request", &id));
     }

@@ -990,7 +990,13 @@ async fn v2_messages_refuse_v1_requests_and_overlong_messages(backend: Backend) 
         )
         .await;
     assert_eq!(st, 201, "{backend:?} {b}");
-    let messages = org.store.ar_messages(&v2).await.unwrap().len();
+    let messages = org
+        .store
+        .access_requests()
+        .messages(&v2)
+        .await
+        .unwrap()
+        .len();
     assert_eq!(messages, 1, "the refused message wrote nothing");
 }
 
@@ -1017,15 +1023,18 @@ async fn an_undecodable_request_does_not_stop_the_scheduler(backend: Backend) {
     // The bad one: due first of all, with a creation date its stored JSON cannot carry (a
     // year before 0 is written, but is no RFC 3339 date-time, so the row fails to decode).
     let bad = create_request(&org, &s).await;
-    let mut stored = org.store.ar_request(&bad).await.unwrap();
+    let mut stored = org.store.access_requests().request(&bad).await.unwrap();
     stored.workflow.request.created = -100_000_000_000_000;
     stored.due_at = Some(1);
     let mut tx = org.store.begin().await.unwrap();
-    tx.ar_put_request(&stored, None, None).await.unwrap();
+    tx.access_requests()
+        .put_request(&stored, None, None)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     assert!(
         matches!(
-            org.store.ar_request(&bad).await,
+            org.store.access_requests().request(&bad).await,
             Err(steward_store::StoreError::Corrupt(_))
         ),
         "{backend:?}: the row must be undecodable for this test"
@@ -1045,7 +1054,12 @@ async fn an_undecodable_request_does_not_stop_the_scheduler(backend: Backend) {
     assert!(!is_member(&org, &s.engineering, &s.alice).await);
 
     // The bad one is kept, still due, for a retry once it is repaired.
-    let due = org.store.ar_due_requests(now, 10).await.unwrap();
+    let due = org
+        .store
+        .access_requests()
+        .due_requests(now, 10)
+        .await
+        .unwrap();
     assert_eq!(due, vec![bad.clone()], "{backend:?}");
 }
 

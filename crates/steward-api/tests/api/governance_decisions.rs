@@ -553,7 +553,8 @@ async fn a_sequence_asks_for_at_least_one_approval(backend: Backend) {
         steps: vec![],
     };
     let mut tx = org.store.begin().await.unwrap();
-    tx.ar_put_sequence(&empty, steward_core::timefmt::now_millis())
+    tx.access_requests()
+        .put_sequence(&empty, steward_core::timefmt::now_millis())
         .await
         .unwrap();
     tx.commit().await.unwrap();

@@ -95,7 +95,7 @@ pub async fn seed(store: &Store) -> Result<(), StoreError> {
         "",
     )
     .map_err(|e| StoreError::Corrupt(e.summary))?;
-    tx.ar_put_sequence(&sequence, now).await?;
+    tx.access_requests().put_sequence(&sequence, now).await?;
     let settings = ResourceRequestSettings::for_app(true, false);
     let mut conds = vec![];
     for create in [
@@ -131,7 +131,7 @@ pub async fn seed(store: &Store) -> Result<(), StoreError> {
     }
     for c in &mut conds {
         let _ = c.activate("steward", now);
-        tx.ar_put_condition(&app.id, c).await?;
+        tx.access_requests().put_condition(&app.id, c).await?;
     }
     // Owners: Security owns the app (each member decides for it), one approver owns the
     // requestable group, the other owns Security.
@@ -262,7 +262,8 @@ async fn seed_v1(
     };
     let invalid = |summary: String| StoreError::Corrupt(summary);
     let Some(team_id) = store
-        .ar_teams(None, 1)
+        .access_requests()
+        .teams(None, 1)
         .await?
         .into_iter()
         .find_map(|t| t["id"].as_str().map(str::to_string))
@@ -290,8 +291,8 @@ async fn seed_v1(
     )
     .await?;
     let mut tx = store.begin().await?;
-    tx.ar_put_request_type(&request_type).await?;
-    let permalink = tx.ar_next_permalink().await?;
+    tx.access_requests().put_request_type(&request_type).await?;
+    let permalink = tx.access_requests().next_permalink().await?;
     let opened = open_request(
         RequestV1Create {
             request_type_id: Some(request_type.id.clone()),

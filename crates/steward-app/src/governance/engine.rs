@@ -74,7 +74,11 @@ pub async fn check_memberships(
     for g in groups {
         snapshot.checked.entry(g.clone()).or_default();
     }
-    for (group_id, user_id) in store.ar_group_memberships(groups, users).await? {
+    for (group_id, user_id) in store
+        .access_requests()
+        .group_memberships(groups, users)
+        .await?
+    {
         snapshot
             .checked
             .entry(group_id)
@@ -306,7 +310,8 @@ pub async fn fulfil(
                 Ok(app) if user_ok => {
                     // An existing assignment (its profile, its `created`) is left as it is.
                     let added = tx
-                        .ar_assign_app_user_if_absent(&app.id, &user_id, now)
+                        .access_requests()
+                        .assign_app_user_if_absent(&app.id, &user_id, now)
                         .await?;
                     granted = Some(("APPLICATION", app.id.clone(), added));
                     if added {
@@ -349,16 +354,18 @@ pub async fn fulfil(
             let key = (user_id.as_str(), scope_type, scope_id.as_str());
             let created = added
                 || tx
-                    .ar_other_grant_holders(key, &wf.request.id, now)
+                    .access_requests()
+                    .other_grant_holders(key, &wf.request.id, now)
                     .await?
                     .contains(&true);
-            tx.ar_record_grant(
-                &wf.request.id,
-                key,
-                created,
-                wf.request.revocation_scheduled,
-            )
-            .await?;
+            tx.access_requests()
+                .record_grant(
+                    &wf.request.id,
+                    key,
+                    created,
+                    wf.request.revocation_scheduled,
+                )
+                .await?;
         }
     }
     Ok(())
@@ -374,11 +381,15 @@ async fn access_to_remove(
 ) -> Result<bool, StoreError> {
     // Grants from before grants were recorded keep the old behaviour (removed).
     let created = tx
-        .ar_grant_created_access(request_id)
+        .access_requests()
+        .grant_created_access(request_id)
         .await?
         .unwrap_or(true);
-    let others = tx.ar_other_grant_holders(key, request_id, now).await?;
-    tx.ar_release_grant(request_id).await?;
+    let others = tx
+        .access_requests()
+        .other_grant_holders(key, request_id, now)
+        .await?;
+    tx.access_requests().release_grant(request_id).await?;
     Ok(created && others.is_empty())
 }
 
@@ -567,7 +578,8 @@ pub async fn save(
     stored.due_at = due_at(&stored.workflow, now);
     let request_type_id = stored.v1.as_ref().map(|v| v.request_type_id.clone());
     let permalink = stored.v1.as_ref().map(|v| v.permalink_id);
-    tx.ar_put_request(stored, request_type_id.as_deref(), permalink)
+    tx.access_requests()
+        .put_request(stored, request_type_id.as_deref(), permalink)
         .await?;
     let wf = &stored.workflow;
     let mut published = vec![];
@@ -761,7 +773,11 @@ mod tests {
             ]
         );
         assert_eq!(fulfilled(&rows), [true]);
-        let saved = store.ar_request(&stored.workflow.request.id).await.unwrap();
+        let saved = store
+            .access_requests()
+            .request(&stored.workflow.request.id)
+            .await
+            .unwrap();
         assert_eq!(
             saved.workflow.request.grant_status,
             Some(GrantStatus::Granted)

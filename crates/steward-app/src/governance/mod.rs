@@ -94,7 +94,7 @@ impl EventBus {
 
 /// The org's default team, created on first use (Okta's teams are made in its UI).
 pub async fn ensure_default_team(store: &Store, now: i64) -> Result<(), StoreError> {
-    if !store.ar_teams(None, 1).await?.is_empty() {
+    if !store.access_requests().teams(None, 1).await?.is_empty() {
         return Ok(());
     }
     let id = new_hex_id();
@@ -103,6 +103,8 @@ pub async fn ensure_default_team(store: &Store, now: i64) -> Result<(), StoreErr
         "created": format_millis(now), "lastUpdated": format_millis(now),
     });
     let mut tx = store.begin().await?;
-    tx.ar_put_team(&id, "Access Requests", &team).await?;
+    tx.access_requests()
+        .put_team(&id, "Access Requests", &team)
+        .await?;
     tx.commit().await
 }

@@ -95,7 +95,7 @@ async fn run_due_with(ctx: &Ctx<'_>, backoff: &mut Backoff) -> Result<Pass, Stor
     let mut seen: HashSet<String> = HashSet::new();
     loop {
         let limit = BATCH.saturating_add(seen.len() + backoff.failing.len());
-        let due = ctx.store.ar_due_requests(now, limit).await?;
+        let due = ctx.store.access_requests().due_requests(now, limit).await?;
         let exhausted = due.len() < limit;
         let todo: Vec<String> = due
             .into_iter()
@@ -137,10 +137,10 @@ async fn run_due_with(ctx: &Ctx<'_>, backoff: &mut Backoff) -> Result<Pass, Stor
 async fn handle(ctx: &Ctx<'_>, id: &str) -> Result<Outcome, StoreError> {
     let now = ctx.now;
     let mut tx = ctx.store.begin().await?;
-    if !tx.ar_claim_due(id, now).await? {
+    if !tx.access_requests().claim_due(id, now).await? {
         return Ok(Outcome::Nothing); // another node took it, or it changed meanwhile
     }
-    let mut stored = tx.ar_request(id).await?;
+    let mut stored = tx.access_requests().request(id).await?;
     let mut fx = Effects::default();
     let mut outcome = Outcome::Nothing;
     let wf = &mut stored.workflow;
@@ -155,7 +155,12 @@ async fn handle(ctx: &Ctx<'_>, id: &str) -> Result<Outcome, StoreError> {
         outcome = Outcome::Revoked;
     }
     if let Some(v1) = stored.v1.as_mut() {
-        if let Ok(t) = ctx.store.ar_request_type(&v1.request_type_id).await {
+        if let Ok(t) = ctx
+            .store
+            .access_requests()
+            .request_type(&v1.request_type_id)
+            .await
+        {
             v1.refresh(&stored.workflow, &t, &|_| None);
         }
     }

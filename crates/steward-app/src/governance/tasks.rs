@@ -70,18 +70,20 @@ where
 {
     let store = ctx.store;
     let task = store
-        .ar_task(task_id)
+        .access_requests()
+        .task(task_id)
         .await
         .map_err(AppError::not_found_as(format!("{task_id} (Task)")))?;
     let request_id = &task.request_id;
     let before = store
-        .ar_request(request_id)
+        .access_requests()
+        .request(request_id)
         .await
         .map_err(AppError::not_found_as(format!("{request_id} (Request)")))?;
     let dir = engine::snapshot_for(store, &before.workflow, extra_users).await?;
     let now = ctx.now;
     let mut tx = store.begin().await?;
-    let mut stored = tx.ar_request(request_id).await?;
+    let mut stored = tx.access_requests().request(request_id).await?;
     let mut refusal = None;
     let mut fx = Effects::default();
     match stored
@@ -104,7 +106,11 @@ where
         ctx.clone()
     };
     if let Some(v1) = stored.v1.as_mut() {
-        if let Ok(t) = store.ar_request_type(&v1.request_type_id).await {
+        if let Ok(t) = store
+            .access_requests()
+            .request_type(&v1.request_type_id)
+            .await
+        {
             v1.refresh(&stored.workflow, &t, &|_| None);
         }
     }
@@ -235,7 +241,8 @@ mod tests {
 
         assert_eq!(task.status, TaskStatus::Completed);
         let saved = store
-            .ar_request(&request_id)
+            .access_requests()
+            .request(&request_id)
             .await
             .unwrap()
             .workflow
@@ -274,7 +281,8 @@ mod tests {
             "{refused:?}"
         );
         let saved = store
-            .ar_request(&request_id)
+            .access_requests()
+            .request(&request_id)
             .await
             .unwrap()
             .workflow
@@ -302,7 +310,8 @@ mod tests {
             "{refused:?}"
         );
         let saved = store
-            .ar_request(&request_id)
+            .access_requests()
+            .request(&request_id)
             .await
             .unwrap()
             .workflow

@@ -70,25 +70,27 @@ async fn requests_tasks_and_claims() {
             let wf = pending(now + i);
             ids.push(wf.request.id.clone());
             let mut tx = store.begin().await.unwrap();
-            tx.ar_put_request(
-                &StoredRequest {
-                    workflow: wf,
-                    v1: None,
-                    due_at: Some(now + 100),
-                },
-                None,
-                None,
-            )
-            .await
-            .unwrap();
+            tx.access_requests()
+                .put_request(
+                    &StoredRequest {
+                        workflow: wf,
+                        v1: None,
+                        due_at: Some(now + 100),
+                    },
+                    None,
+                    None,
+                )
+                .await
+                .unwrap();
             tx.commit().await.unwrap();
         }
-        let got = store.ar_request(&ids[0]).await.unwrap();
+        let got = store.access_requests().request(&ids[0]).await.unwrap();
         assert_eq!(got.workflow.request.id, ids[0], "{name}");
         assert_eq!(got.workflow.tasks.len(), 1);
 
         let list = store
-            .ar_requests(&RequestListQuery {
+            .access_requests()
+            .requests(&RequestListQuery {
                 v1: false,
                 filter: Some(filter::parse("status eq \"PENDING\"").unwrap()),
                 after: None,
@@ -98,7 +100,8 @@ async fn requests_tasks_and_claims() {
             .unwrap();
         assert_eq!(list.len(), 3, "{name}");
         let none = store
-            .ar_requests(&RequestListQuery {
+            .access_requests()
+            .requests(&RequestListQuery {
                 v1: false,
                 filter: Some(filter::parse("status eq \"APPROVED\"").unwrap()),
                 after: None,
@@ -109,7 +112,8 @@ async fn requests_tasks_and_claims() {
         assert!(none.is_empty());
 
         let tasks = store
-            .ar_tasks(&TaskListQuery {
+            .access_requests()
+            .tasks(&TaskListQuery {
                 filter: Some(
                     filter::parse("assigneeId eq \"00umanager0000000000\" and status eq \"OPEN\"")
                         .unwrap(),
@@ -124,27 +128,33 @@ async fn requests_tasks_and_claims() {
         // Nothing is due before its time; then each due request is claimed once, even by a
         // second store (node) on the same database.
         assert!(store
-            .ar_due_requests(now + 99, 10)
+            .access_requests()
+            .due_requests(now + 99, 10)
             .await
             .unwrap()
             .is_empty());
-        let due = store.ar_due_requests(now + 100, 10).await.unwrap();
+        let due = store
+            .access_requests()
+            .due_requests(now + 100, 10)
+            .await
+            .unwrap();
         assert_eq!(due.len(), 5);
         let other = open(&url).await;
         let mut claimed = 0;
         for id in &due {
             let mut a = store.begin().await.unwrap();
-            let claim_a = a.ar_claim_due(id, now + 100).await.unwrap();
+            let claim_a = a.access_requests().claim_due(id, now + 100).await.unwrap();
             a.commit().await.unwrap();
             let mut tx = other.begin().await.unwrap();
-            let claim_b = tx.ar_claim_due(id, now + 100).await.unwrap();
+            let claim_b = tx.access_requests().claim_due(id, now + 100).await.unwrap();
             tx.commit().await.unwrap();
             assert!(claim_a && !claim_b, "{name}: {id}");
             claimed += 1;
         }
         assert_eq!(claimed, 5);
         assert!(store
-            .ar_due_requests(now + 1_000, 10)
+            .access_requests()
+            .due_requests(now + 1_000, 10)
             .await
             .unwrap()
             .is_empty());

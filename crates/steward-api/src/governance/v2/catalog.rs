@@ -26,13 +26,18 @@ pub(super) async fn catalog(
 ) -> ApiResult<Vec<CatalogEntry>> {
     let mut resources = vec![];
     let mut group_names = std::collections::HashMap::new();
-    for id in state.store.ar_resources_with_active_conditions().await? {
+    for id in state
+        .store
+        .access_requests()
+        .resources_with_active_conditions()
+        .await?
+    {
         let app = match state.store.app(&id).await {
             Ok(a) => a,
             Err(StoreError::NotFound) => continue,
             Err(e) => return Err(e.into()),
         };
-        let conditions = state.store.ar_conditions(&id).await?;
+        let conditions = state.store.access_requests().conditions(&id).await?;
         for c in &conditions {
             if let AccessScopeSettings::Groups { groups } = &c.access_scope_settings {
                 for g in groups {
@@ -183,7 +188,11 @@ async fn request_fields(state: &AppState, entry_id: &str, user_id: &str) -> ApiR
     let Some(requested) = &entry.requested else {
         return Err(not_found("CatalogEntry", entry_id));
     };
-    let conditions = state.store.ar_conditions(&requested.resource_id).await?;
+    let conditions = state
+        .store
+        .access_requests()
+        .conditions(&requested.resource_id)
+        .await?;
     let mut data = vec![];
     if let Ok(c) = match_condition(&conditions, requested, &groups) {
         if let Some(AccessDurationSettings::RequesterSpecifiedDuration { maximum_duration }) =

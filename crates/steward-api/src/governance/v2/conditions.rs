@@ -29,7 +29,7 @@ fn render_condition(issuer: &str, resource_id: &str, c: &RequestCondition) -> Va
 
 async fn check_sequence(state: &AppState, id: Option<&str>) -> ApiResult<()> {
     if let Some(id) = id {
-        match state.store.ar_sequence(id).await {
+        match state.store.access_requests().sequence(id).await {
             Ok(_) => {}
             Err(StoreError::NotFound) => {
                 return Err(ApiError::validation(
@@ -52,7 +52,8 @@ pub async fn list_conditions(
     let issuer = &state.config.issuer;
     let data = state
         .store
-        .ar_conditions(&app.id)
+        .access_requests()
+        .conditions(&app.id)
         .await?
         .iter()
         .map(|c| render_condition(issuer, &app.id, c))
@@ -73,10 +74,10 @@ pub async fn create_condition(
     let settings = resource_settings(&state, &app.id).await?;
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
-    let mut all = tx.ar_conditions(&app.id).await?;
+    let mut all = tx.access_requests().conditions(&app.id).await?;
     let created = conditions::add_condition(&mut all, create, &settings, &actor_id(&caller), now)?;
     for c in &all {
-        tx.ar_put_condition(&app.id, c).await?;
+        tx.access_requests().put_condition(&app.id, c).await?;
     }
     tx.append_log(
         &log(
@@ -105,7 +106,8 @@ async fn find_condition(
 ) -> ApiResult<RequestCondition> {
     state
         .store
-        .ar_conditions(resource_id)
+        .access_requests()
+        .conditions(resource_id)
         .await?
         .into_iter()
         .find(|c| c.id == id)
@@ -134,11 +136,11 @@ pub async fn update_condition(
     let settings = resource_settings(&state, &app.id).await?;
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
-    let mut all = tx.ar_conditions(&app.id).await?;
+    let mut all = tx.access_requests().conditions(&app.id).await?;
     let updated =
         conditions::update_condition(&mut all, &id, patch, &settings, &actor_id(&caller), now)?;
     for c in &all {
-        tx.ar_put_condition(&app.id, c).await?;
+        tx.access_requests().put_condition(&app.id, c).await?;
     }
     tx.append_log(
         &log(
@@ -167,13 +169,13 @@ pub async fn delete_condition(
     find_condition(&state, &app.id, &id).await?;
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
-    let mut all = tx.ar_conditions(&app.id).await?;
+    let mut all = tx.access_requests().conditions(&app.id).await?;
     all.retain(|c| c.id != id);
     all.sort_by_key(|c| c.priority);
-    tx.ar_delete_condition(&id).await?;
+    tx.access_requests().delete_condition(&id).await?;
     for (i, c) in all.iter_mut().enumerate() {
         c.priority = u32::try_from(i).unwrap_or(u32::MAX);
-        tx.ar_put_condition(&app.id, c).await?;
+        tx.access_requests().put_condition(&app.id, c).await?;
     }
     tx.append_log(
         &log(
@@ -217,7 +219,7 @@ async fn set_condition_status(
         )
     };
     let mut tx = state.store.begin().await?;
-    tx.ar_put_condition(&app.id, &c).await?;
+    tx.access_requests().put_condition(&app.id, &c).await?;
     tx.append_log(&log(caller, event_type, message, now).target(Target::new(
         id,
         "RequestCondition",

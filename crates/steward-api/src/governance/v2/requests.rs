@@ -100,11 +100,16 @@ async fn submit(
     let (mut wf, mut events) = RequestWorkflow::create(new, now);
     let submitted = render_request(&state.config.issuer, &wf);
     let groups = engine::memberships(&state.store, requested_for).await?;
-    let conds = state.store.ar_conditions(&requested.resource_id).await?;
+    let conds = state
+        .store
+        .access_requests()
+        .conditions(&requested.resource_id)
+        .await?;
     let matched = match match_condition(&conds, &requested, &groups) {
         Ok(c) => match state
             .store
-            .ar_sequence(c.approval_sequence_id.as_deref().unwrap_or_default())
+            .access_requests()
+            .sequence(c.approval_sequence_id.as_deref().unwrap_or_default())
             .await
         {
             Ok(s) => Ok((c.clone(), s)),
@@ -194,7 +199,11 @@ pub async fn get_request(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let r = found(state.store.ar_request(&id).await, "Request", &id)?;
+    let r = found(
+        state.store.access_requests().request(&id).await,
+        "Request",
+        &id,
+    )?;
     if r.is_v1() {
         return Err(not_found("Request", &id));
     }
@@ -209,7 +218,8 @@ pub async fn list_requests(
     let limit = page_limit(params.limit.as_deref(), DEFAULT_LIMIT, MAX_LIMIT)?;
     let rows = state
         .store
-        .ar_requests(&RequestListQuery {
+        .access_requests()
+        .requests(&RequestListQuery {
             v1: false,
             filter: parse_filter(params.filter.as_deref())?,
             after: params.after.clone(),
@@ -238,7 +248,11 @@ pub async fn create_request_message(
     OktaJson(body): OktaJson<Value>,
 ) -> ApiResult<StatusCode> {
     // A v1 request is not a v2 one (v2 GET of its id is 404 too).
-    let r = found(state.store.ar_request(&id).await, "Request", &id)?;
+    let r = found(
+        state.store.access_requests().request(&id).await,
+        "Request",
+        &id,
+    )?;
     if r.is_v1() {
         return Err(not_found("Request", &id));
     }
@@ -283,7 +297,9 @@ pub(crate) async fn add_message(
         "createdBy": actor_id(caller),
     });
     let mut tx = state.store.begin().await?;
-    tx.ar_insert_message(&id, request_id, now, &message).await?;
+    tx.access_requests()
+        .insert_message(&id, request_id, now, &message)
+        .await?;
     tx.append_log(
         &log(
             caller,
@@ -322,7 +338,11 @@ pub async fn my_get_request(
     Path((entry_id, id)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
     let me = my_user_id(&caller)?;
-    let r = found(state.store.ar_request(&id).await, "Request", &id)?;
+    let r = found(
+        state.store.access_requests().request(&id).await,
+        "Request",
+        &id,
+    )?;
     let req = &r.workflow.request;
     let mine = req.requested_for.external_id == me || req.requested_by.external_id == me;
     if r.is_v1() || !mine || req.requested.entry_id.as_deref() != Some(entry_id.as_str()) {

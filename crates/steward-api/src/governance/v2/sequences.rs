@@ -31,7 +31,8 @@ pub async fn list_resource_sequences(
     let issuer = &state.config.issuer;
     let data = state
         .store
-        .ar_sequences()
+        .access_requests()
+        .sequences()
         .await?
         .iter()
         .map(|s| render_sequence(issuer, s))
@@ -45,7 +46,11 @@ pub async fn get_resource_sequence(
     Path((resource_id, id)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
     resource(&state, &resource_id).await?;
-    let s = found(state.store.ar_sequence(&id).await, "RequestSequence", &id)?;
+    let s = found(
+        state.store.access_requests().sequence(&id).await,
+        "RequestSequence",
+        &id,
+    )?;
     Ok(Json(render_sequence(&state.config.issuer, &s)))
 }
 
@@ -56,7 +61,8 @@ pub async fn list_sequences(
     let issuer = &state.config.issuer;
     let data = state
         .store
-        .ar_sequences()
+        .access_requests()
+        .sequences()
         .await?
         .iter()
         .map(|s| render_sequence(issuer, s))
@@ -69,7 +75,11 @@ pub async fn get_sequence(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let s = found(state.store.ar_sequence(&id).await, "RequestSequence", &id)?;
+    let s = found(
+        state.store.access_requests().sequence(&id).await,
+        "RequestSequence",
+        &id,
+    )?;
     Ok(Json(render_sequence(&state.config.issuer, &s)))
 }
 
@@ -82,7 +92,7 @@ pub async fn create_sequence(
     let s = RequestSequence::create(write, &state.config.issuer)?;
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
-    tx.ar_put_sequence(&s, now).await?;
+    tx.access_requests().put_sequence(&s, now).await?;
     tx.append_log(
         &log(
             &caller,
@@ -104,12 +114,16 @@ pub async fn replace_sequence(
     Path(id): Path<String>,
     OktaJson(body): OktaJson<Value>,
 ) -> ApiResult<Json<Value>> {
-    let mut s = found(state.store.ar_sequence(&id).await, "RequestSequence", &id)?;
+    let mut s = found(
+        state.store.access_requests().sequence(&id).await,
+        "RequestSequence",
+        &id,
+    )?;
     let write: RequestSequenceWrite = from_body(&body)?;
     s.update(write)?;
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
-    tx.ar_put_sequence(&s, now).await?;
+    tx.access_requests().put_sequence(&s, now).await?;
     tx.append_log(
         &log(
             &caller,
@@ -130,16 +144,20 @@ pub async fn delete_sequence(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let s = found(state.store.ar_sequence(&id).await, "RequestSequence", &id)?;
+    let s = found(
+        state.store.access_requests().sequence(&id).await,
+        "RequestSequence",
+        &id,
+    )?;
     let now = state.clock.now();
     let actor = actor_id(&caller);
     let mut tx = state.store.begin().await?;
-    for (resource_id, mut c) in tx.ar_conditions_using(&id).await? {
+    for (resource_id, mut c) in tx.access_requests().conditions_using(&id).await? {
         if c.forget(&id, &actor, now) {
-            tx.ar_put_condition(&resource_id, &c).await?;
+            tx.access_requests().put_condition(&resource_id, &c).await?;
         }
     }
-    tx.ar_delete_sequence(&id).await?;
+    tx.access_requests().delete_sequence(&id).await?;
     tx.append_log(
         &log(
             &caller,

@@ -22,7 +22,8 @@ pub(super) async fn resource_settings(
 ) -> ApiResult<ResourceRequestSettings> {
     Ok(state
         .store
-        .ar_settings::<ResourceRequestSettings>(resource_id)
+        .access_requests()
+        .settings::<ResourceRequestSettings>(resource_id)
         .await?
         .unwrap_or_else(|| ResourceRequestSettings::for_app(true, false)))
 }
@@ -48,7 +49,7 @@ pub async fn update_resource_settings(
     s.apply(patch)?;
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
-    tx.ar_put_settings(&app.id, &s).await?;
+    tx.access_requests().put_settings(&app.id, &s).await?;
     tx.append_log(
         &log(
             &caller,
@@ -66,7 +67,8 @@ pub async fn update_resource_settings(
 async fn org_settings(state: &AppState) -> ApiResult<OrgRequestSettings> {
     Ok(state
         .store
-        .ar_settings::<OrgRequestSettings>("org")
+        .access_requests()
+        .settings::<OrgRequestSettings>("org")
         .await?
         .unwrap_or_default())
 }
@@ -100,7 +102,7 @@ pub async fn update_org_settings(
     s.apply(patch);
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
-    tx.ar_put_settings("org", &s).await?;
+    tx.access_requests().put_settings("org", &s).await?;
     tx.append_log(&log(
         &caller,
         "access.request.settings.update",

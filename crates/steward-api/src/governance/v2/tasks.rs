@@ -40,7 +40,12 @@ fn render_task(issuer: &str, t: &Task, my: bool, v1_request: bool) -> Value {
 /// Whether the task's request is a v1 request.
 async fn of_v1_request(state: &AppState, t: &Task) -> ApiResult<bool> {
     let ids = [t.request_id.clone()];
-    Ok(!state.store.ar_v1_request_ids(&ids).await?.is_empty())
+    Ok(!state
+        .store
+        .access_requests()
+        .v1_request_ids(&ids)
+        .await?
+        .is_empty())
 }
 
 async fn list_tasks_for(
@@ -53,7 +58,8 @@ async fn list_tasks_for(
     let limit = page_limit(params.limit.as_deref(), DEFAULT_LIMIT, MAX_LIMIT)?;
     let rows = state
         .store
-        .ar_tasks(&TaskListQuery {
+        .access_requests()
+        .tasks(&TaskListQuery {
             assignee,
             filter: parse_filter(params.filter.as_deref())?,
             after: params.after,
@@ -63,7 +69,11 @@ async fn list_tasks_for(
     let (rows, next) = crate::http::split_page(rows, limit, |t| t.id.clone());
     let issuer = &state.config.issuer;
     let request_ids: Vec<String> = rows.iter().map(|t| t.request_id.clone()).collect();
-    let v1 = state.store.ar_v1_request_ids(&request_ids).await?;
+    let v1 = state
+        .store
+        .access_requests()
+        .v1_request_ids(&request_ids)
+        .await?;
     let data = rows
         .iter()
         .map(|t| render_task(issuer, t, my, v1.contains(&t.request_id)))
@@ -94,7 +104,7 @@ pub async fn get_task(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let t = found(state.store.ar_task(&id).await, "Task", &id)?;
+    let t = found(state.store.access_requests().task(&id).await, "Task", &id)?;
     let v1 = of_v1_request(&state, &t).await?;
     Ok(Json(render_task(&state.config.issuer, &t, false, v1)))
 }
@@ -105,7 +115,7 @@ pub async fn my_get_task(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let me = my_user_id(&caller)?;
-    let t = found(state.store.ar_task(&id).await, "Task", &id)?;
+    let t = found(state.store.access_requests().task(&id).await, "Task", &id)?;
     let me = Principal::user(&me);
     if !t.is_assignee(&me) && t.completed_by.as_ref() != Some(&me) {
         return Err(not_found("Task", &id));
@@ -149,7 +159,7 @@ pub async fn my_resolve_task(
     body: axum::body::Bytes,
 ) -> ApiResult<Json<Value>> {
     let me = Principal::user(&my_user_id(&caller)?);
-    let t = found(state.store.ar_task(&id).await, "Task", &id)?;
+    let t = found(state.store.access_requests().task(&id).await, "Task", &id)?;
     if !t.is_assignee(&me) {
         return Err(not_found("Task", &id));
     }
