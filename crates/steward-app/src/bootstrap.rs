@@ -145,7 +145,7 @@ async fn create_admin(store: &Store, password: &str) -> Result<User, AppError> {
         last_updated: now,
     })
     .await?;
-    let target = Target::new(&admin.id, "User", admin.login(), &admin.display_name());
+    let target = Target::user(&admin);
     tx.append_log(
         &LogEvent::new(
             "user.lifecycle.create",

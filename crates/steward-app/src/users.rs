@@ -14,7 +14,7 @@ const ACTIVATION_TOKEN_LENGTH: usize = 32;
 
 /// A user as the System Log names them.
 pub fn target(u: &User) -> Target {
-    Target::new(&u.id, "User", u.login(), &u.display_name())
+    Target::user(u)
 }
 
 /// What [`change_status`] did.

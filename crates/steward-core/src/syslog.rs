@@ -67,6 +67,23 @@ impl Target {
             display_name: display_name.into(),
         }
     }
+
+    /// A user, as Okta names one: alternateId is the login.
+    pub fn user(u: &crate::directory::User) -> Target {
+        Target::new(&u.id, "User", u.login(), &u.display_name())
+    }
+
+    /// A group (`UserGroup`): named by its name.
+    pub fn group(g: &crate::directory::Group) -> Target {
+        Target::new(&g.id, "UserGroup", g.name(), g.name())
+    }
+
+    /// An app (`AppInstance`). The one rule for its alternateId, as Okta's System Log has it:
+    /// the app's label (its `name`, `oidc_client` for every OIDC app, tells apps apart for
+    /// nobody).
+    pub fn app(a: &crate::apps::App) -> Target {
+        Target::new(&a.id, "AppInstance", &a.label, &a.label)
+    }
 }
 
 /// Where the call came from.

@@ -424,7 +424,7 @@ async fn restart_keeps_everything_and_is_ready_fast() {
         52,
         "50 demo users, the admin and kept@"
     );
-    // The support article's call works on the demo org: it seeds one OPEN v1 request.
+    // The support article's call works on the demo org: it seeds one v1 request.
     let (s, listed) = call(
         &server.base,
         env[0].1,
@@ -445,10 +445,21 @@ async fn restart_keeps_everything_and_is_ready_fast() {
         None,
     )
     .await;
+    assert_eq!(s, 200, "{one}");
+    let type_link = one["_links"]["requestType"]["href"].as_str().unwrap();
+    let type_path = type_link.strip_prefix(&server.base).unwrap();
+    let (s, request_type) = call(
+        &server.base,
+        env[0].1,
+        reqwest::Method::GET,
+        type_path,
+        None,
+    )
+    .await;
     assert_eq!(
-        (s, one["requestStatus"].as_str()),
-        (200, Some("OPEN")),
-        "{one}"
+        (s, request_type["status"].as_str()),
+        (200, Some("ACTIVE")),
+        "{request_type}"
     );
 }
 

@@ -201,8 +201,8 @@ impl Ownable {
 
     fn target(&self) -> Target {
         match self {
-            Ownable::App(a) => Target::new(&a.id, "AppInstance", &a.name, &a.label),
-            Ownable::Group(g) => Target::new(&g.id, "UserGroup", g.name(), g.name()),
+            Ownable::App(a) => Target::app(a),
+            Ownable::Group(g) => Target::group(g),
         }
     }
 
@@ -243,8 +243,8 @@ impl Owner {
 
     fn target(&self) -> Target {
         match self {
-            Owner::User(u) => Target::new(&u.id, "User", u.login(), &u.display_name()),
-            Owner::Group(g) => Target::new(&g.id, "UserGroup", g.name(), g.name()),
+            Owner::User(u) => Target::user(u),
+            Owner::Group(g) => Target::group(g),
         }
     }
 

@@ -37,13 +37,25 @@ fn render_type(issuer: &str, t: &RequestType) -> Value {
     if v.get("description").is_none_or(Value::is_null) {
         v["description"] = Value::String(String::new());
     }
-    v["_links"] = json!({"self": {"href": format!("{issuer}{V1}/request-types/{}", t.id)}});
+    // The spec's `request-type-links`: itself and its requests (a filtered list).
+    let requests = format!(
+        "{issuer}{V1}/requests?filter={}",
+        url::form_urlencoded::byte_serialize(format!("requestTypeId eq \"{}\"", t.id).as_bytes())
+            .collect::<String>()
+    );
+    v["_links"] = json!({
+        "self": {"href": format!("{issuer}{V1}/request-types/{}", t.id)},
+        "requests": {"href": requests},
+    });
     v
 }
 
 fn render_request(issuer: &str, r: &RequestV1) -> Value {
     let mut v = serde_json::to_value(r).unwrap_or_default();
-    v["_links"] = json!({"self": {"href": format!("{issuer}{V1}/requests/{}", r.id)}});
+    v["_links"] = json!({
+        "self": {"href": format!("{issuer}{V1}/requests/{}", r.id)},
+        "requestType": {"href": format!("{issuer}{V1}/request-types/{}", r.request_type_id)},
+    });
     v
 }
 

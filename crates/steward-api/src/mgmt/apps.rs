@@ -40,7 +40,7 @@ pub struct AppBody {
 }
 
 pub fn target(a: &App) -> Target {
-    Target::new(&a.id, "AppInstance", &a.name, &a.label)
+    Target::app(a)
 }
 
 pub async fn find(state: &AppState, id: &str) -> ApiResult<App> {

@@ -25,7 +25,7 @@ pub struct GroupBody {
 }
 
 pub fn target(g: &Group) -> Target {
-    Target::new(&g.id, "UserGroup", g.name(), g.name())
+    Target::group(g)
 }
 
 /// Built-in groups (Everyone) are managed by Steward: their profile and members follow the org.

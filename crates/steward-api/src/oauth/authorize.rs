@@ -562,7 +562,7 @@ async fn authorize(
                 Actor::user(&user.id, user.login(), &user.display_name()),
                 now,
             )
-            .target(Target::new(&app.id, "AppInstance", client_id, &app.label))
+            .target(Target::app(&app))
             .debug("requestedScopes", scopes.join(" ")),
         )
         .await?;

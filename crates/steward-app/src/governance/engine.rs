@@ -290,12 +290,7 @@ pub async fn fulfil(
                             now,
                         )
                         .target(user_target(&user_id))
-                        .target(Target::new(
-                            &group.id,
-                            "UserGroup",
-                            group.name(),
-                            group.name(),
-                        ))
+                        .target(Target::group(&group))
                         .debug("accessRequestId", wf.request.id.clone()),
                     );
                 }
@@ -329,7 +324,7 @@ pub async fn fulfil(
                                 now,
                             )
                             .target(user_target(&user_id))
-                            .target(Target::new(&app.id, "AppInstance", &app.name, &app.label))
+                            .target(Target::app(&app))
                             .debug("accessRequestId", wf.request.id.clone()),
                         );
                     }
