@@ -57,7 +57,7 @@ pub async fn update_resource_settings(
             "Update resource request settings",
             now,
         )
-        .target(Target::new(&app.id, "AppInstance", &app.name, &app.label)),
+        .target(Target::app(&app)),
     )
     .await?;
     tx.commit().await?;
