@@ -23,6 +23,7 @@ pub mod approvers;
 pub mod catalog;
 pub mod conditions;
 pub mod duration;
+pub mod model;
 pub mod v1;
 pub mod workflow;
 

@@ -153,7 +153,7 @@ async fn complete(state: &AppState, token: &str, hash: String) -> ApiResult<Opti
             Actor::user(&user.id, user.login(), &user.display_name()),
             now,
         )
-        .target(crate::mgmt::users::target(&user))
+        .target(steward_core::syslog::Target::user(&user))
         .debug("activation", "completed"),
     )
     .await?;

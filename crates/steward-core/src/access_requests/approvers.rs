@@ -1,29 +1,16 @@
 //! Who decides a step: the step's approver resolved against the directory, without the
 //! requester (nobody approves their own request), else the step's fallback.
 
-use super::conditions::{ApprovalStep, Approver};
-use super::workflow::{AccessScopeType, RequestV2};
+pub use super::model::Directory;
+use super::model::{AccessScopeType, ApprovalStep, Approver, RequestParties};
 use super::{Principal, RuleError};
-
-/// The view of users, groups and resource owners the rules need; storage implements it.
-pub trait Directory {
-    fn manager_of(&self, user_id: &str) -> Option<String>;
-    fn group_members(&self, group_id: &str) -> Vec<String>;
-    fn resource_owners(&self, resource_id: &str) -> Vec<String>;
-    fn user_is_active(&self, id: &str) -> bool;
-    /// Whether `user_id` is a member of `group_id`. Directories that hold only some members of
-    /// a group (approver candidates) answer this exactly.
-    fn is_group_member(&self, group_id: &str, user_id: &str) -> bool {
-        self.group_members(group_id).iter().any(|m| m == user_id)
-    }
-}
 
 /// The assignees of `step` for `request`: active users, first-seen order, never the requester
 /// (`requestedFor`, nor `requestedBy` when it is a user). When nobody is left the fallback is
 /// tried the same way; when still nobody is left the step cannot be assigned.
 pub fn resolve_assignees(
     step: &ApprovalStep,
-    request: &RequestV2,
+    request: &dyn RequestParties,
     directory: &dyn Directory,
 ) -> Result<Vec<String>, RuleError> {
     let eligible = |approver: &Approver| -> Vec<String> {
@@ -52,17 +39,21 @@ pub fn resolve_assignees(
     }
 }
 
-fn candidates(approver: &Approver, request: &RequestV2, directory: &dyn Directory) -> Vec<String> {
+fn candidates(
+    approver: &Approver,
+    request: &dyn RequestParties,
+    directory: &dyn Directory,
+) -> Vec<String> {
     match approver {
         Approver::RequesterManager => directory
-            .manager_of(&request.requested_for.external_id)
+            .manager_of(request.requested_for_id())
             .into_iter()
             .collect(),
         Approver::User { id } => vec![id.clone()],
         Approver::Group { id } => directory.group_members(id),
         Approver::ResourceOwner => {
             // The owners of the requested group or bundle, else of the resource itself.
-            let requested = &request.requested;
+            let requested = request.requested();
             let scope_owners = match requested.access_scope_type {
                 AccessScopeType::Group | AccessScopeType::EntitlementBundle => {
                     directory.resource_owners(&requested.access_scope_id)

@@ -7,9 +7,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::approvers::Directory;
 use super::duration::{AccessDuration, DurationUnit};
-use super::workflow::{AccessScopeType, RequestFieldValue, Requested};
+use super::model::Directory;
+use super::model::{AccessScopeType, RequestFieldValue, Requested};
+pub use super::model::{ApprovalStep, Approver};
 use super::{double_option, is_hex_id, new_condition_id, new_hex_id, ts, Causes};
 use super::{RuleError, ValidationError};
 
@@ -558,34 +559,6 @@ pub struct RequestSequence {
     pub link: String,
     #[serde(default)]
     pub steps: Vec<ApprovalStep>,
-}
-
-/// One serial step: who is asked, and who instead when nobody eligible is left.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ApprovalStep {
-    pub approver: Approver,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fallback: Option<Approver>,
-    /// The task label; a default is used when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Approver {
-    /// The manager of the user access is requested for.
-    RequesterManager,
-    User {
-        id: String,
-    },
-    /// Any one member of the group.
-    Group {
-        id: String,
-    },
-    /// Any one owner of the requested access scope (else of the resource).
-    ResourceOwner,
 }
 
 /// Steward's `POST`/`PUT` body for a sequence.

@@ -18,9 +18,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::approvers::{resolve_assignees, Directory};
-use super::conditions::{requested_duration, ApprovalStep, RequestCondition, RequestSequence};
+use super::approvers::resolve_assignees;
+use super::conditions::{requested_duration, RequestCondition, RequestSequence};
 use super::duration::AccessDuration;
+pub use super::model::{
+    AccessScopeType, Directory, RequestFieldType, RequestFieldValue, Requested, ResourceType,
+};
+use super::model::{ApprovalStep, RequestParties};
 use super::{new_hex_id, ts, Principal, RuleError};
 
 /// `requestApproval.providerName` of requests Steward decides itself.
@@ -74,61 +78,6 @@ pub enum RevocationStatus {
     Pending,
     Revoked,
     Failed,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ResourceType {
-    Application,
-    RequestType,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum AccessScopeType {
-    EntitlementBundle,
-    Group,
-    Application,
-    RequestType,
-}
-
-/// What is requested: a catalog entry, resolved to a resource and an access scope.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Requested {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub entry_id: Option<String>,
-    pub resource_id: String,
-    pub resource_type: ResourceType,
-    /// The resource's own id for `APPLICATION`.
-    pub access_scope_id: String,
-    pub access_scope_type: AccessScopeType,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum RequestFieldType {
-    Text,
-    Select,
-    Multiselect,
-    IsoDate,
-    Duration,
-    OktaUserId,
-}
-
-/// A requester's answer. `value` for every type but `MULTISELECT`, which uses `values`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RequestFieldValue {
-    pub id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
-    pub kind: Option<RequestFieldType>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub values: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -249,6 +198,20 @@ impl RequestV2 {
     /// whatever kind of principal they are.
     pub fn is_requester(&self, principal: &Principal) -> bool {
         *principal == self.requested_for || *principal == self.requested_by
+    }
+}
+
+impl RequestParties for RequestV2 {
+    fn is_requester(&self, principal: &Principal) -> bool {
+        RequestV2::is_requester(self, principal)
+    }
+
+    fn requested_for_id(&self) -> &str {
+        &self.requested_for.external_id
+    }
+
+    fn requested(&self) -> &Requested {
+        &self.requested
     }
 }
 
