@@ -19,7 +19,7 @@ use steward_store::{
 };
 
 use super::users::{self, target as user_target};
-use super::{event, groups, scim};
+use super::{groups, scim};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{page_limit, paginate, Caller, OktaJson, OktaQuery, PageQuery};
 use crate::secrets::hash_password_blocking;
@@ -159,19 +159,18 @@ pub async fn create(
         client_id: Some(client_id),
         oidc: Some(oidc),
     };
-    let mut tx = state.store.begin().await?;
+    let mut tx = caller.begin(&state).await?;
     tx.insert_app(&app).await?;
     if let Some(row) = &secret_row {
         tx.insert_client_secret(row).await?;
     }
-    tx.append_log(
-        &event(&caller, "application.lifecycle.create", "Add application").target(target(&app)),
+    tx.record(
+        DomainEvent::AppCreated {
+            app_id: app.id.clone(),
+            actor: caller.actor(),
+        },
+        &[target(&app)],
     )
-    .await?;
-    tx.emit(DomainEvent::AppCreated {
-        app_id: app.id.clone(),
-        actor: caller.actor(),
-    })
     .await?;
     tx.commit().await?;
     Ok(Json(render::app(
@@ -237,7 +236,7 @@ pub async fn replace(
     app.label = label;
     app.oidc = Some(oidc);
     app.last_updated = now;
-    let mut tx = state.store.begin().await?;
+    let mut tx = caller.begin(&state).await?;
     let has_secret = !tx.client_secrets(&app.id).await?.is_empty();
     if uses_secret && !has_secret {
         return Err(ApiError::validation(
@@ -254,19 +253,13 @@ pub async fn replace(
         super::roles::keep_a_super_admin(&mut tx, PrincipalType::Client, &app.id).await?;
     }
     tx.update_app(&app).await?;
-    tx.append_log(
-        &event(
-            &caller,
-            "application.lifecycle.update",
-            "Update application",
-        )
-        .target(target(&app)),
+    tx.record(
+        DomainEvent::AppUpdated {
+            app_id: app.id.clone(),
+            actor: caller.actor(),
+        },
+        &[target(&app)],
     )
-    .await?;
-    tx.emit(DomainEvent::AppUpdated {
-        app_id: app.id.clone(),
-        actor: caller.actor(),
-    })
     .await?;
     tx.commit().await?;
     Ok(Json(render::app(&state.config.issuer, &app, None)))
@@ -277,17 +270,9 @@ pub async fn lifecycle(
     caller: Caller,
     Path((id, op)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let (status, event_type, message) = match op.as_str() {
-        "activate" => (
-            "ACTIVE",
-            "application.lifecycle.activate",
-            "Activate application",
-        ),
-        "deactivate" => (
-            "INACTIVE",
-            "application.lifecycle.deactivate",
-            "Deactivate application",
-        ),
+    let status = match op.as_str() {
+        "activate" => "ACTIVE",
+        "deactivate" => "INACTIVE",
         other => return Err(ApiError::not_found(format!("lifecycle operation {other}"))),
     };
     let mut app = find(&state, &id).await?;
@@ -296,7 +281,7 @@ pub async fn lifecycle(
     if app.status != status {
         app.status = status.into();
         app.last_updated = now_millis();
-        let mut tx = state.store.begin().await?;
+        let mut tx = caller.begin(&state).await?;
         if status == "INACTIVE" {
             super::roles::keep_a_super_admin(&mut tx, PrincipalType::Client, &app.id).await?;
         }
@@ -306,13 +291,14 @@ pub async fn lifecycle(
             tx.revoke_tokens_of(None, app.client_id.as_deref(), app.last_updated)
                 .await?;
         }
-        tx.append_log(&event(&caller, event_type, message).target(target(&app)))
-            .await?;
-        tx.emit(DomainEvent::AppLifecycleChanged {
-            app_id: app.id.clone(),
-            status: app.status.clone(),
-            actor: caller.actor(),
-        })
+        tx.record(
+            DomainEvent::AppLifecycleChanged {
+                app_id: app.id.clone(),
+                status: app.status.clone(),
+                actor: caller.actor(),
+            },
+            &[target(&app)],
+        )
         .await?;
         tx.commit().await?;
         // The change is committed: report success; the once-a-second revocation poll catches up.
@@ -333,21 +319,15 @@ pub async fn delete(
     if app.is_active() {
         return Err(ApiError::DeleteActiveApp);
     }
-    let mut tx = state.store.begin().await?;
+    let mut tx = caller.begin(&state).await?;
     tx.delete_app(&app.id).await?;
-    tx.append_log(
-        &event(
-            &caller,
-            "application.lifecycle.delete",
-            "Delete application",
-        )
-        .target(target(&app)),
+    tx.record(
+        DomainEvent::AppDeleted {
+            app_id: app.id.clone(),
+            actor: caller.actor(),
+        },
+        &[target(&app)],
     )
-    .await?;
-    tx.emit(DomainEvent::AppDeleted {
-        app_id: app.id.clone(),
-        actor: caller.actor(),
-    })
     .await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
@@ -392,9 +372,9 @@ pub async fn assign_user(
     let app = find(&state, &id).await?;
     let user = users::find(&state, &caller, &body.id).await?;
     let now = now_millis();
-    let mut tx = state.store.begin().await?;
+    let mut tx = caller.begin(&state).await?;
     // Assigning again keeps the assignment (and its `created`): only a new profile changes it.
-    let (assignment, logged) = match tx.direct_app_user(&app.id, &user.id).await? {
+    let (assignment, updated) = match tx.direct_app_user(&app.id, &user.id).await? {
         Some(existing) if existing.profile == body.profile => (existing, None),
         Some(existing) => (
             AppUserAssignment {
@@ -402,10 +382,7 @@ pub async fn assign_user(
                 last_updated: now,
                 ..existing
             },
-            Some((
-                "application.user_membership.update",
-                "Updated user application property",
-            )),
+            Some(true),
         ),
         None => (
             AppUserAssignment {
@@ -416,25 +393,20 @@ pub async fn assign_user(
                 created: now,
                 last_updated: now,
             },
-            Some((
-                "application.user_membership.add",
-                "Add user to application membership",
-            )),
+            Some(false),
         ),
     };
-    if let Some((event_type, message)) = logged {
+    if let Some(updated) = updated {
         tx.upsert_app_user(&assignment).await?;
-        tx.append_log(
-            &event(&caller, event_type, message)
-                .target(user_target(&user))
-                .target(target(&app)),
+        tx.record(
+            DomainEvent::AppUserAssigned {
+                app_id: app.id.clone(),
+                user_id: user.id.clone(),
+                updated,
+                actor: caller.actor(),
+            },
+            &[user_target(&user), target(&app)],
         )
-        .await?;
-        tx.emit(DomainEvent::AppUserAssigned {
-            app_id: app.id.clone(),
-            user_id: user.id.clone(),
-            actor: caller.actor(),
-        })
         .await?;
         tx.commit().await?;
     }
@@ -474,7 +446,7 @@ pub async fn unassign_user(
 ) -> ApiResult<StatusCode> {
     let app = find(&state, &id).await?;
     let user = users::find(&state, &caller, &user_id).await?;
-    let mut tx = state.store.begin().await?;
+    let mut tx = caller.begin(&state).await?;
     tx.delete_app_user(&app.id, &user.id)
         .await
         .map_err(|e| match e {
@@ -487,21 +459,14 @@ pub async fn unassign_user(
             user_id: &user.id,
         })
         .await?;
-    tx.append_log(
-        &event(
-            &caller,
-            "application.user_membership.remove",
-            "Remove user from application membership",
-        )
-        .target(user_target(&user))
-        .target(target(&app)),
+    tx.record(
+        DomainEvent::AppUserUnassigned {
+            app_id: app.id.clone(),
+            user_id: user.id.clone(),
+            actor: caller.actor(),
+        },
+        &[user_target(&user), target(&app)],
     )
-    .await?;
-    tx.emit(DomainEvent::AppUserUnassigned {
-        app_id: app.id.clone(),
-        user_id: user.id.clone(),
-        actor: caller.actor(),
-    })
     .await?;
     tx.commit().await?;
     if revoked > 0 {
@@ -583,23 +548,16 @@ pub async fn assign_group(
         created: now,
         last_updated: now,
     };
-    let mut tx = state.store.begin().await?;
+    let mut tx = caller.begin(&state).await?;
     tx.upsert_app_group(&assignment).await?;
-    tx.append_log(
-        &event(
-            &caller,
-            "group.application_assignment.add",
-            "Add assigned application to group",
-        )
-        .target(groups::target(&group))
-        .target(target(&app)),
+    tx.record(
+        DomainEvent::AppGroupAssigned {
+            app_id: app.id.clone(),
+            group_id: group.id.clone(),
+            actor: caller.actor(),
+        },
+        &[groups::target(&group), target(&app)],
     )
-    .await?;
-    tx.emit(DomainEvent::AppGroupAssigned {
-        app_id: app.id.clone(),
-        group_id: group.id.clone(),
-        actor: caller.actor(),
-    })
     .await?;
     tx.commit().await?;
     Ok(Json(render::app_group(&state.config.issuer, &assignment)))
@@ -611,7 +569,7 @@ pub async fn unassign_group(
     Path((id, group_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let app = find(&state, &id).await?;
-    let mut tx = state.store.begin().await?;
+    let mut tx = caller.begin(&state).await?;
     tx.delete_app_group(&app.id, &group_id)
         .await
         .map_err(|e| match e {
@@ -626,21 +584,17 @@ pub async fn unassign_group(
             group_id: &group_id,
         })
         .await?;
-    tx.append_log(
-        &event(
-            &caller,
-            "group.application_assignment.remove",
-            "Remove assigned application from group",
-        )
-        .target(Target::new(&group_id, "UserGroup", &group_id, &group_id))
-        .target(target(&app)),
+    tx.record(
+        DomainEvent::AppGroupUnassigned {
+            app_id: app.id.clone(),
+            group_id: group_id.clone(),
+            actor: caller.actor(),
+        },
+        &[
+            Target::new(&group_id, "UserGroup", &group_id, &group_id),
+            target(&app),
+        ],
     )
-    .await?;
-    tx.emit(DomainEvent::AppGroupUnassigned {
-        app_id: app.id.clone(),
-        group_id: group_id.clone(),
-        actor: caller.actor(),
-    })
     .await?;
     tx.commit().await?;
     if revoked > 0 {

@@ -13,8 +13,8 @@ use steward_core::syslog::Target;
 use steward_core::timefmt::now_millis;
 use steward_store::{AccessRemoved, GroupQuery, StoreError, MAX_PAGE_SIZE};
 
+use super::scim;
 use super::users::{self, target as user_target};
-use super::{event, scim};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{page_limit, paginate, Caller, OktaJson, OktaQuery, PageQuery};
 use crate::{render, AppState};
@@ -64,16 +64,15 @@ pub async fn create(
         last_membership_updated: now,
         profile: body.profile,
     };
-    let mut tx = state.store.begin().await?;
+    let mut tx = caller.begin(&state).await?;
     tx.insert_group(&group).await?;
-    tx.append_log(
-        &event(&caller, "group.lifecycle.create", "Create Okta group").target(target(&group)),
+    tx.record(
+        DomainEvent::GroupCreated {
+            group_id: group.id.clone(),
+            actor: caller.actor(),
+        },
+        &[target(&group)],
     )
-    .await?;
-    tx.emit(DomainEvent::GroupCreated {
-        group_id: group.id.clone(),
-        actor: caller.actor(),
-    })
     .await?;
     tx.commit().await?;
     Ok(Json(render::group(&state.config.issuer, &group)))
@@ -133,16 +132,15 @@ pub async fn replace(
     refuse_built_in(&group)?;
     group.profile = body.profile;
     group.last_updated = now_millis();
-    let mut tx = state.store.begin().await?;
+    let mut tx = caller.begin(&state).await?;
     tx.update_group(&group).await?;
-    tx.append_log(
-        &event(&caller, "group.profile.update", "Update group profile").target(target(&group)),
+    tx.record(
+        DomainEvent::GroupUpdated {
+            group_id: group.id.clone(),
+            actor: caller.actor(),
+        },
+        &[target(&group)],
     )
-    .await?;
-    tx.emit(DomainEvent::GroupUpdated {
-        group_id: group.id.clone(),
-        actor: caller.actor(),
-    })
     .await?;
     tx.commit().await?;
     Ok(Json(render::group(&state.config.issuer, &group)))
@@ -155,16 +153,15 @@ pub async fn delete(
 ) -> ApiResult<StatusCode> {
     let group = find(&state, &id).await?;
     refuse_built_in(&group)?;
-    let mut tx = state.store.begin().await?;
+    let mut tx = caller.begin(&state).await?;
     tx.delete_group(&group.id).await?;
-    tx.append_log(
-        &event(&caller, "group.lifecycle.delete", "Delete Okta group").target(target(&group)),
+    tx.record(
+        DomainEvent::GroupDeleted {
+            group_id: group.id.clone(),
+            actor: caller.actor(),
+        },
+        &[target(&group)],
     )
-    .await?;
-    tx.emit(DomainEvent::GroupDeleted {
-        group_id: group.id.clone(),
-        actor: caller.actor(),
-    })
     .await?;
     tx.commit().await?;
     // Its members' tokens for the apps it was assigned to may have been revoked.
@@ -200,24 +197,17 @@ pub async fn add_member(
     let group = find(&state, &id).await?;
     refuse_built_in(&group)?;
     let user = users::find(&state, &caller, &user_id).await?;
-    let mut tx = state.store.begin().await?;
+    let mut tx = caller.begin(&state).await?;
     // A group or user deleted since the lookups above is NotFound (404), as if looked up now.
     if tx.add_member(&group.id, &user.id, now_millis()).await? {
-        tx.append_log(
-            &event(
-                &caller,
-                "group.user_membership.add",
-                "Add user to group membership",
-            )
-            .target(user_target(&user))
-            .target(target(&group)),
+        tx.record(
+            DomainEvent::GroupMembershipAdded {
+                group_id: group.id.clone(),
+                user_id: user.id.clone(),
+                actor: caller.actor(),
+            },
+            &[user_target(&user), target(&group)],
         )
-        .await?;
-        tx.emit(DomainEvent::GroupMembershipAdded {
-            group_id: group.id.clone(),
-            user_id: user.id.clone(),
-            actor: caller.actor(),
-        })
         .await?;
     }
     tx.commit().await?;
@@ -232,7 +222,7 @@ pub async fn remove_member(
     let group = find(&state, &id).await?;
     refuse_built_in(&group)?;
     let user = users::find(&state, &caller, &user_id).await?;
-    let mut tx = state.store.begin().await?;
+    let mut tx = caller.begin(&state).await?;
     let mut revoked = 0;
     if tx.remove_member(&group.id, &user.id, now_millis()).await? {
         revoked = tx
@@ -241,21 +231,14 @@ pub async fn remove_member(
                 user_id: &user.id,
             })
             .await?;
-        tx.append_log(
-            &event(
-                &caller,
-                "group.user_membership.remove",
-                "Remove user from group membership",
-            )
-            .target(user_target(&user))
-            .target(target(&group)),
+        tx.record(
+            DomainEvent::GroupMembershipRemoved {
+                group_id: group.id.clone(),
+                user_id: user.id.clone(),
+                actor: caller.actor(),
+            },
+            &[user_target(&user), target(&group)],
         )
-        .await?;
-        tx.emit(DomainEvent::GroupMembershipRemoved {
-            group_id: group.id.clone(),
-            user_id: user.id.clone(),
-            actor: caller.actor(),
-        })
         .await?;
     }
     tx.commit().await?;

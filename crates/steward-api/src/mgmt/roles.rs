@@ -13,7 +13,7 @@ use steward_core::syslog::Target;
 use steward_core::timefmt::now_millis;
 use steward_store::{PrincipalType, RoleAssignment, StoreError, WriteTx};
 
-use super::{apps, event, users};
+use super::{apps, users};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Caller, OktaJson};
 use crate::{render, AppState};
@@ -157,7 +157,7 @@ async fn assign(
         created: now,
         last_updated: now,
     };
-    let mut tx = state.store.begin().await?;
+    let mut tx = caller.begin(&state).await?;
     tx.insert_role_assignment(&assignment)
         .await
         .map_err(|e| match e {
@@ -167,23 +167,10 @@ async fn assign(
             ),
             other => other.into(),
         })?;
-    tx.append_log(
-        &event(
-            &caller,
-            "user.account.privilege.grant",
-            "Grant user privilege",
-        )
-        .target(target)
-        .debug("privilegeGranted", role_type.as_str()),
+    tx.record(
+        roles_changed(&caller, kind, &assignment.principal_id, role_type, true),
+        &[target],
     )
-    .await?;
-    tx.emit(roles_changed(
-        &caller,
-        kind,
-        &assignment.principal_id,
-        role_type,
-        true,
-    ))
     .await?;
     tx.commit().await?;
     // Okta answers 201 for users and 200 for clients.
@@ -206,7 +193,7 @@ async fn unassign(
     role_id: String,
 ) -> ApiResult<StatusCode> {
     let (principal_id, target) = principal(&state, &caller, kind, &id).await?;
-    let mut tx = state.store.begin().await?;
+    let mut tx = caller.begin(&state).await?;
     let held = tx.role_assignment(kind, &principal_id, &role_id).await?;
     if held.as_ref().map(|a| a.role_type) == Some(RoleType::SuperAdmin) {
         keep_a_super_admin(&mut tx, kind, &principal_id).await?;
@@ -218,23 +205,10 @@ async fn unassign(
             StoreError::NotFound => ApiError::not_found(format!("{role_id} (Role)")),
             other => other.into(),
         })?;
-    tx.append_log(
-        &event(
-            &caller,
-            "user.account.privilege.revoke",
-            "Revoke user privilege",
-        )
-        .target(target)
-        .debug("privilegeRevoked", removed.role_type.as_str()),
+    tx.record(
+        roles_changed(&caller, kind, &principal_id, removed.role_type, false),
+        &[target],
     )
-    .await?;
-    tx.emit(roles_changed(
-        &caller,
-        kind,
-        &principal_id,
-        removed.role_type,
-        false,
-    ))
     .await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
