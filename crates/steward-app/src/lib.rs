@@ -10,6 +10,7 @@ pub mod bootstrap;
 mod ctx;
 mod error;
 pub mod governance;
+pub mod groups;
 pub mod roles;
 pub mod sign_in;
 pub mod users;
