@@ -165,7 +165,10 @@ mod tests {
         let group = create(&ctx, profile("Engineering")).await.unwrap();
 
         assert!(add_member(&ctx, &group, &user).await.unwrap());
-        assert!(!add_member(&ctx, &group, &user).await.unwrap(), "already a member");
+        assert!(
+            !add_member(&ctx, &group, &user).await.unwrap(),
+            "already a member"
+        );
         assert_eq!(remove_member(&ctx, &group, &user).await.unwrap(), 0);
 
         let logged = log_types(&store).await;
@@ -182,9 +185,15 @@ mod tests {
         let everyone = store.everyone_group().await.unwrap();
         let refused = add_member(&ctx, &everyone, &user).await.unwrap_err();
         assert!(matches!(refused, AppError::Validation(_)), "{refused:?}");
-        let refused = replace(&ctx, &everyone.id, profile("All")).await.unwrap_err();
+        let refused = replace(&ctx, &everyone.id, profile("All"))
+            .await
+            .unwrap_err();
         assert!(matches!(refused, AppError::Validation(_)), "{refused:?}");
-        assert_eq!(outbox_types(&store, 0).await, events, "a refusal records nothing");
+        assert_eq!(
+            outbox_types(&store, 0).await,
+            events,
+            "a refusal records nothing"
+        );
     }
 
     #[tokio::test]

@@ -7,7 +7,6 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use steward_core::directory::Group;
-use steward_core::syslog::Target;
 use steward_store::{GroupQuery, StoreError, MAX_PAGE_SIZE};
 
 use super::scim;
@@ -19,10 +18,6 @@ use crate::{render, AppState};
 #[derive(Deserialize)]
 pub struct GroupBody {
     profile: Map<String, Value>,
-}
-
-pub fn target(g: &Group) -> Target {
-    Target::group(g)
 }
 
 async fn find(state: &AppState, id: &str) -> ApiResult<Group> {
