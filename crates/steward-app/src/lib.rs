@@ -7,9 +7,11 @@
 //! directly. Nothing here knows about axum.
 
 pub mod bootstrap;
+pub mod console;
 mod ctx;
 mod error;
 pub mod governance;
+pub mod grants;
 pub mod roles;
 pub mod sign_in;
 pub mod users;
