@@ -119,13 +119,15 @@ pub fn app_error(e: AppError) -> Response {
         }
     };
     let text = match &e {
+        // A bare field name as the summary (`scopeId`) says nothing its causes do not.
+        AppError::Validation(v) if !v.summary.contains(' ') && !v.causes.is_empty() => {
+            v.causes.join(" ")
+        }
         AppError::Validation(v) => {
             let mut text = v.summary.clone();
-            for cause in &v.causes {
-                if cause != &v.summary {
-                    text.push_str(". ");
-                    text.push_str(cause);
-                }
+            for cause in v.causes.iter().filter(|c| **c != v.summary) {
+                text.push_str(". ");
+                text.push_str(cause);
             }
             text
         }

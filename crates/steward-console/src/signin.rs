@@ -50,13 +50,6 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-/// PKCE S256: base64url(SHA-256(verifier)).
-fn code_challenge(verifier: &str) -> String {
-    use base64::Engine;
-    use sha2::{Digest, Sha256};
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
-}
-
 /// `GET /admin/signin`: starts the authorization request.
 pub async fn start(
     State(console): State<Console>,
@@ -109,7 +102,9 @@ pub async fn start(
         ("nonce", pending.nonce.clone().unwrap_or_default()),
         (
             "code_challenge",
-            code_challenge(pending.code_verifier.as_deref().unwrap_or_default()),
+            steward_oauth::pkce::challenge_s256(
+                pending.code_verifier.as_deref().unwrap_or_default(),
+            ),
         ),
         ("code_challenge_method", "S256".into()),
     ];
@@ -389,14 +384,5 @@ mod tests {
             assert_eq!(safe_next(Some(bad)), "/admin/", "{bad}");
         }
         assert_eq!(safe_next(None), "/admin/");
-    }
-
-    #[test]
-    fn pkce_s256_matches_rfc_7636() {
-        // RFC 7636 Appendix B.
-        assert_eq!(
-            code_challenge("dBjftJeZ4CK1-mqlSFsNcsQpm-ghQcsaqs6bzYhCBnw"),
-            "E9Melhoa2OwXFrEMMJw-CM-fo3ZjL7jSbU9Th0nA7sI"
-        );
     }
 }
