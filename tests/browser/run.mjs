@@ -222,6 +222,16 @@ test("the Super Admin grants okta.governance.accessRequests.read to Okta Workflo
   const event = log.body.find((e) => e.debugContext?.debugData?.scopeId === SCOPE);
   assert.ok(event, "the grant is in the System Log");
   assert.equal(event.actor.alternateId, ADMIN.login);
+
+  // The System Log page shows it, filtered by event type (a GET form).
+  await page.click("nav.side >> text=System Log");
+  await page.waitForURL(`${url}/admin/logs`);
+  await page.fill("input#eventType", "app.oauth2.as.consent.grant");
+  await Promise.all([page.waitForURL(/eventType=app\.oauth2\.as\.consent\.grant/), page.click("form.filters button")]);
+  assert.match(await page.textContent("table.log tbody"), /Grant an Okta API scope to an app/);
+  assert.match(await page.textContent("table.log tbody"), new RegExp(SCOPE.replaceAll(".", "\\.")));
+  await scan(page, "System Log");
+  await shot(page, "system-log");
   await context.close();
 });
 

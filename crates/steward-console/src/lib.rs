@@ -14,6 +14,7 @@
 
 mod apps;
 mod home;
+mod logs;
 mod pages;
 mod session;
 mod signin;
@@ -99,6 +100,7 @@ fn routes() -> Router<Console> {
         .route("/callback", get(signin::callback))
         .route("/signout", post(signin::sign_out))
         .route("/signed-out", get(signin::signed_out))
+        .route("/logs", get(logs::list))
         .route("/apps", get(apps::list))
         .route("/apps/{id}", get(apps::general))
         .route("/apps/{id}/scopes", get(apps::scopes))

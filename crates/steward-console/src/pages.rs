@@ -26,6 +26,7 @@ fn env() -> &'static Environment<'static> {
                 include_str!("../templates/dashboard.html"),
             ),
             ("apps.html", include_str!("../templates/apps.html")),
+            ("logs.html", include_str!("../templates/logs.html")),
             ("app_tabs.html", include_str!("../templates/app_tabs.html")),
             (
                 "app_general.html",

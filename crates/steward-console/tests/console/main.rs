@@ -381,7 +381,50 @@ async fn sign_out_ends_the_console_and_steward_sessions(backend: Backend) {
     assert!(again.body.contains("name=\"password\""));
 }
 
+async fn the_system_log_page_filters_and_needs_logs_read(backend: Backend) {
+    let org = TestOrg::start(backend).await;
+    let (_, app_admin) = org.user("appadmin", Some("APP_ADMIN")).await;
+    let admin = org.browser();
+    admin.sign_in("/admin/", ADMIN_LOGIN, ADMIN_PASSWORD).await;
+    let all = admin.get("/admin/logs").await;
+    assert_eq!(all.status, 200, "{}", all.body);
+    assert!(
+        all.body.contains("user.session.access_admin_app"),
+        "{}",
+        all.body
+    );
+    assert!(all.body.contains("user.lifecycle.create"), "{}", all.body);
+    let filtered = admin
+        .get("/admin/logs?eventType=user.session.access_admin_app&outcome=SUCCESS&actor=admin%40steward.local")
+        .await;
+    assert_eq!(filtered.status, 200);
+    assert!(filtered.body.contains("user.session.access_admin_app"));
+    assert!(
+        !filtered.body.contains("<code>user.lifecycle.create</code>"),
+        "{}",
+        filtered.body
+    );
+    let none = admin.get("/admin/logs?eventType=no.such.event").await;
+    assert!(none.body.contains("No event matches."));
+    let keyword = admin.get("/admin/logs?q=appadmin%40example.com").await;
+    assert!(
+        keyword.body.contains("<code>user.lifecycle.create</code>"),
+        "{}",
+        keyword.body
+    );
+    assert!(!keyword
+        .body
+        .contains("<code>user.session.access_admin_app</code>"));
+    // An App Admin may not read the System Log: refused, and not shown on the dashboard.
+    let other = org.browser();
+    let dashboard = other.sign_in("/admin/", &app_admin, "Us3r-Passw0rd!").await;
+    assert_eq!(dashboard.status, 200, "{}", dashboard.body);
+    assert!(!dashboard.body.contains("Recent System Log"));
+    assert_eq!(other.get("/admin/logs").await.status, 403);
+}
+
 on_both_backends!(
+    the_system_log_page_filters_and_needs_logs_read,
     signs_in_through_the_authorization_server,
     the_session_cookie_is_hardened,
     the_callback_needs_the_sign_in_this_browser_started,
