@@ -296,3 +296,74 @@ impl FromRequestParts<Console> for Admin {
         })
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use axum::response::IntoResponse;
+
+    #[test]
+    fn the_cookie_is_secure_and_host_prefixed_under_https_only() {
+        let mut https = ().into_response();
+        set_cookie(&mut https, "https://id.example.com", "abc", None);
+        assert_eq!(
+            https.headers()[header::SET_COOKIE],
+            "__Host-steward_console=abc; Path=/; HttpOnly; SameSite=Lax; Secure"
+        );
+        let mut http = ().into_response();
+        clear_cookie(&mut http, "http://127.0.0.1:8080");
+        assert_eq!(
+            http.headers()[header::SET_COOKIE],
+            "steward_console=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"
+        );
+    }
+
+    #[test]
+    fn under_https_only_the_host_prefixed_cookie_is_read() {
+        let id = "a".repeat(ID_LENGTH);
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_str(&format!("steward_console={id}")).unwrap(),
+        );
+        assert_eq!(session_id(&headers, "http://h"), Some(id.as_str()));
+        assert_eq!(
+            session_id(&headers, "https://h"),
+            None,
+            "planted plain cookie"
+        );
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_str(&format!("__Host-steward_console={id}")).unwrap(),
+        );
+        assert_eq!(session_id(&headers, "https://h"), Some(id.as_str()));
+        // Malformed ids are not looked up.
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("steward_console=short"),
+        );
+        assert_eq!(session_id(&headers, "http://h"), None);
+    }
+
+    #[test]
+    fn a_form_from_another_origin_is_refused() {
+        let mut headers = HeaderMap::new();
+        assert!(
+            origin_ok("https://id.example.com", &headers),
+            "no Origin sent"
+        );
+        headers.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://id.example.com"),
+        );
+        assert!(origin_ok("https://id.example.com", &headers));
+        headers.insert(header::ORIGIN, HeaderValue::from_static("null"));
+        assert!(!origin_ok("https://id.example.com", &headers));
+        headers.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://evil.example"),
+        );
+        assert!(!origin_ok("https://id.example.com", &headers));
+    }
+}
