@@ -133,9 +133,18 @@ pub struct CredentialDigest(pub String);
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
-    routes::api()
-        .into_router(&state)
-        .merge(oauth::routes())
+    router_with(state, Vec::new())
+}
+
+/// The whole application with other services mounted under their path prefixes (the Admin
+/// Console at `/admin`, crate `steward-console`): they get the same request ids, rate limits,
+/// deadline and hardening headers as the API (a page's own headers win).
+pub fn router_with(state: AppState, mounts: Vec<(&'static str, Router)>) -> Router {
+    let mut router = routes::api().into_router(&state).merge(oauth::routes());
+    for (prefix, service) in mounts {
+        router = router.nest_service(prefix, service);
+    }
+    router
         .route("/healthz", get(healthz))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -9,9 +9,11 @@
 pub mod app_credentials;
 pub mod apps;
 pub mod bootstrap;
+pub mod console;
 mod ctx;
 mod error;
 pub mod governance;
+pub mod grants;
 pub mod groups;
 pub mod roles;
 pub mod sign_in;

@@ -694,13 +694,14 @@ impl WriteTx {
         Ok(inserted == 1)
     }
 
-    /// Deletes what has expired: replay-cache entries, codes, sessions, refresh tokens,
+    /// Deletes what has expired: replay-cache entries, codes, sessions (the console's too), refresh tokens,
     /// activation links, and access-token records an hour after their tokens expired.
     pub async fn purge_expired(&mut self, now: i64) -> Result<()> {
         for (sql, cutoff) in [
             ("DELETE FROM used_jtis WHERE expires < $1", now),
             ("DELETE FROM auth_codes WHERE expires < $1", now - 3_600_000),
             ("DELETE FROM sessions WHERE expires < $1", now),
+            ("DELETE FROM console_sessions WHERE expires < $1", now),
             ("DELETE FROM refresh_tokens WHERE expires < $1", now),
             ("DELETE FROM activation_tokens WHERE expires < $1", now),
             (

@@ -432,7 +432,10 @@ async fn serve(storage: StorageArgs, args: ServeArgs) -> Result<()> {
         .context("reading the outbox")?
         .spawn();
     steward_api::governance::spawn_scheduler(state.clone(), Duration::from_secs(5));
-    let app = steward_api::router(state);
+    let console = steward_console::router(state.clone(), steward_console::Settings::default())
+        .await
+        .context("starting the Admin Console")?;
+    let app = steward_api::router_with(state, vec![("/admin", console)]);
     if report.admin_created {
         println!("Created the org's Super Admin {BOOTSTRAP_ADMIN_LOGIN}.");
     }

@@ -8,14 +8,11 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use steward_core::events::DomainEvent;
-use steward_core::ids::{new_id, IdKind};
-use steward_core::syslog::Target;
-use steward_core::timefmt::{format_millis, now_millis};
+use steward_app::grants;
+use steward_core::timefmt::format_millis;
 use steward_store::{AppGrant, StoreError};
 
-use super::apps::{self, find as find_app};
-use super::event;
+use super::apps::find as find_app;
 use crate::error::{ApiError, ApiResult};
 use crate::guard::Credential;
 use crate::http::{Caller, OktaJson, OktaQuery};
@@ -117,87 +114,27 @@ pub async fn grant(
     Path(app_id): Path<String>,
     OktaJson(body): OktaJson<GrantBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let app = find_app(&state, &app_id).await?;
-    let issuer = state.config.issuer.clone();
-    if body.issuer.trim_end_matches('/') != issuer {
-        return Err(ApiError::validation(
-            "issuer",
-            format!("issuer: must be the org authorization server, {issuer}"),
-        ));
-    }
-    if !steward_core::scopes::is_okta_scope(&body.scope_id) {
-        return Err(ApiError::validation(
-            "scopeId",
-            format!("scopeId: '{}' is not an Okta API scope", body.scope_id),
-        ));
-    }
-    if !crate::routes::scope_is_built(&body.scope_id) {
-        // Granting it would allow nothing: refused, not granted silently.
-        return Err(ApiError::Validation {
-            summary: format!(
-                "scopeId: {} is not built yet: Steward does not serve its APIs yet",
-                body.scope_id
-            ),
-            causes: vec![format!(
-                "scopeId: no route of Steward takes {}, so a token holding it could call nothing; docs/roles.md lists the scopes not built yet",
-                body.scope_id
-            )],
-        });
-    }
-    let now = now_millis();
     let (by_id, by_type) = match (&caller.principal.user, &caller.principal.credential) {
         (Some(u), _) => (u.id.clone(), "USER"),
         (None, Credential::AccessToken { client_id, .. }) => (client_id.clone(), "CLIENT"),
         (None, _) => ("steward".into(), "SYSTEM"),
     };
-    let grant = AppGrant {
-        id: new_id(IdKind::Grant),
-        app_id: app.id.clone(),
-        issuer: issuer.clone(),
-        scope_id: body.scope_id.clone(),
-        status: "ACTIVE".into(),
-        source: "ADMIN".into(),
-        created_by_id: by_id,
-        created_by_type: by_type.into(),
-        created: now,
-        last_updated: now,
-    };
-    let mut tx = state.store.begin().await?;
-    if tx
-        .active_grant(&app.id, &issuer, &body.scope_id)
-        .await?
-        .is_some()
-    {
-        return Err(ApiError::validation(
-            "scopeId",
-            format!("scopeId: {} is already granted to this app", body.scope_id),
-        ));
-    }
-    tx.insert_app_grant(&grant).await?;
-    tx.append_log(
-        &event(
-            &caller,
-            "app.oauth2.as.consent.grant",
-            "Grant an Okta API scope to an app",
-        )
-        .target(apps::target(&app))
-        .target(Target::new(
-            &grant.id,
-            "OAuth2ScopeConsentGrant",
-            &grant.scope_id,
-            &grant.scope_id,
-        ))
-        .debug("scopeId", grant.scope_id.clone()),
+    let issuer = state.config.issuer.clone();
+    let (app, grant) = grants::grant(
+        &caller.ctx(&state),
+        grants::NewGrant {
+            app_id: &app_id,
+            scope_id: &body.scope_id,
+            issuer: &body.issuer,
+            org_issuer: &issuer,
+            created_by: grants::GrantedBy {
+                id: by_id,
+                kind: by_type,
+            },
+        },
+        crate::routes::scope_is_built,
     )
     .await?;
-    tx.emit(DomainEvent::AppGrantGiven {
-        app_id: app.id.clone(),
-        grant_id: grant.id.clone(),
-        scope_id: grant.scope_id.clone(),
-        actor: caller.actor(),
-    })
-    .await?;
-    tx.commit().await?;
     Ok((
         StatusCode::CREATED,
         Json(render(&issuer, &grant, &client_id(&app), false)),
@@ -209,48 +146,7 @@ pub async fn revoke(
     caller: Caller,
     Path((app_id, grant_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let app = find_app(&state, &app_id).await?;
-    let grant = state
-        .store
-        .app_grant(&app.id, &grant_id)
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound => {
-                ApiError::not_found(format!("{grant_id} (OAuth2ScopeConsentGrant)"))
-            }
-            other => other.into(),
-        })?;
-    if grant.status != "ACTIVE" {
-        return Err(ApiError::not_found(format!(
-            "{grant_id} (OAuth2ScopeConsentGrant)"
-        )));
-    }
-    let mut tx = state.store.begin().await?;
-    tx.revoke_app_grant(&grant.id, now_millis()).await?;
-    tx.append_log(
-        &event(
-            &caller,
-            "app.oauth2.as.consent.revoke",
-            "Revoke an Okta API scope from an app",
-        )
-        .target(apps::target(&app))
-        .target(Target::new(
-            &grant.id,
-            "OAuth2ScopeConsentGrant",
-            &grant.scope_id,
-            &grant.scope_id,
-        ))
-        .debug("scopeId", grant.scope_id.clone()),
-    )
-    .await?;
-    tx.emit(DomainEvent::AppGrantRevoked {
-        app_id: app.id.clone(),
-        grant_id: grant.id.clone(),
-        scope_id: grant.scope_id.clone(),
-        actor: caller.actor(),
-    })
-    .await?;
-    tx.commit().await?;
+    grants::revoke(&caller.ctx(&state), &app_id, &grant_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -10,10 +10,6 @@ mod logs;
 mod roles;
 pub(crate) mod users;
 
-use steward_core::syslog::LogEvent;
-use steward_core::timefmt::now_millis;
-
-use crate::http::Caller;
 use crate::routes::Routes;
 
 /// The Management API routes, each area's from its own module.
@@ -28,11 +24,6 @@ pub fn routes() -> Routes {
         .merge(roles::client_routes())
         .merge(logs::routes())
         .merge(api_tokens::routes())
-}
-
-/// A System Log event for this caller's action.
-fn event(caller: &Caller, event_type: &str, message: &str) -> LogEvent {
-    LogEvent::new(event_type, message, caller.actor(), now_millis()).client(caller.client.clone())
 }
 
 use crate::http::scim_filter as scim;

@@ -1,0 +1,142 @@
+//! The Admin Console, mounted at `/admin`: server-rendered pages (minijinja templates in this
+//! crate, one stylesheet and a few lines of script served as static files, no inline script).
+//!
+//! * **Sign-in** is the org's own OAuth: the console is the OIDC client "Steward Admin Console"
+//!   (authorization code + PKCE S256, redirect URI `{issuer}/admin/callback`); the code is
+//!   exchanged in-process through the OAuth router (`tower::ServiceExt::oneshot`), and the ID
+//!   token's user becomes the session's principal ([`signin`]).
+//! * **Sessions** are server-side (`console_sessions`, only the SHA-256 of the cookie's value
+//!   stored), with idle and absolute expiry; every form carries the session's CSRF token
+//!   ([`session`]).
+//! * **Pages** call `steward-app` use cases and store reads, never the HTTP API; every page
+//!   checks the admin's permission (the one model of `steward_core::roles`), and every POST
+//!   checks it again.
+
+mod apps;
+mod home;
+mod logs;
+mod pages;
+mod session;
+mod signin;
+
+use std::sync::Arc;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use steward_api::AppState;
+use steward_app::{AppError, Ctx};
+
+pub use session::COOKIE;
+
+/// How long console sessions live.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// A session not used for this long ends (ms).
+    pub idle_timeout_ms: i64,
+    /// A session ends this long after sign-in whatever happens (ms).
+    pub absolute_timeout_ms: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            idle_timeout_ms: 30 * 60 * 1000,
+            absolute_timeout_ms: 12 * 3600 * 1000,
+        }
+    }
+}
+
+/// The console's state: the API's state (store, clock, signing keys, issuer), its settings, and
+/// the OAuth router the code exchange goes through.
+#[derive(Clone)]
+pub struct Console {
+    pub(crate) api: AppState,
+    pub(crate) settings: Settings,
+    pub(crate) oauth: Router,
+    pub(crate) client_id: Arc<str>,
+}
+
+impl Console {
+    pub(crate) fn issuer(&self) -> &str {
+        &self.api.config.issuer
+    }
+
+    pub(crate) fn now(&self) -> i64 {
+        self.api.clock.now()
+    }
+
+    /// Steward acting (start-up).
+    fn system_ctx(&self) -> Ctx<'_> {
+        Ctx::system(&self.api.store).at(self.now())
+    }
+}
+
+/// Makes sure the console's OIDC app exists for this issuer, and returns the console's router,
+/// to be mounted at `/admin` (`steward_api::router_with`).
+pub async fn router(api: AppState, settings: Settings) -> Result<Router, AppError> {
+    let oauth = steward_api::oauth::routes().with_state(api.clone());
+    let mut console = Console {
+        api,
+        settings,
+        oauth,
+        client_id: Arc::from(""),
+    };
+    let app =
+        steward_app::console::ensure_console_app(&console.system_ctx(), console.issuer()).await?;
+    console.client_id = Arc::from(
+        app.client_id
+            .as_deref()
+            .unwrap_or(steward_app::console::CONSOLE_CLIENT_ID),
+    );
+    Ok(routes().with_state(console))
+}
+
+fn routes() -> Router<Console> {
+    Router::new()
+        .route("/", get(home::dashboard))
+        .route("/signin", get(signin::start))
+        .route("/callback", get(signin::callback))
+        .route("/signout", post(signin::sign_out))
+        .route("/signed-out", get(signin::signed_out))
+        .route("/logs", get(logs::list))
+        .route("/apps", get(apps::list))
+        .route("/apps/{id}", get(apps::general))
+        .route("/apps/{id}/scopes", get(apps::scopes))
+        .route("/apps/{id}/grants", post(apps::grant))
+        .route("/apps/{id}/grants/{grant_id}/revoke", post(apps::revoke))
+        .route("/static/console.css", get(stylesheet))
+        .route("/static/console.js", get(script))
+        .fallback(not_found)
+}
+
+const CSS: &str = include_str!("../static/console.css");
+const JS: &str = include_str!("../static/console.js");
+
+fn static_file(content_type: &'static str, body: &'static str) -> Response {
+    let mut response = body.into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    response
+}
+
+async fn stylesheet() -> Response {
+    static_file("text/css; charset=utf-8", CSS)
+}
+
+async fn script() -> Response {
+    static_file("text/javascript; charset=utf-8", JS)
+}
+
+async fn not_found() -> Response {
+    pages::message(
+        StatusCode::NOT_FOUND,
+        "Page not found",
+        "There is no such page in the Admin Console.",
+    )
+}

@@ -1,0 +1,143 @@
+//! Rendering: the templates (escaping every value), and the headers every console page carries.
+
+use std::sync::OnceLock;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use minijinja::Environment;
+use serde::Serialize;
+use steward_app::AppError;
+
+/// The console's policy: everything from this origin only, no inline script or style, never
+/// framed, forms post to this origin only.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+     style-src 'self'; img-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+     frame-ancestors 'none'";
+
+fn env() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        let templates = [
+            ("layout.html", include_str!("../templates/layout.html")),
+            ("message.html", include_str!("../templates/message.html")),
+            (
+                "dashboard.html",
+                include_str!("../templates/dashboard.html"),
+            ),
+            ("apps.html", include_str!("../templates/apps.html")),
+            ("logs.html", include_str!("../templates/logs.html")),
+            ("app_tabs.html", include_str!("../templates/app_tabs.html")),
+            (
+                "app_general.html",
+                include_str!("../templates/app_general.html"),
+            ),
+            (
+                "app_scopes.html",
+                include_str!("../templates/app_scopes.html"),
+            ),
+        ];
+        for (name, source) in templates {
+            if let Err(e) = env.add_template(name, source) {
+                tracing::error!(%name, error = %e, "console template does not parse");
+            }
+        }
+        env
+    })
+}
+
+/// Sets the headers of every console answer: never cached, framed or sniffed, the strict policy.
+pub fn harden(response: &mut Response) {
+    let h = response.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    h.insert(
+        "content-security-policy",
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+}
+
+/// Renders template `name` with `context`.
+pub fn render(status: StatusCode, name: &str, context: impl Serialize) -> Response {
+    let rendered = env().get_template(name).and_then(|t| t.render(context));
+    let mut response = match rendered {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(template = %name, error = %e, "console page failed to render");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Html("Internal Server Error"),
+            )
+                .into_response()
+        }
+    };
+    harden(&mut response);
+    response
+}
+
+/// A page that only says something (an error, a refusal, signed out), with a way back.
+pub fn message(status: StatusCode, title: &str, text: &str) -> Response {
+    render(
+        status,
+        "message.html",
+        minijinja::context! { title => title, text => text },
+    )
+}
+
+/// A redirect (`303 See Other`) within the console or to the authorization server.
+pub fn see_other(location: &str) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    harden(&mut response);
+    response
+}
+
+/// A use case's error as a page.
+pub fn app_error(e: AppError) -> Response {
+    let (status, title) = match &e {
+        AppError::NotFound(_) => (StatusCode::NOT_FOUND, "Not found"),
+        AppError::Validation(_) | AppError::Invalid(_) | AppError::Rule(_) => {
+            (StatusCode::BAD_REQUEST, "The change was refused")
+        }
+        AppError::Lifecycle(_) => (StatusCode::CONFLICT, "The change was refused"),
+        AppError::Forbidden | AppError::LastSuperAdmin => {
+            (StatusCode::FORBIDDEN, "You may not do this")
+        }
+        AppError::Store(_) | AppError::Internal(_) => {
+            tracing::error!(error = %e, "console request failed");
+            return message(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+                "The request could not be completed. Try again.",
+            );
+        }
+    };
+    let text = match &e {
+        // A bare field name as the summary (`scopeId`) says nothing its causes do not.
+        AppError::Validation(v) if !v.summary.contains(' ') && !v.causes.is_empty() => {
+            v.causes.join(" ")
+        }
+        AppError::Validation(v) => {
+            let mut text = v.summary.clone();
+            for cause in v.causes.iter().filter(|c| **c != v.summary) {
+                text.push_str(". ");
+                text.push_str(cause);
+            }
+            text
+        }
+        other => other.to_string(),
+    };
+    message(status, title, &text)
+}
+
+/// Percent-encodes a query value.
+pub fn encode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}

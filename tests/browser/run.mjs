@@ -1,0 +1,300 @@
+// The Admin Console in a real browser. Starts `steward serve --demo` on a free port with a
+// temporary data dir, drives Debian's chromium with playwright-core, scans every visited page
+// with axe-core (no serious or critical violation), and saves screenshots into docs/screenshots.
+//
+// Usage: node tests/browser/run.mjs [path/to/steward]
+//   binary: $1, else $STEWARD_BIN, else target/debug/steward
+// Env: CHROMIUM (default /usr/bin/chromium), BROWSER_KEEP_DATA=1 keeps the data dir.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync, existsSync, createWriteStream } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import { chromium } from "playwright-core";
+
+const require = createRequire(import.meta.url);
+const axeSource = require("axe-core").source;
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, "../..");
+const shots = join(root, "docs/screenshots");
+const bin = resolve(root, process.argv[2] || process.env.STEWARD_BIN || "target/debug/steward");
+const chromiumPath = process.env.CHROMIUM || "/usr/bin/chromium";
+
+const TOKEN = "browser-tests-token-0123456789abcdef";
+const ADMIN = { login: "admin@steward.local", password: "Browser-Admin-Passw0rd!" };
+const DEMO_PASSWORD = "DemoPassw0rd!"; // every demo user's (crates/steward-app/src/bootstrap.rs)
+const WORKFLOWS_APP = "Okta Workflows OAuth";
+const SCOPE = "okta.governance.accessRequests.read";
+
+let server, work, url, browser;
+let orgAdmin; // a demo user made ORG_ADMIN through the API
+const visited = []; // every page scanned by axe
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.on("error", fail);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
+  });
+}
+
+async function api(method, path, body) {
+  const res = await fetch(url + path, {
+    method,
+    headers: {
+      Authorization: `SSWS ${TOKEN}`,
+      Accept: "application/json",
+      ...(body ? { "Content-Type": "application/json" } : {}),
+    },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+before(async () => {
+  assert.ok(existsSync(bin), `steward binary not found at ${bin}`);
+  assert.ok(existsSync(chromiumPath), `chromium not found at ${chromiumPath}`);
+  work = mkdtempSync(join(tmpdir(), "steward-browser-"));
+  const port = await freePort();
+  url = `http://127.0.0.1:${port}`;
+  const log = createWriteStream(join(work, "serve.log"));
+  server = spawn(bin, ["serve", "--demo", "--listen", `127.0.0.1:${port}`, "--data-dir", join(work, "data")], {
+    env: {
+      ...process.env,
+      STEWARD_BOOTSTRAP_API_TOKEN: TOKEN,
+      STEWARD_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  server.stdout.pipe(log);
+  server.stderr.pipe(log);
+  let exited = null;
+  server.on("exit", (code) => (exited = code));
+  for (let i = 0; i < 300; i++) {
+    assert.equal(exited, null, `steward exited (${exited}) before becoming ready; log in ${work}/serve.log`);
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) break;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok((await fetch(`${url}/healthz`)).ok, "steward did not become ready within 30 s");
+
+  // An Org Admin: the first active demo user, given ORG_ADMIN over the Management API.
+  const users = await api("GET", "/api/v1/users?limit=20");
+  const user = users.body.find((u) => u.status === "ACTIVE" && u.profile.login !== ADMIN.login);
+  assert.ok(user, "a demo user");
+  const role = await api("POST", `/api/v1/users/${user.id}/roles`, { type: "ORG_ADMIN" });
+  assert.equal(role.status, 201, JSON.stringify(role.body));
+  orgAdmin = { login: user.profile.login, password: DEMO_PASSWORD };
+
+  mkdirSync(shots, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    // playwright-core gives every launch a fresh, temporary user-data-dir.
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server && server.exitCode === null) {
+    server.kill("SIGTERM");
+    await new Promise((r) => server.once("exit", r));
+  }
+  if (work && process.env.BROWSER_KEEP_DATA !== "1" && !process.exitCode) {
+    rmSync(work, { recursive: true, force: true });
+  }
+  console.log(`axe-core scanned ${visited.length} pages: ${[...new Set(visited)].join(", ")}`);
+});
+
+/** A fresh browser context (its own cookies) whose pages report CSP violations. */
+async function newPage() {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const page = await context.newPage();
+  page.cspViolations = [];
+  page.on("console", (m) => {
+    if (/Content Security Policy/i.test(m.text())) page.cspViolations.push(m.text());
+  });
+  return { context, page };
+}
+
+/** axe-core on the current page: no serious or critical violation; no CSP violation. */
+async function scan(page, name) {
+  // Evaluated through the DevTools protocol, which the page's CSP does not govern.
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() => axe.run(document, { resultTypes: ["violations"] }));
+  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  assert.deepEqual(
+    bad.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`),
+    [],
+    `accessibility violations on ${name} (${page.url()})`,
+  );
+  assert.deepEqual(page.cspViolations, [], `CSP violations on ${name}`);
+  visited.push(name);
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: false });
+}
+
+/** Opens the console and signs in on Steward's sign-in page. */
+async function signIn(page, who) {
+  await page.goto(`${url}/admin/`);
+  await page.waitForSelector("input#username");
+  assert.match(page.url(), /\/oauth2\/v1\/authorize\?/, "the console sends the browser to /authorize");
+  await scan(page, "Steward sign-in");
+  await page.fill("#username", who.login);
+  await page.fill("#password", who.password);
+  await Promise.all([page.waitForURL(`${url}/admin/`), page.click("button[type=submit]")]);
+}
+
+async function openScopesTab(page) {
+  await page.click("nav.side >> text=Applications");
+  await page.waitForURL(`${url}/admin/apps`);
+  await scan(page, "Applications");
+  await page.click(`text=${WORKFLOWS_APP}`);
+  await page.waitForSelector("h2:has-text('General settings')");
+  await scan(page, "Application: General");
+  const appId = page.url().split("/").pop();
+  await page.click("nav.tabs >> text=Okta API Scopes");
+  await page.waitForSelector("h2:has-text('Okta API Scopes')");
+  await scan(page, "Application: Okta API Scopes");
+  return appId;
+}
+
+async function grantsOf(appId) {
+  const res = await api("GET", `/api/v1/apps/${appId}/grants`);
+  assert.equal(res.status, 200);
+  return res.body.map((g) => g.scopeId).sort();
+}
+
+test("the Super Admin grants okta.governance.accessRequests.read to Okta Workflows OAuth", async () => {
+  const { context, page } = await newPage();
+  await signIn(page, ADMIN);
+  assert.equal(await page.textContent("h1"), "Dashboard");
+  await scan(page, "Dashboard");
+  await shot(page, "dashboard");
+
+  const appId = await openScopesTab(page);
+  await page.goto(`${url}/admin/apps`);
+  await shot(page, "applications");
+  await page.goto(`${url}/admin/apps/${appId}/scopes`);
+
+  // The search box is a plain GET form.
+  await page.fill("input#q", "accessRequests");
+  await Promise.all([page.waitForURL(/scopes\?q=accessRequests/), page.click("form.search button")]);
+  const listed = await page.$$eval("tr[data-scope]", (rows) => rows.map((r) => r.dataset.scope));
+  assert.ok(listed.includes(SCOPE), listed.join(", "));
+  assert.ok(!listed.includes("okta.users.read"), "the search narrows the list");
+  const row = `tr[data-scope="${SCOPE}"]`;
+  assert.equal((await page.textContent(`${row} .status`)).trim(), "Not granted");
+  assert.ok(!(await grantsOf(appId)).includes(SCOPE));
+
+  await Promise.all([page.waitForURL(/granted=/), page.click(`${row} button:has-text("Grant")`)]);
+  assert.equal((await page.textContent(`${row} .status`)).trim(), "Granted");
+  assert.match(await page.textContent(".notice"), new RegExp(`Granted ${SCOPE.replaceAll(".", "\\.")} to ${WORKFLOWS_APP}`));
+  assert.equal(await page.inputValue("input#q"), "accessRequests", "the search is kept");
+  await scan(page, "Application: Okta API Scopes (granted)");
+  await page.goto(`${url}/admin/apps/${appId}/scopes?q=okta.governance.accessRequests`);
+  await shot(page, "okta-api-scopes");
+
+  // The Management API sees the same grant.
+  assert.ok((await grantsOf(appId)).includes(SCOPE));
+  const log = await api("GET", `/api/v1/logs?filter=${encodeURIComponent('eventType eq "app.oauth2.as.consent.grant"')}`);
+  const event = log.body.find((e) => e.debugContext?.debugData?.scopeId === SCOPE);
+  assert.ok(event, "the grant is in the System Log");
+  assert.equal(event.actor.alternateId, ADMIN.login);
+
+  // The System Log page shows it, filtered by event type (a GET form).
+  await page.click("nav.side >> text=System Log");
+  await page.waitForURL(`${url}/admin/logs`);
+  await page.fill("input#eventType", "app.oauth2.as.consent.grant");
+  await Promise.all([page.waitForURL(/eventType=app\.oauth2\.as\.consent\.grant/), page.click("form.filters button")]);
+  assert.match(await page.textContent("table.log tbody"), /Grant an Okta API scope to an app/);
+  assert.match(await page.textContent("table.log tbody"), new RegExp(SCOPE.replaceAll(".", "\\.")));
+  await scan(page, "System Log");
+  await shot(page, "system-log");
+  await context.close();
+});
+
+test("an Org Admin sees Grant disabled with the reason, and a forged grant POST is refused", async () => {
+  const { context, page } = await newPage();
+  await signIn(page, orgAdmin);
+  const appId = await openScopesTab(page);
+  const before = await grantsOf(appId);
+
+  const grant = page.locator('tr[data-scope="okta.users.read"] button:has-text("Grant")');
+  assert.ok(await grant.isDisabled(), "Grant is disabled for an Org Admin");
+  assert.equal(await grant.getAttribute("aria-describedby"), "manage-reason");
+  const reason = await page.textContent("#manage-reason");
+  assert.match(reason, /Only a Super Administrator can grant or revoke Okta API scopes/);
+  assert.match(reason, /Organizational Administrator/);
+  await shot(page, "okta-api-scopes-org-admin");
+
+  // The same POST the enabled button would send, with the session's valid CSRF token.
+  const csrf = await page.inputValue('form[action="/admin/signout"] input[name=csrf]');
+  const forged = await context.request.post(`${url}/admin/apps/${appId}/grants`, {
+    form: { csrf, scope: "okta.users.read", q: "" },
+    maxRedirects: 0,
+  });
+  assert.equal(forged.status(), 403);
+  assert.match(await forged.text(), /Super Administrator/);
+  assert.deepEqual(await grantsOf(appId), before, "the refused POST wrote nothing");
+  await context.close();
+});
+
+test("a POST without the CSRF token is refused", async () => {
+  const { context, page } = await newPage();
+  await signIn(page, ADMIN);
+  const appId = await openScopesTab(page);
+  const before = await grantsOf(appId);
+  for (const form of [{ scope: "okta.users.read" }, { scope: "okta.users.read", csrf: "not-the-token" }]) {
+    const res = await context.request.post(`${url}/admin/apps/${appId}/grants`, { form, maxRedirects: 0 });
+    assert.equal(res.status(), 403, JSON.stringify(form));
+    assert.match(await res.text(), /security token is\s+missing or wrong/);
+  }
+  assert.deepEqual(await grantsOf(appId), before, "nothing was granted");
+  await context.close();
+});
+
+test("sign-out ends the console session and the Steward sign-in session", async () => {
+  const { context, page } = await newPage();
+  await signIn(page, ADMIN);
+  const [old] = (await context.cookies()).filter((c) => c.name === "steward_console");
+  assert.ok(old, "the console's session cookie");
+  assert.ok(old.httpOnly && old.sameSite === "Lax" && old.path === "/", JSON.stringify(old));
+
+  await Promise.all([page.waitForURL(/\/admin\/signed-out/), page.click("button:has-text('Sign out')")]);
+  assert.equal(await page.textContent("h1"), "You have signed out");
+  await scan(page, "Signed out");
+  await shot(page, "signed-out");
+
+  // The old cookie opens nothing any more.
+  await context.addCookies([old]);
+  const replay = await context.request.get(`${url}/admin/apps`, { maxRedirects: 0 });
+  assert.equal(replay.status(), 303);
+  assert.match(replay.headers().location, /^\/admin\/signin/);
+  // And the Steward session is gone too: the console asks for a password again.
+  await page.goto(`${url}/admin/apps`);
+  await page.waitForSelector("input#username");
+  await shot(page, "signin");
+  await context.close();
+});
