@@ -10,6 +10,7 @@ mod access_requests;
 mod activation;
 mod app_secrets;
 mod apps;
+mod flows;
 mod groups;
 mod listing;
 mod logs;
@@ -32,6 +33,7 @@ pub use access_requests::{
 };
 pub use activation::ActivationToken;
 pub use apps::{AppGroupAssignment, AppQuery, AppUserAssignment};
+pub use flows::{FlowRun, FlowStep, Flows, FlowsTx, RunClaim, RunQuery, RunStatus, StoredFlow};
 pub use groups::GroupQuery;
 pub use logs::{LogPage, LogQuery, SortOrder};
 pub use oauth::{

@@ -29,6 +29,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         13,
         include_str!("../migrations/0013_app_client_secrets.sql"),
     ),
+    (14, include_str!("../migrations/0014_flows.sql")),
 ];
 
 const PG_LOCK_KEY: i64 = 0x0053_5445_5741_5244; // "STEWARD"
