@@ -9,6 +9,7 @@
 pub mod bootstrap;
 mod ctx;
 mod error;
+pub mod flows;
 pub mod governance;
 pub mod roles;
 pub mod sign_in;

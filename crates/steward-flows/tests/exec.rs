@@ -322,17 +322,21 @@ fn error_policies_table() {
         let program = program(&bytes);
         let registry = registry();
         let engine = Engine::new(&program, &registry);
-        let mut state =
-            RunState::start(&program, CONNECTOR, "x", &json!({}), t0(), &Limits::default())
-                .unwrap();
-        let finish = engine.run_to_end(
-            &mut state,
-            t0,
-            |_| Err(ConnectorError {
+        let mut state = RunState::start(
+            &program,
+            CONNECTOR,
+            "x",
+            &json!({}),
+            t0(),
+            &Limits::default(),
+        )
+        .unwrap();
+        let finish = engine.run_to_end(&mut state, t0, |_| {
+            Err(ConnectorError {
                 message: "HTTP 400".into(),
                 status: Some(400),
-            }),
-        );
+            })
+        });
         assert_eq!(finish.succeeded, succeeded, "{policy}: {finish:?}");
         assert_eq!(finish.output, output, "{policy}");
         assert_eq!(state.spawned.len(), spawned, "{policy}");

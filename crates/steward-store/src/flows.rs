@@ -402,6 +402,33 @@ impl Flows<'_> {
     }
 }
 
+impl Flows<'_> {
+    /// Claims one queued run by id (an API endpoint call runs its run at once); `None` when it
+    /// is not queued any more (another worker took it, or it was cancelled).
+    pub async fn claim_run(
+        &self,
+        id: &str,
+        worker: &str,
+        now: i64,
+        lease_ms: i64,
+    ) -> Result<Option<FlowRun>> {
+        let mut tx = self.store.begin().await?;
+        let row = sqlx::query(&format!(
+            "UPDATE flow_runs SET status = 'RUNNING', claimed_by = $2, lease_until = $3, \
+             attempts = attempts + 1, started = COALESCE(started, $4) \
+             WHERE id = $1 AND status = 'QUEUED' RETURNING {RUN_COLUMNS}"
+        ))
+        .bind(id)
+        .bind(worker)
+        .bind(now + lease_ms)
+        .bind(now)
+        .fetch_optional(tx.conn())
+        .await?;
+        tx.commit().await?;
+        row.as_ref().map(run_row).transpose()
+    }
+}
+
 const FENCE: &str = "id = $1 AND claimed_by = $2 AND attempts = $3 AND status = 'RUNNING'";
 
 impl FlowsTx<'_> {
