@@ -20,6 +20,7 @@ pub mod model;
 pub mod plan;
 pub mod readable;
 pub mod registry;
+pub mod schedule;
 pub mod value;
 
 pub use address::{Address, CardKey};

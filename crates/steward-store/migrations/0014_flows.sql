@@ -1,6 +1,7 @@
 -- Workflows: imported flows, their runs and the runs' card steps (see docs/workflows.md).
 -- A flow row holds a flopack with the flow, its helper flows and connection placeholders, so a
--- run needs nothing else. `active`, `save_history`: 0 or 1.
+-- run needs nothing else. `active`, `save_history`: 0 or 1. `next_fire`: when a scheduled flow
+-- that is on fires next (epoch ms).
 CREATE TABLE flows (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -10,6 +11,7 @@ CREATE TABLE flows (
     save_history BIGINT NOT NULL,
     flopack TEXT NOT NULL,
     client_token_hash TEXT,
+    next_fire BIGINT,
     created BIGINT NOT NULL,
     updated BIGINT NOT NULL
 );

@@ -351,6 +351,30 @@ impl Flows<'_> {
             .collect()
     }
 
+    /// Scheduled flows that are on and due at `now`: (flow id, the fire time due).
+    pub async fn due_schedules(&self, now: i64) -> Result<Vec<(String, i64)>> {
+        let rows = sqlx::query(
+            "SELECT id, next_fire FROM flows WHERE active = 1 AND next_fire IS NOT NULL \
+             AND next_fire <= $1 ORDER BY next_fire, id",
+        )
+        .bind(now)
+        .fetch_all(self.store.pool())
+        .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("id")?, row.try_get("next_fire")?)))
+            .collect()
+    }
+
+    /// When a scheduled flow fires next, if it does.
+    pub async fn next_fire(&self, id: &str) -> Result<Option<i64>> {
+        let row = sqlx::query("SELECT next_fire FROM flows WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.store.pool())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        Ok(row.try_get("next_fire")?)
+    }
+
     /// A run's card steps in order.
     pub async fn steps(&self, run_id: &str) -> Result<Vec<FlowStep>> {
         let rows = sqlx::query(
@@ -471,6 +495,34 @@ impl FlowsTx<'_> {
             return Err(StoreError::NotFound);
         }
         Ok(())
+    }
+
+    /// Sets when a scheduled flow fires next (`None`: never). With `expected`, only if the
+    /// stored time is still that one: `false` when another node fired it first.
+    pub async fn set_next_fire(
+        &mut self,
+        id: &str,
+        expected: Option<i64>,
+        next: Option<i64>,
+    ) -> Result<bool> {
+        let done = match expected {
+            Some(expected) => {
+                sqlx::query("UPDATE flows SET next_fire = $3 WHERE id = $1 AND next_fire = $2")
+                    .bind(id)
+                    .bind(expected)
+                    .bind(next)
+                    .execute(self.tx.conn())
+                    .await?
+            }
+            None => {
+                sqlx::query("UPDATE flows SET next_fire = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(next)
+                    .execute(self.tx.conn())
+                    .await?
+            }
+        };
+        Ok(done.rows_affected() == 1)
     }
 
     /// Queues a run of `flow_id` with its trigger input.

@@ -211,6 +211,11 @@ pub async fn import_flopack(
             updated: ctx.now,
         };
         tx.flows().put_flow(&stored).await?;
+        // A flow that stays on follows its new schedule (a bad one stops it firing).
+        if stored.active {
+            let next = first_fire(&stored, ctx.now).ok().flatten();
+            tx.flows().set_next_fire(&stored.id, None, next).await?;
+        }
         flows.push(FlowSummary::from(&stored));
     }
     tx.commit().await?;
@@ -248,15 +253,73 @@ pub async fn export_flow(ctx: &Ctx<'_>, id: &str) -> AppResult<Vec<u8>> {
     steward_flows::export(&flopack).map_err(|e| AppError::Internal(e.to_string()))
 }
 
-/// Switches a flow on or off.
+/// The schedule of a scheduled flow (its cron and time zone).
+fn schedule_of(flow: &StoredFlow) -> AppResult<steward_flows::schedule::Schedule> {
+    let cron: steward_flows::model::Cron = flow
+        .flopack
+        .pointer(&format!("/data/flos/{}/data/cron", flow.id))
+        .cloned()
+        .and_then(|c| serde_json::from_value(c).ok())
+        .unwrap_or_default();
+    steward_flows::schedule::Schedule::parse(&cron).map_err(|why| {
+        AppError::Validation(ValidationError::new(
+            "Api validation failed: cron",
+            format!("cron: {why}"),
+        ))
+    })
+}
+
+/// When a scheduled flow switched on at `now` fires first.
+fn first_fire(flow: &StoredFlow, now: i64) -> AppResult<Option<i64>> {
+    if flow.kind != "scheduled" {
+        return Ok(None);
+    }
+    Ok(schedule_of(flow)?.next_after(now))
+}
+
+/// Switches a flow on or off. A scheduled flow whose schedule Steward cannot run (an
+/// unsupported time zone) is refused with the reason.
 pub async fn set_active(ctx: &Ctx<'_>, id: &str, active: bool) -> AppResult<FlowSummary> {
+    let flow = get_flow(ctx, id).await?;
+    let next = if active {
+        first_fire(&flow, ctx.now)?
+    } else {
+        None
+    };
     let mut tx = ctx.store.begin().await?;
     tx.flows()
         .set_active(id, active, ctx.now)
         .await
         .map_err(AppError::not_found_as(format!("{id} (Flow)")))?;
+    tx.flows().set_next_fire(id, None, next).await?;
     tx.commit().await?;
     Ok(FlowSummary::from(&get_flow(ctx, id).await?))
+}
+
+/// Queues a run of every scheduled flow that is on and due at `ctx.now`, once per fire time
+/// across every node (the next fire time moves in the transaction that queues the run, only if
+/// no other node moved it first). A fire time missed while nothing ran fires once, late; the
+/// next is the first after now. The scheduled flow's trigger gets `context.execution_time`.
+pub async fn fire_schedules(ctx: &Ctx<'_>) -> AppResult<usize> {
+    let mut fired = 0;
+    for (id, due) in ctx.store.flows().due_schedules(ctx.now).await? {
+        let flow = get_flow(ctx, &id).await?;
+        let next = schedule_of(&flow)
+            .ok()
+            .and_then(|s| s.next_after(ctx.now.max(due)));
+        let mut tx = ctx.store.begin().await?;
+        if !tx.flows().set_next_fire(&id, Some(due), next).await? {
+            continue;
+        }
+        let input =
+            json!({"context": {"execution_time": steward_core::timefmt::format_millis(due)}});
+        tx.flows()
+            .queue_run(&new_run_id(), &id, &input, ctx.now)
+            .await?;
+        tx.commit().await?;
+        fired += 1;
+    }
+    Ok(fired)
 }
 
 /// A new execution id.

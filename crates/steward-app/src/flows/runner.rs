@@ -219,6 +219,11 @@ impl Runner {
                 if *stopped.borrow() {
                     return;
                 }
+                let now = runner.inner.clock.now();
+                let ctx = Ctx::system(&runner.inner.store).at(now);
+                if let Err(e) = super::fire_schedules(&ctx).await {
+                    tracing::warn!(error = %e, "flow schedules could not fire");
+                }
                 let idle = match runner.run_pending().await {
                     Ok(n) => n == 0,
                     Err(e) => {

@@ -349,3 +349,89 @@ async fn a_thousand_runs_survive_a_worker_that_dies() {
         second.close().await;
     }
 }
+
+const SCHEDULED: &[u8] =
+    include_bytes!("../../../steward-flows/tests/fixtures/scheduled_helper_over_list.flopack");
+const WEEKDAYS: &str = "5c4ed000-0000-4000-8000-000000000002";
+
+/// A scheduled flow fires once per fire time, whichever node asks; a zone Steward cannot use
+/// is refused when the flow is switched on.
+#[tokio::test]
+async fn schedules_fire_once_per_time_across_stores() {
+    for (name, url) in backends("steward-app-flows-cron").await {
+        let first = open(&url).await;
+        let second = open(&url).await;
+        let clock = Clock::default();
+        // Monday 2026-12-07 08:00 UTC.
+        clock.set(1_796_630_400_000);
+        let ctx = Ctx::system(&first).at(clock.now());
+        let runner = runner(&first, Arc::new(Fake::default()), &clock, "w1");
+        import_flopack(&ctx, runner.registry(), SCHEDULED)
+            .await
+            .unwrap();
+        // America/Los_Angeles: no zone database yet, so it cannot be switched on.
+        let Err(AppError::Validation(e)) = set_active(&ctx, WEEKDAYS, true).await else {
+            panic!("{name}: an unsupported zone is refused");
+        };
+        assert!(e.causes[0].contains("America/Los_Angeles"), "{e:?}");
+        // The same flow in UTC: weekdays at 09:00.
+        let mut flopack: Value = serde_json::from_slice(SCHEDULED).unwrap();
+        flopack["data"]["flos"][WEEKDAYS]["data"]["cron"]["timeZone"] = json!("UTC");
+        import_flopack(
+            &ctx,
+            runner.registry(),
+            &serde_json::to_vec(&flopack).unwrap(),
+        )
+        .await
+        .unwrap();
+        set_active(&ctx, WEEKDAYS, true).await.unwrap();
+        let nine = 1_796_634_000_000;
+        assert_eq!(first.flows().next_fire(WEEKDAYS).await.unwrap(), Some(nine));
+        assert_eq!(fire_schedules(&ctx).await.unwrap(), 0, "{name}: not yet");
+
+        clock.set(nine);
+        let (on_first, on_second) = (Ctx::system(&first).at(nine), Ctx::system(&second).at(nine));
+        let (a, b) = tokio::join!(fire_schedules(&on_first), fire_schedules(&on_second));
+        assert_eq!(
+            a.unwrap() + b.unwrap(),
+            1,
+            "{name}: one run for one fire time"
+        );
+        assert_eq!(
+            fire_schedules(&Ctx::system(&first).at(nine)).await.unwrap(),
+            0
+        );
+        assert_eq!(
+            first.flows().next_fire(WEEKDAYS).await.unwrap(),
+            Some(nine + 86_400_000),
+            "{name}: Tuesday 09:00"
+        );
+        assert_eq!(runner.run_pending().await.unwrap(), 1, "{name}");
+        let runs = history(
+            &ctx,
+            &RunQuery {
+                flow_id: Some(WEEKDAYS.into()),
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(runs.len(), 1, "{name}");
+        assert_eq!(
+            runs[0].status,
+            RunStatus::Succeeded,
+            "{name}: {:?}",
+            runs[0].error
+        );
+        assert_eq!(
+            runs[0].input["context"]["execution_time"],
+            "2026-12-07T09:00:00.000Z"
+        );
+        // Off: it never fires again.
+        set_active(&ctx, WEEKDAYS, false).await.unwrap();
+        assert_eq!(first.flows().next_fire(WEEKDAYS).await.unwrap(), None);
+        first.close().await;
+        second.close().await;
+    }
+}
