@@ -426,33 +426,6 @@ impl Flows<'_> {
     }
 }
 
-impl Flows<'_> {
-    /// Claims one queued run by id (an API endpoint call runs its run at once); `None` when it
-    /// is not queued any more (another worker took it, or it was cancelled).
-    pub async fn claim_run(
-        &self,
-        id: &str,
-        worker: &str,
-        now: i64,
-        lease_ms: i64,
-    ) -> Result<Option<FlowRun>> {
-        let mut tx = self.store.begin().await?;
-        let row = sqlx::query(&format!(
-            "UPDATE flow_runs SET status = 'RUNNING', claimed_by = $2, lease_until = $3, \
-             attempts = attempts + 1, started = COALESCE(started, $4) \
-             WHERE id = $1 AND status = 'QUEUED' RETURNING {RUN_COLUMNS}"
-        ))
-        .bind(id)
-        .bind(worker)
-        .bind(now + lease_ms)
-        .bind(now)
-        .fetch_optional(tx.conn())
-        .await?;
-        tx.commit().await?;
-        row.as_ref().map(run_row).transpose()
-    }
-}
-
 const FENCE: &str = "id = $1 AND claimed_by = $2 AND attempts = $3 AND status = 'RUNNING'";
 
 impl FlowsTx<'_> {
@@ -542,6 +515,34 @@ impl FlowsTx<'_> {
         .bind(flow_id)
         .bind(to_json(input)?)
         .bind(created)
+        .execute(self.tx.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// Inserts a run already claimed by `worker` (attempt 1, lease until `lease_until`): an
+    /// API endpoint call runs its run at once, and no other worker may take it first.
+    pub async fn start_claimed_run(
+        &mut self,
+        id: &str,
+        flow_id: &str,
+        input: &Value,
+        now: i64,
+        worker: &str,
+        lease_until: i64,
+    ) -> Result<()> {
+        check("input", input)?;
+        sqlx::query(
+            "INSERT INTO flow_runs (id, flow_id, status, input, attempts, claimed_by, lease_until, \
+             run_after, steps, created, started) \
+             VALUES ($1, $2, 'RUNNING', $3, 1, $4, $5, $6, 0, $6, $6)",
+        )
+        .bind(id)
+        .bind(flow_id)
+        .bind(to_json(input)?)
+        .bind(worker)
+        .bind(lease_until)
+        .bind(now)
         .execute(self.tx.conn())
         .await?;
         Ok(())

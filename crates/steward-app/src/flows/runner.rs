@@ -242,31 +242,33 @@ impl Runner {
         Worker { stop, handle }
     }
 
-    /// Runs a flow now and waits for its end (an API endpoint call): the run is queued and
-    /// claimed by this worker at once, durably like any other. The run and how it ended.
+    /// Runs a flow now and waits for its end (an API endpoint call): the run is stored already
+    /// claimed by this worker, durably like any other (if this node dies, another resumes it
+    /// when the lease expires). The run and how it ended (`None` if it was cancelled).
     pub async fn invoke(
         &self,
         ctx: &Ctx<'_>,
         flow_id: &str,
         input: &Value,
     ) -> AppResult<(FlowRun, Option<Finish>)> {
-        let id = super::queue_run(ctx, flow_id, input).await?;
+        super::get_flow(ctx, flow_id).await?;
+        let id = super::new_run_id();
         let config = &self.inner.config;
-        let claimed = self
-            .inner
-            .store
-            .flows()
-            .claim_run(
+        let now = self.inner.clock.now();
+        let mut tx = self.inner.store.begin().await?;
+        tx.flows()
+            .start_claimed_run(
                 &id,
+                flow_id,
+                input,
+                now,
                 &config.worker_id,
-                self.inner.clock.now(),
-                config.lease_ms,
+                now + config.lease_ms,
             )
             .await?;
-        let finish = match claimed {
-            Some(run) => self.execute(run).await?,
-            None => None,
-        };
+        tx.commit().await?;
+        let run = super::get_run(ctx, &id).await?;
+        let finish = self.execute(run).await?;
         Ok((super::get_run(ctx, &id).await?, finish))
     }
 
