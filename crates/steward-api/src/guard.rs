@@ -217,6 +217,21 @@ fn token_refused(issuer: &str, claims: &AccessTokenClaims, reason: &str) -> ApiE
     refusal(issuer, &e)
 }
 
+/// Authenticates the caller and checks only that its access token holds `need.scope` (no
+/// role): the invoke URL of API endpoint flows, where the scope grant is the admin's decision.
+/// SSWS tokens are refused (they are unscoped).
+pub(crate) async fn authenticate_scope(
+    state: &AppState,
+    req: &Parts,
+    need: Need,
+) -> Result<Arc<Principal>, ApiError> {
+    let (principal, held) = authenticate(state, req, need, None).await?;
+    match principal.credential {
+        Credential::AccessToken { .. } if held.admin => Ok(principal),
+        _ => Err(no_credentials(&state.config.issuer)),
+    }
+}
+
 async fn authenticate(
     state: &AppState,
     req: &Parts,

@@ -15,6 +15,7 @@ pub mod ratelimit;
 mod render;
 pub mod routes;
 pub mod secrets;
+pub mod workflows;
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -62,6 +63,9 @@ pub struct AppState {
     pub clients: Arc<oauth::ClientCache>,
     /// Group commit of token issues.
     pub ledger: oauth::Ledger,
+    /// Runs flows (`/workflows/api/v1`, API endpoint invocations); `steward serve` starts its
+    /// worker ([`AppState::spawn_flow_worker`]).
+    pub flows: steward_app::flows::Runner,
 }
 
 impl AppState {
@@ -69,12 +73,20 @@ impl AppState {
     /// follow the domain events of every transaction committed through `store`
     /// ([`outbox::subscribe`]); run an [`outbox::OutboxFollower`] to follow other nodes too.
     pub fn new(store: Store, config: Config, auth: Arc<oauth::AuthServer>) -> AppState {
+        let clock = governance::Clock::default();
+        let flows = steward_app::flows::Runner::new(
+            store.clone(),
+            Arc::new(steward_app::flows::NoConnectors),
+            steward_app::flows::RunnerConfig::default(),
+            clock.clone(),
+        );
         let state = AppState {
+            flows,
             auth,
             limiter: Arc::new(RateLimiter::new(config.rate_limits)),
             config: Arc::new(config),
             principals: Arc::new(PrincipalCache::default()),
-            clock: governance::Clock::default(),
+            clock,
             events: governance::EventBus::default(),
             clients: Arc::new(oauth::ClientCache::default()),
             ledger: oauth::Ledger::start(store.clone()),
@@ -82,6 +94,13 @@ impl AppState {
         };
         outbox::subscribe(&state.store, outbox::Caches::of(&state));
         state
+    }
+}
+
+impl AppState {
+    /// Starts a worker that claims and runs queued flow runs until the process ends.
+    pub fn spawn_flow_worker(&self) -> steward_app::flows::runner::Worker {
+        self.flows.spawn()
     }
 }
 
@@ -140,7 +159,13 @@ pub fn router(state: AppState) -> Router {
 /// Console at `/admin`, crate `steward-console`): they get the same request ids, rate limits,
 /// deadline and hardening headers as the API (a page's own headers win).
 pub fn router_with(state: AppState, mounts: Vec<(&'static str, Router)>) -> Router {
-    let mut router = routes::api().into_router(&state).merge(oauth::routes());
+    let mut router = routes::api()
+        .into_router(&state)
+        .merge(oauth::routes())
+        .route(
+            "/api/flo/{flowId}/invoke",
+            axum::routing::post(workflows::invoke),
+        );
     for (prefix, service) in mounts {
         router = router.nest_service(prefix, service);
     }

@@ -56,6 +56,17 @@ pub static EXTENSIONS: &[(&str, &str)] = &[
     ("POST", "/governance/api/v2/request-sequences"),
     ("GET", "/governance/api/v2/request-sequences/{sequenceId}"),
     ("PUT", "/governance/api/v2/request-sequences/{sequenceId}"),
+    // Workflows (`/workflows/api/v1`): Okta publishes no Workflows API; see docs/workflows.md.
+    ("POST", "/workflows/api/v1/flows"),
+    ("GET", "/workflows/api/v1/flows"),
+    ("GET", "/workflows/api/v1/flows/{flowId}"),
+    ("GET", "/workflows/api/v1/flows/{flowId}/export"),
+    ("POST", "/workflows/api/v1/flows/{flowId}/activate"),
+    ("POST", "/workflows/api/v1/flows/{flowId}/deactivate"),
+    ("POST", "/workflows/api/v1/flows/{flowId}/runs"),
+    ("GET", "/workflows/api/v1/executions"),
+    ("GET", "/workflows/api/v1/executions/{executionId}"),
+    ("POST", "/workflows/api/v1/executions/{executionId}/cancel"),
 ];
 
 /// One guarded route as `steward routes` prints it.
@@ -213,7 +224,9 @@ impl Routes {
 
 /// Every guarded route of the API: the Management API core, client roles, and governance.
 pub fn api() -> Routes {
-    mgmt::routes().merge(governance::routes())
+    mgmt::routes()
+        .merge(governance::routes())
+        .merge(crate::workflows::routes())
 }
 
 /// The route table of the whole API (what `steward routes` prints).
@@ -231,6 +244,10 @@ fn served() -> &'static [RouteInfo] {
 /// for a `.manage` scope, its `.read`), or admits it on the caller's own record. The rest of
 /// the catalogue is "not built yet": granting it is refused and discovery does not list it.
 pub fn scope_is_built(scope: &str) -> bool {
+    // Taken outside the route table: the invoke URL of API endpoint flows.
+    if scope == crate::workflows::INVOKE_SCOPE {
+        return true;
+    }
     served().iter().any(|r| {
         steward_core::scopes::implies(scope, r.scope)
             || steward_core::scopes::self_scope(r.method, &r.path) == Some(scope)

@@ -12,6 +12,7 @@ pub mod bootstrap;
 pub mod console;
 mod ctx;
 mod error;
+pub mod flows;
 pub mod governance;
 pub mod grants;
 pub mod groups;

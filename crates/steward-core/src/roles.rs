@@ -101,10 +101,14 @@ pub enum Permission {
     ResourceOwnersManage,
     ApiTokensRead,
     ApiTokensManage,
+    /// Workflows (`/workflows/api/v1`, a Steward extension): flows and their executions. A
+    /// flow runs with its connections' tokens, so only a Super Admin manages or reads them.
+    WorkflowsRead,
+    WorkflowsManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 19] = [
+    pub const ALL: [Permission; 21] = [
         Permission::UsersRead,
         Permission::UsersManage,
         Permission::GroupsRead,
@@ -124,6 +128,8 @@ impl Permission {
         Permission::ResourceOwnersManage,
         Permission::ApiTokensRead,
         Permission::ApiTokensManage,
+        Permission::WorkflowsRead,
+        Permission::WorkflowsManage,
     ];
 
     /// The permission's name as `steward routes` prints it (the variant's name).
@@ -149,6 +155,8 @@ impl Permission {
             ResourceOwnersManage => "ResourceOwnersManage",
             ApiTokensRead => "ApiTokensRead",
             ApiTokensManage => "ApiTokensManage",
+            WorkflowsRead => "WorkflowsRead",
+            WorkflowsManage => "WorkflowsManage",
         }
     }
 
@@ -166,6 +174,7 @@ impl Permission {
                 | CertificationsRead
                 | ResourceOwnersRead
                 | ApiTokensRead
+                | WorkflowsRead
         )
     }
 
@@ -181,6 +190,8 @@ impl Permission {
                 | ResourceOwnersManage
                 | ApiTokensRead
                 | ApiTokensManage
+                | WorkflowsRead
+                | WorkflowsManage
         )
     }
 }
@@ -390,6 +401,8 @@ mod tests {
             (ResourceOwnersManage, SuperAdmin),
             (ApiTokensRead, SuperAdmin),
             (ApiTokensManage, SuperAdmin),
+            (WorkflowsRead, SuperAdmin),
+            (WorkflowsManage, SuperAdmin),
         ];
         assert_eq!(want.len(), Permission::ALL.len());
         for (p, role) in want {

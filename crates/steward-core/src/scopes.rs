@@ -108,6 +108,31 @@ pub static CLIENT_SCOPES: &[ScopeInfo] = &[ScopeInfo {
     declared: false,
 }];
 
+/// Okta Workflows' scopes. Okta documents `okta.workflows.read`, `okta.workflows.manage` and
+/// `okta.workflows.invoke.manage` (calling an API endpoint flow with an org access token); the
+/// specs have no Workflows API. Steward takes them on its `/workflows/api/v1` extension and on
+/// `POST /api/flo/{flowId}/invoke` (see `docs/workflows.md`).
+pub static WORKFLOWS_SCOPES: &[ScopeInfo] = &[
+    ScopeInfo {
+        name: "okta.workflows.invoke.manage",
+        description: "Allows the app to invoke API endpoint flows in your Okta org",
+        family: ScopeFamily::Management,
+        declared: false,
+    },
+    ScopeInfo {
+        name: "okta.workflows.manage",
+        description: "Allows the app to import, switch on and off, and run flows in your Okta org",
+        family: ScopeFamily::Management,
+        declared: false,
+    },
+    ScopeInfo {
+        name: "okta.workflows.read",
+        description: "Allows the app to read flows and their executions in your Okta org",
+        family: ScopeFamily::Management,
+        declared: false,
+    },
+];
+
 /// The `.self` scope that also admits a user's token to the operation on its own record, if any.
 pub fn self_scope(method: &str, path_template: &str) -> Option<&'static str> {
     match (method, path_template) {
@@ -126,9 +151,13 @@ pub fn lookup(name: &str) -> Option<&'static ScopeInfo> {
         .or_else(|| extra_scopes().find(|s| s.name == name))
 }
 
-/// The scopes Okta documents beyond the specs' ([`SELF_SCOPES`], [`CLIENT_SCOPES`]).
+/// The scopes Okta documents beyond the specs' ([`SELF_SCOPES`], [`CLIENT_SCOPES`],
+/// [`WORKFLOWS_SCOPES`]).
 pub fn extra_scopes() -> impl Iterator<Item = &'static ScopeInfo> {
-    SELF_SCOPES.iter().chain(CLIENT_SCOPES)
+    SELF_SCOPES
+        .iter()
+        .chain(CLIENT_SCOPES)
+        .chain(WORKFLOWS_SCOPES)
 }
 
 /// Every scope [`lookup`] knows: the generated catalogue, then the documented extras.

@@ -82,6 +82,8 @@ pub enum Status {
     Function,
     Control,
     Trigger,
+    /// A connector action, run through the card's connection.
+    Connector,
     Unsupported,
 }
 
@@ -281,6 +283,7 @@ impl Reporter<'_> {
             Some(CardImpl::Function(_)) => (Status::Function, None),
             Some(CardImpl::Control(c)) => (Status::Control, Some(control_role(*c))),
             Some(CardImpl::Trigger(t)) => (Status::Trigger, Some(trigger_role(*t))),
+            Some(CardImpl::Connector) => (Status::Connector, Some("connector action".into())),
             None => {
                 reasons.push(missing(&card.address));
                 (Status::Unsupported, None)

@@ -14,14 +14,17 @@ pub mod address;
 pub mod blocks;
 mod cards;
 pub mod condition;
+pub mod exec;
 pub mod import;
 pub mod model;
 pub mod plan;
 pub mod readable;
 pub mod registry;
+pub mod schedule;
 pub mod value;
 
 pub use address::{Address, CardKey};
+pub use exec::{Engine, Program, RunState, StepOutcome};
 pub use import::{export, import, FlopackError, Import, ImportError, Report};
 pub use model::Flopack;
 pub use readable::readable;

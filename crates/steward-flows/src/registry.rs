@@ -334,6 +334,9 @@ pub enum CardImpl {
     Function(CardFn),
     Control(Control),
     Trigger(Trigger),
+    /// A connector action (`okta:hTTPRequest`, …): the engine hands it to the driver, which
+    /// calls the connector with the card's connection (the crate stays pure).
+    Connector,
 }
 
 /// What runs each card type.
@@ -367,6 +370,12 @@ impl CardRegistry {
     pub fn trigger(&mut self, module: &str, key: &str, trigger: Trigger) {
         self.cards
             .insert(CardKey::kernel(module, key), CardImpl::Trigger(trigger));
+    }
+
+    /// A connector action the driver runs (see [`crate::exec::StepOutcome::Connector`]).
+    pub fn connector(&mut self, connector: &str, action: &str) {
+        self.cards
+            .insert(CardKey::connector(connector, action), CardImpl::Connector);
     }
 
     pub fn get(&self, key: &CardKey) -> Option<&CardImpl> {

@@ -11,6 +11,7 @@ mod activation;
 mod app_secrets;
 mod apps;
 mod console;
+mod flows;
 mod groups;
 mod listing;
 mod logs;
@@ -34,6 +35,7 @@ pub use access_requests::{
 pub use activation::ActivationToken;
 pub use apps::{AppGroupAssignment, AppQuery, AppUserAssignment};
 pub use console::ConsoleSession;
+pub use flows::{FlowRun, FlowStep, Flows, FlowsTx, RunClaim, RunQuery, RunStatus, StoredFlow};
 pub use groups::GroupQuery;
 pub use logs::{LogPage, LogQuery, SortOrder};
 pub use oauth::{

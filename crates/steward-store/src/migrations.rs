@@ -29,6 +29,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         13,
         include_str!("../migrations/0013_app_client_secrets.sql"),
     ),
+    (14, include_str!("../migrations/0014_flows.sql")),
     (15, include_str!("../migrations/0015_console_sessions.sql")),
 ];
 

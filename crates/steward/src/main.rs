@@ -370,7 +370,7 @@ async fn main() -> Result<()> {
         Command::Routes(args) => routes(&args, global.output),
         Command::Flows { action } => {
             // Exit 1 when a card cannot run, so CI can gate on it.
-            if !flows::run(action, global.output)? {
+            if !flows::run(action, &global.remote, global.output).await? {
                 std::process::exit(1);
             }
             Ok(())
@@ -432,6 +432,8 @@ async fn serve(storage: StorageArgs, args: ServeArgs) -> Result<()> {
         .context("reading the outbox")?
         .spawn();
     steward_api::governance::spawn_scheduler(state.clone(), Duration::from_secs(5));
+    // Queued flow runs (manual runs, Call Flow Async, retries, runs a crashed node left).
+    let _flow_worker = state.spawn_flow_worker();
     let console = steward_console::router(state.clone(), steward_console::Settings::default())
         .await
         .context("starting the Admin Console")?;

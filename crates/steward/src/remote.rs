@@ -41,11 +41,43 @@ impl Org {
         method: reqwest::Method,
         url: &str,
     ) -> Result<(u16, Value, Option<String>)> {
-        let response = self
+        self.send_body(method, url, None).await
+    }
+
+    /// `method` on `path` of the org with an optional JSON body; the status and JSON answer.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<(u16, Value)> {
+        let url = format!("{}{path}", self.url);
+        let (status, body, _) = self.send_body(method, &url, body).await?;
+        Ok((status, body))
+    }
+
+    /// Every page of a list at `path`.
+    pub async fn list_all(&self, path: &str) -> Result<Vec<Value>> {
+        self.list(path).await
+    }
+
+    async fn send_body(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<(u16, Value, Option<String>)> {
+        let mut request = self
             .http
             .request(method, url)
             .header("Authorization", format!("SSWS {}", self.token))
-            .header("Accept", "application/json")
+            .header("Accept", "application/json");
+        if let Some(body) = body {
+            request = request
+                .header("Content-Type", "application/json")
+                .body(body);
+        }
+        let response = request
             .send()
             .await
             .with_context(|| format!("calling {}", self.url))?;
@@ -60,7 +92,20 @@ impl Org {
         if !(200..300).contains(&status) {
             let summary = body["errorSummary"].as_str().unwrap_or("no error summary");
             let code = body["errorCode"].as_str().unwrap_or("-");
-            bail!("{} answered {status} ({code}): {summary}", self.url);
+            let causes: Vec<&str> = body["errorCauses"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|c| c["errorSummary"].as_str())
+                .collect();
+            if causes.is_empty() {
+                bail!("{} answered {status} ({code}): {summary}", self.url);
+            }
+            bail!(
+                "{} answered {status} ({code}): {summary}\n  {}",
+                self.url,
+                causes.join("\n  ")
+            );
         }
         Ok((status, body, next))
     }
@@ -147,7 +192,7 @@ pub async fn list_keys(org: &Org, output: Output) -> Result<()> {
     Ok(())
 }
 
-fn urlencode(s: &str) -> String {
+pub fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 

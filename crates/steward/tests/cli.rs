@@ -1697,3 +1697,96 @@ fn flows_check_reports_every_card_and_fails_when_one_cannot_run() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a flopack"));
 }
+
+/// `steward flows import|list|on|off|run|history|export` on a running org: the served worker
+/// runs what `run` queues; a flopack with a card the org cannot run is refused card by card.
+#[tokio::test]
+async fn flows_are_imported_run_and_read_back_over_the_api() {
+    let dir = temp_dir();
+    let data = dir.to_str().unwrap();
+    let admin = "flows-admin-token-0123456789";
+    let server = serve(
+        &["--data-dir", data],
+        &[("STEWARD_BOOTSTRAP_API_TOKEN", admin)],
+    )
+    .await;
+    let fixture = |name: &str| {
+        format!(
+            "{}/../steward-flows/tests/fixtures/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        )
+    };
+    let flows = |args: &[&str]| {
+        let mut all = vec![
+            "--org",
+            server.base.as_str(),
+            "--admin-token",
+            admin,
+            "--output",
+            "json",
+            "flows",
+        ];
+        all.extend_from_slice(args);
+        Command::new(BIN).args(&all).output().unwrap()
+    };
+    let ok = |out: &std::process::Output| -> Value {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+    };
+
+    // Refused: the seed flow's Custom API Action cannot run here; the card is named.
+    let out = flows(&["import", &fixture("seed_request_lookup.flopack")]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("okta:hTTPRequest"), "{err}");
+
+    let imported = ok(&flows(&["import", &fixture("branch_and_call.flopack")]));
+    assert_eq!(imported["flows"].as_array().unwrap().len(), 2);
+    let main = "b4a2c400-0000-4000-8000-000000000005";
+    let listed = ok(&flows(&["list"]));
+    assert_eq!(listed.as_array().unwrap().len(), 2, "{listed}");
+    let on = ok(&flows(&["on", main]));
+    assert_eq!(on["active"], true);
+
+    let run = ok(&flows(&["run", main, "--input", "{}"]));
+    let id = run["id"].as_str().unwrap().to_string();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let done = loop {
+        let run = ok(&flows(&["history", "--id", &id]));
+        if run["status"] == "SUCCEEDED" {
+            break run;
+        }
+        assert!(Instant::now() < deadline, "the run did not end: {run}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(done["output"], json!({"ticket": "ticket for fast"}));
+    assert!(!done["cards"].as_array().unwrap().is_empty());
+    let history = ok(&flows(&[
+        "history",
+        "--flow",
+        main,
+        "--status",
+        "SUCCEEDED",
+    ]));
+    assert_eq!(history.as_array().unwrap().len(), 1);
+
+    // Export: a flopack `flows check` accepts, and the readable form.
+    let file = dir.join("exported.flopack");
+    ok(&flows(&["export", main, "--out", file.to_str().unwrap()]));
+    let out = Command::new(BIN)
+        .args(["flows", "check", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let readable = flows(&["export", main, "--readable"]);
+    assert!(
+        String::from_utf8_lossy(&readable.stdout).contains("card branchB2 kernel:control:branch")
+    );
+
+    let off = ok(&flows(&["off", main]));
+    assert_eq!(off["active"], false);
+}

@@ -33,3 +33,4 @@ mod self_scopes;
 mod unassignment;
 mod user_integrity;
 mod users;
+mod workflows;
