@@ -210,3 +210,144 @@ pub async fn request_fields(
     }
     Ok(fields)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use steward_core::access_requests::conditions::{IdRef, RequesterSettings};
+    use steward_core::filter;
+
+    use super::*;
+    use crate::governance::conditions::{self, tests as fixture};
+    use crate::testing;
+    use crate::Ctx;
+
+    /// Two apps, each with an ACTIVE condition for a group (the second only for members of
+    /// "Engineers", with a duration the requester chooses), and a member of "Engineers".
+    /// Returns the store, the two groups and the member.
+    async fn two_apps() -> (Store, Vec<String>, User) {
+        let (store, app_id, group_id, seq_id) = fixture::resource_with_sequence().await;
+        let ctx = Ctx::system(&store);
+        let second_app = testing::app(&store, "Ledger").await;
+        let second_group = testing::group(&store, "Ledger users").await;
+        let engineers = testing::group(&store, "Engineers").await;
+        let member = testing::user(&store, "eng@example.com", UserStatus::Active, true).await;
+        testing::add_member(&store, &engineers.id, &member.id).await;
+        let mut for_engineers = fixture::for_group("Ledger", &second_group.id, &seq_id);
+        for_engineers.requester_settings = Some(RequesterSettings::Groups {
+            groups: vec![IdRef { id: engineers.id }],
+        });
+        for_engineers.access_duration_settings =
+            Some(AccessDurationSettings::RequesterSpecifiedDuration {
+                maximum_duration: "P7D".into(),
+            });
+        for (app, create) in [
+            (app_id, fixture::for_group("Payroll", &group_id, &seq_id)),
+            (second_app.id, for_engineers),
+        ] {
+            let (_, c) = conditions::create(&ctx, &app, Ok(create)).await.unwrap();
+            conditions::set_status(&ctx, &app, &c.id, true)
+                .await
+                .unwrap();
+        }
+        (store, vec![group_id, second_group.id], member)
+    }
+
+    fn names(entries: &[CatalogEntry]) -> Vec<&str> {
+        let mut names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+        names.sort();
+        names
+    }
+
+    #[tokio::test]
+    async fn the_catalog_names_apps_and_groups_and_follows_who_asks() {
+        let (store, groups, member) = two_apps().await;
+        let outsider = testing::user(&store, "out@example.com", UserStatus::Active, true).await;
+
+        let all = entries(&store).await.unwrap();
+        let members = for_user(&store, &member.id).await.unwrap();
+        let outsiders = mine(&store, &outsider.id).await.unwrap();
+
+        assert_eq!(
+            names(&all),
+            ["Ledger", "Ledger users", "Payroll", "Payroll users"]
+        );
+        assert_eq!(names(&members), names(&all));
+        assert_eq!(names(&outsiders), ["Payroll", "Payroll users"]);
+        let ledger = all
+            .iter()
+            .find(|e| e.name == "Ledger users")
+            .expect("the group's entry");
+        assert_eq!(
+            ledger
+                .requested
+                .as_ref()
+                .map(|r| r.access_scope_id.as_str()),
+            Some(groups[1].as_str())
+        );
+    }
+
+    #[tokio::test]
+    async fn pages_follow_the_filter_the_match_and_the_cursor() {
+        let (store, _, _) = two_apps().await;
+        let all = entries(&store).await.unwrap();
+        let query = |filter: &str, match_text: Option<&str>, after: Option<String>| EntryQuery {
+            filter: filter::parse(filter).unwrap(),
+            match_text: match_text.map(str::to_string),
+            after,
+            limit: 1,
+        };
+
+        let first = page(all.clone(), &query("not(parent pr)", None, None)).unwrap();
+        let next = first.next.clone().expect("a second page");
+        let second = page(all.clone(), &query("not(parent pr)", None, Some(next))).unwrap();
+        let matched = page(all.clone(), &query("parent pr", Some("LEDGER"), None)).unwrap();
+        let bad_cursor = page(all, &query("not(parent pr)", None, Some("cenNope".into())));
+
+        assert_eq!(names(&first.items).len(), 1);
+        assert_eq!(second.items.len(), 1);
+        assert_ne!(first.items[0].id, second.items[0].id);
+        assert!(second.next.is_none());
+        assert_eq!(names(&matched.items), ["Ledger users"]);
+        assert!(
+            matches!(bad_cursor, Err(AppError::Store(StoreError::InvalidCursor))),
+            "{bad_cursor:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn request_fields_ask_for_the_duration_the_requester_chooses() {
+        let (store, _, member) = two_apps().await;
+        let all = entries(&store).await.unwrap();
+        let entry = |name: &str| all.iter().find(|e| e.name == name).unwrap().id.clone();
+
+        let chosen = request_fields(&store, &entry("Ledger users"), &member.id)
+            .await
+            .unwrap();
+        let fixed = request_fields(&store, &entry("Payroll users"), &member.id)
+            .await
+            .unwrap();
+        let parent = request_fields(&store, &entry("Ledger"), &member.id).await;
+
+        assert_eq!(chosen.len(), 1);
+        assert_eq!(
+            (chosen[0].kind.as_str(), chosen[0].maximum_value.as_str()),
+            ("DURATION", "P7D")
+        );
+        assert!(fixed.is_empty());
+        assert!(matches!(parent, Err(AppError::NotFound(_))), "{parent:?}");
+    }
+
+    #[tokio::test]
+    async fn an_inactive_user_has_no_catalog() {
+        let (store, _, _) = two_apps().await;
+        let staged = testing::user(&store, "new@example.com", UserStatus::Staged, false).await;
+
+        let missing = for_user(&store, &staged.id).await;
+
+        assert!(
+            matches!(missing, Err(AppError::NotFound(ref w)) if w.ends_with("(User)")),
+            "{missing:?}"
+        );
+    }
+}
