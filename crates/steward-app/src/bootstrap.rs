@@ -419,22 +419,15 @@ pub async fn recover_super_admin(store: &Store, login: &str) -> Result<Recovery,
 pub async fn revoke_api_token(store: &Store, id: &str) -> Result<ApiToken, AppError> {
     let mut tx = store.begin().await?;
     let token = tx.revoke_api_token(id, now_millis()).await?;
-    tx.append_log(
-        &LogEvent::new(
-            "system.api_token.revoke",
-            "Revoke API token",
-            Actor::system(),
-            now_millis(),
-        )
-        .target(Target::new(&token.id, "Token", &token.name, &token.name)),
-    )
-    .await?;
     // A running server may have the token's principal cached: its outbox follower sees this.
-    tx.emit(steward_core::events::DomainEvent::ApiTokenRevoked {
-        token_id: token.id.clone(),
-        user_id: token.user_id.clone(),
-        actor: Actor::system(),
-    })
+    tx.record(
+        steward_core::events::DomainEvent::ApiTokenRevoked {
+            token_id: token.id.clone(),
+            user_id: token.user_id.clone(),
+            actor: Actor::system(),
+        },
+        &[Target::new(&token.id, "Token", &token.name, &token.name)],
+    )
     .await?;
     tx.commit().await?;
     Ok(token)

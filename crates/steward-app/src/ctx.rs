@@ -51,6 +51,13 @@ impl<'a> Ctx<'a> {
         self
     }
 
+    /// A transaction whose recorded changes name this context's client and time.
+    pub async fn begin(&self) -> steward_store::Result<steward_store::WriteTx> {
+        let mut tx = self.store.begin().await?;
+        tx.set_origin(self.client.clone(), self.now);
+        Ok(tx)
+    }
+
     /// A System Log event of this actor's, from this client, at this time.
     pub fn log(&self, event_type: &str, message: &str) -> LogEvent {
         LogEvent::new(event_type, message, self.actor.clone(), self.now).client(self.client.clone())

@@ -6,10 +6,12 @@
 //! and maps [`AppError`] to Okta's errors in one place; the `steward` binary calls them
 //! directly. Nothing here knows about axum.
 
+pub mod apps;
 pub mod bootstrap;
 mod ctx;
 mod error;
 pub mod governance;
+pub mod groups;
 pub mod roles;
 pub mod sign_in;
 pub mod users;

@@ -100,16 +100,18 @@ pub async fn with_password(ctx: &Ctx<'_>, attempt: &PasswordSignIn<'_>) -> AppRe
         }
         tx.set_user_lockout(&user.id, after.failed, after.locked_until)
             .await?;
-        if decided.locks() {
-            tx.append_log(
-                &LogEvent::new(
-                    "user.account.lock",
-                    "Max sign in attempts exceeded",
-                    Actor::system(),
-                    now,
-                )
-                .target(target(&user))
-                .client(ctx.client.clone()),
+        if status_changed {
+            // Locked by too many failures, or unlocked because the lock ran out: Steward's doing.
+            tx.set_origin(ctx.client.clone(), now);
+            tx.record(
+                DomainEvent::UserStatusChanged {
+                    user_id: user.id.clone(),
+                    from: before.status.as_str().into(),
+                    to: user.status.as_str().into(),
+                    send_email: None,
+                    actor: Actor::system(),
+                },
+                &[target(&user)],
             )
             .await?;
         }
@@ -148,15 +150,6 @@ pub async fn with_password(ctx: &Ctx<'_>, attempt: &PasswordSignIn<'_>) -> AppRe
                 username,
                 Refusal::InvalidCredentials.as_str(),
             ))
-            .await?;
-        }
-        if status_changed {
-            tx.emit(DomainEvent::UserStatusChanged {
-                user_id: user.id.clone(),
-                from: before.status.as_str().into(),
-                to: user.status.as_str().into(),
-                actor: Actor::system(),
-            })
             .await?;
         }
         tx.commit().await?;

@@ -1,11 +1,13 @@
 //! User lifecycle: status changes with their side effects, System Log event and domain event.
 
-use steward_core::directory::{self, Lifecycle, User, ACTIVATION_TOKEN_LIFETIME_MS};
+use serde_json::{Map, Value};
+use steward_core::directory::{self, Lifecycle, User, UserStatus, ACTIVATION_TOKEN_LIFETIME_MS};
 use steward_core::events::DomainEvent;
-use steward_core::ids::random_secret;
+use steward_core::ids::{new_id, random_secret, IdKind};
 use steward_core::syslog::Target;
+use steward_core::validation::ValidationError;
 use steward_oauth::secrets::sha256_hex;
-use steward_store::{ActivationToken, PrincipalType, WriteTx};
+use steward_store::{ActivationToken, PrincipalType, StoreError, WriteTx};
 
 use crate::{AppError, AppResult, Ctx};
 
@@ -15,6 +17,182 @@ const ACTIVATION_TOKEN_LENGTH: usize = 32;
 /// A user as the System Log names them.
 pub fn target(u: &User) -> Target {
     Target::user(u)
+}
+
+/// A user to create (`POST /api/v1/users`).
+#[derive(Debug, Clone, Default)]
+pub struct NewUser {
+    pub profile: Map<String, Value>,
+    /// The password, already checked against the policy and hashed.
+    pub password_hash: Option<String>,
+    /// Activate now (ACTIVE with a password, PROVISIONED without) or leave STAGED.
+    pub activate: bool,
+    /// Groups to join besides Everyone; each must exist.
+    pub group_ids: Vec<String>,
+}
+
+/// Creates a user in Everyone and the groups named, and records it (`user.created`, one
+/// `group.membership_added` per group joined), in one transaction.
+pub async fn create(ctx: &Ctx<'_>, new: NewUser) -> AppResult<User> {
+    directory::validate_user_profile(&new.profile)?;
+    let now = ctx.now;
+    let status = match (new.activate, new.password_hash.is_some()) {
+        (false, _) => UserStatus::Staged,
+        (true, true) => UserStatus::Active,
+        (true, false) => UserStatus::Provisioned,
+    };
+    let activated = (status != UserStatus::Staged).then_some(now);
+    let user = User {
+        id: new_id(IdKind::User),
+        status,
+        created: now,
+        activated,
+        status_changed: activated,
+        last_login: None,
+        last_updated: now,
+        password_changed: new.password_hash.as_ref().map(|_| now),
+        profile: new.profile,
+        password_hash: new.password_hash,
+    };
+    let everyone = ctx.store.everyone_group().await?;
+    let mut tx = ctx.begin().await?;
+    tx.insert_user(&user).await?;
+    tx.add_member(&everyone.id, &user.id, now).await?;
+    tx.record(
+        DomainEvent::UserCreated {
+            user_id: user.id.clone(),
+            activated: activated.is_some(),
+            actor: ctx.actor.clone(),
+        },
+        &[target(&user)],
+    )
+    .await?;
+    for group_id in &new.group_ids {
+        let group = ctx.store.group(group_id).await.map_err(|e| match e {
+            StoreError::NotFound => AppError::Validation(ValidationError::new(
+                "groupIds",
+                format!("groupIds: group {group_id} does not exist"),
+            )),
+            other => other.into(),
+        })?;
+        // A group named twice is joined once, and recorded once.
+        if !tx.add_member(&group.id, &user.id, now).await? {
+            continue;
+        }
+        tx.record(
+            DomainEvent::GroupMembershipAdded {
+                group_id: group.id.clone(),
+                user_id: user.id.clone(),
+                actor: ctx.actor.clone(),
+            },
+            &[target(&user), Target::group(&group)],
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(user)
+}
+
+/// A change of a user's profile and/or password (`POST` or `PUT /api/v1/users/{id}`).
+#[derive(Debug, Clone, Default)]
+pub struct ProfileChange {
+    /// Attributes to merge into the profile, or (`whole`) the profile that replaces it.
+    pub profile: Option<Map<String, Value>>,
+    pub whole: bool,
+    /// The new password, already checked and hashed.
+    pub password_hash: Option<String>,
+}
+
+impl ProfileChange {
+    /// Applies the profile part to `user`; whether the profile changed. Refuses an invalid
+    /// profile.
+    pub fn apply_profile(&self, user: &mut User) -> AppResult<bool> {
+        let Some(profile) = &self.profile else {
+            return Ok(false);
+        };
+        let before = user.profile.clone();
+        if self.whole {
+            user.profile = profile.clone();
+        } else {
+            directory::merge_profile(&mut user.profile, profile);
+        }
+        directory::validate_user_profile(&user.profile)?;
+        Ok(user.profile != before)
+    }
+}
+
+/// Applies `change` to user `user_id` as it is inside the transaction (re-read and locked on
+/// PostgreSQL), so that a lifecycle change racing this update is never written back over.
+/// Records `user.updated` only when something changed (its log says which: password, profile).
+/// `shown` names the user in a 404.
+pub async fn update(
+    ctx: &Ctx<'_>,
+    user_id: &str,
+    shown: &str,
+    change: &ProfileChange,
+) -> AppResult<User> {
+    let mut tx = ctx.begin().await?;
+    let mut user = tx
+        .user(user_id)
+        .await
+        .map_err(AppError::not_found_as(format!("{shown} (User)")))?;
+    let profile = change.apply_profile(&mut user)?;
+    let password = change.password_hash.is_some();
+    if !profile && !password {
+        return Ok(user);
+    }
+    if let Some(hash) = &change.password_hash {
+        user.password_hash = Some(hash.clone());
+        user.password_changed = Some(ctx.now);
+    }
+    user.last_updated = ctx.now;
+    tx.update_user(&user).await?;
+    tx.record(
+        DomainEvent::UserUpdated {
+            user_id: user.id.clone(),
+            profile,
+            password,
+            actor: ctx.actor.clone(),
+        },
+        &[target(&user)],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+/// What [`delete`] did: Okta deactivates a user first and deletes one already deactivated.
+#[derive(Debug)]
+pub enum Deletion {
+    Deactivated(StatusChange),
+    Deleted(User),
+}
+
+/// `DELETE /api/v1/users/{id}`: deactivates the user, or deletes one already DEPROVISIONED,
+/// deciding on the status as it is inside the transaction (a user reactivated meanwhile is
+/// deactivated, not deleted).
+pub async fn delete(ctx: &Ctx<'_>, user_id: &str, shown: &str) -> AppResult<Deletion> {
+    let mut tx = ctx.begin().await?;
+    let user = tx
+        .user(user_id)
+        .await
+        .map_err(AppError::not_found_as(format!("{shown} (User)")))?;
+    if user.status != UserStatus::Deprovisioned {
+        drop(tx);
+        let change = change_status(ctx, &user.id, Lifecycle::Deactivate, false).await?;
+        return Ok(Deletion::Deactivated(change));
+    }
+    tx.delete_user(&user.id).await?;
+    tx.record(
+        DomainEvent::UserDeleted {
+            user_id: user.id.clone(),
+            actor: ctx.actor.clone(),
+        },
+        &[target(&user)],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Deletion::Deleted(user))
 }
 
 /// What [`change_status`] did.
@@ -29,8 +207,9 @@ pub struct StatusChange {
     pub stopped_acting: bool,
 }
 
-/// Applies lifecycle operation `op` to user `user_id`, with its System Log event and, when the
-/// status changed, `user.status_changed`, in one transaction.
+/// Applies lifecycle operation `op` to user `user_id` and records it (`user.status_changed`, or
+/// `user.activation_reissued` for a reactivation; the System Log entry derives from it), in one
+/// transaction.
 ///
 /// * The transition is decided on the user as re-read inside the transaction (locked on
 ///   PostgreSQL), never on an earlier copy: a concurrent update cannot undo it, nor it one.
@@ -48,7 +227,7 @@ pub async fn change_status(
     send_email: bool,
 ) -> AppResult<StatusChange> {
     let now = ctx.now;
-    let mut tx = ctx.store.begin().await?;
+    let mut tx = ctx.begin().await?;
     let mut user = tx
         .user(user_id)
         .await
@@ -57,14 +236,6 @@ pub async fn change_status(
     if user.status.credentials_act() && !next.credentials_act() {
         crate::roles::keep_a_super_admin(&mut tx, PrincipalType::User, &user.id).await?;
     }
-    let (event_type, message) = match op {
-        Lifecycle::Activate => ("user.lifecycle.activate", "Activate Okta user"),
-        Lifecycle::Reactivate => ("user.lifecycle.reactivate", "Reactivate Okta user"),
-        Lifecycle::Deactivate => ("user.lifecycle.deactivate", "Deactivate Okta user"),
-        Lifecycle::Suspend => ("user.lifecycle.suspend", "Suspend Okta user"),
-        Lifecycle::Unsuspend => ("user.lifecycle.unsuspend", "Unsuspend Okta user"),
-        Lifecycle::Unlock => ("user.account.unlock", "Unlock user account"),
-    };
     let previous = user.status;
     if next != previous {
         user.status_changed = Some(now);
@@ -74,7 +245,6 @@ pub async fn change_status(
     if op == Lifecycle::Activate {
         user.activated = Some(now);
     }
-    let mut entry = ctx.log(event_type, message).target(target(&user));
     tx.update_user(&user).await?;
     if op == Lifecycle::Unlock {
         tx.set_user_lockout(&user.id, 0, None).await?;
@@ -86,28 +256,31 @@ pub async fn change_status(
         tx.delete_activation_tokens(&user.id).await?;
     }
     let mut activation_token = None;
-    if op.issues_activation_token() {
-        entry = entry.debug("sendEmail", send_email.to_string());
+    let issues_link = op.issues_activation_token();
+    if issues_link {
         if send_email {
             tx.delete_activation_tokens(&user.id).await?;
-            entry = entry.debug(
-                "activationEmail",
-                "NOT_SENT: Steward sends no email; ask for the link with sendEmail=false",
-            );
         } else {
             activation_token = Some(issue_activation_token(&mut tx, &user.id, now).await?);
         }
     }
-    tx.append_log(&entry).await?;
-    if next != previous {
-        tx.emit(DomainEvent::UserStatusChanged {
+    let event = if next != previous {
+        DomainEvent::UserStatusChanged {
             user_id: user.id.clone(),
             from: previous.as_str().into(),
             to: next.as_str().into(),
+            send_email: issues_link.then_some(send_email),
             actor: ctx.actor.clone(),
-        })
-        .await?;
-    }
+        }
+    } else {
+        // Only reactivation leaves the status as it was: it issues the link again.
+        DomainEvent::UserActivationReissued {
+            user_id: user.id.clone(),
+            send_email,
+            actor: ctx.actor.clone(),
+        }
+    };
+    tx.record(event, &[target(&user)]).await?;
     tx.commit().await?;
     Ok(StatusChange {
         user,

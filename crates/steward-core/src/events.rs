@@ -19,10 +19,23 @@ use crate::syslog::Actor;
 pub enum DomainEvent {
     /// A user was created through the API (bootstrap and the demo seed write no events).
     #[serde(rename = "user.created")]
-    UserCreated { user_id: String, actor: Actor },
-    /// A user's profile or credentials changed (not their status).
+    UserCreated {
+        user_id: String,
+        /// Created already activated (ACTIVE or PROVISIONED), not STAGED.
+        #[serde(default)]
+        activated: bool,
+        actor: Actor,
+    },
+    /// A user's profile or password changed (not their status).
     #[serde(rename = "user.updated")]
-    UserUpdated { user_id: String, actor: Actor },
+    UserUpdated {
+        user_id: String,
+        #[serde(default)]
+        profile: bool,
+        #[serde(default)]
+        password: bool,
+        actor: Actor,
+    },
     /// A user's lifecycle status changed (activation, suspension, deactivation, lockout, …).
     #[serde(rename = "user.status_changed")]
     UserStatusChanged {
@@ -30,6 +43,16 @@ pub enum DomainEvent {
         /// Okta's status names (`ACTIVE`, `SUSPENDED`, …).
         from: String,
         to: String,
+        /// For an activation: whether the activation link was to be emailed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        send_email: Option<bool>,
+        actor: Actor,
+    },
+    /// A PROVISIONED user's activation link was issued again (reactivation; no status change).
+    #[serde(rename = "user.activation_reissued")]
+    UserActivationReissued {
+        user_id: String,
+        send_email: bool,
         actor: Actor,
     },
     #[serde(rename = "user.deleted")]
@@ -82,10 +105,25 @@ pub enum DomainEvent {
     },
     #[serde(rename = "app.deleted")]
     AppDeleted { app_id: String, actor: Actor },
+    /// An OAuth client secret or JSON Web Key of the app was created, rotated, activated,
+    /// deactivated or deleted.
+    #[serde(rename = "app.credential_changed")]
+    AppCredentialChanged {
+        app_id: String,
+        credential_id: String,
+        /// `secret` or `key`.
+        credential: String,
+        /// `created`, `rotated`, `activated`, `deactivated` or `deleted`.
+        change: String,
+        actor: Actor,
+    },
+    /// A user was assigned to the app, or (`updated`) their assignment's profile changed.
     #[serde(rename = "app.user_assigned")]
     AppUserAssigned {
         app_id: String,
         user_id: String,
+        #[serde(default)]
+        updated: bool,
         actor: Actor,
     },
     #[serde(rename = "app.user_unassigned")]
@@ -206,6 +244,7 @@ impl DomainEvent {
             DomainEvent::UserCreated { .. } => "user.created",
             DomainEvent::UserUpdated { .. } => "user.updated",
             DomainEvent::UserStatusChanged { .. } => "user.status_changed",
+            DomainEvent::UserActivationReissued { .. } => "user.activation_reissued",
             DomainEvent::UserDeleted { .. } => "user.deleted",
             DomainEvent::UserRolesChanged { .. } => "user.roles_changed",
             DomainEvent::ClientRolesChanged { .. } => "client.roles_changed",
@@ -218,6 +257,7 @@ impl DomainEvent {
             DomainEvent::AppUpdated { .. } => "app.updated",
             DomainEvent::AppLifecycleChanged { .. } => "app.lifecycle_changed",
             DomainEvent::AppDeleted { .. } => "app.deleted",
+            DomainEvent::AppCredentialChanged { .. } => "app.credential_changed",
             DomainEvent::AppUserAssigned { .. } => "app.user_assigned",
             DomainEvent::AppUserUnassigned { .. } => "app.user_unassigned",
             DomainEvent::AppGroupAssigned { .. } => "app.group_assigned",
@@ -239,6 +279,7 @@ impl DomainEvent {
             DomainEvent::UserCreated { actor, .. }
             | DomainEvent::UserUpdated { actor, .. }
             | DomainEvent::UserStatusChanged { actor, .. }
+            | DomainEvent::UserActivationReissued { actor, .. }
             | DomainEvent::UserDeleted { actor, .. }
             | DomainEvent::UserRolesChanged { actor, .. }
             | DomainEvent::ClientRolesChanged { actor, .. }
@@ -251,6 +292,7 @@ impl DomainEvent {
             | DomainEvent::AppUpdated { actor, .. }
             | DomainEvent::AppLifecycleChanged { actor, .. }
             | DomainEvent::AppDeleted { actor, .. }
+            | DomainEvent::AppCredentialChanged { actor, .. }
             | DomainEvent::AppUserAssigned { actor, .. }
             | DomainEvent::AppUserUnassigned { actor, .. }
             | DomainEvent::AppGroupAssigned { actor, .. }
@@ -283,6 +325,7 @@ impl DomainEvent {
             }
             DomainEvent::AppCreated { .. }
             | DomainEvent::AppUpdated { .. }
+            | DomainEvent::AppCredentialChanged { .. }
             | DomainEvent::AppUserAssigned { .. }
             | DomainEvent::AppUserUnassigned { .. }
             | DomainEvent::AppGroupAssigned { .. }
@@ -293,6 +336,7 @@ impl DomainEvent {
             // request. (What fulfilment changes has its own event: a membership, an assignment.)
             DomainEvent::UserCreated { .. }
             | DomainEvent::UserUpdated { .. }
+            | DomainEvent::UserActivationReissued { .. }
             | DomainEvent::GroupCreated { .. }
             | DomainEvent::GroupUpdated { .. }
             | DomainEvent::GroupDeleted { .. }
@@ -319,10 +363,10 @@ impl DomainEvent {
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn admin() -> Actor {
+    pub(crate) fn admin() -> Actor {
         Actor::user("00u1", "admin@example.com", "Ada Admin")
     }
 
@@ -340,6 +384,7 @@ mod tests {
             user_id: "00u2".into(),
             from: "ACTIVE".into(),
             to: "SUSPENDED".into(),
+            send_email: None,
             actor: admin(),
         };
         let json = serde_json::to_value(&event).unwrap();
@@ -351,16 +396,43 @@ mod tests {
         assert_eq!(back, event);
     }
 
-    #[test]
-    fn name_matches_the_serialised_type_for_every_variant() {
+    /// One event of every type, by `admin()` (the audit tests use them too).
+    pub(crate) fn examples() -> Vec<DomainEvent> {
         let a = admin;
         let s = |v: &str| v.to_string();
-        let all = [
+        vec![
             DomainEvent::UserCreated {
                 user_id: s("u"),
+                activated: true,
                 actor: a(),
             },
             DomainEvent::UserUpdated {
+                user_id: s("u"),
+                profile: true,
+                password: false,
+                actor: a(),
+            },
+            DomainEvent::UserStatusChanged {
+                user_id: s("u"),
+                from: s("STAGED"),
+                to: s("ACTIVE"),
+                send_email: Some(true),
+                actor: a(),
+            },
+            DomainEvent::UserActivationReissued {
+                user_id: s("u"),
+                send_email: false,
+                actor: a(),
+            },
+            DomainEvent::AppCredentialChanged {
+                app_id: s("a"),
+                credential_id: s("k"),
+                credential: s("key"),
+                change: s("deactivated"),
+                actor: a(),
+            },
+            DomainEvent::ApiTokenRevoked {
+                token_id: s("t"),
                 user_id: s("u"),
                 actor: a(),
             },
@@ -418,6 +490,7 @@ mod tests {
             DomainEvent::AppUserAssigned {
                 app_id: s("a"),
                 user_id: s("u"),
+                updated: false,
                 actor: a(),
             },
             DomainEvent::AppUserUnassigned {
@@ -470,7 +543,12 @@ mod tests {
                 revoked: true,
                 actor: a(),
             },
-        ];
+        ]
+    }
+
+    #[test]
+    fn name_matches_the_serialised_type_for_every_variant() {
+        let all = examples();
         for event in all {
             let json = serde_json::to_value(&event).unwrap();
             assert_eq!(json["type"], event.name(), "{event:?}");
@@ -485,6 +563,7 @@ mod tests {
             user_id: "u".into(),
             from: "ACTIVE".into(),
             to: "SUSPENDED".into(),
+            send_email: None,
             actor: admin(),
         };
         assert_eq!(

@@ -3,6 +3,7 @@
 
 pub mod access_requests;
 pub mod apps;
+pub mod audit;
 pub mod directory;
 pub mod events;
 pub mod filter;

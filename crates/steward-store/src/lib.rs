@@ -245,6 +245,7 @@ impl Store {
             tx,
             dialect: self.dialect,
             emitted: Vec::new(),
+            origin: steward_core::audit::Origin::default(),
             listeners: self.listeners.clone(),
         })
     }
@@ -267,6 +268,8 @@ pub struct WriteTx {
     dialect: Dialect,
     /// Domain events written by [`WriteTx::emit`], for the listeners once committed.
     emitted: Vec<OutboxEvent>,
+    /// Where the changes come from, for the System Log entries [`WriteTx::record`] derives.
+    origin: steward_core::audit::Origin,
     listeners: Arc<outbox::CommitListeners>,
 }
 

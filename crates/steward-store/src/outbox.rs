@@ -10,7 +10,9 @@ use std::sync::{Arc, RwLock};
 
 use serde_json::Value;
 use sqlx::Row;
+use steward_core::audit::{log_entries, Origin};
 use steward_core::events::DomainEvent;
+use steward_core::syslog::{ClientInfo, Target};
 use steward_core::timefmt::now_millis;
 
 use crate::{to_json, Result, Store, StoreError, WriteTx};
@@ -113,6 +115,31 @@ impl Store {
 }
 
 impl WriteTx {
+    /// Says where this transaction's changes come from (the caller's address, user agent and
+    /// request id) and when they are made, for the System Log entries of [`WriteTx::record`].
+    /// Without it they carry no client and the time of the call.
+    pub fn set_origin(&mut self, client: ClientInfo, at: i64) {
+        self.origin = Origin { client, at };
+    }
+
+    /// Records a change: its domain event into the outbox and the System Log entries derived
+    /// from it (`steward_core::audit`, the one place that says how each change is logged), in
+    /// this transaction. `subjects` names what the event knows only by id, as it is now.
+    pub async fn record(&mut self, event: DomainEvent, subjects: &[Target]) -> Result<()> {
+        let origin = if self.origin.at > 0 {
+            self.origin.clone()
+        } else {
+            Origin {
+                client: self.origin.client.clone(),
+                at: now_millis(),
+            }
+        };
+        let entries = log_entries(&event, subjects, &origin);
+        self.append_logs(&entries.iter().collect::<Vec<_>>())
+            .await?;
+        self.emit(event).await
+    }
+
     /// Writes `event` to the outbox in this transaction; listeners hear of it after the commit.
     pub async fn emit(&mut self, event: DomainEvent) -> Result<()> {
         let occurred_at = now_millis();

@@ -11,7 +11,6 @@ use steward_core::syslog::Target;
 use steward_core::timefmt::{format_millis, now_millis};
 use steward_store::ApiToken;
 
-use super::event;
 use crate::error::{ApiError, ApiResult};
 use crate::http::Caller;
 use crate::AppState;
@@ -75,23 +74,17 @@ pub async fn revoke(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let token = find_active(&state, &id).await?;
-    let mut tx = state.store.begin().await?;
+    let mut tx = caller.begin(&state).await?;
     let token = tx.revoke_api_token(&token.id, now_millis()).await?;
-    tx.append_log(
-        &event(&caller, "system.api_token.revoke", "Revoke API token").target(Target::new(
-            &token.id,
-            "Token",
-            &token.name,
-            &token.name,
-        )),
-    )
-    .await?;
     // Its principal may be cached: every node forgets it (docs/events.md).
-    tx.emit(steward_core::events::DomainEvent::ApiTokenRevoked {
-        token_id: token.id.clone(),
-        user_id: token.user_id.clone(),
-        actor: caller.actor(),
-    })
+    tx.record(
+        steward_core::events::DomainEvent::ApiTokenRevoked {
+            token_id: token.id.clone(),
+            user_id: token.user_id.clone(),
+            actor: caller.actor(),
+        },
+        &[Target::new(&token.id, "Token", &token.name, &token.name)],
+    )
     .await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)

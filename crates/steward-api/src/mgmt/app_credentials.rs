@@ -26,7 +26,6 @@ use steward_oauth::jwk::{Jwk, JwkError};
 use steward_store::{StoreError, WriteTx};
 
 use super::apps::{check_may_change, find, target as app_target};
-use super::event;
 use crate::error::{ApiError, ApiResult};
 use crate::http::Caller;
 use crate::secrets::{hash_password_blocking, sha256_hex};
@@ -175,7 +174,7 @@ pub async fn create_secret(
         None => random_secret(GENERATED_SECRET_LEN),
     };
     let row = mint_secret(&app.id, &secret, status).await?;
-    let mut tx = state.store.begin().await?;
+    let mut tx = caller.begin(&state).await?;
     let app = locked_app(&mut tx, &app.id).await?;
     if tx.client_secrets(&app.id).await?.len() >= MAX_CLIENT_SECRETS {
         return Err(ApiError::validation(
@@ -184,15 +183,7 @@ pub async fn create_secret(
         ));
     }
     tx.insert_client_secret(&row).await?;
-    commit_change(
-        tx,
-        &caller,
-        &app,
-        "app.oauth2.credentials.lifecycle.create",
-        "Create OAuth 2.0 client secret",
-        Some(secret_target(&row)),
-    )
-    .await?;
+    commit_change(tx, &caller, &app, "created", secret_target(&row)).await?;
     Ok((
         StatusCode::CREATED,
         Json(render::client_secret(
@@ -222,7 +213,7 @@ async fn set_secret_status(
 ) -> ApiResult<Json<Value>> {
     let app = find(state, app_id).await?;
     check_may_change(state, caller, &app).await?;
-    let mut tx = state.store.begin().await?;
+    let mut tx = caller.begin(state).await?;
     let app = locked_app(&mut tx, &app.id).await?;
     let secrets = tx.client_secrets(&app.id).await?;
     let mut secret = secrets
@@ -241,26 +232,12 @@ async fn set_secret_status(
         secret.status = status.to_string();
         secret.last_updated = now_millis();
         tx.update_client_secret(&secret).await?;
-        let (event_type, message) = if status == "ACTIVE" {
-            (
-                "app.oauth2.credentials.lifecycle.activate",
-                "Activate OAuth 2.0 client secret",
-            )
+        let change = if status == "ACTIVE" {
+            "activated"
         } else {
-            (
-                "app.oauth2.credentials.lifecycle.deactivate",
-                "Deactivate OAuth 2.0 client secret",
-            )
+            "deactivated"
         };
-        commit_change(
-            tx,
-            caller,
-            &app,
-            event_type,
-            message,
-            Some(secret_target(&secret)),
-        )
-        .await?;
+        commit_change(tx, caller, &app, change, secret_target(&secret)).await?;
     }
     Ok(Json(render::client_secret(
         &state.config.issuer,
@@ -292,7 +269,7 @@ pub async fn delete_secret(
 ) -> ApiResult<StatusCode> {
     let app = find(&state, &id).await?;
     check_may_change(&state, &caller, &app).await?;
-    let mut tx = state.store.begin().await?;
+    let mut tx = caller.begin(&state).await?;
     let app = locked_app(&mut tx, &app.id).await?;
     let secret = tx
         .client_secrets(&app.id)
@@ -309,15 +286,7 @@ pub async fn delete_secret(
     tx.delete_client_secret(&app.id, &secret.id)
         .await
         .map_err(secret_not_found(&secret_id))?;
-    commit_change(
-        tx,
-        &caller,
-        &app,
-        "app.oauth2.credentials.lifecycle.delete",
-        "Delete OAuth 2.0 client secret",
-        Some(secret_target(&secret)),
-    )
-    .await?;
+    commit_change(tx, &caller, &app, "deleted", secret_target(&secret)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -334,19 +303,11 @@ pub async fn new_secret(
     check_uses_secret(oidc_of(&app)?)?;
     let secret = random_secret(GENERATED_SECRET_LEN);
     let row = mint_secret(&app.id, &secret, "ACTIVE").await?;
-    let mut tx = state.store.begin().await?;
+    let mut tx = caller.begin(&state).await?;
     let app = locked_app(&mut tx, &app.id).await?;
     tx.delete_client_secrets_of(&app.id).await?;
     tx.insert_client_secret(&row).await?;
-    commit_change(
-        tx,
-        &caller,
-        &app,
-        "app.oauth2.credentials.lifecycle.create",
-        "Generate a new OAuth 2.0 client secret, replacing the previous ones",
-        Some(secret_target(&row)),
-    )
-    .await?;
+    commit_change(tx, &caller, &app, "rotated", secret_target(&row)).await?;
     Ok(Json(render::app(&state.config.issuer, &app, Some(&secret))))
 }
 
@@ -488,7 +449,7 @@ pub async fn add_key(
     key.insert("lastUpdated".into(), Value::String(format_millis(now)));
     let key = Value::Object(key);
 
-    let mut tx = state.store.begin().await?;
+    let mut tx = caller.begin(&state).await?;
     let mut app = locked_app(&mut tx, &app.id).await?;
     let mut oidc = oidc_of(&app)?.clone();
     let mut keys = keys_with_ids(oidc.jwks.as_ref(), app.last_updated);
@@ -510,15 +471,7 @@ pub async fn add_key(
     app.oidc = Some(oidc);
     app.last_updated = now;
     tx.update_app(&app).await?;
-    commit_change(
-        tx,
-        &caller,
-        &app,
-        "app.oauth2.credentials.lifecycle.create",
-        "Add OAuth 2.0 client JSON Web Key",
-        Some(key_target(&key)),
-    )
-    .await?;
+    commit_change(tx, &caller, &app, "created", key_target(&key)).await?;
     Ok((
         StatusCode::CREATED,
         Json(render::client_jwk(&state.config.issuer, &app.id, &key)),
@@ -542,7 +495,7 @@ async fn change_key(
 ) -> ApiResult<Option<Value>> {
     let app = find(state, app_id).await?;
     check_may_change(state, caller, &app).await?;
-    let mut tx = state.store.begin().await?;
+    let mut tx = caller.begin(state).await?;
     let mut app = locked_app(&mut tx, &app.id).await?;
     let mut oidc = oidc_of(&app)?.clone();
     let mut keys = keys_with_ids(oidc.jwks.as_ref(), app.last_updated);
@@ -551,7 +504,7 @@ async fn change_key(
         .position(|k| key_id(k) == Some(wanted))
         .ok_or_else(|| key_not_found(wanted))?;
     let now = now_millis();
-    let (event_type, message, answer) = match change {
+    let (change, answer) = match change {
         KeyChange::Status(status) => {
             let key = keys.get_mut(index).ok_or_else(|| key_not_found(wanted))?;
             if key.get("status").and_then(Value::as_str) == Some(status) {
@@ -570,17 +523,9 @@ async fn change_key(
             key["status"] = Value::String(status.into());
             key["lastUpdated"] = Value::String(format_millis(now));
             if status == "ACTIVE" {
-                (
-                    "app.oauth2.credentials.lifecycle.activate",
-                    "Activate OAuth 2.0 client JSON Web Key",
-                    Some(key.clone()),
-                )
+                ("activated", Some(key.clone()))
             } else {
-                (
-                    "app.oauth2.credentials.lifecycle.deactivate",
-                    "Deactivate OAuth 2.0 client JSON Web Key",
-                    Some(key.clone()),
-                )
+                ("deactivated", Some(key.clone()))
             }
         }
         KeyChange::Delete => {
@@ -590,14 +535,10 @@ async fn change_key(
                     "You can't delete an active JSON Web Key. Deactivate the key before deleting it.",
                 ));
             }
-            (
-                "app.oauth2.credentials.lifecycle.delete",
-                "Delete OAuth 2.0 client JSON Web Key",
-                None,
-            )
+            ("deleted", None)
         }
     };
-    let logged = keys.get(index).map(key_target);
+    let changed = key_target(keys.get(index).ok_or_else(|| key_not_found(wanted))?);
     if answer.is_none() {
         keys.remove(index);
     }
@@ -605,7 +546,7 @@ async fn change_key(
     app.oidc = Some(oidc);
     app.last_updated = now;
     tx.update_app(&app).await?;
-    commit_change(tx, caller, &app, event_type, message, logged).await?;
+    commit_change(tx, caller, &app, change, changed).await?;
     Ok(answer)
 }
 
@@ -690,25 +631,31 @@ pub(super) fn routes() -> crate::routes::Routes {
         )
 }
 
-/// Logs a change of `app`'s credentials (naming the secret or key changed), tells every node's
-/// client cache to forget the app (docs/events.md), and commits.
+/// Records a change of `app`'s credentials (`app.credential_changed`, naming the secret or key;
+/// every node's client cache forgets the app, docs/events.md), and commits. `change` is
+/// `created`, `rotated`, `activated`, `deactivated` or `deleted`.
 async fn commit_change(
     mut tx: WriteTx,
     caller: &Caller,
     app: &App,
-    event_type: &str,
-    message: &str,
-    credential: Option<Target>,
+    change: &str,
+    credential: Target,
 ) -> ApiResult<()> {
-    let mut entry = event(caller, event_type, message).target(app_target(app));
-    if let Some(target) = credential {
-        entry = entry.target(target);
-    }
-    tx.append_log(&entry).await?;
-    tx.emit(DomainEvent::AppUpdated {
-        app_id: app.id.clone(),
-        actor: caller.actor(),
-    })
+    let kind = if credential.kind == "JsonWebKey" {
+        "key"
+    } else {
+        "secret"
+    };
+    tx.record(
+        DomainEvent::AppCredentialChanged {
+            app_id: app.id.clone(),
+            credential_id: credential.id.clone(),
+            credential: kind.into(),
+            change: change.into(),
+            actor: caller.actor(),
+        },
+        &[app_target(app), credential],
+    )
     .await?;
     tx.commit().await?;
     Ok(())

@@ -8,21 +8,15 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use steward_core::apps::{mask_secret, App, ClientSecret, OidcClient, SIGN_ON_MODE_OIDC};
-use steward_core::events::DomainEvent;
-use steward_core::ids::{new_id, random_secret, IdKind};
+use steward_core::apps::{App, OidcClient, SIGN_ON_MODE_OIDC};
 use steward_core::roles::{may_write, WriteTarget};
 use steward_core::syslog::Target;
-use steward_core::timefmt::now_millis;
-use steward_store::{
-    AccessRemoved, AppGroupAssignment, AppQuery, AppUserAssignment, PrincipalType, StoreError,
-};
+use steward_store::{AppQuery, PrincipalType, StoreError};
 
-use super::users::{self, target as user_target};
-use super::{event, groups, scim};
+use super::scim;
+use super::users;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{page_limit, paginate, Caller, OktaJson, OktaQuery, PageQuery};
-use crate::secrets::hash_password_blocking;
 use crate::{render, AppState};
 
 #[derive(Deserialize)]
@@ -116,64 +110,19 @@ pub async fn create(
     OktaJson(body): OktaJson<AppBody>,
 ) -> ApiResult<Json<Value>> {
     let (label, oidc) = parse_body(&body)?;
-    let now = now_millis();
-    let id = new_id(IdKind::App);
-    let client_id = body
-        .credentials
-        .pointer("/oauthClient/client_id")
-        .and_then(Value::as_str)
-        .filter(|c| !c.is_empty())
-        .map(str::to_string)
-        .unwrap_or_else(|| id.clone());
-    // Okta's client secrets are 40+ random characters, shown once.
-    let secret = oidc.uses_secret().then(|| random_secret(48));
-    let secret_row = match secret.as_deref() {
-        Some(secret) => Some(ClientSecret {
-            id: new_id(IdKind::ClientSecret),
-            app_id: id.clone(),
-            hash: hash_password_blocking(secret).await?,
-            masked: Some(mask_secret(secret)),
-            status: "ACTIVE".into(),
-            created: now,
-            last_updated: now,
-        }),
-        None => None,
-    };
-    let app = App {
-        id,
-        name: body
-            .name
-            .clone()
-            .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| "oidc_client".into()),
+    let new = steward_app::apps::NewApp {
+        name: body.name.clone(),
         label,
-        status: if query.activate.unwrap_or(true) {
-            "ACTIVE"
-        } else {
-            "INACTIVE"
-        }
-        .into(),
-        sign_on_mode: SIGN_ON_MODE_OIDC.into(),
-        created: now,
-        last_updated: now,
-        client_id: Some(client_id),
-        oidc: Some(oidc),
+        oidc,
+        client_id: body
+            .credentials
+            .pointer("/oauthClient/client_id")
+            .and_then(Value::as_str)
+            .filter(|c| !c.is_empty())
+            .map(str::to_string),
+        activate: query.activate.unwrap_or(true),
     };
-    let mut tx = state.store.begin().await?;
-    tx.insert_app(&app).await?;
-    if let Some(row) = &secret_row {
-        tx.insert_client_secret(row).await?;
-    }
-    tx.append_log(
-        &event(&caller, "application.lifecycle.create", "Add application").target(target(&app)),
-    )
-    .await?;
-    tx.emit(DomainEvent::AppCreated {
-        app_id: app.id.clone(),
-        actor: caller.actor(),
-    })
-    .await?;
-    tx.commit().await?;
+    let (app, secret) = steward_app::apps::create(&caller.ctx(&state), new).await?;
     Ok(Json(render::app(
         &state.config.issuer,
         &app,
@@ -228,47 +177,10 @@ pub async fn replace(
     Path(id): Path<String>,
     OktaJson(body): OktaJson<AppBody>,
 ) -> ApiResult<Json<Value>> {
-    let mut app = find(&state, &id).await?;
+    let app = find(&state, &id).await?;
     check_may_change(&state, &caller, &app).await?;
     let (label, oidc) = parse_body(&body)?;
-    let now = now_millis();
-    let uses_secret = oidc.uses_secret();
-    let stays_service = oidc.application_type == "service";
-    app.label = label;
-    app.oidc = Some(oidc);
-    app.last_updated = now;
-    let mut tx = state.store.begin().await?;
-    let has_secret = !tx.client_secrets(&app.id).await?.is_empty();
-    if uses_secret && !has_secret {
-        return Err(ApiError::validation(
-            "token_endpoint_auth_method",
-            "token_endpoint_auth_method: this client has no secret; create a new app to use a secret",
-        ));
-    }
-    if !uses_secret && has_secret {
-        // Switching to keys or a public client deletes the secrets, as Okta does.
-        tx.delete_client_secrets_of(&app.id).await?;
-    }
-    if !stays_service {
-        // A service app that holds the last SUPER_ADMIN must stay one.
-        super::roles::keep_a_super_admin(&mut tx, PrincipalType::Client, &app.id).await?;
-    }
-    tx.update_app(&app).await?;
-    tx.append_log(
-        &event(
-            &caller,
-            "application.lifecycle.update",
-            "Update application",
-        )
-        .target(target(&app)),
-    )
-    .await?;
-    tx.emit(DomainEvent::AppUpdated {
-        app_id: app.id.clone(),
-        actor: caller.actor(),
-    })
-    .await?;
-    tx.commit().await?;
+    let app = steward_app::apps::replace(&caller.ctx(&state), &app.id, label, oidc).await?;
     Ok(Json(render::app(&state.config.issuer, &app, None)))
 }
 
@@ -277,44 +189,15 @@ pub async fn lifecycle(
     caller: Caller,
     Path((id, op)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let (status, event_type, message) = match op.as_str() {
-        "activate" => (
-            "ACTIVE",
-            "application.lifecycle.activate",
-            "Activate application",
-        ),
-        "deactivate" => (
-            "INACTIVE",
-            "application.lifecycle.deactivate",
-            "Deactivate application",
-        ),
+    let active = match op.as_str() {
+        "activate" => true,
+        "deactivate" => false,
         other => return Err(ApiError::not_found(format!("lifecycle operation {other}"))),
     };
-    let mut app = find(&state, &id).await?;
+    let app = find(&state, &id).await?;
     // Reactivating counts too: it brings a privileged client back into service.
     check_may_change(&state, &caller, &app).await?;
-    if app.status != status {
-        app.status = status.into();
-        app.last_updated = now_millis();
-        let mut tx = state.store.begin().await?;
-        if status == "INACTIVE" {
-            super::roles::keep_a_super_admin(&mut tx, PrincipalType::Client, &app.id).await?;
-        }
-        tx.update_app(&app).await?;
-        // Deactivating a client invalidates its tokens for good (reactivation does not revive them).
-        if status == "INACTIVE" {
-            tx.revoke_tokens_of(None, app.client_id.as_deref(), app.last_updated)
-                .await?;
-        }
-        tx.append_log(&event(&caller, event_type, message).target(target(&app)))
-            .await?;
-        tx.emit(DomainEvent::AppLifecycleChanged {
-            app_id: app.id.clone(),
-            status: app.status.clone(),
-            actor: caller.actor(),
-        })
-        .await?;
-        tx.commit().await?;
+    if steward_app::apps::set_status(&caller.ctx(&state), &app, active).await? && !active {
         // The change is committed: report success; the once-a-second revocation poll catches up.
         if let Err(e) = state.auth.refresh_revocations(&state.store).await {
             tracing::warn!(error = %e, app = %app.id, "could not refresh revocations after deactivating an app");
@@ -330,26 +213,9 @@ pub async fn delete(
 ) -> ApiResult<StatusCode> {
     let app = find(&state, &id).await?;
     check_may_change(&state, &caller, &app).await?;
-    if app.is_active() {
-        return Err(ApiError::DeleteActiveApp);
-    }
-    let mut tx = state.store.begin().await?;
-    tx.delete_app(&app.id).await?;
-    tx.append_log(
-        &event(
-            &caller,
-            "application.lifecycle.delete",
-            "Delete application",
-        )
-        .target(target(&app)),
-    )
-    .await?;
-    tx.emit(DomainEvent::AppDeleted {
-        app_id: app.id.clone(),
-        actor: caller.actor(),
-    })
-    .await?;
-    tx.commit().await?;
+    steward_app::apps::delete(&caller.ctx(&state), &app)
+        .await?
+        .map_err(|steward_app::apps::StillActive| ApiError::DeleteActiveApp)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -391,53 +257,8 @@ pub async fn assign_user(
 ) -> ApiResult<Json<Value>> {
     let app = find(&state, &id).await?;
     let user = users::find(&state, &caller, &body.id).await?;
-    let now = now_millis();
-    let mut tx = state.store.begin().await?;
-    // Assigning again keeps the assignment (and its `created`): only a new profile changes it.
-    let (assignment, logged) = match tx.direct_app_user(&app.id, &user.id).await? {
-        Some(existing) if existing.profile == body.profile => (existing, None),
-        Some(existing) => (
-            AppUserAssignment {
-                profile: body.profile,
-                last_updated: now,
-                ..existing
-            },
-            Some((
-                "application.user_membership.update",
-                "Updated user application property",
-            )),
-        ),
-        None => (
-            AppUserAssignment {
-                app_id: app.id.clone(),
-                user_id: user.id.clone(),
-                scope: "USER".into(),
-                profile: body.profile,
-                created: now,
-                last_updated: now,
-            },
-            Some((
-                "application.user_membership.add",
-                "Add user to application membership",
-            )),
-        ),
-    };
-    if let Some((event_type, message)) = logged {
-        tx.upsert_app_user(&assignment).await?;
-        tx.append_log(
-            &event(&caller, event_type, message)
-                .target(user_target(&user))
-                .target(target(&app)),
-        )
-        .await?;
-        tx.emit(DomainEvent::AppUserAssigned {
-            app_id: app.id.clone(),
-            user_id: user.id.clone(),
-            actor: caller.actor(),
-        })
-        .await?;
-        tx.commit().await?;
-    }
+    let assignment =
+        steward_app::apps::assign_user(&caller.ctx(&state), &app, &user, body.profile).await?;
     Ok(Json(render::app_user(
         &state.config.issuer,
         &assignment,
@@ -474,36 +295,8 @@ pub async fn unassign_user(
 ) -> ApiResult<StatusCode> {
     let app = find(&state, &id).await?;
     let user = users::find(&state, &caller, &user_id).await?;
-    let mut tx = state.store.begin().await?;
-    tx.delete_app_user(&app.id, &user.id)
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound => ApiError::not_found(format!("{user_id} (AppUser)")),
-            other => other.into(),
-        })?;
-    let revoked = tx
-        .revoke_unassigned_tokens(AccessRemoved::AppUser {
-            app_id: &app.id,
-            user_id: &user.id,
-        })
-        .await?;
-    tx.append_log(
-        &event(
-            &caller,
-            "application.user_membership.remove",
-            "Remove user from application membership",
-        )
-        .target(user_target(&user))
-        .target(target(&app)),
-    )
-    .await?;
-    tx.emit(DomainEvent::AppUserUnassigned {
-        app_id: app.id.clone(),
-        user_id: user.id.clone(),
-        actor: caller.actor(),
-    })
-    .await?;
-    tx.commit().await?;
+    let revoked =
+        steward_app::apps::unassign_user(&caller.ctx(&state), &app, &user, &user_id).await?;
     if revoked > 0 {
         state.auth.learn_revocations(&state.store).await;
     }
@@ -574,34 +367,15 @@ pub async fn assign_group(
         StoreError::NotFound => ApiError::not_found(format!("{group_id} (UserGroup)")),
         other => other.into(),
     })?;
-    let now = now_millis();
-    let assignment = AppGroupAssignment {
-        app_id: app.id.clone(),
-        group_id: group.id.clone(),
-        priority: body.priority.unwrap_or(0),
-        profile: body.profile,
-        created: now,
-        last_updated: now,
-    };
-    let mut tx = state.store.begin().await?;
-    tx.upsert_app_group(&assignment).await?;
-    tx.append_log(
-        &event(
-            &caller,
-            "group.application_assignment.add",
-            "Add assigned application to group",
-        )
-        .target(groups::target(&group))
-        .target(target(&app)),
+    let ctx = caller.ctx(&state);
+    let assignment = steward_app::apps::assign_group(
+        &ctx,
+        &app,
+        &group,
+        body.priority.unwrap_or(0),
+        body.profile,
     )
     .await?;
-    tx.emit(DomainEvent::AppGroupAssigned {
-        app_id: app.id.clone(),
-        group_id: group.id.clone(),
-        actor: caller.actor(),
-    })
-    .await?;
-    tx.commit().await?;
     Ok(Json(render::app_group(&state.config.issuer, &assignment)))
 }
 
@@ -611,38 +385,7 @@ pub async fn unassign_group(
     Path((id, group_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let app = find(&state, &id).await?;
-    let mut tx = state.store.begin().await?;
-    tx.delete_app_group(&app.id, &group_id)
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound => {
-                ApiError::not_found(format!("{group_id} (ApplicationGroupAssignment)"))
-            }
-            other => other.into(),
-        })?;
-    let revoked = tx
-        .revoke_unassigned_tokens(AccessRemoved::AppGroup {
-            app_id: &app.id,
-            group_id: &group_id,
-        })
-        .await?;
-    tx.append_log(
-        &event(
-            &caller,
-            "group.application_assignment.remove",
-            "Remove assigned application from group",
-        )
-        .target(Target::new(&group_id, "UserGroup", &group_id, &group_id))
-        .target(target(&app)),
-    )
-    .await?;
-    tx.emit(DomainEvent::AppGroupUnassigned {
-        app_id: app.id.clone(),
-        group_id: group_id.clone(),
-        actor: caller.actor(),
-    })
-    .await?;
-    tx.commit().await?;
+    let revoked = steward_app::apps::unassign_group(&caller.ctx(&state), &app, &group_id).await?;
     if revoked > 0 {
         state.auth.learn_revocations(&state.store).await;
     }

@@ -6,15 +6,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use steward_core::directory::{self, Group, GROUP_TYPE_OKTA};
-use steward_core::events::DomainEvent;
-use steward_core::ids::{new_id, IdKind};
-use steward_core::syslog::Target;
-use steward_core::timefmt::now_millis;
-use steward_store::{AccessRemoved, GroupQuery, StoreError, MAX_PAGE_SIZE};
+use steward_core::directory::Group;
+use steward_store::{GroupQuery, StoreError, MAX_PAGE_SIZE};
 
-use super::users::{self, target as user_target};
-use super::{event, scim};
+use super::scim;
+use super::users;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{page_limit, paginate, Caller, OktaJson, OktaQuery, PageQuery};
 use crate::{render, AppState};
@@ -22,24 +18,6 @@ use crate::{render, AppState};
 #[derive(Deserialize)]
 pub struct GroupBody {
     profile: Map<String, Value>,
-}
-
-pub fn target(g: &Group) -> Target {
-    Target::group(g)
-}
-
-/// Built-in groups (Everyone) are managed by Steward: their profile and members follow the org.
-fn refuse_built_in(group: &Group) -> ApiResult<()> {
-    if group.is_built_in() {
-        return Err(ApiError::validation(
-            "type",
-            format!(
-                "type: {} is a BUILT_IN group; its profile and members cannot be changed",
-                group.name()
-            ),
-        ));
-    }
-    Ok(())
 }
 
 async fn find(state: &AppState, id: &str) -> ApiResult<Group> {
@@ -54,28 +32,7 @@ pub async fn create(
     caller: Caller,
     OktaJson(body): OktaJson<GroupBody>,
 ) -> ApiResult<Json<Value>> {
-    directory::validate_group_profile(&body.profile)?;
-    let now = now_millis();
-    let group = Group {
-        id: new_id(IdKind::Group),
-        group_type: GROUP_TYPE_OKTA.into(),
-        created: now,
-        last_updated: now,
-        last_membership_updated: now,
-        profile: body.profile,
-    };
-    let mut tx = state.store.begin().await?;
-    tx.insert_group(&group).await?;
-    tx.append_log(
-        &event(&caller, "group.lifecycle.create", "Create Okta group").target(target(&group)),
-    )
-    .await?;
-    tx.emit(DomainEvent::GroupCreated {
-        group_id: group.id.clone(),
-        actor: caller.actor(),
-    })
-    .await?;
-    tx.commit().await?;
+    let group = steward_app::groups::create(&caller.ctx(&state), body.profile).await?;
     Ok(Json(render::group(&state.config.issuer, &group)))
 }
 
@@ -128,23 +85,7 @@ pub async fn replace(
     Path(id): Path<String>,
     OktaJson(body): OktaJson<GroupBody>,
 ) -> ApiResult<Json<Value>> {
-    directory::validate_group_profile(&body.profile)?;
-    let mut group = find(&state, &id).await?;
-    refuse_built_in(&group)?;
-    group.profile = body.profile;
-    group.last_updated = now_millis();
-    let mut tx = state.store.begin().await?;
-    tx.update_group(&group).await?;
-    tx.append_log(
-        &event(&caller, "group.profile.update", "Update group profile").target(target(&group)),
-    )
-    .await?;
-    tx.emit(DomainEvent::GroupUpdated {
-        group_id: group.id.clone(),
-        actor: caller.actor(),
-    })
-    .await?;
-    tx.commit().await?;
+    let group = steward_app::groups::replace(&caller.ctx(&state), &id, body.profile).await?;
     Ok(Json(render::group(&state.config.issuer, &group)))
 }
 
@@ -153,20 +94,7 @@ pub async fn delete(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let group = find(&state, &id).await?;
-    refuse_built_in(&group)?;
-    let mut tx = state.store.begin().await?;
-    tx.delete_group(&group.id).await?;
-    tx.append_log(
-        &event(&caller, "group.lifecycle.delete", "Delete Okta group").target(target(&group)),
-    )
-    .await?;
-    tx.emit(DomainEvent::GroupDeleted {
-        group_id: group.id.clone(),
-        actor: caller.actor(),
-    })
-    .await?;
-    tx.commit().await?;
+    steward_app::groups::delete(&caller.ctx(&state), &id).await?;
     // Its members' tokens for the apps it was assigned to may have been revoked.
     state.auth.learn_revocations(&state.store).await;
     Ok(StatusCode::NO_CONTENT)
@@ -198,29 +126,9 @@ pub async fn add_member(
     Path((id, user_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let group = find(&state, &id).await?;
-    refuse_built_in(&group)?;
+    steward_app::groups::refuse_built_in(&group)?;
     let user = users::find(&state, &caller, &user_id).await?;
-    let mut tx = state.store.begin().await?;
-    // A group or user deleted since the lookups above is NotFound (404), as if looked up now.
-    if tx.add_member(&group.id, &user.id, now_millis()).await? {
-        tx.append_log(
-            &event(
-                &caller,
-                "group.user_membership.add",
-                "Add user to group membership",
-            )
-            .target(user_target(&user))
-            .target(target(&group)),
-        )
-        .await?;
-        tx.emit(DomainEvent::GroupMembershipAdded {
-            group_id: group.id.clone(),
-            user_id: user.id.clone(),
-            actor: caller.actor(),
-        })
-        .await?;
-    }
-    tx.commit().await?;
+    steward_app::groups::add_member(&caller.ctx(&state), &group, &user).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -230,35 +138,9 @@ pub async fn remove_member(
     Path((id, user_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let group = find(&state, &id).await?;
-    refuse_built_in(&group)?;
+    steward_app::groups::refuse_built_in(&group)?;
     let user = users::find(&state, &caller, &user_id).await?;
-    let mut tx = state.store.begin().await?;
-    let mut revoked = 0;
-    if tx.remove_member(&group.id, &user.id, now_millis()).await? {
-        revoked = tx
-            .revoke_unassigned_tokens(AccessRemoved::GroupMember {
-                group_id: &group.id,
-                user_id: &user.id,
-            })
-            .await?;
-        tx.append_log(
-            &event(
-                &caller,
-                "group.user_membership.remove",
-                "Remove user from group membership",
-            )
-            .target(user_target(&user))
-            .target(target(&group)),
-        )
-        .await?;
-        tx.emit(DomainEvent::GroupMembershipRemoved {
-            group_id: group.id.clone(),
-            user_id: user.id.clone(),
-            actor: caller.actor(),
-        })
-        .await?;
-    }
-    tx.commit().await?;
+    let revoked = steward_app::groups::remove_member(&caller.ctx(&state), &group, &user).await?;
     if revoked > 0 {
         state.auth.learn_revocations(&state.store).await;
     }

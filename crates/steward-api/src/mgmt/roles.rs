@@ -6,26 +6,14 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::Value;
-use steward_core::events::DomainEvent;
-use steward_core::ids::{new_id, IdKind};
 use steward_core::roles::RoleType;
 use steward_core::syslog::Target;
-use steward_core::timefmt::now_millis;
-use steward_store::{PrincipalType, RoleAssignment, StoreError, WriteTx};
+use steward_store::{PrincipalType, StoreError};
 
-use super::{apps, event, users};
+use super::{apps, users};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Caller, OktaJson};
 use crate::{render, AppState};
-
-/// [`steward_app::roles::keep_a_super_admin`], answering [`ApiError::LastSuperAdmin`] (403).
-pub(crate) async fn keep_a_super_admin(
-    tx: &mut WriteTx,
-    kind: PrincipalType,
-    principal_id: &str,
-) -> ApiResult<()> {
-    Ok(steward_app::roles::keep_a_super_admin(tx, kind, principal_id).await?)
-}
 
 #[derive(Deserialize)]
 pub struct AssignBody {
@@ -56,32 +44,6 @@ async fn principal(
                 })?;
             Ok((app.id.clone(), apps::target(&app)))
         }
-    }
-}
-
-/// The domain event of a role `assigned` to (or taken from) a user or a client (app id).
-fn roles_changed(
-    caller: &Caller,
-    kind: PrincipalType,
-    principal_id: &str,
-    role: RoleType,
-    assigned: bool,
-) -> DomainEvent {
-    let role = role.as_str().to_string();
-    let actor = caller.actor();
-    match kind {
-        PrincipalType::User => DomainEvent::UserRolesChanged {
-            user_id: principal_id.into(),
-            role,
-            assigned,
-            actor,
-        },
-        PrincipalType::Client => DomainEvent::ClientRolesChanged {
-            app_id: principal_id.into(),
-            role,
-            assigned,
-            actor,
-        },
     }
 }
 
@@ -148,44 +110,9 @@ async fn assign(
         });
     }
     let (principal_id, target) = principal(&state, &caller, kind, &id).await?;
-    let now = now_millis();
-    let assignment = RoleAssignment {
-        id: new_id(IdKind::RoleAssignment),
-        principal_type: kind,
-        principal_id,
-        role_type,
-        created: now,
-        last_updated: now,
-    };
-    let mut tx = state.store.begin().await?;
-    tx.insert_role_assignment(&assignment)
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict(_) => ApiError::validation(
-                "type",
-                format!("type: The role {} is already assigned", role_type.as_str()),
-            ),
-            other => other.into(),
-        })?;
-    tx.append_log(
-        &event(
-            &caller,
-            "user.account.privilege.grant",
-            "Grant user privilege",
-        )
-        .target(target)
-        .debug("privilegeGranted", role_type.as_str()),
-    )
-    .await?;
-    tx.emit(roles_changed(
-        &caller,
-        kind,
-        &assignment.principal_id,
-        role_type,
-        true,
-    ))
-    .await?;
-    tx.commit().await?;
+    let assignment =
+        steward_app::roles::assign(&caller.ctx(&state), kind, &principal_id, target, role_type)
+            .await?;
     // Okta answers 201 for users and 200 for clients.
     let status = if kind == PrincipalType::User {
         StatusCode::CREATED
@@ -206,37 +133,8 @@ async fn unassign(
     role_id: String,
 ) -> ApiResult<StatusCode> {
     let (principal_id, target) = principal(&state, &caller, kind, &id).await?;
-    let mut tx = state.store.begin().await?;
-    let held = tx.role_assignment(kind, &principal_id, &role_id).await?;
-    if held.as_ref().map(|a| a.role_type) == Some(RoleType::SuperAdmin) {
-        keep_a_super_admin(&mut tx, kind, &principal_id).await?;
-    }
-    let removed = tx
-        .delete_role_assignment(kind, &principal_id, &role_id)
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound => ApiError::not_found(format!("{role_id} (Role)")),
-            other => other.into(),
-        })?;
-    tx.append_log(
-        &event(
-            &caller,
-            "user.account.privilege.revoke",
-            "Revoke user privilege",
-        )
-        .target(target)
-        .debug("privilegeRevoked", removed.role_type.as_str()),
-    )
-    .await?;
-    tx.emit(roles_changed(
-        &caller,
-        kind,
-        &principal_id,
-        removed.role_type,
-        false,
-    ))
-    .await?;
-    tx.commit().await?;
+    steward_app::roles::unassign(&caller.ctx(&state), kind, &principal_id, target, &role_id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

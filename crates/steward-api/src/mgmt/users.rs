@@ -6,14 +6,12 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use steward_core::directory::{self, Lifecycle, User, UserStatus};
-use steward_core::events::DomainEvent;
-use steward_core::ids::{looks_like, new_id, IdKind};
+use steward_core::directory::{self, Lifecycle, User};
+use steward_core::ids::{looks_like, IdKind};
 use steward_core::roles::{may_write, WriteTarget};
-use steward_core::timefmt::now_millis;
-use steward_store::{PrincipalType, StoreError, UserQuery, WriteTx};
+use steward_store::{PrincipalType, StoreError, UserQuery};
 
-use super::{event, scim};
+use super::scim;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{page_limit, paginate, Caller, OktaJson, OktaQuery};
 use crate::oauth::activation_url;
@@ -71,7 +69,6 @@ pub async fn create(
     OktaJson(body): OktaJson<CreateUserBody>,
 ) -> ApiResult<Json<Value>> {
     directory::validate_user_profile(&body.profile)?;
-    let now = now_millis();
     let login = body
         .profile
         .get("login")
@@ -79,73 +76,13 @@ pub async fn create(
         .unwrap_or_default()
         .to_string();
     let password_hash = new_password(body.credentials.as_ref(), &login).await?;
-    let status = match (query.activate.unwrap_or(true), password_hash.is_some()) {
-        (false, _) => UserStatus::Staged,
-        (true, true) => UserStatus::Active,
-        (true, false) => UserStatus::Provisioned,
-    };
-    let activated = (status != UserStatus::Staged).then_some(now);
-    let user = User {
-        id: new_id(IdKind::User),
-        status,
-        created: now,
-        activated,
-        status_changed: activated,
-        last_login: None,
-        last_updated: now,
-        password_changed: password_hash.as_ref().map(|_| now),
+    let new = steward_app::users::NewUser {
         profile: body.profile,
         password_hash,
+        activate: query.activate.unwrap_or(true),
+        group_ids: body.group_ids,
     };
-    let everyone = state.store.everyone_group().await?;
-    let mut tx = state.store.begin().await?;
-    tx.insert_user(&user).await?;
-    tx.add_member(&everyone.id, &user.id, now).await?;
-    tx.append_log(
-        &event(&caller, "user.lifecycle.create", "Create Okta user").target(target(&user)),
-    )
-    .await?;
-    tx.emit(DomainEvent::UserCreated {
-        user_id: user.id.clone(),
-        actor: caller.actor(),
-    })
-    .await?;
-    if status != UserStatus::Staged {
-        tx.append_log(
-            &event(&caller, "user.lifecycle.activate", "Activate Okta user").target(target(&user)),
-        )
-        .await?;
-    }
-    for group_id in &body.group_ids {
-        let group = state.store.group(group_id).await.map_err(|e| match e {
-            StoreError::NotFound => ApiError::validation(
-                "groupIds",
-                format!("groupIds: group {group_id} does not exist"),
-            ),
-            other => other.into(),
-        })?;
-        // A group named twice is joined once, and logged once.
-        if !tx.add_member(&group.id, &user.id, now).await? {
-            continue;
-        }
-        tx.append_log(
-            &event(
-                &caller,
-                "group.user_membership.add",
-                "Add user to group membership",
-            )
-            .target(target(&user))
-            .target(super::groups::target(&group)),
-        )
-        .await?;
-        tx.emit(DomainEvent::GroupMembershipAdded {
-            group_id: group.id.clone(),
-            user_id: user.id.clone(),
-            actor: caller.actor(),
-        })
-        .await?;
-    }
-    tx.commit().await?;
+    let user = steward_app::users::create(&caller.ctx(&state), new).await?;
     Ok(Json(render::user(&state.config.issuer, &user)))
 }
 
@@ -165,16 +102,6 @@ pub async fn find(state: &AppState, caller: &Caller, id_or_login: &str) -> ApiRe
     };
     found.map_err(|e| match e {
         StoreError::NotFound => ApiError::not_found(format!("{id_or_login} (User)")),
-        other => other.into(),
-    })
-}
-
-/// The user as it is now, re-read inside `tx` and locked there on PostgreSQL until the
-/// transaction ends: every write applies its change to this copy, never to one read before the
-/// transaction began (a concurrent write would be undone). `shown` names the user in a 404.
-async fn reread(tx: &mut WriteTx, user_id: &str, shown: &str) -> ApiResult<User> {
-    tx.user(user_id).await.map_err(|e| match e {
-        StoreError::NotFound => ApiError::not_found(format!("{shown} (User)")),
         other => other.into(),
     })
 }
@@ -290,67 +217,22 @@ async fn save_profile(
 ) -> ApiResult<Json<Value>> {
     let found = find(&state, &caller, &id).await?;
     check_may_change(&state, &caller, &found).await?;
-    let apply_profile = |user: &mut User| -> ApiResult<bool> {
-        let Some(profile) = &body.profile else {
-            return Ok(false);
-        };
-        let before = user.profile.clone();
-        if whole {
-            user.profile = profile.clone();
-        } else {
-            directory::merge_profile(&mut user.profile, profile);
-        }
-        directory::validate_user_profile(&user.profile)?;
-        Ok(user.profile != before)
+    let mut change = steward_app::users::ProfileChange {
+        profile: body.profile,
+        whole,
+        password_hash: None,
     };
     // Refuse an invalid profile before spending time on the password.
     let mut preview = found.clone();
-    apply_profile(&mut preview)?;
+    change.apply_profile(&mut preview)?;
     if caller.own_record && (body.credentials.is_some() || preview.login() != found.login()) {
         // `okta.users.manage.self` changes the user's own profile, not how they sign in: a
         // password is changed knowing the old one, and a login names the account (an SSWS token
         // made for a login, `admin@steward.local` by default, would follow a renamed user).
         return Err(ApiError::Forbidden);
     }
-    let new_hash = new_password(body.credentials.as_ref(), preview.login()).await?;
-    let now = now_millis();
-    let mut tx = state.store.begin().await?;
-    let mut user = reread(&mut tx, &found.id, &id).await?;
-    let profile_changed = apply_profile(&mut user)?;
-    if let Some(hash) = new_hash.as_ref() {
-        user.password_hash = Some(hash.clone());
-        user.password_changed = Some(now);
-        tx.append_log(
-            &event(
-                &caller,
-                "user.account.update_password",
-                "Update password for user",
-            )
-            .target(target(&user)),
-        )
-        .await?;
-    }
-    if profile_changed {
-        tx.append_log(
-            &event(
-                &caller,
-                "user.account.update_profile",
-                "Update user profile for Okta",
-            )
-            .target(target(&user)),
-        )
-        .await?;
-    }
-    if profile_changed || new_hash.is_some() {
-        user.last_updated = now;
-        tx.update_user(&user).await?;
-        tx.emit(DomainEvent::UserUpdated {
-            user_id: user.id.clone(),
-            actor: caller.actor(),
-        })
-        .await?;
-        tx.commit().await?;
-    }
+    change.password_hash = new_password(body.credentials.as_ref(), preview.login()).await?;
+    let user = steward_app::users::update(&caller.ctx(&state), &found.id, &id, &change).await?;
     Ok(Json(render::user(&state.config.issuer, &user)))
 }
 
@@ -415,13 +297,18 @@ async fn change_status(
 ) -> ApiResult<Option<String>> {
     let change =
         steward_app::users::change_status(&caller.ctx(state), &user.id, op, send_email).await?;
-    // The change is committed: report success; the once-a-second revocation poll catches up.
+    refresh_revocations_after(state, &change).await;
+    Ok(change.activation_token)
+}
+
+/// Once a change that stopped a user acting has committed, this node learns at once of the
+/// tokens it revoked. The change succeeded either way: the once-a-second poll catches up.
+async fn refresh_revocations_after(state: &AppState, change: &steward_app::users::StatusChange) {
     if change.stopped_acting {
         if let Err(e) = state.auth.refresh_revocations(&state.store).await {
-            tracing::warn!(error = %e, user = %user.id, "could not refresh revocations after a lifecycle change");
+            tracing::warn!(error = %e, user = %change.user.id, "could not refresh revocations after a lifecycle change");
         }
     }
-    Ok(change.activation_token)
 }
 
 /// `DELETE /api/v1/users/{id}`: deactivates first; deletes a user already deactivated.
@@ -432,31 +319,10 @@ pub async fn delete(
 ) -> ApiResult<StatusCode> {
     let found = find(&state, &caller, &id).await?;
     check_may_change(&state, &caller, &found).await?;
-    let mut tx = state.store.begin().await?;
-    // The status as it is now, not as it was read: a user reactivated meanwhile is deactivated,
-    // not deleted.
-    let user = reread(&mut tx, &found.id, &id).await?;
-    if user.status != UserStatus::Deprovisioned {
-        drop(tx);
-        change_status(&state, &caller, &user, Lifecycle::Deactivate, false).await?;
-        return Ok(StatusCode::NO_CONTENT);
+    let deletion = steward_app::users::delete(&caller.ctx(&state), &found.id, &id).await?;
+    if let steward_app::users::Deletion::Deactivated(change) = deletion {
+        refresh_revocations_after(&state, &change).await;
     }
-    tx.delete_user(&user.id).await?;
-    tx.append_log(
-        &event(
-            &caller,
-            "user.lifecycle.delete.initiated",
-            "Delete Okta user",
-        )
-        .target(target(&user)),
-    )
-    .await?;
-    tx.emit(DomainEvent::UserDeleted {
-        user_id: user.id.clone(),
-        actor: caller.actor(),
-    })
-    .await?;
-    tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -15,7 +15,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use steward_core::directory::{self, User};
 use steward_core::events::DomainEvent;
-use steward_core::syslog::{Actor, LogEvent};
+use steward_core::syslog::Actor;
 use steward_core::timefmt::now_millis;
 use steward_store::StoreError;
 
@@ -146,23 +146,17 @@ async fn complete(state: &AppState, token: &str, hash: String) -> ApiResult<Opti
     user.password_hash = Some(hash);
     user.password_changed = Some(now);
     tx.update_user(&user).await?;
-    tx.append_log(
-        &LogEvent::new(
-            "user.account.update_password",
-            "Update password for user",
-            Actor::user(&user.id, user.login(), &user.display_name()),
-            now,
-        )
-        .target(steward_core::syslog::Target::user(&user))
-        .debug("activation", "completed"),
+    // The user completes their own activation: they are the actor.
+    tx.record(
+        DomainEvent::UserStatusChanged {
+            user_id: user.id.clone(),
+            from: previous.as_str().into(),
+            to: next.as_str().into(),
+            send_email: None,
+            actor: Actor::user(&user.id, user.login(), &user.display_name()),
+        },
+        &[steward_core::syslog::Target::user(&user)],
     )
-    .await?;
-    tx.emit(DomainEvent::UserStatusChanged {
-        user_id: user.id.clone(),
-        from: previous.as_str().into(),
-        to: next.as_str().into(),
-        actor: Actor::user(&user.id, user.login(), &user.display_name()),
-    })
     .await?;
     tx.commit().await?;
     Ok(Some(user))

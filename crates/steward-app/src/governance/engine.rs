@@ -313,6 +313,7 @@ pub async fn fulfil(
                         tx.emit(DomainEvent::AppUserAssigned {
                             app_id: app.id.clone(),
                             user_id: user_id.clone(),
+                            updated: false,
                             actor: actor.clone(),
                         })
                         .await?;

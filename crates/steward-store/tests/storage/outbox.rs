@@ -6,8 +6,8 @@ use serde_json::json;
 use steward_core::directory::{User, UserStatus};
 use steward_core::events::DomainEvent;
 use steward_core::ids::{new_id, IdKind};
-use steward_core::syslog::Actor;
-use steward_store::{OutboxEvent, Store, StoreError};
+use steward_core::syslog::{Actor, ClientInfo, Target};
+use steward_store::{LogQuery, OutboxEvent, Store, StoreError};
 
 use crate::common;
 
@@ -32,6 +32,7 @@ fn user(login: &str) -> User {
 fn created(user: &User) -> DomainEvent {
     DomainEvent::UserCreated {
         user_id: user.id.clone(),
+        activated: true,
         actor: Actor::system(),
     }
 }
@@ -181,5 +182,92 @@ async fn pruning_removes_only_rows_older_than_the_cutoff() {
             "{name}"
         );
         store.close().await;
+    }
+}
+
+/// The System Log entries of the store, oldest first: (eventType, first target's alternateId).
+async fn logged(store: &Store) -> Vec<(String, String, String)> {
+    let page = store
+        .log_events(&LogQuery {
+            limit: 100,
+            ..LogQuery::default()
+        })
+        .await
+        .unwrap();
+    page.events
+        .iter()
+        .map(|e| {
+            (
+                e["eventType"].as_str().unwrap_or_default().to_string(),
+                e["target"][0]["alternateId"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                e["client"]["ipAddress"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_recorded_change_writes_its_event_and_its_log_entries_together_or_not_at_all() {
+    for (name, url) in common::urls("steward-outbox-record").await {
+        let store = common::open(&url).await;
+        let logs_before = logged(&store).await.len();
+        let head = store.outbox_head().await.unwrap();
+        let ada = user("ada@example.com");
+        let client = ClientInfo {
+            ip_address: Some("203.0.113.7".into()),
+            ..ClientInfo::default()
+        };
+
+        // Abandoned: neither the event nor its entries exist.
+        let mut tx = store.begin().await.unwrap();
+        tx.set_origin(client.clone(), 5_000);
+        tx.insert_user(&ada).await.unwrap();
+        tx.record(created(&ada), &[Target::user(&ada)])
+            .await
+            .unwrap();
+        drop(tx);
+        assert_eq!(
+            store.outbox_after(head, 10).await.unwrap().len(),
+            0,
+            "{name}"
+        );
+        assert_eq!(logged(&store).await.len(), logs_before, "{name}");
+
+        // Committed: one event, and the two entries Okta writes for a user created active.
+        let mut tx = store.begin().await.unwrap();
+        tx.set_origin(client, 5_000);
+        tx.insert_user(&ada).await.unwrap();
+        tx.record(created(&ada), &[Target::user(&ada)])
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let rows = store.outbox_after(head, 10).await.unwrap();
+        assert_eq!(rows.len(), 1, "{name}");
+        assert_eq!(rows[0].event_type, "user.created", "{name}");
+        let entries = logged(&store).await;
+        let new: Vec<_> = entries[logs_before..].to_vec();
+        let ip = "203.0.113.7".to_string();
+        assert_eq!(
+            new,
+            vec![
+                (
+                    "user.lifecycle.create".into(),
+                    "ada@example.com".into(),
+                    ip.clone()
+                ),
+                (
+                    "user.lifecycle.activate".into(),
+                    "ada@example.com".into(),
+                    ip
+                ),
+            ],
+            "{name}"
+        );
     }
 }
