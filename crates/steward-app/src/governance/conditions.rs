@@ -6,6 +6,7 @@ use steward_core::access_requests::conditions::{
 };
 use steward_core::access_requests::RequestCondition;
 use steward_core::apps::App;
+use steward_core::events::DomainEvent;
 use steward_core::syslog::Target;
 use steward_core::validation::ValidationError;
 use steward_store::{Store, StoreError};
@@ -62,20 +63,15 @@ pub async fn create(
     let create = body?;
     check_sequence(ctx.store, create.approval_sequence_id.as_deref()).await?;
     let settings = settings::stored_or_default(ctx.store, &app.id).await?;
-    let mut tx = ctx.store.begin().await?;
+    let mut tx = ctx.begin().await?;
     let mut all = tx.access_requests().conditions(&app.id).await?;
     let created = conditions::add_condition(&mut all, create, &settings, &ctx.actor.id, ctx.now)?;
     for c in &all {
         tx.access_requests().put_condition(&app.id, c).await?;
     }
-    tx.append_log(
-        &ctx.log(
-            "access.request.condition.create",
-            "Create request condition",
-        )
-        .target(target(&created.id, &created.name)),
-    )
-    .await?;
+    let subject = target(&created.id, &created.name);
+    tx.record(changed(ctx, &app.id, &created.id, "created"), &[subject])
+        .await?;
     tx.commit().await?;
     Ok((app, created))
 }
@@ -93,21 +89,16 @@ pub async fn update(
     let patch = body?;
     check_sequence(ctx.store, patch.approval_sequence_id.as_deref()).await?;
     let settings = settings::stored_or_default(ctx.store, &app.id).await?;
-    let mut tx = ctx.store.begin().await?;
+    let mut tx = ctx.begin().await?;
     let mut all = tx.access_requests().conditions(&app.id).await?;
     let updated =
         conditions::update_condition(&mut all, id, patch, &settings, &ctx.actor.id, ctx.now)?;
     for c in &all {
         tx.access_requests().put_condition(&app.id, c).await?;
     }
-    tx.append_log(
-        &ctx.log(
-            "access.request.condition.update",
-            "Update request condition",
-        )
-        .target(target(id, &updated.name)),
-    )
-    .await?;
+    let subject = target(id, &updated.name);
+    tx.record(changed(ctx, &app.id, id, "updated"), &[subject])
+        .await?;
     tx.commit().await?;
     Ok((app, updated))
 }
@@ -117,7 +108,7 @@ pub async fn update(
 pub async fn delete(ctx: &Ctx<'_>, resource_id: &str, id: &str) -> AppResult<()> {
     let app = resource(ctx.store, resource_id).await?;
     find(ctx.store, &app.id, id).await?;
-    let mut tx = ctx.store.begin().await?;
+    let mut tx = ctx.begin().await?;
     let mut all = tx.access_requests().conditions(&app.id).await?;
     all.retain(|c| c.id != id);
     all.sort_by_key(|c| c.priority);
@@ -126,14 +117,8 @@ pub async fn delete(ctx: &Ctx<'_>, resource_id: &str, id: &str) -> AppResult<()>
         c.priority = u32::try_from(i).unwrap_or(u32::MAX);
         tx.access_requests().put_condition(&app.id, c).await?;
     }
-    tx.append_log(
-        &ctx.log(
-            "access.request.condition.delete",
-            "Delete request condition",
-        )
-        .target(target(id, id)),
-    )
-    .await?;
+    // Logged by its id, as Okta names a deleted condition.
+    tx.record(changed(ctx, &app.id, id, "deleted"), &[]).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -149,22 +134,16 @@ pub async fn set_status(
     let app = resource(ctx.store, resource_id).await?;
     let mut c = find(ctx.store, &app.id, id).await?;
     let actor = &ctx.actor.id;
-    let (event_type, message) = if activate {
+    let change = if activate {
         c.activate(actor, ctx.now)?;
-        (
-            "access.request.condition.activate",
-            "Activate request condition",
-        )
+        "activated"
     } else {
         c.deactivate(actor, ctx.now)?;
-        (
-            "access.request.condition.deactivate",
-            "Deactivate request condition",
-        )
+        "deactivated"
     };
-    let mut tx = ctx.store.begin().await?;
+    let mut tx = ctx.begin().await?;
     tx.access_requests().put_condition(&app.id, &c).await?;
-    tx.append_log(&ctx.log(event_type, message).target(target(id, &c.name)))
+    tx.record(changed(ctx, &app.id, id, change), &[target(id, &c.name)])
         .await?;
     tx.commit().await?;
     Ok((app, c))
@@ -172,6 +151,16 @@ pub async fn set_status(
 
 fn target(id: &str, name: &str) -> Target {
     Target::new(id, "RequestCondition", id, name)
+}
+
+/// The domain event of a condition's `change` (its System Log entry is derived from it).
+fn changed(ctx: &Ctx<'_>, resource_id: &str, id: &str, change: &str) -> DomainEvent {
+    DomainEvent::RequestConditionChanged {
+        resource_id: resource_id.to_string(),
+        condition_id: id.to_string(),
+        change: change.to_string(),
+        actor: ctx.actor.clone(),
+    }
 }
 
 #[cfg(test)]
@@ -231,6 +220,7 @@ pub(crate) mod tests {
     async fn a_condition_is_created_inactive_and_logged() {
         let (store, app_id, group_id, seq_id) = resource_with_sequence().await;
         let ctx = Ctx::system(&store);
+        let head = store.outbox_head().await.unwrap();
 
         let (app, c) = create(&ctx, &app_id, Ok(for_group("Payroll", &group_id, &seq_id)))
             .await
@@ -241,16 +231,22 @@ pub(crate) mod tests {
         assert_eq!(c.priority, 0);
         assert_eq!(c.created_by, ctx.actor.id);
         let (_, all) = list(&store, &app_id).await.unwrap();
-        assert_eq!(all, vec![c]);
+        assert_eq!(all, vec![c.clone()]);
         assert!(log_types(&store)
             .await
             .contains(&"access.request.condition.create".to_string()));
+        let rows = store.outbox_after(head, 10).await.unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].event_type, "request_condition.changed");
+        assert_eq!(rows[0].payload["change"], "created");
+        assert_eq!(rows[0].payload["condition_id"], c.id.as_str());
     }
 
     #[tokio::test]
     async fn a_condition_naming_no_sequence_is_refused_and_writes_nothing() {
         let (store, app_id, group_id, _) = resource_with_sequence().await;
         let logs_before = log_types(&store).await.len();
+        let head = store.outbox_head().await.unwrap();
 
         let refused = create(
             &Ctx::system(&store),
@@ -265,6 +261,7 @@ pub(crate) mod tests {
         );
         assert!(list(&store, &app_id).await.unwrap().1.is_empty());
         assert_eq!(log_types(&store).await.len(), logs_before);
+        assert!(crate::testing::outbox_types(&store, head).await.is_empty());
     }
 
     #[tokio::test]

@@ -9,8 +9,8 @@ use steward_core::access_requests::{
     match_condition, new_hex_id, new_request_id, Principal, RequestWorkflow,
 };
 use steward_core::directory::UserStatus;
+use steward_core::events::DomainEvent;
 use steward_core::filter::Filter;
-use steward_core::syslog::Target;
 use steward_core::timefmt::format_millis;
 use steward_core::validation::ValidationError;
 use steward_store::{RequestListQuery, Store, StoreError, StoredRequest};
@@ -285,23 +285,16 @@ pub async fn add_message(
         created_by: ctx.actor.id.clone(),
     };
     let body = serde_json::to_value(&message).map_err(|e| AppError::Internal(e.to_string()))?;
-    let mut tx = ctx.store.begin().await?;
+    let mut tx = ctx.begin().await?;
     tx.access_requests()
         .insert_message(&message.id, request_id, now, &body)
         .await?;
-    tx.append_log(
-        &ctx.log(
-            "access.request.message.create",
-            "Add message to access request",
-        )
-        .target(Target::new(
-            request_id,
-            "AccessRequest",
-            request_id,
-            "Access request",
-        )),
-    )
-    .await?;
+    let event = DomainEvent::RequestMessageAdded {
+        request_id: request_id.to_string(),
+        message_id: message.id.clone(),
+        actor: ctx.actor.clone(),
+    };
+    tx.record(event, &[]).await?;
     tx.commit().await?;
     Ok(message)
 }

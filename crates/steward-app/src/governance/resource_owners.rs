@@ -10,6 +10,7 @@ use std::collections::HashMap;
 
 use steward_core::apps::App;
 use steward_core::directory::{Group, User};
+use steward_core::events::DomainEvent;
 use steward_core::resource_owners::{
     OwnersConfiguration, OwnersFilter, OwnersRemoval, PrincipalKind, PrincipalName, ResourceKind,
     ResourceName,
@@ -166,12 +167,12 @@ pub async fn configure(
         let current = store.resource_owners(resource.id()).await?;
         targets.extend(owner_targets(&owners(store, &current).await?));
     }
-    let mut tx = store.begin().await?;
+    let mut tx = ctx.begin().await?;
     for resource in &resources {
         let changed = tx
             .set_resource_owners(&resource.stored(), &wanted.principals, ctx.now)
             .await?;
-        log_changes(ctx, &mut tx, &targets, org_id, resource, &changed).await?;
+        record_changes(ctx, &mut tx, &targets, org_id, resource, &changed).await?;
     }
     tx.commit().await?;
     Ok(resources
@@ -185,7 +186,7 @@ pub async fn remove(ctx: &Ctx<'_>, org_id: &str, removal: OwnersRemoval) -> AppR
     let store = ctx.store;
     let resource = known_resource(store, org_id, &removal.resource).await?;
     let targets = owner_targets(&owners(store, &removal.principals).await?);
-    let mut tx = store.begin().await?;
+    let mut tx = ctx.begin().await?;
     let removed = tx
         .remove_resource_owners(resource.id(), &removal.principals)
         .await?;
@@ -193,7 +194,7 @@ pub async fn remove(ctx: &Ctx<'_>, org_id: &str, removal: OwnersRemoval) -> AppR
         added: vec![],
         removed,
     };
-    log_changes(ctx, &mut tx, &targets, org_id, &resource, &changed).await?;
+    record_changes(ctx, &mut tx, &targets, org_id, &resource, &changed).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -203,9 +204,11 @@ fn owner_targets(owners: &[Owner]) -> HashMap<String, Target> {
     owners.iter().map(|o| (o.name().id, o.target())).collect()
 }
 
-/// One System Log event per owner added (`governance.resource_owner.add`) or removed
-/// (`governance.resource_owner.remove`), targeting the resource and the owner.
-async fn log_changes(
+/// One domain event per owner added (`resource_owner.added`) or removed
+/// (`resource_owner.removed`); each is logged (`governance.resource_owner.add` / `.remove`)
+/// naming the resource and the owner as `targets` has them (an owner gone from the directory
+/// by its id).
+async fn record_changes(
     ctx: &Ctx<'_>,
     tx: &mut WriteTx,
     targets: &HashMap<String, Target>,
@@ -213,35 +216,43 @@ async fn log_changes(
     resource: &Ownable,
     changed: &OwnersChanged,
 ) -> AppResult<()> {
-    let added = changed
-        .added
-        .iter()
-        .map(|p| ("governance.resource_owner.add", "Add resource owner", p));
-    let removed = changed.removed.iter().map(|p| {
-        (
-            "governance.resource_owner.remove",
-            "Remove resource owner",
-            p,
-        )
-    });
-    for (event_type, message, principal) in added.chain(removed) {
-        let principal_target = match targets.get(&principal.id) {
-            Some(t) => t.clone(),
-            None => {
-                let kind = match principal.kind {
-                    PrincipalKind::User => "User",
-                    PrincipalKind::Group => "UserGroup",
-                };
-                Target::new(&principal.id, kind, &principal.id, &principal.id)
+    let resource_name = resource.name();
+    let added = changed.added.iter().map(|p| (true, p));
+    let removed = changed.removed.iter().map(|p| (false, p));
+    for (added, principal) in added.chain(removed) {
+        let (resource_id, resource_type, resource_orn, principal_id, principal_type, principal_orn) = (
+            resource.id().to_string(),
+            resource_name.kind.object_type().to_string(),
+            resource_name.orn(org_id),
+            principal.id.clone(),
+            principal.kind.object_type().to_string(),
+            principal.orn(org_id),
+        );
+        let actor = ctx.actor.clone();
+        let event = if added {
+            DomainEvent::ResourceOwnerAdded {
+                resource_id,
+                resource_type,
+                resource_orn,
+                principal_id,
+                principal_type,
+                principal_orn,
+                actor,
+            }
+        } else {
+            DomainEvent::ResourceOwnerRemoved {
+                resource_id,
+                resource_type,
+                resource_orn,
+                principal_id,
+                principal_type,
+                principal_orn,
+                actor,
             }
         };
-        let event = ctx
-            .log(event_type, message)
-            .target(resource.target())
-            .target(principal_target)
-            .debug("resourceOrn", resource.name().orn(org_id))
-            .debug("principalOrn", principal.orn(org_id));
-        tx.append_log(&event).await?;
+        let mut subjects = vec![resource.target()];
+        subjects.extend(targets.get(&principal.id).cloned());
+        tx.record(event, &subjects).await?;
     }
     Ok(())
 }
@@ -403,9 +414,14 @@ mod tests {
         assert_eq!(configured[0].0.id(), group.id);
         assert!(matches!(&configured[0].1[..], [Owner::User(u)] if u.id == ann.id));
 
+        let head = store.outbox_head().await.unwrap();
         configure(&ctx, &org_id, owned_by(&[&bob.id]))
             .await
             .unwrap();
+        assert_eq!(
+            testing::outbox_types(&store, head).await,
+            ["resource_owner.added", "resource_owner.removed"]
+        );
 
         let owners = store.resource_owners(&group.id).await.unwrap();
         assert_eq!(owners, vec![PrincipalName::user(&bob.id)]);

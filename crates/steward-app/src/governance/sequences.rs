@@ -3,6 +3,7 @@
 
 use steward_core::access_requests::conditions::RequestSequenceWrite;
 use steward_core::access_requests::RequestSequence;
+use steward_core::events::DomainEvent;
 use steward_core::syslog::Target;
 use steward_store::Store;
 
@@ -49,13 +50,10 @@ pub async fn create(
     org_url: &str,
 ) -> AppResult<RequestSequence> {
     let s = RequestSequence::create(write, org_url)?;
-    let mut tx = ctx.store.begin().await?;
+    let mut tx = ctx.begin().await?;
     tx.access_requests().put_sequence(&s, ctx.now).await?;
-    tx.append_log(
-        &ctx.log("access.request.sequence.create", "Create request sequence")
-            .target(target(&s)),
-    )
-    .await?;
+    tx.record(changed(ctx, &s.id, "created"), &[target(&s)])
+        .await?;
     tx.commit().await?;
     Ok(s)
 }
@@ -69,13 +67,10 @@ pub async fn replace(
 ) -> AppResult<RequestSequence> {
     let mut s = get(ctx.store, id).await?;
     s.update(write?)?;
-    let mut tx = ctx.store.begin().await?;
+    let mut tx = ctx.begin().await?;
     tx.access_requests().put_sequence(&s, ctx.now).await?;
-    tx.append_log(
-        &ctx.log("access.request.sequence.update", "Update request sequence")
-            .target(target(&s)),
-    )
-    .await?;
+    tx.record(changed(ctx, &s.id, "updated"), &[target(&s)])
+        .await?;
     tx.commit().await?;
     Ok(s)
 }
@@ -84,22 +79,28 @@ pub async fn replace(
 pub async fn delete(ctx: &Ctx<'_>, id: &str) -> AppResult<()> {
     let s = get(ctx.store, id).await?;
     let actor = &ctx.actor.id;
-    let mut tx = ctx.store.begin().await?;
+    let mut tx = ctx.begin().await?;
     for (resource_id, mut c) in tx.access_requests().conditions_using(id).await? {
         if c.forget(id, actor, ctx.now) {
             tx.access_requests().put_condition(&resource_id, &c).await?;
         }
     }
     tx.access_requests().delete_sequence(id).await?;
-    tx.append_log(
-        &ctx.log("access.request.sequence.delete", "Delete request sequence")
-            .target(Target::new(id, "RequestSequence", id, &s.name)),
-    )
-    .await?;
+    tx.record(changed(ctx, id, "deleted"), &[target(&s)])
+        .await?;
     tx.commit().await?;
     Ok(())
 }
 
 fn target(s: &RequestSequence) -> Target {
     Target::new(&s.id, "RequestSequence", &s.id, &s.name)
+}
+
+/// The domain event of a sequence's `change` (its System Log entry is derived from it).
+fn changed(ctx: &Ctx<'_>, id: &str, change: &str) -> DomainEvent {
+    DomainEvent::RequestSequenceChanged {
+        sequence_id: id.to_string(),
+        change: change.to_string(),
+        actor: ctx.actor.clone(),
+    }
 }

@@ -4,6 +4,7 @@ use steward_core::access_requests::conditions::{
     OrgRequestSettings, OrgRequestSettingsPatch, ResourceRequestSettings,
     ResourceRequestSettingsPatch,
 };
+use steward_core::events::DomainEvent;
 use steward_core::syslog::Target;
 use steward_core::validation::ValidationError;
 use steward_store::Store;
@@ -42,16 +43,13 @@ pub async fn update_resource(
     let patch = patch?;
     let mut s = stored_or_default(ctx.store, &app.id).await?;
     s.apply(patch)?;
-    let mut tx = ctx.store.begin().await?;
+    let mut tx = ctx.begin().await?;
     tx.access_requests().put_settings(&app.id, &s).await?;
-    tx.append_log(
-        &ctx.log(
-            "access.request.settings.update",
-            "Update resource request settings",
-        )
-        .target(Target::app(&app)),
-    )
-    .await?;
+    let event = DomainEvent::RequestSettingsUpdated {
+        resource_id: Some(app.id.clone()),
+        actor: ctx.actor.clone(),
+    };
+    tx.record(event, &[Target::app(&app)]).await?;
     tx.commit().await?;
     Ok(s)
 }
@@ -86,13 +84,13 @@ pub async fn update_org(
     }
     let mut s = of_org(ctx.store).await?;
     s.apply(patch);
-    let mut tx = ctx.store.begin().await?;
+    let mut tx = ctx.begin().await?;
     tx.access_requests().put_settings(ORG, &s).await?;
-    tx.append_log(&ctx.log(
-        "access.request.settings.update",
-        "Update org request settings",
-    ))
-    .await?;
+    let event = DomainEvent::RequestSettingsUpdated {
+        resource_id: None,
+        actor: ctx.actor.clone(),
+    };
+    tx.record(event, &[]).await?;
     tx.commit().await?;
     Ok(s)
 }

@@ -8,6 +8,7 @@ use steward_core::access_requests::v1::{
     MAX_ACTIVE_REQUEST_TYPES,
 };
 use steward_core::access_requests::{Principal, RequestType, RequestV1};
+use steward_core::events::DomainEvent;
 use steward_core::filter::Filter;
 use steward_core::syslog::Target;
 use steward_core::validation::ValidationError;
@@ -87,18 +88,15 @@ pub async fn create_request_type(
             }
         }
     }
-    let mut tx = store.begin().await?;
+    let mut tx = ctx.begin().await?;
     // Counted inside the transaction that stores the type, so concurrent creates cannot pass
     // the cap together.
     if t.status == RequestTypeStatus::Active && at_cap(&mut tx).await? {
         return Err(ValidationError::new("status", TOO_MANY_ACTIVE).into());
     }
     tx.access_requests().put_request_type(&t).await?;
-    tx.append_log(
-        &ctx.log("access.request.type.create", "Create request type")
-            .target(type_target(&t)),
-    )
-    .await?;
+    tx.record(type_changed(ctx, &t.id, "created"), &[type_target(&t)])
+        .await?;
     tx.commit().await?;
     Ok(t)
 }
@@ -110,13 +108,10 @@ async fn at_cap(tx: &mut steward_store::WriteTx) -> AppResult<bool> {
 /// Deletes request type `id`, logged `access.request.type.delete`.
 pub async fn delete_request_type(ctx: &Ctx<'_>, id: &str) -> AppResult<()> {
     let t = request_type(ctx.store, id).await?;
-    let mut tx = ctx.store.begin().await?;
+    let mut tx = ctx.begin().await?;
     tx.access_requests().delete_request_type(id).await?;
-    tx.append_log(
-        &ctx.log("access.request.type.delete", "Delete request type")
-            .target(type_target(&t)),
-    )
-    .await?;
+    tx.record(type_changed(ctx, id, "deleted"), &[type_target(&t)])
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -127,19 +122,19 @@ pub async fn set_published(ctx: &Ctx<'_>, id: &str, publish: bool) -> AppResult<
     let mut t = request_type(ctx.store, id).await?;
     let actor = &ctx.actor.id;
     // The cap is counted inside the transaction that stores the type.
-    let mut tx = ctx.store.begin().await?;
-    let (event_type, message) = if publish {
+    let mut tx = ctx.begin().await?;
+    let change = if publish {
         if t.status != RequestTypeStatus::Active && at_cap(&mut tx).await? {
             return Err(AppError::Conflict(TOO_MANY_ACTIVE.into()));
         }
         t.publish(actor, ctx.now)?;
-        ("access.request.type.publish", "Publish request type")
+        "published"
     } else {
         t.unpublish(actor, ctx.now)?;
-        ("access.request.type.unpublish", "Unpublish request type")
+        "unpublished"
     };
     tx.access_requests().put_request_type(&t).await?;
-    tx.append_log(&ctx.log(event_type, message).target(type_target(&t)))
+    tx.record(type_changed(ctx, &t.id, change), &[type_target(&t)])
         .await?;
     tx.commit().await?;
     Ok(t)
@@ -147,6 +142,15 @@ pub async fn set_published(ctx: &Ctx<'_>, id: &str, publish: bool) -> AppResult<
 
 fn type_target(t: &RequestType) -> Target {
     Target::new(&t.id, "RequestType", &t.id, &t.name)
+}
+
+/// The domain event of a request type's `change` (its System Log entry is derived from it).
+fn type_changed(ctx: &Ctx<'_>, id: &str, change: &str) -> DomainEvent {
+    DomainEvent::RequestTypeChanged {
+        request_type_id: id.to_string(),
+        change: change.to_string(),
+        actor: ctx.actor.clone(),
+    }
 }
 
 /// Opens a v1 request of the type `create` names (unknown: `E0000001`) by `requested_by` (the
