@@ -215,6 +215,7 @@ pub async fn assign_user(
             app_id: app.id.clone(),
             user_id: user.id.clone(),
             updated,
+            access_request_id: None,
             actor: ctx.actor.clone(),
         },
         &[Target::user(user), Target::app(app)],
@@ -241,6 +242,7 @@ pub async fn unassign_user(ctx: &Ctx<'_>, app: &App, user: &User, shown: &str) -
         DomainEvent::AppUserUnassigned {
             app_id: app.id.clone(),
             user_id: user.id.clone(),
+            access_request_id: None,
             actor: ctx.actor.clone(),
         },
         &[Target::user(user), Target::app(app)],

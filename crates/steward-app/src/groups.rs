@@ -107,6 +107,7 @@ pub async fn add_member(ctx: &Ctx<'_>, group: &Group, user: &User) -> AppResult<
             DomainEvent::GroupMembershipAdded {
                 group_id: group.id.clone(),
                 user_id: user.id.clone(),
+                access_request_id: None,
                 actor: ctx.actor.clone(),
             },
             &[Target::user(user), Target::group(group)],
@@ -134,6 +135,7 @@ pub async fn remove_member(ctx: &Ctx<'_>, group: &Group, user: &User) -> AppResu
             DomainEvent::GroupMembershipRemoved {
                 group_id: group.id.clone(),
                 user_id: user.id.clone(),
+                access_request_id: None,
                 actor: ctx.actor.clone(),
             },
             &[Target::user(user), Target::group(group)],

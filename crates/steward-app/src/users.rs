@@ -83,6 +83,7 @@ pub async fn create(ctx: &Ctx<'_>, new: NewUser) -> AppResult<User> {
             DomainEvent::GroupMembershipAdded {
                 group_id: group.id.clone(),
                 user_id: user.id.clone(),
+                access_request_id: None,
                 actor: ctx.actor.clone(),
             },
             &[target(&user), Target::group(&group)],

@@ -164,6 +164,7 @@ pub fn log_entries(event: &DomainEvent, subjects: &[Target], origin: &Origin) ->
             app_id,
             user_id,
             updated,
+            access_request_id,
             ..
         } => {
             let (event_type, message) = if *updated {
@@ -177,18 +178,27 @@ pub fn log_entries(event: &DomainEvent, subjects: &[Target], origin: &Origin) ->
                     "Add user to application membership",
                 )
             };
-            vec![entry(event_type, message)
-                .target(user(user_id))
-                .target(app(app_id))]
+            vec![by_request(
+                entry(event_type, message)
+                    .target(user(user_id))
+                    .target(app(app_id)),
+                access_request_id,
+            )]
         }
         E::AppUserUnassigned {
-            app_id, user_id, ..
-        } => vec![entry(
-            "application.user_membership.remove",
-            "Remove user from application membership",
-        )
-        .target(user(user_id))
-        .target(app(app_id))],
+            app_id,
+            user_id,
+            access_request_id,
+            ..
+        } => vec![by_request(
+            entry(
+                "application.user_membership.remove",
+                "Remove user from application membership",
+            )
+            .target(user(user_id))
+            .target(app(app_id)),
+            access_request_id,
+        )],
         E::AppGroupAssigned {
             app_id, group_id, ..
         } => vec![entry(
@@ -345,6 +355,14 @@ pub fn log_entries(event: &DomainEvent, subjects: &[Target], origin: &Origin) ->
         | E::AccessRequestFulfilled { .. }
         | E::AccessRequestExpired { .. }
         | E::AccessRequestAccessRevoked { .. } => Vec::new(),
+    }
+}
+
+/// An entry of a change an access request made names the request.
+fn by_request(entry: LogEvent, access_request_id: &Option<String>) -> LogEvent {
+    match access_request_id {
+        Some(id) => entry.debug("accessRequestId", id.clone()),
+        None => entry,
     }
 }
 
@@ -520,6 +538,7 @@ mod tests {
         let joined = DomainEvent::GroupMembershipAdded {
             group_id: "00g1".into(),
             user_id: "00u1".into(),
+            access_request_id: None,
             actor: admin(),
         };
         let pat = Target::new("00u1", "User", "pat@example.com", "Pat Doe");

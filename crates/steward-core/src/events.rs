@@ -83,12 +83,18 @@ pub enum DomainEvent {
     GroupMembershipAdded {
         group_id: String,
         user_id: String,
+        /// The access request whose fulfilment or revocation made the change, if one did.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        access_request_id: Option<String>,
         actor: Actor,
     },
     #[serde(rename = "group.membership_removed")]
     GroupMembershipRemoved {
         group_id: String,
         user_id: String,
+        /// The access request whose fulfilment or revocation made the change, if one did.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        access_request_id: Option<String>,
         actor: Actor,
     },
     #[serde(rename = "app.created")]
@@ -124,12 +130,18 @@ pub enum DomainEvent {
         user_id: String,
         #[serde(default)]
         updated: bool,
+        /// The access request whose fulfilment or revocation made the change, if one did.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        access_request_id: Option<String>,
         actor: Actor,
     },
     #[serde(rename = "app.user_unassigned")]
     AppUserUnassigned {
         app_id: String,
         user_id: String,
+        /// The access request whose fulfilment or revocation made the change, if one did.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        access_request_id: Option<String>,
         actor: Actor,
     },
     #[serde(rename = "app.group_assigned")]
@@ -553,11 +565,13 @@ pub(crate) mod tests {
             DomainEvent::GroupMembershipAdded {
                 group_id: s("g"),
                 user_id: s("u"),
+                access_request_id: None,
                 actor: a(),
             },
             DomainEvent::GroupMembershipRemoved {
                 group_id: s("g"),
                 user_id: s("u"),
+                access_request_id: None,
                 actor: a(),
             },
             DomainEvent::AppCreated {
@@ -577,11 +591,13 @@ pub(crate) mod tests {
                 app_id: s("a"),
                 user_id: s("u"),
                 updated: false,
+                access_request_id: None,
                 actor: a(),
             },
             DomainEvent::AppUserUnassigned {
                 app_id: s("a"),
                 user_id: s("u"),
+                access_request_id: None,
                 actor: a(),
             },
             DomainEvent::AppGroupAssigned {
@@ -728,6 +744,7 @@ pub(crate) mod tests {
         let joined = DomainEvent::GroupMembershipAdded {
             group_id: "g".into(),
             user_id: "u".into(),
+            access_request_id: None,
             actor: admin(),
         };
         assert!(joined.invalidates().is_none());

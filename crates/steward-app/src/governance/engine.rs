@@ -276,23 +276,16 @@ pub async fn fulfil(
                 let added = tx.add_member(&group.id, &user_id, now).await?;
                 granted = Some(("GROUP", group.id.clone(), added));
                 if added {
-                    tx.emit(DomainEvent::GroupMembershipAdded {
-                        group_id: group.id.clone(),
-                        user_id: user_id.clone(),
-                        actor: actor.clone(),
-                    })
+                    tx.record(
+                        DomainEvent::GroupMembershipAdded {
+                            group_id: group.id.clone(),
+                            user_id: user_id.clone(),
+                            access_request_id: Some(wf.request.id.clone()),
+                            actor: actor.clone(),
+                        },
+                        &[user_target(&user_id), Target::group(&group)],
+                    )
                     .await?;
-                    fx.logs.push(
-                        LogEvent::new(
-                            "group.user_membership.add",
-                            "Add user to group membership",
-                            actor.clone(),
-                            now,
-                        )
-                        .target(user_target(&user_id))
-                        .target(Target::group(&group))
-                        .debug("accessRequestId", wf.request.id.clone()),
-                    );
                 }
                 Some(true)
             }
@@ -310,24 +303,17 @@ pub async fn fulfil(
                         .await?;
                     granted = Some(("APPLICATION", app.id.clone(), added));
                     if added {
-                        tx.emit(DomainEvent::AppUserAssigned {
-                            app_id: app.id.clone(),
-                            user_id: user_id.clone(),
-                            updated: false,
-                            actor: actor.clone(),
-                        })
+                        tx.record(
+                            DomainEvent::AppUserAssigned {
+                                app_id: app.id.clone(),
+                                user_id: user_id.clone(),
+                                updated: false,
+                                access_request_id: Some(wf.request.id.clone()),
+                                actor: actor.clone(),
+                            },
+                            &[user_target(&user_id), Target::app(&app)],
+                        )
                         .await?;
-                        fx.logs.push(
-                            LogEvent::new(
-                                "application.user_membership.add",
-                                "Add user to application membership",
-                                actor.clone(),
-                                now,
-                            )
-                            .target(user_target(&user_id))
-                            .target(Target::app(&app))
-                            .debug("accessRequestId", wf.request.id.clone()),
-                        );
                     }
                     Some(true)
                 }
@@ -407,23 +393,16 @@ pub async fn revoke(
             if access_to_remove(tx, &wf.request.id, key, now).await?
                 && tx.remove_member(&scope_id, &user_id, now).await?
             {
-                tx.emit(DomainEvent::GroupMembershipRemoved {
-                    group_id: scope_id.clone(),
-                    user_id: user_id.clone(),
-                    actor: actor.clone(),
-                })
+                tx.record(
+                    DomainEvent::GroupMembershipRemoved {
+                        group_id: scope_id.clone(),
+                        user_id: user_id.clone(),
+                        access_request_id: Some(wf.request.id.clone()),
+                        actor: actor.clone(),
+                    },
+                    &[user_target(&user_id)],
+                )
                 .await?;
-                fx.logs.push(
-                    LogEvent::new(
-                        "group.user_membership.remove",
-                        "Remove user from group membership",
-                        actor.clone(),
-                        now,
-                    )
-                    .target(user_target(&user_id))
-                    .target(Target::new(&scope_id, "UserGroup", &scope_id, &scope_id))
-                    .debug("accessRequestId", wf.request.id.clone()),
-                );
             }
             tx.revoke_unassigned_tokens(AccessRemoved::GroupMember {
                 group_id: &scope_id,
@@ -439,26 +418,19 @@ pub async fn revoke(
             } else {
                 Err(StoreError::NotFound)
             };
-            if removed.is_ok() {
-                tx.emit(DomainEvent::AppUserUnassigned {
-                    app_id: app_id.clone(),
-                    user_id: user_id.clone(),
-                    actor: actor.clone(),
-                })
-                .await?;
-            }
             match removed {
-                Ok(()) => fx.logs.push(
-                    LogEvent::new(
-                        "application.user_membership.remove",
-                        "Remove user from application membership",
-                        actor.clone(),
-                        now,
+                Ok(()) => {
+                    tx.record(
+                        DomainEvent::AppUserUnassigned {
+                            app_id: app_id.clone(),
+                            user_id: user_id.clone(),
+                            access_request_id: Some(wf.request.id.clone()),
+                            actor: actor.clone(),
+                        },
+                        &[user_target(&user_id)],
                     )
-                    .target(user_target(&user_id))
-                    .target(Target::new(&app_id, "AppInstance", &app_id, &app_id))
-                    .debug("accessRequestId", wf.request.id.clone()),
-                ),
+                    .await?
+                }
                 Err(StoreError::NotFound) => {}
                 Err(e) => return Err(e),
             }
