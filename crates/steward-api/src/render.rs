@@ -185,9 +185,20 @@ pub fn app(issuer: &str, a: &App, client_secret: Option<&str>) -> Value {
             "users": {"href": format!("{href}/users")},
             "groups": {"href": format!("{href}/groups")},
             "appLinks": [],
-            "deactivate": {"href": format!("{href}/lifecycle/deactivate")},
         },
     });
+    // The one lifecycle operation the app's status allows, as Okta links it.
+    let lifecycle = if a.is_active() {
+        "deactivate"
+    } else {
+        "activate"
+    };
+    if let Some(links) = out.get_mut("_links").and_then(Value::as_object_mut) {
+        links.insert(
+            lifecycle.into(),
+            json!({"href": format!("{href}/lifecycle/{lifecycle}")}),
+        );
+    }
     if let (Some(oidc), Some(map)) = (&a.oidc, out.as_object_mut()) {
         let mut oauth_credentials = json!({
             "autoKeyRotation": true,

@@ -315,7 +315,7 @@ pub async fn unassign_group(ctx: &Ctx<'_>, app: &App, group_id: &str) -> AppResu
 }
 
 /// Argon2id on the blocking pool (it is slow on purpose).
-async fn hash_blocking(secret: &str) -> AppResult<String> {
+pub(crate) async fn hash_blocking(secret: &str) -> AppResult<String> {
     let secret = secret.to_owned();
     tokio::task::spawn_blocking(move || steward_oauth::secrets::hash_secret(&secret))
         .await

@@ -6,6 +6,7 @@
 //! and maps [`AppError`] to Okta's errors in one place; the `steward` binary calls them
 //! directly. Nothing here knows about axum.
 
+pub mod app_credentials;
 pub mod apps;
 pub mod bootstrap;
 mod ctx;

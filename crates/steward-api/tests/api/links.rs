@@ -266,6 +266,26 @@ async fn every_link_of_the_main_resources_resolves(backend: Backend) {
     let app = created(&org, Method::POST, "/api/v1/apps", web_app("Portal")).await;
     let app_id = id(&app);
     let app_name = app.body["name"].as_str().unwrap().to_string();
+    // An inactive app links the operation its status allows: activate, not deactivate.
+    let dormant = created(
+        &org,
+        Method::POST,
+        "/api/v1/apps?activate=false",
+        web_app("Dormant"),
+    )
+    .await;
+    assert!(
+        dormant.body["_links"]["activate"].is_object(),
+        "{}",
+        dormant.body
+    );
+    assert!(
+        dormant.body["_links"]["deactivate"].is_null(),
+        "{}",
+        dormant.body
+    );
+    assert!(app.body["_links"]["activate"].is_null(), "{}", app.body);
+    seeds.push(("POST /api/v1/apps?activate=false".into(), dormant));
     let (service_id, client_id) = org.service_app("Robot").await;
 
     // App assignments, a grant, role assignments of a user and of a client.
@@ -506,6 +526,7 @@ async fn every_link_of_the_main_resources_resolves(backend: Backend) {
         "user suspend",
         "user activate",
         "app deactivate",
+        "app activate",
     ] {
         assert!(kinds.contains(expected), "{expected}: {kinds:?}");
     }
@@ -523,10 +544,11 @@ async fn every_link_of_the_main_resources_resolves(backend: Backend) {
                 .await
             }
             _ => {
+                let activate = op != "activate";
                 created(
                     &org,
                     Method::POST,
-                    "/api/v1/apps",
+                    &format!("/api/v1/apps?activate={activate}"),
                     web_app(&format!("Throwaway {n}")),
                 )
                 .await
