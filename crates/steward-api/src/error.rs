@@ -378,6 +378,13 @@ impl From<AppError> for ApiError {
             AppError::NotFound(what) => ApiError::NotFound(what),
             AppError::Forbidden => ApiError::Forbidden,
             AppError::LastSuperAdmin => ApiError::LastSuperAdmin,
+            AppError::InvalidFilter(why) => ApiError::InvalidFilter(why),
+            AppError::Conflict(summary) => ApiError::Rule {
+                status: StatusCode::CONFLICT,
+                code: "E0000195",
+                summary,
+                causes: vec![],
+            },
             AppError::Invalid(why) => ApiError::Validation {
                 summary: why.clone(),
                 causes: vec![why],

@@ -28,6 +28,12 @@ pub enum AppError {
     /// The change would leave the org without a Super Admin that can act.
     #[error("The org must keep at least one active Super Admin")]
     LastSuperAdmin,
+    /// A filter the use case cannot apply (Okta's `E0000053`), and why.
+    #[error("Invalid filter: {0}")]
+    InvalidFilter(String),
+    /// The change conflicts with the state (Okta's `E0000195`, 409), in words, without causes.
+    #[error("{0}")]
+    Conflict(String),
     /// A request the use case cannot carry out, in words (a CLI argument naming nobody, …).
     #[error("{0}")]
     Invalid(String),

@@ -93,3 +93,59 @@ pub async fn log_types(store: &Store) -> Vec<String> {
         .map(|e| e["eventType"].as_str().unwrap_or_default().to_string())
         .collect()
 }
+
+/// Inserts a group named `name`.
+pub async fn group(store: &Store, name: &str) -> steward_core::directory::Group {
+    let now = now_millis();
+    let group = steward_core::directory::Group {
+        id: new_id(IdKind::Group),
+        group_type: steward_core::directory::GROUP_TYPE_OKTA.into(),
+        created: now,
+        last_updated: now,
+        last_membership_updated: now,
+        profile: serde_json::from_value(serde_json::json!({ "name": name })).unwrap(),
+    };
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_group(&group).await.unwrap();
+    tx.commit().await.unwrap();
+    group
+}
+
+/// Makes `user_id` a member of `group_id`.
+pub async fn add_member(store: &Store, group_id: &str, user_id: &str) {
+    let mut tx = store.begin().await.unwrap();
+    tx.add_member(group_id, user_id, now_millis())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
+
+/// Inserts an OIDC app labelled `label`.
+pub async fn app(store: &Store, label: &str) -> steward_core::apps::App {
+    let now = now_millis();
+    let id = new_id(IdKind::App);
+    let app = steward_core::apps::App {
+        id: id.clone(),
+        name: "oidc_client".into(),
+        label: label.into(),
+        status: "ACTIVE".into(),
+        sign_on_mode: steward_core::apps::SIGN_ON_MODE_OIDC.into(),
+        created: now,
+        last_updated: now,
+        client_id: Some(id),
+        oidc: None,
+    };
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_app(&app).await.unwrap();
+    tx.commit().await.unwrap();
+    app
+}
+
+/// A context acting as `user`, now.
+pub fn as_user<'a>(store: &'a Store, user: &User) -> crate::Ctx<'a> {
+    crate::Ctx::system(store).acting_as(steward_core::syslog::Actor::user(
+        &user.id,
+        user.login(),
+        &user.display_name(),
+    ))
+}

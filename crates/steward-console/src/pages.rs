@@ -103,10 +103,13 @@ pub fn see_other(location: &str) -> Response {
 pub fn app_error(e: AppError) -> Response {
     let (status, title) = match &e {
         AppError::NotFound(_) => (StatusCode::NOT_FOUND, "Not found"),
-        AppError::Validation(_) | AppError::Invalid(_) | AppError::Rule(_) => {
-            (StatusCode::BAD_REQUEST, "The change was refused")
+        AppError::Validation(_)
+        | AppError::Invalid(_)
+        | AppError::Rule(_)
+        | AppError::InvalidFilter(_) => (StatusCode::BAD_REQUEST, "The change was refused"),
+        AppError::Lifecycle(_) | AppError::Conflict(_) => {
+            (StatusCode::CONFLICT, "The change was refused")
         }
-        AppError::Lifecycle(_) => (StatusCode::CONFLICT, "The change was refused"),
         AppError::Forbidden | AppError::LastSuperAdmin => {
             (StatusCode::FORBIDDEN, "You may not do this")
         }

@@ -253,6 +253,101 @@ pub fn log_entries(event: &DomainEvent, subjects: &[Target], origin: &Origin) ->
             vec![entry("system.api_token.revoke", "Revoke API token")
                 .target(named(token_id, "Token"))]
         }
+        E::RequestMessageAdded { request_id, .. } => vec![entry(
+            "access.request.message.create",
+            "Add message to access request",
+        )
+        .target(Target::new(
+            request_id,
+            "AccessRequest",
+            request_id,
+            "Access request",
+        ))],
+        E::RequestConditionChanged {
+            condition_id,
+            change,
+            ..
+        } => {
+            let (event_type, message) = condition_change(change);
+            vec![entry(event_type, message).target(named(condition_id, "RequestCondition"))]
+        }
+        E::RequestSequenceChanged {
+            sequence_id,
+            change,
+            ..
+        } => {
+            let (event_type, message) = match change.as_str() {
+                "created" => ("access.request.sequence.create", "Create request sequence"),
+                "deleted" => ("access.request.sequence.delete", "Delete request sequence"),
+                _ => ("access.request.sequence.update", "Update request sequence"),
+            };
+            vec![entry(event_type, message).target(named(sequence_id, "RequestSequence"))]
+        }
+        E::RequestSettingsUpdated { resource_id, .. } => vec![match resource_id {
+            Some(id) => entry(
+                "access.request.settings.update",
+                "Update resource request settings",
+            )
+            .target(app(id)),
+            None => entry(
+                "access.request.settings.update",
+                "Update org request settings",
+            ),
+        }],
+        E::RequestTypeChanged {
+            request_type_id,
+            change,
+            ..
+        } => {
+            let (event_type, message) = match change.as_str() {
+                "created" => ("access.request.type.create", "Create request type"),
+                "published" => ("access.request.type.publish", "Publish request type"),
+                "unpublished" => ("access.request.type.unpublish", "Unpublish request type"),
+                _ => ("access.request.type.delete", "Delete request type"),
+            };
+            vec![entry(event_type, message).target(named(request_type_id, "RequestType"))]
+        }
+        E::ResourceOwnerAdded {
+            resource_id,
+            resource_type,
+            resource_orn,
+            principal_id,
+            principal_type,
+            principal_orn,
+            ..
+        }
+        | E::ResourceOwnerRemoved {
+            resource_id,
+            resource_type,
+            resource_orn,
+            principal_id,
+            principal_type,
+            principal_orn,
+            ..
+        } => {
+            let (event_type, message) = if matches!(event, E::ResourceOwnerAdded { .. }) {
+                ("governance.resource_owner.add", "Add resource owner")
+            } else {
+                ("governance.resource_owner.remove", "Remove resource owner")
+            };
+            // The resource and the owner as the caller named them; an owner it could not name
+            // (gone from the directory) by its id.
+            let resource_kind = if resource_type == "groups" {
+                "UserGroup"
+            } else {
+                "AppInstance"
+            };
+            let owner_kind = if principal_type == "groups" {
+                "UserGroup"
+            } else {
+                "User"
+            };
+            vec![entry(event_type, message)
+                .target(named(resource_id, resource_kind))
+                .target(named(principal_id, owner_kind))
+                .debug("resourceOrn", resource_orn.clone())
+                .debug("principalOrn", principal_orn.clone())]
+        }
         // Access requests are logged by the governance services, which know the request's
         // resource and requester (a later change moves them here).
         E::AccessRequestCreated { .. }
@@ -291,6 +386,32 @@ fn status_change(from: &str, to: &str) -> (&'static str, &'static str) {
         // Setting a password through an activation link completes activation.
         ("PROVISIONED", "ACTIVE") => ("user.account.update_password", "Update password for user"),
         _ => ("user.lifecycle.activate", "Activate Okta user"),
+    }
+}
+
+/// Okta's event type and message for a request condition's change.
+fn condition_change(change: &str) -> (&'static str, &'static str) {
+    match change {
+        "created" => (
+            "access.request.condition.create",
+            "Create request condition",
+        ),
+        "deleted" => (
+            "access.request.condition.delete",
+            "Delete request condition",
+        ),
+        "activated" => (
+            "access.request.condition.activate",
+            "Activate request condition",
+        ),
+        "deactivated" => (
+            "access.request.condition.deactivate",
+            "Deactivate request condition",
+        ),
+        _ => (
+            "access.request.condition.update",
+            "Update request condition",
+        ),
     }
 }
 
@@ -428,6 +549,53 @@ mod tests {
         assert_eq!(
             entries[0].targets[1],
             Target::new("00g1", "UserGroup", "00g1", "00g1")
+        );
+    }
+
+    #[test]
+    fn governance_changes_are_logged_as_before_their_events() {
+        let org = DomainEvent::RequestSettingsUpdated {
+            resource_id: None,
+            actor: admin(),
+        };
+        let entries = log_entries(&org, &[], &origin());
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].event_type, "access.request.settings.update");
+        assert_eq!(entries[0].display_message, "Update org request settings");
+        assert!(entries[0].targets.is_empty());
+
+        let deleted = DomainEvent::RequestConditionChanged {
+            resource_id: "0oa1".into(),
+            condition_id: "rc1".into(),
+            change: "deleted".into(),
+            actor: admin(),
+        };
+        let entry = &log_entries(&deleted, &[], &origin())[0];
+        assert_eq!(entry.event_type, "access.request.condition.delete");
+        assert_eq!(
+            entry.targets,
+            [Target::new("rc1", "RequestCondition", "rc1", "rc1")]
+        );
+
+        let gone_owner = DomainEvent::ResourceOwnerRemoved {
+            resource_id: "00g1".into(),
+            resource_type: "groups".into(),
+            resource_orn: "orn:okta:directory:o1:groups:00g1".into(),
+            principal_id: "00g2".into(),
+            principal_type: "groups".into(),
+            principal_orn: "orn:okta:directory:o1:groups:00g2".into(),
+            actor: admin(),
+        };
+        let finance = Target::new("00g1", "UserGroup", "Finance", "Finance");
+        let entry = &log_entries(&gone_owner, std::slice::from_ref(&finance), &origin())[0];
+        assert_eq!(entry.event_type, "governance.resource_owner.remove");
+        assert_eq!(
+            entry.targets,
+            [finance, Target::new("00g2", "UserGroup", "00g2", "00g2")]
+        );
+        assert_eq!(
+            entry.debug_data["principalOrn"],
+            "orn:okta:directory:o1:groups:00g2"
         );
     }
 

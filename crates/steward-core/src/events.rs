@@ -206,6 +206,70 @@ pub enum DomainEvent {
         revoked: bool,
         actor: Actor,
     },
+    /// A message was added to an access request (v1 or v2).
+    #[serde(rename = "request_message.added")]
+    RequestMessageAdded {
+        request_id: String,
+        message_id: String,
+        actor: Actor,
+    },
+    /// A request condition of a resource (an app) was `created`, `updated`, `deleted`,
+    /// `activated` or `deactivated`.
+    #[serde(rename = "request_condition.changed")]
+    RequestConditionChanged {
+        resource_id: String,
+        condition_id: String,
+        change: String,
+        actor: Actor,
+    },
+    /// A request sequence was `created`, `updated` or `deleted` (deleting one leaves the
+    /// conditions that used it INVALID, in the same transaction).
+    #[serde(rename = "request_sequence.changed")]
+    RequestSequenceChanged {
+        sequence_id: String,
+        change: String,
+        actor: Actor,
+    },
+    /// Request settings were updated: a resource's (an app's), or the org's (`resource_id`
+    /// absent).
+    #[serde(rename = "request_settings.updated")]
+    RequestSettingsUpdated {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        resource_id: Option<String>,
+        actor: Actor,
+    },
+    /// A v1 request type was `created`, `published`, `unpublished` or `deleted`.
+    #[serde(rename = "request_type.changed")]
+    RequestTypeChanged {
+        request_type_id: String,
+        change: String,
+        actor: Actor,
+    },
+    /// A principal (`principal_type`: `users` or `groups`, as its ORN names it) became an owner
+    /// of a resource (an app or a group).
+    #[serde(rename = "resource_owner.added")]
+    ResourceOwnerAdded {
+        resource_id: String,
+        /// `apps` or `groups`, as the resource's ORN names it.
+        resource_type: String,
+        resource_orn: String,
+        principal_id: String,
+        principal_type: String,
+        principal_orn: String,
+        actor: Actor,
+    },
+    /// A principal stopped owning a resource (replaced by a configuration, or removed).
+    #[serde(rename = "resource_owner.removed")]
+    ResourceOwnerRemoved {
+        resource_id: String,
+        /// `apps` or `groups`, as the resource's ORN names it.
+        resource_type: String,
+        resource_orn: String,
+        principal_id: String,
+        principal_type: String,
+        principal_orn: String,
+        actor: Actor,
+    },
 }
 
 /// The per-node caches an event makes stale.
@@ -282,6 +346,13 @@ impl DomainEvent {
             DomainEvent::AccessRequestFulfilled { .. } => "access_request.fulfilled",
             DomainEvent::AccessRequestExpired { .. } => "access_request.expired",
             DomainEvent::AccessRequestAccessRevoked { .. } => "access_request.access_revoked",
+            DomainEvent::RequestMessageAdded { .. } => "request_message.added",
+            DomainEvent::RequestConditionChanged { .. } => "request_condition.changed",
+            DomainEvent::RequestSequenceChanged { .. } => "request_sequence.changed",
+            DomainEvent::RequestSettingsUpdated { .. } => "request_settings.updated",
+            DomainEvent::RequestTypeChanged { .. } => "request_type.changed",
+            DomainEvent::ResourceOwnerAdded { .. } => "resource_owner.added",
+            DomainEvent::ResourceOwnerRemoved { .. } => "resource_owner.removed",
         }
     }
 
@@ -316,7 +387,14 @@ impl DomainEvent {
             | DomainEvent::AccessRequestDecided { actor, .. }
             | DomainEvent::AccessRequestFulfilled { actor, .. }
             | DomainEvent::AccessRequestExpired { actor, .. }
-            | DomainEvent::AccessRequestAccessRevoked { actor, .. } => actor,
+            | DomainEvent::AccessRequestAccessRevoked { actor, .. }
+            | DomainEvent::RequestMessageAdded { actor, .. }
+            | DomainEvent::RequestConditionChanged { actor, .. }
+            | DomainEvent::RequestSequenceChanged { actor, .. }
+            | DomainEvent::RequestSettingsUpdated { actor, .. }
+            | DomainEvent::RequestTypeChanged { actor, .. }
+            | DomainEvent::ResourceOwnerAdded { actor, .. }
+            | DomainEvent::ResourceOwnerRemoved { actor, .. } => actor,
         }
     }
 
@@ -358,7 +436,15 @@ impl DomainEvent {
             | DomainEvent::AccessRequestDecided { .. }
             | DomainEvent::AccessRequestFulfilled { .. }
             | DomainEvent::AccessRequestExpired { .. }
-            | DomainEvent::AccessRequestAccessRevoked { .. } => Invalidation::NONE,
+            | DomainEvent::AccessRequestAccessRevoked { .. }
+            // Access-request configuration and owners are read from the store on every request.
+            | DomainEvent::RequestMessageAdded { .. }
+            | DomainEvent::RequestConditionChanged { .. }
+            | DomainEvent::RequestSequenceChanged { .. }
+            | DomainEvent::RequestSettingsUpdated { .. }
+            | DomainEvent::RequestTypeChanged { .. }
+            | DomainEvent::ResourceOwnerAdded { .. }
+            | DomainEvent::ResourceOwnerRemoved { .. } => Invalidation::NONE,
         }
     }
 
@@ -557,6 +643,49 @@ pub(crate) mod tests {
             DomainEvent::AccessRequestAccessRevoked {
                 request_id: s("r"),
                 revoked: true,
+                actor: a(),
+            },
+            DomainEvent::RequestMessageAdded {
+                request_id: s("r"),
+                message_id: s("m"),
+                actor: a(),
+            },
+            DomainEvent::RequestConditionChanged {
+                resource_id: s("a"),
+                condition_id: s("c"),
+                change: s("activated"),
+                actor: a(),
+            },
+            DomainEvent::RequestSequenceChanged {
+                sequence_id: s("q"),
+                change: s("created"),
+                actor: a(),
+            },
+            DomainEvent::RequestSettingsUpdated {
+                resource_id: Some(s("a")),
+                actor: a(),
+            },
+            DomainEvent::RequestTypeChanged {
+                request_type_id: s("t"),
+                change: s("published"),
+                actor: a(),
+            },
+            DomainEvent::ResourceOwnerAdded {
+                resource_id: s("g"),
+                resource_type: s("groups"),
+                resource_orn: s("orn:okta:directory:o:groups:g"),
+                principal_id: s("u"),
+                principal_type: s("users"),
+                principal_orn: s("orn:okta:directory:o:users:u"),
+                actor: a(),
+            },
+            DomainEvent::ResourceOwnerRemoved {
+                resource_id: s("g"),
+                resource_type: s("groups"),
+                resource_orn: s("orn:okta:directory:o:groups:g"),
+                principal_id: s("u"),
+                principal_type: s("users"),
+                principal_orn: s("orn:okta:directory:o:users:u"),
                 actor: a(),
             },
         ]

@@ -223,13 +223,26 @@ impl AccessRequests<'_> {
             .collect()
     }
 
-    /// Resources with at least one ACTIVE condition.
-    pub async fn resources_with_active_conditions(&self) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT DISTINCT resource_id FROM ar_conditions WHERE status = 'ACTIVE' ORDER BY resource_id",
+    /// Every condition (DELETED ones included) of the resources with at least one ACTIVE
+    /// condition, in one query: (resource id, condition), by resource id, then priority.
+    pub async fn conditions_of_requestable_resources(
+        &self,
+    ) -> Result<Vec<(String, RequestCondition)>> {
+        let rows = sqlx::query(
+            "SELECT resource_id, body FROM ar_conditions WHERE resource_id IN \
+             (SELECT resource_id FROM ar_conditions WHERE status = 'ACTIVE') \
+             ORDER BY resource_id, priority, id",
         )
         .fetch_all(self.store.pool())
-        .await?)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get::<String, _>("resource_id")?,
+                    from_json("condition", &r.try_get::<String, _>("body")?)?,
+                ))
+            })
+            .collect()
     }
 
     // --- settings ----------------------------------------------------------------------------

@@ -134,6 +134,24 @@ impl Store {
         from_row(&row)
     }
 
+    /// The apps of `ids` that exist, in one query (in no particular order).
+    pub async fn apps_by_ids(&self, ids: &[String]) -> Result<Vec<App>> {
+        let ids: Vec<&String> = ids.iter().filter(|id| storable(id)).collect();
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let sql = format!(
+            "SELECT {COLUMNS} FROM apps WHERE id IN ({})",
+            crate::placeholders(1, ids.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for id in ids {
+            query = query.bind(id.clone());
+        }
+        let rows = query.fetch_all(self.pool()).await?;
+        rows.iter().map(from_row).collect()
+    }
+
     pub async fn app_by_client_id(&self, client_id: &str) -> Result<App> {
         if !storable(client_id) {
             return Err(StoreError::NotFound);

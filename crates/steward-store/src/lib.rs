@@ -327,6 +327,14 @@ pub(crate) fn conflict_on_unique(what: &str) -> impl Fn(sqlx::Error) -> StoreErr
 
 /// Whether `s` can be stored and looked up alike on both backends: PostgreSQL's TEXT and jsonb
 /// cannot hold NUL (U+0000), which SQLite would store.
+/// `$from, $from+1, …` for `n` bound values (an `IN (…)` list).
+pub(crate) fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub(crate) fn storable(s: &str) -> bool {
     !s.contains('\0')
 }

@@ -5,8 +5,9 @@
 //!   requests and tasks, admin and `my`.
 //! * [`v1`]: request types, teams, requests and their messages.
 //! * [`resource_owners`]: who owns apps and groups (the `RESOURCE_OWNER` approvers).
-//! * The use cases they share live in `steward_app::governance`: the engine (snapshot,
-//!   fulfilment, revocation, saving a request), the scheduler and the demo seed.
+//! * Their use cases live in `steward_app::governance` (one module per area: conditions,
+//!   sequences, settings, catalog, requests, tasks, v1, resource owners, with the engine, the
+//!   scheduler and the demo seed): each handler authorizes, parses, makes one call and renders.
 //!
 //! Time comes from the injectable [`Clock`] in `AppState`, so tests drive expiry without sleeping.
 
@@ -33,17 +34,6 @@ pub async fn run_due(state: &AppState, now: i64) -> Result<Pass, StoreError> {
 /// Runs the access-request scheduler on the state's store, bus and clock every `every`.
 pub fn spawn_scheduler(state: AppState, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
     steward_app::governance::spawn_scheduler(state.store, state.events, state.clock, every)
-}
-
-/// A System Log event for this caller's governance action.
-pub(crate) fn v2_log(
-    caller: &crate::http::Caller,
-    event_type: &str,
-    message: &str,
-    now: i64,
-) -> steward_core::syslog::LogEvent {
-    steward_core::syslog::LogEvent::new(event_type, message, caller.actor(), now)
-        .client(caller.client.clone())
 }
 
 pub(crate) fn not_found(what: &str, id: &str) -> ApiError {

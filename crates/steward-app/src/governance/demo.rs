@@ -231,10 +231,7 @@ pub async fn seed(store: &Store) -> Result<(), StoreError> {
             }
         }
         let mut tx = store.begin().await?;
-        let mut fx = Effects {
-            events,
-            logs: vec![],
-        };
+        let mut fx = Effects { events };
         let ctx = Ctx::system(store).at(t);
         engine::fulfil(&ctx.clone().at(t + 120_000), &mut tx, &mut wf, &mut fx).await?;
         let mut stored = StoredRequest {
@@ -314,7 +311,6 @@ async fn seed_v1(
     let mut v1 = opened.request;
     let mut fx = Effects {
         events: opened.events,
-        logs: vec![],
     };
     let ctx = Ctx::system(store).at(now);
     engine::fulfil(&ctx, &mut tx, &mut workflow, &mut fx).await?;

@@ -238,8 +238,6 @@ pub fn due_at(wf: &RequestWorkflow, now: i64) -> Option<i64> {
 #[derive(Default)]
 pub struct Effects {
     pub events: Vec<AccessRequestEvent>,
-    /// Membership and assignment events written beside the request's own.
-    pub logs: Vec<LogEvent>,
 }
 
 fn user_target(id: &str) -> Target {
@@ -579,9 +577,6 @@ pub async fn save(
             event: e.clone(),
         });
     }
-    for log in &fx.logs {
-        tx.append_log(&log.clone().client(client.clone())).await?;
-    }
     Ok(published)
 }
 
@@ -666,13 +661,7 @@ mod tests {
         );
         events.extend(wf.start(vec![], None, &Snapshot::default(), NOW).unwrap());
         assert_eq!(wf.request.status, RequestStatus::Approved);
-        (
-            wf,
-            Effects {
-                events,
-                logs: vec![],
-            },
-        )
+        (wf, Effects { events })
     }
 
     fn for_group(group_id: &str, app_id: &str) -> Requested {

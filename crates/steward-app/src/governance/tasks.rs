@@ -214,10 +214,7 @@ mod tests {
             v1: None,
             due_at: None,
         };
-        let fx = Effects {
-            events,
-            logs: vec![],
-        };
+        let fx = Effects { events };
         engine::save_and_commit(&ctx, tx, &mut stored, fx)
             .await
             .unwrap();

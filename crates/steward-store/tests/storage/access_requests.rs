@@ -160,3 +160,129 @@ async fn requests_tasks_and_claims() {
             .is_empty());
     }
 }
+
+fn condition(
+    id: &str,
+    status: steward_core::access_requests::conditions::ConditionStatus,
+    priority: u32,
+) -> steward_core::access_requests::RequestCondition {
+    use steward_core::access_requests::conditions::{AccessScopeSettings, RequesterSettings};
+    steward_core::access_requests::RequestCondition {
+        id: id.into(),
+        name: id.into(),
+        description: None,
+        priority,
+        status,
+        requester_settings: RequesterSettings::Everyone,
+        access_scope_settings: AccessScopeSettings::ResourceDefault,
+        access_duration_settings: None,
+        approval_sequence_id: Some("seq".into()),
+        created: 0,
+        created_by: "00uadmin".into(),
+        last_updated: 0,
+        last_updated_by: "00uadmin".into(),
+    }
+}
+
+/// What the catalog reads, one query each: the conditions of the resources with an ACTIVE one
+/// (all of their conditions, by resource then priority), and apps and groups by ids (unknown
+/// and unstorable ids are skipped).
+#[tokio::test]
+async fn catalog_reads_by_ids() {
+    use steward_core::access_requests::conditions::ConditionStatus::{Active, Inactive};
+    use steward_core::apps::App;
+    use steward_core::directory::{Group, GROUP_TYPE_OKTA};
+    for (name, url) in common::urls("steward-catalog-test").await {
+        let store = open(&url).await;
+        let mut tx = store.begin().await.unwrap();
+        let mut apps = vec![];
+        for id in ["0oaone00000000000000", "0oatwo00000000000000"] {
+            let app = App {
+                id: id.into(),
+                name: "oidc_client".into(),
+                label: id.into(),
+                status: "ACTIVE".into(),
+                sign_on_mode: steward_core::apps::SIGN_ON_MODE_OIDC.into(),
+                created: 0,
+                last_updated: 0,
+                client_id: Some(id.into()),
+                oidc: None,
+            };
+            tx.insert_app(&app).await.unwrap();
+            apps.push(app);
+        }
+        let group = Group {
+            id: "00gone00000000000000".into(),
+            group_type: GROUP_TYPE_OKTA.into(),
+            created: 0,
+            last_updated: 0,
+            last_membership_updated: 0,
+            profile: serde_json::from_value(serde_json::json!({"name": "One"})).unwrap(),
+        };
+        tx.insert_group(&group).await.unwrap();
+        let ar = &mut tx.access_requests();
+        ar.put_condition(&apps[1].id, &condition("c3", Active, 0))
+            .await
+            .unwrap();
+        ar.put_condition(&apps[0].id, &condition("c2", Active, 1))
+            .await
+            .unwrap();
+        ar.put_condition(&apps[0].id, &condition("c1", Inactive, 0))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let mut tx = store.begin().await.unwrap();
+        // A resource with no ACTIVE condition is not requestable.
+        tx.access_requests()
+            .put_condition("0oathree000000000000", &condition("c4", Inactive, 0))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+
+        let rows = store
+            .access_requests()
+            .conditions_of_requestable_resources()
+            .await
+            .unwrap();
+        let got: Vec<(&str, &str)> = rows
+            .iter()
+            .map(|(r, c)| (r.as_str(), c.id.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("0oaone00000000000000", "c1"),
+                ("0oaone00000000000000", "c2"),
+                ("0oatwo00000000000000", "c3"),
+            ],
+            "{name}"
+        );
+
+        let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let mut found: Vec<String> = store
+            .apps_by_ids(&ids(&[
+                "0oatwo00000000000000",
+                "0oaNope",
+                "bad\0id",
+                "0oaone00000000000000",
+            ]))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| a.id)
+            .collect();
+        found.sort();
+        assert_eq!(
+            found,
+            ids(&["0oaone00000000000000", "0oatwo00000000000000"]),
+            "{name}"
+        );
+        assert!(store.apps_by_ids(&[]).await.unwrap().is_empty());
+        let groups = store
+            .groups_by_ids(&ids(&["00gone00000000000000", "00gNope", "bad\0id"]))
+            .await
+            .unwrap();
+        assert_eq!(groups.len(), 1, "{name}");
+        assert_eq!(groups[0].name(), "One");
+    }
+}

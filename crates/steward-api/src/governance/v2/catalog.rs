@@ -1,67 +1,24 @@
-//! The default catalog: admin, per user and `my`, with the request fields of an entry.
+//! The default catalog: admin, per user and `my`, with the request fields of an entry
+//! (`steward_app::governance::catalog`).
 
 use axum::extract::{Path, RawQuery, State};
 use axum::Json;
 use serde_json::{json, Value};
+use steward_app::governance::catalog::{self, EntryQuery, RequestField};
 use steward_core::access_requests::catalog::CatalogEntry;
-use steward_core::access_requests::conditions::{
-    self, AccessDurationSettings, AccessScopeSettings,
-};
-use steward_core::access_requests::{build_catalog, match_condition, CatalogResource};
-use steward_core::directory::UserStatus;
-use steward_store::StoreError;
 
 use crate::error::{ApiError, ApiResult};
-use crate::governance::engine::{self};
 use crate::governance::{list_body, not_found};
 use crate::http::{page_limit, Caller, OktaQuery};
 use crate::AppState;
 
 use super::{my_user_id, parse_filter, ListParams, DEFAULT_LIMIT, MAX_LIMIT, V2};
 
-/// The catalog; with `memberships`, as the user with those groups sees it.
-pub(super) async fn catalog(
-    state: &AppState,
-    memberships: Option<&[String]>,
-) -> ApiResult<Vec<CatalogEntry>> {
-    let mut resources = vec![];
-    let mut group_names = std::collections::HashMap::new();
-    for id in state
-        .store
-        .access_requests()
-        .resources_with_active_conditions()
-        .await?
-    {
-        let app = match state.store.app(&id).await {
-            Ok(a) => a,
-            Err(StoreError::NotFound) => continue,
-            Err(e) => return Err(e.into()),
-        };
-        let conditions = state.store.access_requests().conditions(&id).await?;
-        for c in &conditions {
-            if let AccessScopeSettings::Groups { groups } = &c.access_scope_settings {
-                for g in groups {
-                    if !group_names.contains_key(&g.id) {
-                        if let Ok(group) = state.store.group(&g.id).await {
-                            group_names.insert(g.id.clone(), group.name().to_string());
-                        }
-                    }
-                }
-            }
-        }
-        resources.push(CatalogResource {
-            id: app.id.clone(),
-            name: app.label.clone(),
-            description: None,
-            conditions,
-        });
-    }
-    Ok(build_catalog(&resources, memberships, &|id| {
-        group_names.get(id).cloned()
-    }))
-}
+const ENTRIES: &str = "/catalogs/default/entries";
+const MY_ENTRIES: &str = "/my/catalogs/default/entries";
 
-fn render_entry(issuer: &str, base: &str, e: &CatalogEntry, my: bool) -> Value {
+fn render_entry(issuer: &str, e: &CatalogEntry, my: bool) -> Value {
+    let base = format!("{V2}{}", if my { MY_ENTRIES } else { ENTRIES });
     let mut v = serde_json::to_value(e).unwrap_or_default();
     let mut links = json!({
         "self": {"href": format!("{issuer}{base}/{}", e.id)},
@@ -77,59 +34,49 @@ fn render_entry(issuer: &str, base: &str, e: &CatalogEntry, my: bool) -> Value {
     v
 }
 
+fn render_fields(fields: &[RequestField]) -> Json<Value> {
+    Json(json!({"data": fields, "metadata": {}}))
+}
+
 /// `filter` (required: `not(parent pr)` or `parent eq "cen…"`), `match`, `after`, `limit`.
-fn page_entries(
-    state: &AppState,
-    entries: Vec<CatalogEntry>,
-    params: &ListParams,
-    path: &str,
-    raw: Option<&str>,
-    my: bool,
-) -> ApiResult<Json<Value>> {
-    let Some(f) = parse_filter(params.filter.as_deref())? else {
+fn entry_query(params: ListParams) -> ApiResult<EntryQuery> {
+    let Some(filter) = parse_filter(params.filter.as_deref())? else {
         return Err(ApiError::validation(
             "filter",
             "filter: The filter parameter is required and must reference parent",
         ));
     };
-    let limit = page_limit(params.limit.as_deref(), DEFAULT_LIMIT, MAX_LIMIT)?;
-    let needle = params.match_text.as_deref().map(str::to_lowercase);
-    let base = format!(
-        "{V2}{}",
-        if my {
-            "/my/catalogs/default/entries"
-        } else {
-            "/catalogs/default/entries"
-        }
-    );
-    let mut matched: Vec<&CatalogEntry> = entries
-        .iter()
-        .filter(|e| {
-            let v = serde_json::to_value(e).unwrap_or_default();
-            f.matches(&v)
-                && needle
-                    .as_deref()
-                    .is_none_or(|n| e.name.to_lowercase().contains(n))
-        })
-        .collect();
-    if let Some(after) = &params.after {
-        match matched.iter().position(|e| &e.id == after) {
-            Some(i) => matched.drain(..=i).for_each(drop),
-            None => {
-                return Err(ApiError::InvalidPaging(
-                    "after: INVALID_AFTER_PARAMETER".into(),
-                ))
-            }
-        }
-    }
-    let next = (matched.len() > limit).then(|| matched[limit - 1].id.clone());
-    matched.truncate(limit);
+    Ok(EntryQuery {
+        filter,
+        limit: page_limit(params.limit.as_deref(), DEFAULT_LIMIT, MAX_LIMIT)?,
+        match_text: params.match_text,
+        after: params.after,
+    })
+}
+
+/// One page of `entries` (read first: an unknown user is 404 before a bad query is 400).
+fn page_entries(
+    state: &AppState,
+    entries: Vec<CatalogEntry>,
+    params: ListParams,
+    path: &str,
+    raw: Option<&str>,
+    my: bool,
+) -> ApiResult<Json<Value>> {
+    let page = catalog::page(entries, &entry_query(params)?)?;
     let issuer = &state.config.issuer;
-    let data = matched
-        .into_iter()
-        .map(|e| render_entry(issuer, &base, e, my))
+    let data = page
+        .items
+        .iter()
+        .map(|e| render_entry(issuer, e, my))
         .collect();
-    Ok(Json(list_body(issuer, path, raw, data, next.as_deref())))
+    Ok(Json(list_body(
+        issuer,
+        path,
+        raw,
+        data,
+        page.next.as_deref(),
+    )))
 }
 
 pub async fn list_entries(
@@ -137,30 +84,17 @@ pub async fn list_entries(
     OktaQuery(params): OktaQuery<ListParams>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Value>> {
-    let entries = catalog(&state, None).await?;
-    let path = format!("{V2}/catalogs/default/entries");
-    page_entries(&state, entries, &params, &path, raw.as_deref(), false)
+    let entries = catalog::entries(&state.store).await?;
+    let path = format!("{V2}{ENTRIES}");
+    page_entries(&state, entries, params, &path, raw.as_deref(), false)
 }
 
 pub async fn get_entry(
     State(state): State<AppState>,
     Path(entry_id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let entries = catalog(&state, None).await?;
-    let e = entries
-        .iter()
-        .find(|e| e.id == entry_id)
-        .ok_or_else(|| not_found("CatalogEntry", &entry_id))?;
-    let base = format!("{V2}/catalogs/default/entries");
-    Ok(Json(render_entry(&state.config.issuer, &base, e, false)))
-}
-
-async fn active_user(state: &AppState, id: &str) -> ApiResult<steward_core::directory::User> {
-    match state.store.user(id).await {
-        Ok(u) if u.status == UserStatus::Active => Ok(u),
-        Ok(_) | Err(StoreError::NotFound) => Err(not_found("User", id)),
-        Err(e) => Err(e.into()),
-    }
+    let e = catalog::entry(&state.store, &entry_id).await?;
+    Ok(Json(render_entry(&state.config.issuer, &e, false)))
 }
 
 pub async fn list_user_entries(
@@ -169,53 +103,17 @@ pub async fn list_user_entries(
     OktaQuery(params): OktaQuery<ListParams>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Value>> {
-    let user = active_user(&state, &user_id).await?;
-    let groups = engine::memberships(&state.store, &user.id).await?;
-    let entries = catalog(&state, Some(&groups)).await?;
-    let path = format!("{V2}/catalogs/default/user/{}/entries", user.id);
-    page_entries(&state, entries, &params, &path, raw.as_deref(), false)
-}
-
-/// The fields a request for `entry` by `user_id` must answer: the access duration when the
-/// matching condition lets the requester choose it.
-async fn request_fields(state: &AppState, entry_id: &str, user_id: &str) -> ApiResult<Json<Value>> {
-    let groups = engine::memberships(&state.store, user_id).await?;
-    let entries = catalog(state, Some(&groups)).await?;
-    let entry = entries
-        .iter()
-        .find(|e| e.id == entry_id && e.requestable)
-        .ok_or_else(|| not_found("CatalogEntry", entry_id))?;
-    let Some(requested) = &entry.requested else {
-        return Err(not_found("CatalogEntry", entry_id));
-    };
-    let conditions = state
-        .store
-        .access_requests()
-        .conditions(&requested.resource_id)
-        .await?;
-    let mut data = vec![];
-    if let Ok(c) = match_condition(&conditions, requested, &groups) {
-        if let Some(AccessDurationSettings::RequesterSpecifiedDuration { maximum_duration }) =
-            &c.access_duration_settings
-        {
-            data.push(json!({
-                "id": conditions::DURATION_FIELD_IDS[0],
-                "type": "DURATION",
-                "required": true,
-                "label": "Access duration",
-                "maximumValue": maximum_duration,
-            }));
-        }
-    }
-    Ok(Json(json!({"data": data, "metadata": {}})))
+    let entries = catalog::for_user(&state.store, &user_id).await?;
+    let path = format!("{V2}/catalogs/default/user/{user_id}/entries");
+    page_entries(&state, entries, params, &path, raw.as_deref(), false)
 }
 
 pub async fn entry_request_fields(
     State(state): State<AppState>,
     Path((entry_id, user_id)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
-    let user = active_user(&state, &user_id).await?;
-    request_fields(&state, &entry_id, &user.id).await
+    let fields = catalog::user_request_fields(&state.store, &entry_id, &user_id).await?;
+    Ok(render_fields(&fields))
 }
 
 pub async fn my_list_entries(
@@ -225,23 +123,9 @@ pub async fn my_list_entries(
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Value>> {
     let me = my_user_id(&caller)?;
-    let groups = engine::memberships(&state.store, &me).await?;
-    let entries = catalog(&state, Some(&groups)).await?;
-    let path = format!("{V2}/my/catalogs/default/entries");
-    page_entries(&state, entries, &params, &path, raw.as_deref(), true)
-}
-
-pub(super) async fn my_entry(
-    state: &AppState,
-    me: &str,
-    entry_id: &str,
-) -> ApiResult<CatalogEntry> {
-    let groups = engine::memberships(&state.store, me).await?;
-    catalog(state, Some(&groups))
-        .await?
-        .into_iter()
-        .find(|e| e.id == entry_id)
-        .ok_or_else(|| not_found("CatalogEntry", entry_id))
+    let entries = catalog::mine(&state.store, &me).await?;
+    let path = format!("{V2}{MY_ENTRIES}");
+    page_entries(&state, entries, params, &path, raw.as_deref(), true)
 }
 
 pub async fn my_get_entry(
@@ -250,9 +134,8 @@ pub async fn my_get_entry(
     Path(entry_id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let me = my_user_id(&caller)?;
-    let e = my_entry(&state, &me, &entry_id).await?;
-    let base = format!("{V2}/my/catalogs/default/entries");
-    Ok(Json(render_entry(&state.config.issuer, &base, &e, true)))
+    let e = catalog::my_entry(&state.store, &me, &entry_id).await?;
+    Ok(Json(render_entry(&state.config.issuer, &e, true)))
 }
 
 pub async fn my_request_fields(
@@ -261,7 +144,8 @@ pub async fn my_request_fields(
     Path(entry_id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let me = my_user_id(&caller)?;
-    request_fields(&state, &entry_id, &me).await
+    let fields = catalog::request_fields(&state.store, &entry_id, &me).await?;
+    Ok(render_fields(&fields))
 }
 
 pub async fn my_user_request_fields(
@@ -273,7 +157,8 @@ pub async fn my_user_request_fields(
     if user_id != me {
         return Err(not_found("User", &user_id));
     }
-    request_fields(&state, &entry_id, &me).await
+    let fields = catalog::request_fields(&state.store, &entry_id, &me).await?;
+    Ok(render_fields(&fields))
 }
 
 /// Users the caller may request the entry for: themselves (on-behalf-of requests go through
@@ -285,21 +170,26 @@ pub async fn my_entry_users(
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Value>> {
     let me = my_user_id(&caller)?;
-    my_entry(&state, &me, &entry_id).await?;
-    let user = active_user(&state, &me).await?;
-    let profile = |k: &str| user.profile.get(k).cloned().unwrap_or(Value::Null);
-    let mut entry = json!({"id": user.id, "email": user.email()});
-    for k in ["firstName", "lastName"] {
-        if profile(k).is_string() {
-            entry[k] = profile(k);
-        }
-    }
-    let path = format!("{V2}/my/catalogs/default/entries/{entry_id}/users");
+    let users = catalog::my_entry_users(&state.store, &me, &entry_id).await?;
+    let data = users
+        .iter()
+        .map(|user| {
+            let profile = |k: &str| user.profile.get(k).cloned().unwrap_or(Value::Null);
+            let mut entry = json!({"id": user.id, "email": user.email()});
+            for k in ["firstName", "lastName"] {
+                if profile(k).is_string() {
+                    entry[k] = profile(k);
+                }
+            }
+            entry
+        })
+        .collect();
+    let path = format!("{V2}{MY_ENTRIES}/{entry_id}/users");
     Ok(Json(list_body(
         &state.config.issuer,
         &path,
         raw.as_deref(),
-        vec![entry],
+        data,
         None,
     )))
 }

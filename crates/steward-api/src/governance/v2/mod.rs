@@ -8,19 +8,15 @@ mod sequences;
 mod settings;
 mod tasks;
 
+use crate::error::{ApiError, ApiResult};
+use crate::guard::Credential;
+use crate::http::Caller;
 use serde::Deserialize;
 use serde_json::Value;
 use steward_core::access_requests::{from_body, Principal};
 use steward_core::filter::Filter;
-use steward_core::syslog::LogEvent;
 
-use super::found;
-use crate::error::{ApiError, ApiResult};
-use crate::guard::Credential;
-use crate::http::Caller;
-use crate::AppState;
-
-pub(crate) use requests::add_message;
+pub(crate) use requests::new_message;
 
 const V2: &str = "/governance/api/v2";
 const DEFAULT_LIMIT: usize = 20;
@@ -81,15 +77,6 @@ fn my_user_id(caller: &Caller) -> ApiResult<String> {
         .as_ref()
         .map(|u| u.id.clone())
         .ok_or(ApiError::Forbidden)
-}
-
-fn log(caller: &Caller, event_type: &str, message: &str, now: i64) -> LogEvent {
-    LogEvent::new(event_type, message, caller.actor(), now).client(caller.client.clone())
-}
-
-/// Resources are apps: 404 for anything else.
-async fn resource(state: &AppState, id: &str) -> ApiResult<steward_core::apps::App> {
-    found(state.store.app(id).await, "Resource", id)
 }
 
 /// The Access Requests v2 routes (admin and `my`), by family.
