@@ -16,7 +16,7 @@ use steward_store::{
 
 use steward_oauth::secrets::sha256_hex;
 
-use crate::AppError;
+use crate::{AppError, Ctx};
 
 /// An argon2id hash of a password (blocking: start-up and the CLI only).
 fn hash_password(password: &str) -> Result<String, String> {
@@ -415,16 +415,16 @@ pub async fn recover_super_admin(store: &Store, login: &str) -> Result<Recovery,
     })
 }
 
-/// Revokes a token by id.
-pub async fn revoke_api_token(store: &Store, id: &str) -> Result<ApiToken, AppError> {
-    let mut tx = store.begin().await?;
-    let token = tx.revoke_api_token(id, now_millis()).await?;
+/// Revokes a token by id, as `ctx.actor` (Steward itself from the CLI, an admin over the API).
+pub async fn revoke_api_token(ctx: &Ctx<'_>, id: &str) -> Result<ApiToken, AppError> {
+    let mut tx = ctx.begin().await?;
+    let token = tx.revoke_api_token(id, ctx.now).await?;
     // A running server may have the token's principal cached: its outbox follower sees this.
     tx.record(
         steward_core::events::DomainEvent::ApiTokenRevoked {
             token_id: token.id.clone(),
             user_id: token.user_id.clone(),
-            actor: Actor::system(),
+            actor: ctx.actor.clone(),
         },
         &[Target::new(&token.id, "Token", &token.name, &token.name)],
     )

@@ -290,6 +290,44 @@ pub async fn change_status(
     })
 }
 
+/// Uses up activation token `token_hash` (its SHA-256) and activates its user with the password
+/// `password_hash`, in one transaction, the user acting for themselves; `None` when the token or
+/// the user's status no longer allows it (a concurrent use won, the link expired).
+pub async fn complete_activation(
+    ctx: &Ctx<'_>,
+    token_hash: &str,
+    password_hash: String,
+) -> AppResult<Option<User>> {
+    let mut tx = ctx.begin().await?;
+    let Some(user_id) = tx.use_activation_token(token_hash, ctx.now).await? else {
+        return Ok(None);
+    };
+    let mut user = tx.user(&user_id).await?;
+    let Some(next) = directory::complete_activation(user.status) else {
+        return Ok(None);
+    };
+    let previous = user.status;
+    user.status = next;
+    user.status_changed = Some(ctx.now);
+    user.last_updated = ctx.now;
+    user.password_hash = Some(password_hash);
+    user.password_changed = Some(ctx.now);
+    tx.update_user(&user).await?;
+    tx.record(
+        DomainEvent::UserStatusChanged {
+            user_id: user.id.clone(),
+            from: previous.as_str().into(),
+            to: next.as_str().into(),
+            send_email: None,
+            actor: steward_core::syslog::Actor::user(&user.id, user.login(), &user.display_name()),
+        },
+        &[target(&user)],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Some(user))
+}
+
 /// A new activation token for the user in place of older ones; only its hash is stored.
 async fn issue_activation_token(tx: &mut WriteTx, user_id: &str, now: i64) -> AppResult<String> {
     let token = random_secret(ACTIVATION_TOKEN_LENGTH);

@@ -872,7 +872,7 @@ async fn tokens(global: &GlobalArgs, action: TokenAction) -> Result<()> {
             }
         }
         TokenAction::Revoke { id } => {
-            let t = bootstrap::revoke_api_token(&store, &id).await?;
+            let t = bootstrap::revoke_api_token(&steward_app::Ctx::system(&store), &id).await?;
             match global.output {
                 Output::Json => print_json(&token_json(&t)),
                 Output::Text => println!("Revoked token {} ({}).", t.id, t.name),

@@ -7,7 +7,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde_json::{json, Value};
-use steward_core::syslog::Target;
 use steward_core::timefmt::{format_millis, now_millis};
 use steward_store::ApiToken;
 
@@ -74,19 +73,8 @@ pub async fn revoke(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let token = find_active(&state, &id).await?;
-    let mut tx = caller.begin(&state).await?;
-    let token = tx.revoke_api_token(&token.id, now_millis()).await?;
     // Its principal may be cached: every node forgets it (docs/events.md).
-    tx.record(
-        steward_core::events::DomainEvent::ApiTokenRevoked {
-            token_id: token.id.clone(),
-            user_id: token.user_id.clone(),
-            actor: caller.actor(),
-        },
-        &[Target::new(&token.id, "Token", &token.name, &token.name)],
-    )
-    .await?;
-    tx.commit().await?;
+    steward_app::bootstrap::revoke_api_token(&caller.ctx(&state), &token.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

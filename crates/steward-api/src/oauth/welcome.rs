@@ -14,9 +14,6 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use steward_core::directory::{self, User};
-use steward_core::events::DomainEvent;
-use steward_core::syslog::Actor;
-use steward_core::timefmt::now_millis;
 use steward_store::StoreError;
 
 use super::authorize::{csrf_ok_for, csrf_token_for, query_map, with_csrf};
@@ -127,39 +124,9 @@ async fn user_of_link(state: &AppState, token: &str) -> Result<User, Response> {
 /// Uses the token up and activates its user with the password `hash`, in one transaction;
 /// `None` when the token or the user no longer allows it (a concurrent use won).
 async fn complete(state: &AppState, token: &str, hash: String) -> ApiResult<Option<User>> {
-    let mut tx = state.store.begin().await?;
-    let Some(user_id) = tx
-        .use_activation_token(&sha256_hex(token), state.clock.now())
-        .await?
-    else {
-        return Ok(None);
-    };
-    let mut user = tx.user(&user_id).await?;
-    let Some(next) = directory::complete_activation(user.status) else {
-        return Ok(None);
-    };
-    let now = now_millis();
-    let previous = user.status;
-    user.status = next;
-    user.status_changed = Some(now);
-    user.last_updated = now;
-    user.password_hash = Some(hash);
-    user.password_changed = Some(now);
-    tx.update_user(&user).await?;
-    // The user completes their own activation: they are the actor.
-    tx.record(
-        DomainEvent::UserStatusChanged {
-            user_id: user.id.clone(),
-            from: previous.as_str().into(),
-            to: next.as_str().into(),
-            send_email: None,
-            actor: Actor::user(&user.id, user.login(), &user.display_name()),
-        },
-        &[steward_core::syslog::Target::user(&user)],
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Some(user))
+    // The user completes their own activation: the use case names them as the actor.
+    let ctx = steward_app::Ctx::system(&state.store).at(state.clock.now());
+    Ok(steward_app::users::complete_activation(&ctx, &sha256_hex(token), hash).await?)
 }
 
 /// Where to send the user after activation: an authorization request of this server (the

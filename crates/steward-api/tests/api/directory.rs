@@ -375,7 +375,7 @@ async fn user_roles_and_the_permission_model(backend: Backend) {
     let tokens = org.store.api_tokens().await.unwrap();
     let reader_id = id(&reader);
     let t = tokens.iter().find(|t| t.user_id == reader_id).unwrap();
-    steward_app::bootstrap::revoke_api_token(&org.store, &t.id)
+    steward_app::bootstrap::revoke_api_token(&steward_app::Ctx::system(&org.store), &t.id)
         .await
         .unwrap();
     org.store.ping().await.unwrap();
