@@ -220,35 +220,29 @@ pub fn log_entries(event: &DomainEvent, subjects: &[Target], origin: &Origin) ->
             grant_id,
             scope_id,
             ..
-        } => vec![entry(
-            "app.oauth2.as.consent.grant",
-            "Grant an Okta API scope to an app",
-        )
-        .target(app(app_id))
-        .target(Target::new(
+        } => vec![consent(
+            entry(
+                "app.oauth2.as.consent.grant",
+                "Grant an Okta API scope to an app",
+            ),
+            app(app_id),
             grant_id,
-            "OAuth2ScopeConsentGrant",
             scope_id,
-            scope_id,
-        ))
-        .debug("scopeId", scope_id.clone())],
+        )],
         E::AppGrantRevoked {
             app_id,
             grant_id,
             scope_id,
             ..
-        } => vec![entry(
-            "app.oauth2.as.consent.revoke",
-            "Revoke an Okta API scope from an app",
-        )
-        .target(app(app_id))
-        .target(Target::new(
+        } => vec![consent(
+            entry(
+                "app.oauth2.as.consent.revoke",
+                "Revoke an Okta API scope from an app",
+            ),
+            app(app_id),
             grant_id,
-            "OAuth2ScopeConsentGrant",
             scope_id,
-            scope_id,
-        ))
-        .debug("scopeId", scope_id.clone())],
+        )],
         E::ApiTokenRevoked { token_id, .. } => {
             vec![entry("system.api_token.revoke", "Revoke API token")
                 .target(named(token_id, "Token"))]
@@ -356,6 +350,15 @@ pub fn log_entries(event: &DomainEvent, subjects: &[Target], origin: &Origin) ->
         | E::AccessRequestExpired { .. }
         | E::AccessRequestAccessRevoked { .. } => Vec::new(),
     }
+}
+
+/// A grant's entry names the app and the grant (by its scope).
+fn consent(entry: LogEvent, app: Target, grant_id: &str, scope_id: &str) -> LogEvent {
+    let grant = Target::new(grant_id, "OAuth2ScopeConsentGrant", scope_id, scope_id);
+    entry
+        .target(app)
+        .target(grant)
+        .debug("scopeId", scope_id.to_string())
 }
 
 /// An entry of a change an access request made names the request.

@@ -136,20 +136,7 @@ impl Store {
 
     /// The apps of `ids` that exist, in one query (in no particular order).
     pub async fn apps_by_ids(&self, ids: &[String]) -> Result<Vec<App>> {
-        let ids: Vec<&String> = ids.iter().filter(|id| storable(id)).collect();
-        if ids.is_empty() {
-            return Ok(vec![]);
-        }
-        let sql = format!(
-            "SELECT {COLUMNS} FROM apps WHERE id IN ({})",
-            crate::placeholders(1, ids.len())
-        );
-        let mut query = sqlx::query(&sql);
-        for id in ids {
-            query = query.bind(id.clone());
-        }
-        let rows = query.fetch_all(self.pool()).await?;
-        rows.iter().map(from_row).collect()
+        crate::rows_by_ids(self, "apps", COLUMNS, ids, from_row).await
     }
 
     pub async fn app_by_client_id(&self, client_id: &str) -> Result<App> {

@@ -76,20 +76,7 @@ impl Store {
 
     /// The groups of `ids` that exist, in one query (in no particular order).
     pub async fn groups_by_ids(&self, ids: &[String]) -> Result<Vec<Group>> {
-        let ids: Vec<&String> = ids.iter().filter(|id| storable(id)).collect();
-        if ids.is_empty() {
-            return Ok(vec![]);
-        }
-        let sql = format!(
-            "SELECT {COLUMNS} FROM okta_groups WHERE id IN ({})",
-            crate::placeholders(1, ids.len())
-        );
-        let mut query = sqlx::query(&sql);
-        for id in ids {
-            query = query.bind(id.clone());
-        }
-        let rows = query.fetch_all(self.pool()).await?;
-        rows.iter().map(from_row).collect()
+        crate::rows_by_ids(self, "okta_groups", COLUMNS, ids, from_row).await
     }
 
     pub async fn groups(&self, query: &GroupQuery) -> Result<Vec<Group>> {

@@ -335,6 +335,31 @@ pub(crate) fn placeholders(from: usize, n: usize) -> String {
         .join(", ")
 }
 
+/// The rows of `table` whose `id` is one of `ids`, in one query (in no particular order);
+/// ids that cannot be stored match nothing.
+pub(crate) async fn rows_by_ids<T>(
+    store: &Store,
+    table: &str,
+    columns: &str,
+    ids: &[String],
+    from_row: fn(&sqlx::any::AnyRow) -> Result<T>,
+) -> Result<Vec<T>> {
+    let ids: Vec<&String> = ids.iter().filter(|id| storable(id)).collect();
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let sql = format!(
+        "SELECT {columns} FROM {table} WHERE id IN ({})",
+        placeholders(1, ids.len())
+    );
+    let mut query = sqlx::query(&sql);
+    for id in ids {
+        query = query.bind(id.clone());
+    }
+    let rows = query.fetch_all(store.pool()).await?;
+    rows.iter().map(from_row).collect()
+}
+
 pub(crate) fn storable(s: &str) -> bool {
     !s.contains('\0')
 }
