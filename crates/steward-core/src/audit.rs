@@ -247,6 +247,23 @@ pub fn log_entries(event: &DomainEvent, subjects: &[Target], origin: &Origin) ->
             vec![entry("system.api_token.revoke", "Revoke API token")
                 .target(named(token_id, "Token"))]
         }
+        E::FlowImported { flow_id, name, .. } => {
+            vec![entry("workflows.user.flow.import", "Import flow")
+                .target(Target::new(flow_id, "Flow", name, name))]
+        }
+        E::FlowSwitched {
+            flow_id,
+            name,
+            active,
+            ..
+        } => {
+            let (event_type, message) = if *active {
+                ("workflows.user.flow.activate", "Activate flow")
+            } else {
+                ("workflows.user.flow.deactivate", "Deactivate flow")
+            };
+            vec![entry(event_type, message).target(Target::new(flow_id, "Flow", name, name))]
+        }
         E::RequestMessageAdded { request_id, .. } => vec![entry(
             "access.request.message.create",
             "Add message to access request",

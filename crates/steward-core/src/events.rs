@@ -178,6 +178,21 @@ pub enum DomainEvent {
         user_id: String,
         actor: Actor,
     },
+    /// A flow was imported from a `.flopack` (new, or replacing the flow with its id).
+    #[serde(rename = "flow.imported")]
+    FlowImported {
+        flow_id: String,
+        name: String,
+        actor: Actor,
+    },
+    /// A flow was switched on (`active`) or off.
+    #[serde(rename = "flow.switched")]
+    FlowSwitched {
+        flow_id: String,
+        name: String,
+        active: bool,
+        actor: Actor,
+    },
     /// An access request was submitted.
     #[serde(rename = "access_request.created")]
     AccessRequestCreated { request_id: String, actor: Actor },
@@ -341,6 +356,8 @@ impl DomainEvent {
             DomainEvent::AppGrantGiven { .. } => "app.grant_given",
             DomainEvent::AppGrantRevoked { .. } => "app.grant_revoked",
             DomainEvent::ApiTokenRevoked { .. } => "api_token.revoked",
+            DomainEvent::FlowImported { .. } => "flow.imported",
+            DomainEvent::FlowSwitched { .. } => "flow.switched",
             DomainEvent::AccessRequestCreated { .. } => "access_request.created",
             DomainEvent::AccessRequestDecided { .. } => "access_request.decided",
             DomainEvent::AccessRequestFulfilled { .. } => "access_request.fulfilled",
@@ -383,6 +400,8 @@ impl DomainEvent {
             | DomainEvent::AppGrantGiven { actor, .. }
             | DomainEvent::AppGrantRevoked { actor, .. }
             | DomainEvent::ApiTokenRevoked { actor, .. }
+            | DomainEvent::FlowImported { actor, .. }
+            | DomainEvent::FlowSwitched { actor, .. }
             | DomainEvent::AccessRequestCreated { actor, .. }
             | DomainEvent::AccessRequestDecided { actor, .. }
             | DomainEvent::AccessRequestFulfilled { actor, .. }
@@ -444,7 +463,9 @@ impl DomainEvent {
             | DomainEvent::RequestSettingsUpdated { .. }
             | DomainEvent::RequestTypeChanged { .. }
             | DomainEvent::ResourceOwnerAdded { .. }
-            | DomainEvent::ResourceOwnerRemoved { .. } => Invalidation::NONE,
+            | DomainEvent::ResourceOwnerRemoved { .. }
+            | DomainEvent::FlowImported { .. }
+            | DomainEvent::FlowSwitched { .. } => Invalidation::NONE,
         }
     }
 
@@ -532,6 +553,17 @@ pub(crate) mod tests {
             DomainEvent::ApiTokenRevoked {
                 token_id: s("t"),
                 user_id: s("u"),
+                actor: a(),
+            },
+            DomainEvent::FlowImported {
+                flow_id: s("f"),
+                name: s("Get request"),
+                actor: a(),
+            },
+            DomainEvent::FlowSwitched {
+                flow_id: s("f"),
+                name: s("Get request"),
+                active: true,
                 actor: a(),
             },
             DomainEvent::UserDeleted {

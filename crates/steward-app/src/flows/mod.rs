@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 use serde_json::{json, Value};
+use steward_core::events::DomainEvent;
 use steward_core::validation::ValidationError;
 use steward_flows::import::{FlowKind, Report};
 use steward_flows::model::Flopack;
@@ -165,7 +166,7 @@ pub async fn import_flopack(
             "data.flos is empty",
         )));
     }
-    let mut tx = ctx.store.begin().await?;
+    let mut tx = ctx.begin().await?;
     let mut flows = Vec::new();
     let mut client_tokens = Vec::new();
     for flow in flopack.data.flos.values() {
@@ -211,6 +212,15 @@ pub async fn import_flopack(
             updated: ctx.now,
         };
         tx.flows().put_flow(&stored).await?;
+        tx.record(
+            DomainEvent::FlowImported {
+                flow_id: stored.id.clone(),
+                name: stored.name.clone(),
+                actor: ctx.actor.clone(),
+            },
+            &[],
+        )
+        .await?;
         // A flow that stays on follows its new schedule (a bad one stops it firing).
         if stored.active {
             let next = first_fire(&stored, ctx.now).ok().flatten();
@@ -286,12 +296,24 @@ pub async fn set_active(ctx: &Ctx<'_>, id: &str, active: bool) -> AppResult<Flow
     } else {
         None
     };
-    let mut tx = ctx.store.begin().await?;
+    let mut tx = ctx.begin().await?;
     tx.flows()
         .set_active(id, active, ctx.now)
         .await
         .map_err(AppError::not_found_as(format!("{id} (Flow)")))?;
     tx.flows().set_next_fire(id, None, next).await?;
+    if flow.active != active {
+        tx.record(
+            DomainEvent::FlowSwitched {
+                flow_id: flow.id.clone(),
+                name: flow.name.clone(),
+                active,
+                actor: ctx.actor.clone(),
+            },
+            &[],
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(FlowSummary::from(&get_flow(ctx, id).await?))
 }

@@ -132,6 +132,25 @@ async fn imports_are_refused_with_the_cards_that_cannot_run() {
     assert_eq!(lists.flopack["data"]["flos"].as_object().unwrap().len(), 4);
     assert!(!lists.active);
     assert!(set_active(&ctx, LISTS, true).await.unwrap().active);
+    assert!(
+        set_active(&ctx, LISTS, true).await.unwrap().active,
+        "already on"
+    );
+    // Each flow's import and the one real switch are recorded, and logged as Okta names them.
+    let recorded = store.outbox_after(0, 100).await.unwrap();
+    let kinds: Vec<&str> = recorded.iter().map(|r| r.event_type.as_str()).collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "flow.imported").count(), 7);
+    assert_eq!(kinds.last(), Some(&"flow.switched"));
+    let page = store
+        .log_events(&steward_store::LogQuery {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let last = page.events.last().unwrap();
+    assert_eq!(last["eventType"], "workflows.user.flow.activate");
+    assert_eq!(last["target"][0]["id"], LISTS);
     // A re-import keeps the switch and issues no new token.
     let again = import_flopack(&ctx, fake.registry(), CARDS).await.unwrap();
     assert!(again.client_tokens.is_empty());
