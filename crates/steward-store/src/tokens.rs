@@ -49,6 +49,21 @@ impl Store {
         Ok(TokenPrincipal { token, user })
     }
 
+    /// The token with this id (live or not), or `NotFound`.
+    pub async fn api_token(&self, id: &str) -> Result<ApiToken> {
+        if !crate::storable(id) {
+            return Err(StoreError::NotFound);
+        }
+        let row = sqlx::query(
+            "SELECT id, name, user_id, created, expires_at, revoked_at FROM api_tokens WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        from_row(&row)
+    }
+
     pub async fn api_tokens(&self) -> Result<Vec<ApiToken>> {
         let rows = sqlx::query(
             "SELECT id, name, user_id, created, expires_at, revoked_at FROM api_tokens ORDER BY created, id",

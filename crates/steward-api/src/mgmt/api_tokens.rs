@@ -38,15 +38,14 @@ fn active(t: &ApiToken, now: i64) -> bool {
     t.revoked_at.is_none() && t.expires_at.is_none_or(|at| at > now)
 }
 
+/// The live token `id` (a revoked or expired one is not found, as in Okta's list).
 async fn find_active(state: &AppState, id: &str) -> ApiResult<ApiToken> {
-    let now = now_millis();
-    state
-        .store
-        .api_tokens()
-        .await?
-        .into_iter()
-        .find(|t| t.id == id && active(t, now))
-        .ok_or_else(|| ApiError::not_found(format!("{id} (ApiToken)")))
+    let not_found = || ApiError::not_found(format!("{id} (ApiToken)"));
+    match state.store.api_token(id).await {
+        Ok(t) if active(&t, now_millis()) => Ok(t),
+        Ok(_) | Err(steward_store::StoreError::NotFound) => Err(not_found()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub async fn list(State(state): State<AppState>) -> ApiResult<Json<Value>> {

@@ -65,6 +65,8 @@ async fn super_admin_manages_tokens_and_others_may_not(backend: Backend) {
     assert_error(s, &b, 404, "E0000007");
     let (s, b) = org.delete(&format!("/api/v1/api-tokens/{id}")).await;
     assert_error(s, &b, 404, "E0000007");
+    let (s, b) = org.get("/api/v1/api-tokens/00Tnosuchtoken000000").await;
+    assert_error(s, &b, 404, "E0000007");
     let (_, list) = org.get("/api/v1/api-tokens").await;
     assert!(
         list.as_array().unwrap().iter().all(|t| t["id"] != id),
