@@ -193,17 +193,6 @@ impl Caller {
         self.principal.actor.clone()
     }
 
-    /// A transaction whose recorded changes (`WriteTx::record`) name this caller's client and
-    /// the server's time in their System Log entries.
-    pub async fn begin(
-        &self,
-        state: &crate::AppState,
-    ) -> Result<steward_store::WriteTx, steward_store::StoreError> {
-        let mut tx = state.store.begin().await?;
-        tx.set_origin(self.client.clone(), state.clock.now());
-        Ok(tx)
-    }
-
     /// The use-case context of this caller's action: the state's store, clock and event bus.
     pub fn ctx<'a>(&self, state: &'a crate::AppState) -> steward_app::Ctx<'a> {
         steward_app::Ctx {

@@ -1,6 +1,6 @@
 //! What every use case is given.
 
-use steward_core::syslog::{Actor, ClientInfo, LogEvent};
+use steward_core::syslog::{Actor, ClientInfo};
 use steward_core::timefmt::now_millis;
 use steward_store::Store;
 
@@ -56,10 +56,5 @@ impl<'a> Ctx<'a> {
         let mut tx = self.store.begin().await?;
         tx.set_origin(self.client.clone(), self.now);
         Ok(tx)
-    }
-
-    /// A System Log event of this actor's, from this client, at this time.
-    pub fn log(&self, event_type: &str, message: &str) -> LogEvent {
-        LogEvent::new(event_type, message, self.actor.clone(), self.now).client(self.client.clone())
     }
 }

@@ -61,7 +61,7 @@ pub async fn with_password(ctx: &Ctx<'_>, attempt: &PasswordSignIn<'_>) -> AppRe
                 reason: VERIFICATION_ERROR,
             });
         };
-        let mut tx = store.begin().await?;
+        let mut tx = ctx.begin().await?;
         let mut user = match tx.user(&found.id).await {
             Ok(user) => user,
             Err(StoreError::NotFound) => {
@@ -102,7 +102,6 @@ pub async fn with_password(ctx: &Ctx<'_>, attempt: &PasswordSignIn<'_>) -> AppRe
             .await?;
         if status_changed {
             // Locked by too many failures, or unlocked because the lock ran out: Steward's doing.
-            tx.set_origin(ctx.client.clone(), now);
             tx.record(
                 DomainEvent::UserStatusChanged {
                     user_id: user.id.clone(),
