@@ -394,6 +394,7 @@ fn steward_flows_error(message: &str) -> steward_flows::exec::RunError {
         card: None,
         card_name: None,
         status_code: None,
+        diagnosis: None,
     }
 }
 

@@ -281,6 +281,9 @@ pub struct RunError {
     /// Return Error's status code, or the connector's HTTP status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_code: Option<u16>,
+    /// What the connector found out about the failure (a 403's missing scope and its fix).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diagnosis: Option<Value>,
 }
 
 impl RunError {
@@ -290,6 +293,7 @@ impl RunError {
             card: None,
             card_name: None,
             status_code: None,
+            diagnosis: None,
         }
     }
 
@@ -300,6 +304,7 @@ impl RunError {
             "flo": flow,
             "execution": execution,
             "code": self.status_code,
+            "diagnosis": self.diagnosis,
         })
     }
 }
@@ -381,6 +386,8 @@ pub struct ConnectorError {
     pub message: String,
     /// The HTTP status of the call, when there was one: 429 and 5xx are retried.
     pub status: Option<u16>,
+    /// Why, when the connector could tell (a 403 `insufficient_scope`: the scope and the fix).
+    pub diagnosis: Option<Value>,
 }
 
 /// What one step did.
@@ -401,6 +408,7 @@ pub enum StepOutcome {
 struct Failure {
     message: String,
     status: Option<u16>,
+    diagnosis: Option<Value>,
 }
 
 impl From<CardError> for Failure {
@@ -408,6 +416,7 @@ impl From<CardError> for Failure {
         Failure {
             message: e.to_string(),
             status: None,
+            diagnosis: None,
         }
     }
 }
@@ -853,6 +862,7 @@ impl<'a> Engine<'a> {
                 card: Some(record.card.clone()),
                 card_name: Some(record.name.clone()),
                 status_code: None,
+                diagnosis: None,
             };
             return self.fail_run(state, error);
         }
@@ -899,6 +909,7 @@ impl<'a> Engine<'a> {
                 let failure = Failure {
                     message: format!("Steward cannot run card {}", card.address.card_key()),
                     status: None,
+                    diagnosis: None,
                 };
                 self.card_failed(state, failure, now)
             }
@@ -956,6 +967,7 @@ impl<'a> Engine<'a> {
                 Failure {
                     message: e.message,
                     status: e.status,
+                    diagnosis: e.diagnosis,
                 },
                 now,
             ),
@@ -1054,7 +1066,11 @@ impl<'a> Engine<'a> {
                             .map(|n| n as u16)
                             .or(Some(400));
                         // Return Error is meant to fail: no retry, whatever its status.
-                        let failure = Failure { message, status };
+                        let failure = Failure {
+                            message,
+                            status,
+                            diagnosis: None,
+                        };
                         self.fail_no_retry(state, failure, now)
                     }
                     Err(e) => self.card_failed(state, e.into(), now),
@@ -1067,6 +1083,7 @@ impl<'a> Engine<'a> {
                         let failure = Failure {
                             message: "Call Flow names no helper flow".into(),
                             status: None,
+                            diagnosis: None,
                         };
                         return self.card_failed(state, failure, now);
                     }
@@ -1075,6 +1092,7 @@ impl<'a> Engine<'a> {
                     let failure = Failure {
                         message: format!("helper flow {helper} is not in this flopack"),
                         status: None,
+                        diagnosis: None,
                     };
                     return self.card_failed(state, failure, now);
                 };
@@ -1135,6 +1153,7 @@ impl<'a> Engine<'a> {
                     let failure = Failure {
                         message: "If Error has no Try block".into(),
                         status: None,
+                        diagnosis: None,
                     };
                     return self.card_failed(state, failure, now);
                 };
@@ -1244,6 +1263,7 @@ impl<'a> Engine<'a> {
                 let failure = Failure {
                     message: "the list card names no helper flow".into(),
                     status: None,
+                    diagnosis: None,
                 };
                 return self.card_failed(state, failure, now);
             }
@@ -1252,6 +1272,7 @@ impl<'a> Engine<'a> {
             let failure = Failure {
                 message: format!("helper flow {helper} is not in this flopack"),
                 status: None,
+                diagnosis: None,
             };
             return self.card_failed(state, failure, now);
         };
@@ -1402,6 +1423,7 @@ impl<'a> Engine<'a> {
                         Failure {
                             message: error.message,
                             status: error.status_code,
+                            diagnosis: error.diagnosis,
                         },
                         now,
                     ),
@@ -1507,6 +1529,7 @@ impl<'a> Engine<'a> {
             card: Some(card.uuid.clone()),
             card_name: Some(card.node.data.name.clone()),
             status_code: failure.status,
+            diagnosis: failure.diagnosis,
         };
         match policy.kind.as_str() {
             // A Steward extension: record the failure and go on with empty outputs.

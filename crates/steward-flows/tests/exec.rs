@@ -201,6 +201,7 @@ fn connector_cards_go_to_the_driver_and_retry_only_on_429_and_5xx() {
                         Some(status) => Err(ConnectorError {
                             message: format!("HTTP {status}"),
                             status: Some(status),
+                            diagnosis: None,
                         }),
                     };
                     made += 1;
@@ -335,6 +336,7 @@ fn error_policies_table() {
             Err(ConnectorError {
                 message: "HTTP 400".into(),
                 status: Some(400),
+                diagnosis: None,
             })
         });
         assert_eq!(finish.succeeded, succeeded, "{policy}: {finish:?}");

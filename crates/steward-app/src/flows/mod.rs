@@ -7,6 +7,7 @@
 //! interpreter of `steward-flows`, and records each card in its own short transaction.
 
 pub mod runner;
+pub mod tokens;
 
 use std::collections::BTreeSet;
 
@@ -21,7 +22,8 @@ use steward_store::{FlowRun, FlowStep, RunQuery, RunStatus, StoredFlow};
 
 use crate::{AppError, AppResult, Ctx};
 
-pub use runner::{Connectors, NoConnectors, Runner, RunnerConfig};
+pub use runner::{ConnectorSet, Connectors, NoConnectors, Runner, RunnerConfig};
+pub use tokens::{ConnectionToken, TokenSource};
 
 /// What an import did: the report, card by card, and the flows saved.
 #[derive(Debug, Clone, Serialize)]

@@ -58,8 +58,34 @@ impl Connectors for NoConnectors {
             Err(ConnectorError {
                 message,
                 status: None,
+                diagnosis: None,
             })
         })
+    }
+}
+
+/// Several connector families as one: each call goes to the family that runs its card.
+pub struct ConnectorSet(pub Vec<Arc<dyn Connectors>>);
+
+impl Connectors for ConnectorSet {
+    fn cards(&self) -> Vec<(String, String)> {
+        self.0.iter().flat_map(|c| c.cards()).collect()
+    }
+
+    fn call<'a>(
+        &'a self,
+        flow: &'a StoredFlow,
+        request: &'a ConnectorRequest,
+    ) -> ConnectorFuture<'a> {
+        let family = self.0.iter().find(|c| {
+            c.cards().iter().any(|(connector, action)| {
+                request.card == steward_flows::CardKey::connector(connector, action)
+            })
+        });
+        match family {
+            Some(family) => family.call(flow, request),
+            None => NoConnectors.call(flow, request),
+        }
     }
 }
 

@@ -77,6 +77,7 @@ impl Connectors for Fake {
                 Some(status) => Err(ConnectorError {
                     message: format!("HTTP {status}"),
                     status: Some(status),
+                    diagnosis: None,
                 }),
             }
         })
