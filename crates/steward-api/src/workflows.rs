@@ -18,7 +18,7 @@ use axum::Json;
 use serde_json::{json, Map, Value};
 use steward_app::flows;
 use steward_core::roles::Permission;
-use steward_store::RunQuery;
+use steward_store::{RunQuery, RunStatus};
 use subtle::ConstantTimeEq;
 
 use crate::error::{ApiError, ApiResult};
@@ -342,12 +342,15 @@ pub async fn invoke(
         "headers": headers,
     });
     let (run, finish) = state.flows.invoke(&ctx, &id, &input).await?;
+    // No end: the run was cancelled meanwhile, or it waits in the queue for a retry (a 429 or
+    // 5xx from a connector): say which, and where to follow it.
     let Some(finish) = finish else {
-        return Err(ApiError::Internal(format!(
-            "execution {} ended as {}",
-            run.id,
-            run.status.as_str()
-        )));
+        let status = match run.status {
+            RunStatus::Cancelled => StatusCode::CONFLICT,
+            _ => StatusCode::ACCEPTED,
+        };
+        let body = json!({"executionId": run.id, "status": run.status.as_str()});
+        return Ok((status, Json(body)).into_response());
     };
     if !finish.succeeded {
         let error = finish
@@ -357,7 +360,10 @@ pub async fn invoke(
             .status_code
             .and_then(|s| StatusCode::from_u16(s).ok())
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = json!({"error": error.message, "executionId": run.id});
+        let mut body = json!({"error": error.message, "executionId": run.id});
+        if let Some(diagnosis) = error.diagnosis {
+            body["diagnosis"] = diagnosis;
+        }
         return Ok((status, Json(body)).into_response());
     }
     if finish.raw {

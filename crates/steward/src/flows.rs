@@ -131,6 +131,9 @@ async fn run_remote(action: FlowsAction, remote: &RemoteArgs, output: Output) ->
             match output {
                 Output::Json => print_json(&serde_json::Value::Array(flows)),
                 Output::Text => {
+                    if flows.is_empty() {
+                        println!("no flows");
+                    }
                     for f in flows {
                         println!(
                             "{}\t{}\t{}\t{}",
