@@ -342,12 +342,6 @@ async function loginOf(userId) {
 }
 
 test("an end user requests access in the catalog, approvers approve in My tasks, and the user gets it", async () => {
-  // The requester: a demo user with a manager, none of whose demo requests exist yet.
-  const users = (await api("GET", "/api/v1/users?limit=60")).body;
-  const withManager = users.filter((u) => u.status === "ACTIVE" && u.profile.managerId && u.profile.login !== orgAdmin.login);
-  const requesterUser = withManager[withManager.length > 6 ? 6 : withManager.length - 1];
-  const requester = { login: requesterUser.profile.login, password: DEMO_PASSWORD };
-  const manager = await loginOf(requesterUser.profile.managerId);
   // The requestable group: the catalog entry that is not an app.
   const apps = (await api("GET", "/governance/api/v2/catalogs/default/entries?filter=" + encodeURIComponent("not(parent pr)"))).body.data;
   const children = (await api("GET", "/governance/api/v2/catalogs/default/entries?filter=" + encodeURIComponent("parent pr"))).body.data;
@@ -355,8 +349,18 @@ test("an end user requests access in the catalog, approvers approve in My tasks,
   assert.ok(entry, JSON.stringify(children));
   const groups = (await api("GET", `/api/v1/groups?q=${encodeURIComponent(entry.name)}`)).body;
   const group = groups.find((g) => g.profile.name === entry.name);
-  const membersOf = async () => (await api("GET", `/api/v1/groups/${group.id}/users`)).body.map((u) => u.id);
-  assert.ok(!(await membersOf()).includes(requesterUser.id), "not a member yet");
+  const membersOf = async () => (await api("GET", `/api/v1/groups/${group.id}/users?limit=200`)).body.map((u) => u.id);
+  // The requester: a demo user with a manager, not in the group yet (and past the demo's own
+  // requesters when there are enough).
+  const members = await membersOf();
+  const users = (await api("GET", "/api/v1/users?limit=60")).body;
+  const candidates = users.filter(
+    (u) => u.status === "ACTIVE" && u.profile.managerId && u.profile.login !== orgAdmin.login && !members.includes(u.id),
+  );
+  assert.ok(candidates.length > 0, "a demo user with a manager outside the group");
+  const requesterUser = candidates[Math.min(4, candidates.length - 1)];
+  const requester = { login: requesterUser.profile.login, password: DEMO_PASSWORD };
+  const manager = await loginOf(requesterUser.profile.managerId);
 
   // The requester: Catalog → search → the request form → submit (with the keyboard).
   const asRequester = await newPage();

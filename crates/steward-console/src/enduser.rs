@@ -265,6 +265,24 @@ fn history(wf: &RequestWorkflow, messages: &[Value], names: &Names) -> Vec<Value
         format!("{by} requested it for {for_}.")
     };
     items.push((r.created, json!({"text": text})));
+    // A decision's comment (saved with the decision's time) follows it.
+    let mut messages: Vec<(i64, &Value)> = messages
+        .iter()
+        .map(|m| {
+            let at = m["created"]
+                .as_str()
+                .and_then(parse_rfc3339_millis)
+                .unwrap_or(r.last_updated);
+            (at, m)
+        })
+        .collect();
+    let comment = |at: i64, m: &Value| {
+        let who = names.user(m["createdBy"].as_str().unwrap_or_default());
+        (
+            at,
+            json!({"text": format!("{who} commented:"), "quote": m["message"]}),
+        )
+    };
     for t in &wf.tasks {
         let waiting = t
             .assignees
@@ -296,18 +314,18 @@ fn history(wf: &RequestWorkflow, messages: &[Value], names: &Names) -> Vec<Value
                 t.updated_at,
                 json!({"text": format!("{who} {verb} it ({}).", t.label)}),
             ));
+            let decider = t.completed_by.as_ref().map(|p| p.external_id.as_str());
+            if let Some(i) = messages
+                .iter()
+                .position(|(at, m)| *at == t.updated_at && m["createdBy"].as_str() == decider)
+            {
+                let (at, m) = messages.remove(i);
+                items.push(comment(at, m));
+            }
         }
     }
-    for m in messages {
-        let at = m["created"]
-            .as_str()
-            .and_then(parse_rfc3339_millis)
-            .unwrap_or(r.last_updated);
-        let who = names.user(m["createdBy"].as_str().unwrap_or_default());
-        items.push((
-            at,
-            json!({"text": format!("{who} commented:"), "quote": m["message"]}),
-        ));
+    for (at, m) in messages {
+        items.push(comment(at, m));
     }
     if let Some(at) = r.resolved {
         let text = match r.status {
@@ -606,7 +624,7 @@ pub async fn request(
         Ok(n) => n,
         Err(e) => return store_error(e),
     };
-    let notice = q.submitted.is_some().then(|| match wf.request.status {
+    let notice = q.submitted.is_some().then_some(match wf.request.status {
         RequestStatus::Rejected => "Your request was submitted, and rejected.",
         RequestStatus::Approved => "Your request was submitted and approved.",
         _ => "Your request was submitted. You will find it here while it is decided.",

@@ -208,7 +208,7 @@ pub async fn mine(store: &Store, me: &str, limit: usize) -> AppResult<Vec<Reques
         })
         .await?;
     let mut mine: Vec<RequestWorkflow> = rows.into_iter().map(|r| r.workflow).collect();
-    mine.sort_by(|a, b| b.request.created.cmp(&a.request.created));
+    mine.sort_by_key(|wf| std::cmp::Reverse(wf.request.created));
     mine.truncate(limit);
     Ok(mine)
 }

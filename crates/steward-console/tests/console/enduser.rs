@@ -412,7 +412,7 @@ async fn a_request_from_the_form_is_submitted_as_the_v2_api_submits_it(backend: 
         page.body
     );
     let list = alice.get("/app/requests").await;
-    assert_eq!(attrs(&list.body, "data-request"), [id.clone()]);
+    assert_eq!(attrs(&list.body, "data-request"), vec![id.as_str()]);
     // The catalog says it is pending.
     assert!(alice.get("/app/").await.body.contains("Request pending"));
     // Another user does not see it.
@@ -493,6 +493,10 @@ async fn approvers_see_and_decide_only_their_tasks(backend: Backend) {
         "{}",
         mine.body
     );
+    // The comment follows the decision it was left with, before the next step.
+    let comment_at = mine.body.find("Welcome to the team.").unwrap();
+    let next_step_at = mine.body.find("Security approval: waiting").unwrap();
+    assert!(comment_at < next_step_at, "{}", mine.body);
     // Sue, also in Security, was an assignee of step 2: she sees it decided, without buttons.
     let sue_tasks = signed_in(org, "sue", "/app/tasks").await.0;
     let sue_page = sue_tasks.get(&format!("/app/tasks/{step2}")).await;
