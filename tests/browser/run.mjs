@@ -298,3 +298,152 @@ test("sign-out ends the console session and the Steward sign-in session", async 
   await shot(page, "signin");
   await context.close();
 });
+
+/** Opens the end-user dashboard at `path` and signs in on Steward's sign-in page. */
+async function signInToDashboard(page, who, path = "/app/") {
+  await page.goto(`${url}${path}`);
+  await page.waitForSelector("input#username");
+  await page.fill("#username", who.login);
+  await page.fill("#password", who.password);
+  await Promise.all([page.waitForURL(`${url}${path}`), page.click("button[type=submit]")]);
+}
+
+/** Opens task `taskId` from My tasks and approves it with `comment`. */
+async function approveFromMyTasks(page, taskId, comment, name) {
+  await page.click("nav.side >> text=My tasks");
+  await page.waitForURL(`${url}/app/tasks`);
+  await scan(page, `My tasks (${name})`);
+  if (name === "manager") await shot(page, "app-my-tasks");
+  await Promise.all([page.waitForURL(`${url}/app/tasks/${taskId}`), page.click(`tr[data-task="${taskId}"] a`)]);
+  assert.equal((await page.textContent("#task-status")).trim(), "Waiting for you");
+  await scan(page, `Task (${name})`);
+  if (comment) await page.fill("#comment", comment);
+  if (name === "manager") await shot(page, "app-task");
+  await Promise.all([page.waitForURL(/decided=APPROVED/), page.click("button[value=APPROVED]")]);
+  assert.match(await page.textContent(".notice"), /You approved it/);
+  assert.equal((await page.textContent("#task-status")).trim(), "Approved");
+  await scan(page, `Task approved (${name})`);
+}
+
+/** The open task of request `requestId` and its assignees (Management API). */
+async function openTaskOf(requestId) {
+  const filter = encodeURIComponent(`requestId eq "${requestId}" and status eq "OPEN"`);
+  const res = await api("GET", `/governance/api/v2/tasks?filter=${filter}`);
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  assert.equal(res.body.data.length, 1, JSON.stringify(res.body));
+  return res.body.data[0];
+}
+
+async function loginOf(userId) {
+  const res = await api("GET", `/api/v1/users/${userId}`);
+  assert.equal(res.status, 200);
+  const login = res.body.profile.login;
+  return { login, password: login === ADMIN.login ? ADMIN.password : DEMO_PASSWORD };
+}
+
+test("an end user requests access in the catalog, approvers approve in My tasks, and the user gets it", async () => {
+  // The requestable group: the catalog entry that is not an app.
+  const apps = (await api("GET", "/governance/api/v2/catalogs/default/entries?filter=" + encodeURIComponent("not(parent pr)"))).body.data;
+  const children = (await api("GET", "/governance/api/v2/catalogs/default/entries?filter=" + encodeURIComponent("parent pr"))).body.data;
+  const entry = children.find((c) => !apps.some((a) => a.name === c.name));
+  assert.ok(entry, JSON.stringify(children));
+  const groups = (await api("GET", `/api/v1/groups?q=${encodeURIComponent(entry.name)}`)).body;
+  const group = groups.find((g) => g.profile.name === entry.name);
+  const membersOf = async () => (await api("GET", `/api/v1/groups/${group.id}/users?limit=200`)).body.map((u) => u.id);
+  // The requester: a demo user with a manager, not in the group yet (and past the demo's own
+  // requesters when there are enough).
+  const members = await membersOf();
+  const users = (await api("GET", "/api/v1/users?limit=60")).body;
+  const candidates = users.filter(
+    (u) => u.status === "ACTIVE" && u.profile.managerId && u.profile.login !== orgAdmin.login && !members.includes(u.id),
+  );
+  assert.ok(candidates.length > 0, "a demo user with a manager outside the group");
+  const requesterUser = candidates[Math.min(4, candidates.length - 1)];
+  const requester = { login: requesterUser.profile.login, password: DEMO_PASSWORD };
+  const manager = await loginOf(requesterUser.profile.managerId);
+
+  // The requester: Catalog → search → the request form → submit (with the keyboard).
+  const asRequester = await newPage();
+  const page = asRequester.page;
+  await signInToDashboard(page, requester);
+  assert.equal(await page.textContent("h1"), "Request access");
+  await scan(page, "Dashboard: Request access");
+  await shot(page, "app-catalog");
+  await page.fill("input#q", entry.name);
+  await Promise.all([page.waitForURL(/\/app\/\?q=/), page.click("form.search button")]);
+  await Promise.all([page.waitForURL(`${url}/app/catalog/${entry.id}`), page.click(`a[aria-label="Request ${entry.name}"]`)]);
+  assert.equal(await page.textContent("h1"), `Request ${entry.name}`);
+  const options = await page.$$eval("select option", (os) => os.map((o) => o.value));
+  assert.deepEqual(options, ["PT1H", "PT4H", "PT8H", "P1D", "P3D", "P7D"], "durations up to the condition's week");
+  await page.selectOption("select", "P3D");
+  await scan(page, "Request form");
+  await shot(page, "app-request-form");
+  await page.focus("select");
+  await page.keyboard.press("Tab");
+  await Promise.all([page.waitForURL(/\/app\/requests\/req\w+\?submitted=1/), page.keyboard.press("Enter")]);
+  const requestId = page.url().match(/requests\/(req\w+)/)[1];
+  assert.equal((await page.textContent("#request-status")).trim(), "Pending approval");
+  await scan(page, "My request (pending)");
+  await page.click("nav.side >> text=My requests");
+  await page.waitForURL(`${url}/app/requests`);
+  assert.ok(await page.isVisible(`tr[data-request="${requestId}"]`));
+  await scan(page, "My requests");
+  await shot(page, "app-my-requests");
+
+  // The requester cannot decide their own request, even with the session's CSRF token.
+  const step1 = await openTaskOf(requestId);
+  const csrf = await page.inputValue('form[action="/app/signout"] input[name=csrf]');
+  const own = await asRequester.context.request.post(`${url}/app/tasks/${step1.id}/resolve`, {
+    form: { csrf, decision: "APPROVED" },
+    maxRedirects: 0,
+  });
+  assert.equal(own.status(), 404, "not the requester's task");
+
+  // The manager approves in My tasks, with a comment; a forged POST without the CSRF token
+  // from the manager's session is refused first.
+  const asManager = await newPage();
+  await signInToDashboard(asManager.page, manager, "/app/tasks");
+  const forged = await asManager.context.request.post(`${url}/app/tasks/${step1.id}/resolve`, {
+    form: { decision: "APPROVED" },
+    maxRedirects: 0,
+  });
+  assert.equal(forged.status(), 403);
+  assert.equal((await openTaskOf(requestId)).id, step1.id, "the forged POST decided nothing");
+  await asManager.page.goto(`${url}/app/`);
+  await approveFromMyTasks(asManager.page, step1.id, "Approved for the sprint.", "manager");
+
+  // Then a member of Security, as the sequence's second step asks.
+  const step2 = await openTaskOf(requestId);
+  assert.notEqual(step2.id, step1.id);
+  const securityId = step2.assignees.map((a) => a.externalId).find((id) => id !== requesterUser.id);
+  const security = await loginOf(securityId);
+  let asSecurity = asManager;
+  if (security.login !== manager.login) {
+    asSecurity = await newPage();
+    await signInToDashboard(asSecurity.page, security);
+  }
+  await approveFromMyTasks(asSecurity.page, step2.id, "", "security");
+
+  // The requester sees it granted, and is in fact a member of the group.
+  await page.goto(`${url}/app/requests/${requestId}`);
+  assert.equal((await page.textContent("#request-status")).trim(), "Granted");
+  assert.match(await page.textContent("ol.history"), /Approved for the sprint\./);
+  assert.match(await page.textContent("ol.history"), /Access was granted\./);
+  await scan(page, "My request (granted)");
+  await shot(page, "app-request-granted");
+  assert.ok((await membersOf()).includes(requesterUser.id), "the requester is in the group");
+  const request = await api("GET", `/governance/api/v2/requests/${requestId}`);
+  assert.equal(request.body.status, "APPROVED");
+  assert.equal(request.body.grantStatus, "GRANTED");
+
+  // A phone: the same page, readable.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(`${url}/app/`);
+  await scan(page, "Dashboard on a phone");
+  await shot(page, "app-catalog-phone");
+
+  // No admin role: the Admin Console refuses this user.
+  await page.goto(`${url}/admin/`);
+  assert.match(await page.textContent("h1"), /No admin role/);
+  for (const c of [asRequester, asManager, asSecurity]) await c.context.close().catch(() => {});
+});

@@ -22,6 +22,15 @@ pub fn console_post_logout_uri(issuer: &str) -> String {
     format!("{issuer}/admin/signed-out")
 }
 
+/// The end-user dashboard (`/app`) signs in with the same client: its redirect URI and its
+/// sign-out's.
+pub fn dashboard_redirect_uri(issuer: &str) -> String {
+    format!("{issuer}/app/callback")
+}
+pub fn dashboard_post_logout_uri(issuer: &str) -> String {
+    format!("{issuer}/app/signed-out")
+}
+
 fn console_client(issuer: &str) -> AppResult<OidcClient> {
     // A public client (no secret to keep): the code exchange is bound by PKCE S256 to the
     // console that started the sign-in, and codes go only to the exact redirect URI.
@@ -30,16 +39,21 @@ fn console_client(issuer: &str) -> AppResult<OidcClient> {
             "application_type": "web",
             "grant_types": ["authorization_code"],
             "response_types": ["code"],
-            "redirect_uris": [console_redirect_uri(issuer)],
-            "post_logout_redirect_uris": [console_post_logout_uri(issuer)],
+            "redirect_uris": [console_redirect_uri(issuer), dashboard_redirect_uri(issuer)],
+            "post_logout_redirect_uris": [
+                console_post_logout_uri(issuer),
+                dashboard_post_logout_uri(issuer),
+            ],
             "consent_method": "TRUSTED",
         }),
         &json!({"token_endpoint_auth_method": "none", "pkce_required": true}),
     )?)
 }
 
-/// Makes sure the console's app exists and accepts `issuer`'s redirect URIs: created (assigned
-/// to Everyone: who may use the console is decided by admin roles, not assignment) when missing;
+/// Makes sure the console's app exists and accepts `issuer`'s redirect URIs (the Admin
+/// Console's and the end-user dashboard's): created (assigned to Everyone: every active user may
+/// sign in to the dashboard; who may use the Admin Console is decided by admin roles, not
+/// assignment) when missing;
 /// when the issuer is new (another `--issuer`, port, or a node with its own), its redirect URIs
 /// are added to the app's, never replacing another node's. Nodes starting together on one
 /// database converge: a node whose insert or update lost to another's reads again and retries.
@@ -171,7 +185,13 @@ mod tests {
             .unwrap();
         let oidc = first.oidc.clone().unwrap();
         assert_eq!(first.client_id.as_deref(), Some(CONSOLE_CLIENT_ID));
-        assert_eq!(oidc.redirect_uris, ["http://127.0.0.1:8080/admin/callback"]);
+        assert_eq!(
+            oidc.redirect_uris,
+            [
+                "http://127.0.0.1:8080/admin/callback",
+                "http://127.0.0.1:8080/app/callback"
+            ]
+        );
         assert_eq!(oidc.token_endpoint_auth_method, "none");
         assert!(oidc.pkce_required);
         let admin = crate::testing::admin(&store).await;
@@ -195,14 +215,18 @@ mod tests {
             oidc.redirect_uris,
             [
                 "http://127.0.0.1:8080/admin/callback",
-                "https://id.example.com/admin/callback"
+                "http://127.0.0.1:8080/app/callback",
+                "https://id.example.com/admin/callback",
+                "https://id.example.com/app/callback"
             ]
         );
         assert_eq!(
             oidc.post_logout_redirect_uris,
             [
                 "http://127.0.0.1:8080/admin/signed-out",
-                "https://id.example.com/admin/signed-out"
+                "http://127.0.0.1:8080/app/signed-out",
+                "https://id.example.com/admin/signed-out",
+                "https://id.example.com/app/signed-out"
             ]
         );
     }

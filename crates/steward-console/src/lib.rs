@@ -1,5 +1,6 @@
-//! The Admin Console, mounted at `/admin`: server-rendered pages (minijinja templates in this
-//! crate, one stylesheet and a few lines of script served as static files, no inline script).
+//! The Admin Console, mounted at `/admin`, and the end-user dashboard, mounted at `/app`:
+//! server-rendered pages (minijinja templates in this crate, one stylesheet and a few lines of
+//! script served as static files, no inline script).
 //!
 //! * **Sign-in** is the org's own OAuth: the console is the OIDC client "Steward Admin Console"
 //!   (authorization code + PKCE S256, redirect URI `{issuer}/admin/callback`); the code is
@@ -11,8 +12,13 @@
 //! * **Pages** call `steward-app` use cases and store reads, never the HTTP API; every page
 //!   checks the admin's permission (the one model of `steward_core::roles`), and every POST
 //!   checks it again.
+//! * **The end-user dashboard** (`/app`, [`end_user_router`]) signs in the same way with the same
+//!   OIDC client and its own cookie and callback; it needs no admin role. Its pages
+//!   ([`enduser`]) are the request catalog, the request form, my requests and my approval tasks,
+//!   each showing only what the `/governance/api/v2/my/…` API shows the user.
 
 mod apps;
+mod enduser;
 mod home;
 mod logs;
 mod pages;
@@ -28,7 +34,40 @@ use axum::Router;
 use steward_api::AppState;
 use steward_app::{AppError, Ctx};
 
-pub use session::COOKIE;
+pub use session::{APP_COOKIE, COOKIE};
+
+/// One of the two consoles the sign-in machinery serves: where it is mounted, its cookie, its
+/// name in pages, and whether it is for administrators only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Surface {
+    /// The path it is mounted at (`/admin`, `/app`).
+    pub base: &'static str,
+    /// Its session cookie on plain http; under https the `__Host-` one.
+    pub cookie: &'static str,
+    pub cookie_host: &'static str,
+    /// Its name in pages ("Admin Console").
+    pub name: &'static str,
+    /// Whether only a user holding an admin role may use it.
+    pub admin: bool,
+}
+
+/// The Admin Console at `/admin`.
+pub(crate) const ADMIN: Surface = Surface {
+    base: "/admin",
+    cookie: "steward_console",
+    cookie_host: "__Host-steward_console",
+    name: "Admin Console",
+    admin: true,
+};
+
+/// The end-user dashboard at `/app`.
+pub(crate) const END_USER: Surface = Surface {
+    base: "/app",
+    cookie: "steward_app",
+    cookie_host: "__Host-steward_app",
+    name: "Dashboard",
+    admin: false,
+};
 
 /// How long console sessions live.
 #[derive(Debug, Clone, Copy)]
@@ -56,6 +95,7 @@ pub struct Console {
     pub(crate) settings: Settings,
     pub(crate) oauth: Router,
     pub(crate) client_id: Arc<str>,
+    pub(crate) surface: Surface,
 }
 
 impl Console {
@@ -76,12 +116,25 @@ impl Console {
 /// Makes sure the console's OIDC app exists for this issuer, and returns the console's router,
 /// to be mounted at `/admin` (`steward_api::router_with`).
 pub async fn router(api: AppState, settings: Settings) -> Result<Router, AppError> {
+    let console = console(api, settings, ADMIN).await?;
+    Ok(admin_routes().with_state(console))
+}
+
+/// The end-user dashboard's router, to be mounted at `/app`: any ACTIVE user the console's app
+/// is assigned to (Everyone) may sign in; no admin role is needed.
+pub async fn end_user_router(api: AppState, settings: Settings) -> Result<Router, AppError> {
+    let console = console(api, settings, END_USER).await?;
+    Ok(enduser_routes().with_state(console))
+}
+
+async fn console(api: AppState, settings: Settings, surface: Surface) -> Result<Console, AppError> {
     let oauth = steward_api::oauth::routes().with_state(api.clone());
     let mut console = Console {
         api,
         settings,
         oauth,
         client_id: Arc::from(""),
+        surface,
     };
     let app =
         steward_app::console::ensure_console_app(&console.system_ctx(), console.issuer()).await?;
@@ -90,24 +143,42 @@ pub async fn router(api: AppState, settings: Settings) -> Result<Router, AppErro
             .as_deref()
             .unwrap_or(steward_app::console::CONSOLE_CLIENT_ID),
     );
-    Ok(routes().with_state(console))
+    Ok(console)
 }
 
-fn routes() -> Router<Console> {
+/// Sign-in, sign-out and the static files: the same on both consoles.
+fn common_routes() -> Router<Console> {
     Router::new()
-        .route("/", get(home::dashboard))
         .route("/signin", get(signin::start))
         .route("/callback", get(signin::callback))
         .route("/signout", post(signin::sign_out))
         .route("/signed-out", get(signin::signed_out))
+        .route("/static/console.css", get(stylesheet))
+        .route("/static/console.js", get(script))
+}
+
+fn enduser_routes() -> Router<Console> {
+    common_routes()
+        .route("/", get(enduser::catalog))
+        .route("/catalog/{entry_id}", get(enduser::entry))
+        .route("/catalog/{entry_id}/requests", post(enduser::submit))
+        .route("/requests", get(enduser::requests))
+        .route("/requests/{request_id}", get(enduser::request))
+        .route("/tasks", get(enduser::tasks))
+        .route("/tasks/{task_id}", get(enduser::task))
+        .route("/tasks/{task_id}/resolve", post(enduser::resolve))
+        .fallback(enduser::not_found)
+}
+
+fn admin_routes() -> Router<Console> {
+    common_routes()
+        .route("/", get(home::dashboard))
         .route("/logs", get(logs::list))
         .route("/apps", get(apps::list))
         .route("/apps/{id}", get(apps::general))
         .route("/apps/{id}/scopes", get(apps::scopes))
         .route("/apps/{id}/grants", post(apps::grant))
         .route("/apps/{id}/grants/{grant_id}/revoke", post(apps::revoke))
-        .route("/static/console.css", get(stylesheet))
-        .route("/static/console.js", get(script))
         .fallback(not_found)
 }
 

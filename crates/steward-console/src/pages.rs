@@ -7,6 +7,9 @@ use axum::response::{Html, IntoResponse, Response};
 use minijinja::Environment;
 use serde::Serialize;
 use steward_app::AppError;
+use steward_core::access_requests::RuleError;
+
+use crate::{Surface, ADMIN};
 
 /// The console's policy: everything from this origin only, no inline script or style, never
 /// framed, forms post to this origin only.
@@ -36,6 +39,25 @@ fn env() -> &'static Environment<'static> {
                 "app_scopes.html",
                 include_str!("../templates/app_scopes.html"),
             ),
+            (
+                "my_catalog.html",
+                include_str!("../templates/my_catalog.html"),
+            ),
+            ("my_entry.html", include_str!("../templates/my_entry.html")),
+            (
+                "my_requests.html",
+                include_str!("../templates/my_requests.html"),
+            ),
+            (
+                "my_request.html",
+                include_str!("../templates/my_request.html"),
+            ),
+            (
+                "my_history.html",
+                include_str!("../templates/my_history.html"),
+            ),
+            ("my_tasks.html", include_str!("../templates/my_tasks.html")),
+            ("my_task.html", include_str!("../templates/my_task.html")),
         ];
         for (name, source) in templates {
             if let Err(e) = env.add_template(name, source) {
@@ -80,12 +102,23 @@ pub fn render(status: StatusCode, name: &str, context: impl Serialize) -> Respon
     response
 }
 
-/// A page that only says something (an error, a refusal, signed out), with a way back.
+/// A page of the Admin Console that only says something (an error, a refusal, signed out),
+/// with a way back.
 pub fn message(status: StatusCode, title: &str, text: &str) -> Response {
+    message_in(ADMIN, status, title, text)
+}
+
+/// What the layout needs to know of the console a page belongs to.
+pub fn ui(surface: Surface) -> serde_json::Value {
+    serde_json::json!({"base": surface.base, "name": surface.name, "admin": surface.admin})
+}
+
+/// A page of `surface` that only says something, with a way back to it.
+pub fn message_in(surface: Surface, status: StatusCode, title: &str, text: &str) -> Response {
     render(
         status,
         "message.html",
-        minijinja::context! { title => title, text => text },
+        minijinja::context! { title => title, text => text, ui => ui(surface) },
     )
 }
 
@@ -99,10 +132,16 @@ pub fn see_other(location: &str) -> Response {
     response
 }
 
-/// A use case's error as a page.
+/// A use case's error as a page of the Admin Console.
 pub fn app_error(e: AppError) -> Response {
+    app_error_in(ADMIN, e)
+}
+
+/// A use case's error as a page of `surface`.
+pub fn app_error_in(surface: Surface, e: AppError) -> Response {
     let (status, title) = match &e {
         AppError::NotFound(_) => (StatusCode::NOT_FOUND, "Not found"),
+        AppError::Rule(RuleError::Forbidden(_)) => (StatusCode::FORBIDDEN, "You may not do this"),
         AppError::Validation(_)
         | AppError::Invalid(_)
         | AppError::Rule(_)
@@ -115,7 +154,8 @@ pub fn app_error(e: AppError) -> Response {
         }
         AppError::Store(_) | AppError::Internal(_) => {
             tracing::error!(error = %e, "console request failed");
-            return message(
+            return message_in(
+                surface,
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Something went wrong",
                 "The request could not be completed. Try again.",
@@ -135,9 +175,19 @@ pub fn app_error(e: AppError) -> Response {
             }
             text
         }
+        // A rule's refusal says why in its summary and causes.
+        AppError::Rule(r) => {
+            let v = r.detail();
+            let mut text = v.summary.clone();
+            for cause in v.causes.iter().filter(|c| **c != v.summary) {
+                text.push_str(". ");
+                text.push_str(cause);
+            }
+            text
+        }
         other => other.to_string(),
     };
-    message(status, title, &text)
+    message_in(surface, status, title, &text)
 }
 
 /// Percent-encodes a query value.

@@ -1,5 +1,10 @@
-//! Console sessions: the cookie, the signed-in admin of a request ([`Admin`]), idle and
-//! absolute expiry, and the CSRF check of every form.
+//! Console sessions: the cookie, the signed-in user of a request ([`SignedIn`], on the end-user
+//! dashboard) and the signed-in admin ([`Admin`], on the Admin Console), idle and absolute
+//! expiry, and the CSRF check of every form.
+//!
+//! Each console has its own cookie (`steward_console` for `/admin`, `steward_app` for `/app`):
+//! a session started on one is not one of the other, so a user without an admin role signed in
+//! to `/app` is still asked to sign in at `/admin` (and refused there).
 //!
 //! The cookie holds a random id (43 alphanumeric characters, about 256 bits); the store keeps
 //! only its SHA-256. It is `HttpOnly`, `SameSite=Lax`, `Path=/`, and under https `Secure` with
@@ -21,27 +26,28 @@ use steward_oauth::secrets::sha256_hex;
 use steward_store::{ConsoleSession, PrincipalType, StoreError};
 
 use crate::pages;
-use crate::Console;
+use crate::{Console, Surface, ADMIN, END_USER};
 
-/// The session cookie on plain http; under https it is `__Host-steward_console`.
-pub const COOKIE: &str = "steward_console";
-const COOKIE_HOST: &str = "__Host-steward_console";
+/// The Admin Console's session cookie on plain http; under https it is `__Host-steward_console`.
+pub const COOKIE: &str = ADMIN.cookie;
+/// The end-user dashboard's session cookie on plain http; under https `__Host-steward_app`.
+pub const APP_COOKIE: &str = END_USER.cookie;
 /// Characters of a session id.
 pub const ID_LENGTH: usize = 43;
 /// A session is marked used at most this often (ms): fewer writes, idle expiry barely later.
 const TOUCH_EVERY_MS: i64 = 15_000;
 
-fn cookie_name(issuer: &str) -> &'static str {
+fn cookie_name(surface: Surface, issuer: &str) -> &'static str {
     if issuer.starts_with("https://") {
-        COOKIE_HOST
+        surface.cookie_host
     } else {
-        COOKIE
+        surface.cookie
     }
 }
 
-/// The session id the request's cookie carries, when it has the right shape.
-pub fn session_id<'a>(headers: &'a HeaderMap, issuer: &str) -> Option<&'a str> {
-    let name = cookie_name(issuer);
+/// The session id the request's cookie (of `surface`) carries, when it has the right shape.
+pub fn session_id<'a>(headers: &'a HeaderMap, surface: Surface, issuer: &str) -> Option<&'a str> {
+    let name = cookie_name(surface, issuer);
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -58,8 +64,14 @@ pub fn hash(id: &str) -> String {
     sha256_hex(id)
 }
 
-/// Sets the session cookie (`value` empty and `max_age` 0 clears it).
-pub fn set_cookie(response: &mut Response, issuer: &str, value: &str, max_age: Option<i64>) {
+/// Sets the session cookie of `surface` (`value` empty and `max_age` 0 clears it).
+pub fn set_cookie(
+    response: &mut Response,
+    surface: Surface,
+    issuer: &str,
+    value: &str,
+    max_age: Option<i64>,
+) {
     let secure = if issuer.starts_with("https://") {
         "; Secure"
     } else {
@@ -68,7 +80,7 @@ pub fn set_cookie(response: &mut Response, issuer: &str, value: &str, max_age: O
     let age = max_age
         .map(|s| format!("; Max-Age={s}"))
         .unwrap_or_default();
-    let name = cookie_name(issuer);
+    let name = cookie_name(surface, issuer);
     if let Ok(v) = HeaderValue::from_str(&format!(
         "{name}={value}; Path=/; HttpOnly; SameSite=Lax{secure}{age}"
     )) {
@@ -76,8 +88,51 @@ pub fn set_cookie(response: &mut Response, issuer: &str, value: &str, max_age: O
     }
 }
 
-pub fn clear_cookie(response: &mut Response, issuer: &str) {
-    set_cookie(response, issuer, "", Some(0));
+pub fn clear_cookie(response: &mut Response, surface: Surface, issuer: &str) {
+    set_cookie(response, surface, issuer, "", Some(0));
+}
+
+/// The signed-in user of a request (any ACTIVE user; the end-user dashboard's): their session
+/// and user record.
+pub struct SignedIn {
+    pub session: ConsoleSession,
+    pub user: User,
+    pub client: ClientInfo,
+}
+
+impl SignedIn {
+    pub fn actor(&self) -> Actor {
+        Actor::user(&self.user.id, self.user.login(), &self.user.display_name())
+    }
+
+    pub fn ctx<'a>(&self, console: &'a Console) -> steward_app::Ctx<'a> {
+        steward_app::Ctx {
+            store: &console.api.store,
+            now: console.now(),
+            actor: self.actor(),
+            client: self.client.clone(),
+            bus: Some(&console.api.events),
+        }
+    }
+
+    pub fn me(&self) -> Me {
+        Me {
+            name: self.user.display_name(),
+            login: self.user.login().to_string(),
+            roles: vec![],
+            csrf: self.session.csrf_token.clone(),
+        }
+    }
+
+    /// See [`check_form`].
+    pub fn check_form(
+        &self,
+        console: &Console,
+        headers: &HeaderMap,
+        form: &HashMap<String, String>,
+    ) -> Option<Response> {
+        check_form(console, &self.session, headers, form)
+    }
 }
 
 /// The signed-in admin of a request: their session, user record and admin roles.
@@ -151,28 +206,41 @@ impl Admin {
         ))
     }
 
-    /// The refusal (403 page) of a form that does not carry this session's CSRF token, or that a
-    /// browser sent from another origin.
+    /// See [`check_form`].
     pub fn check_form(
         &self,
         console: &Console,
         headers: &HeaderMap,
         form: &HashMap<String, String>,
     ) -> Option<Response> {
-        let token_ok = form.get("csrf").is_some_and(|sent| {
-            subtle::ConstantTimeEq::ct_eq(sent.as_bytes(), self.session.csrf_token.as_bytes())
-                .into()
-        });
-        if token_ok && origin_ok(console.issuer(), headers) {
-            return None;
-        }
-        Some(pages::message(
-            StatusCode::FORBIDDEN,
-            "The form was refused",
-            "This form did not come from your Admin Console session (its security token is \
-             missing or wrong). Reload the page and try again.",
-        ))
+        check_form(console, &self.session, headers, form)
     }
+}
+
+/// The refusal (403 page) of a form that does not carry `session`'s CSRF token, or that a
+/// browser sent from another origin.
+pub fn check_form(
+    console: &Console,
+    session: &ConsoleSession,
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+) -> Option<Response> {
+    let token_ok = form.get("csrf").is_some_and(|sent| {
+        subtle::ConstantTimeEq::ct_eq(sent.as_bytes(), session.csrf_token.as_bytes()).into()
+    });
+    if token_ok && origin_ok(console.issuer(), headers) {
+        return None;
+    }
+    Some(pages::message_in(
+        console.surface,
+        StatusCode::FORBIDDEN,
+        "The form was refused",
+        &format!(
+            "This form did not come from your {} session (its security token is missing or \
+             wrong). Reload the page and try again.",
+            console.surface.name
+        ),
+    ))
 }
 
 /// The issuer's origin (`https://id.example.com`), as browsers send it in `Origin`.
@@ -203,24 +271,26 @@ pub fn parse_form(body: &[u8]) -> HashMap<String, String> {
     map
 }
 
-/// Why a request has no admin: sign in (a page) or refuse (a form, or no admin role).
-fn no_session(parts: &Parts) -> Response {
+/// Why a request has no session: sign in (a page) or refuse (a form).
+fn no_session(parts: &Parts, surface: Surface) -> Response {
+    let base = surface.base;
     if parts.method == Method::GET || parts.method == Method::HEAD {
-        // Nested at /admin: the original URI has the prefix.
+        // Nested at /admin or /app: the original URI has the prefix.
         let next = match parts.extensions.get::<axum::extract::OriginalUri>() {
             Some(original) => original
                 .path_and_query()
                 .map(|p| p.as_str().to_string())
-                .unwrap_or_else(|| "/admin/".into()),
+                .unwrap_or_else(|| format!("{base}/")),
             None => parts
                 .uri
                 .path_and_query()
-                .map(|p| format!("/admin{}", p.as_str()))
-                .unwrap_or_else(|| "/admin/".into()),
+                .map(|p| format!("{base}{}", p.as_str()))
+                .unwrap_or_else(|| format!("{base}/")),
         };
-        return pages::see_other(&format!("/admin/signin?next={}", pages::encode(&next)));
+        return pages::see_other(&format!("{base}/signin?next={}", pages::encode(&next)));
     }
-    pages::message(
+    pages::message_in(
+        surface,
         StatusCode::FORBIDDEN,
         "Your session has ended",
         "Sign in again, then repeat what you were doing.",
@@ -235,61 +305,86 @@ async fn end_session(store: &steward_store::Store, id_hash: &str) {
     }
 }
 
+/// The session of the request's cookie, if it may still act: found, signed in, not idle, its
+/// user ACTIVE (else the session ends). Marks it used.
+async fn signed_in(parts: &Parts, console: &Console) -> Result<SignedIn, Response> {
+    let surface = console.surface;
+    let issuer = console.issuer();
+    let Some(id) = session_id(&parts.headers, surface, issuer) else {
+        return Err(no_session(parts, surface));
+    };
+    let id_hash = hash(id);
+    let now = console.now();
+    let store = &console.api.store;
+    let session = match store.console_session(&id_hash, now).await {
+        Ok(s) => s,
+        Err(StoreError::NotFound) => return Err(no_session(parts, surface)),
+        Err(e) => return Err(pages::app_error_in(surface, e.into())),
+    };
+    let Some(user_id) = session.user_id.clone() else {
+        return Err(no_session(parts, surface)); // a sign-in still in progress
+    };
+    if now.saturating_sub(session.last_seen) > console.settings.idle_timeout_ms {
+        end_session(store, &id_hash).await;
+        return Err(no_session(parts, surface));
+    }
+    let user = match store.user(&user_id).await {
+        Ok(u) if u.status == UserStatus::Active => u,
+        Ok(_) | Err(StoreError::NotFound) => {
+            end_session(store, &id_hash).await;
+            return Err(no_session(parts, surface));
+        }
+        Err(e) => return Err(pages::app_error_in(surface, e.into())),
+    };
+    if now.saturating_sub(session.last_seen) > TOUCH_EVERY_MS {
+        let touched = async {
+            let mut tx = store.begin().await?;
+            tx.touch_console_session(&session.id_hash, now).await?;
+            tx.commit().await
+        };
+        if let Err(e) = touched.await {
+            return Err(pages::app_error_in(surface, e.into()));
+        }
+    }
+    Ok(SignedIn {
+        client: steward_api::RequestClient::of(&parts.headers, &parts.extensions),
+        session,
+        user,
+    })
+}
+
+impl FromRequestParts<Console> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, console: &Console) -> Result<Self, Response> {
+        signed_in(parts, console).await
+    }
+}
+
 impl FromRequestParts<Console> for Admin {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, console: &Console) -> Result<Self, Response> {
-        let issuer = console.issuer();
-        let Some(id) = session_id(&parts.headers, issuer) else {
-            return Err(no_session(parts));
-        };
-        let id_hash = hash(id);
-        let now = console.now();
+        let SignedIn {
+            session,
+            user,
+            client,
+        } = signed_in(parts, console).await?;
         let store = &console.api.store;
-        let session = match store.console_session(&id_hash, now).await {
-            Ok(s) => s,
-            Err(StoreError::NotFound) => return Err(no_session(parts)),
-            Err(e) => return Err(pages::app_error(e.into())),
-        };
-        let Some(user_id) = session.user_id.clone() else {
-            return Err(no_session(parts)); // a sign-in still in progress
-        };
-        if now.saturating_sub(session.last_seen) > console.settings.idle_timeout_ms {
-            end_session(store, &id_hash).await;
-            return Err(no_session(parts));
-        }
-        let user = match store.user(&user_id).await {
-            Ok(u) if u.status == UserStatus::Active => u,
-            Ok(_) | Err(StoreError::NotFound) => {
-                end_session(store, &id_hash).await;
-                return Err(no_session(parts));
-            }
-            Err(e) => return Err(pages::app_error(e.into())),
-        };
         let roles = match store.roles_of(PrincipalType::User, &user.id).await {
             Ok(r) => r,
             Err(e) => return Err(pages::app_error(e.into())),
         };
         if roles.is_empty() {
-            end_session(store, &id_hash).await;
+            end_session(store, &session.id_hash).await;
             return Err(pages::message(
                 StatusCode::FORBIDDEN,
                 "No admin role",
                 "The Admin Console is for administrators, and you hold no admin role.",
             ));
         }
-        if now.saturating_sub(session.last_seen) > TOUCH_EVERY_MS {
-            let touched = async {
-                let mut tx = store.begin().await?;
-                tx.touch_console_session(&session.id_hash, now).await?;
-                tx.commit().await
-            };
-            if let Err(e) = touched.await {
-                return Err(pages::app_error(e.into()));
-            }
-        }
         Ok(Admin {
-            client: steward_api::RequestClient::of(&parts.headers, &parts.extensions),
+            client,
             session,
             user,
             roles,
@@ -306,16 +401,37 @@ mod tests {
     #[test]
     fn the_cookie_is_secure_and_host_prefixed_under_https_only() {
         let mut https = ().into_response();
-        set_cookie(&mut https, "https://id.example.com", "abc", None);
+        set_cookie(&mut https, ADMIN, "https://id.example.com", "abc", None);
         assert_eq!(
             https.headers()[header::SET_COOKIE],
             "__Host-steward_console=abc; Path=/; HttpOnly; SameSite=Lax; Secure"
         );
         let mut http = ().into_response();
-        clear_cookie(&mut http, "http://127.0.0.1:8080");
+        clear_cookie(&mut http, ADMIN, "http://127.0.0.1:8080");
         assert_eq!(
             http.headers()[header::SET_COOKIE],
             "steward_console=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"
+        );
+    }
+
+    #[test]
+    fn each_console_reads_its_own_cookie() {
+        let id = "a".repeat(ID_LENGTH);
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_str(&format!("steward_app={id}")).unwrap(),
+        );
+        assert_eq!(
+            session_id(&headers, END_USER, "http://h"),
+            Some(id.as_str())
+        );
+        assert_eq!(session_id(&headers, ADMIN, "http://h"), None);
+        let mut https = ().into_response();
+        set_cookie(&mut https, END_USER, "https://id.example.com", "abc", None);
+        assert_eq!(
+            https.headers()[header::SET_COOKIE],
+            "__Host-steward_app=abc; Path=/; HttpOnly; SameSite=Lax; Secure"
         );
     }
 
@@ -327,9 +443,9 @@ mod tests {
             header::COOKIE,
             HeaderValue::from_str(&format!("steward_console={id}")).unwrap(),
         );
-        assert_eq!(session_id(&headers, "http://h"), Some(id.as_str()));
+        assert_eq!(session_id(&headers, ADMIN, "http://h"), Some(id.as_str()));
         assert_eq!(
-            session_id(&headers, "https://h"),
+            session_id(&headers, ADMIN, "https://h"),
             None,
             "planted plain cookie"
         );
@@ -337,13 +453,13 @@ mod tests {
             header::COOKIE,
             HeaderValue::from_str(&format!("__Host-steward_console={id}")).unwrap(),
         );
-        assert_eq!(session_id(&headers, "https://h"), Some(id.as_str()));
+        assert_eq!(session_id(&headers, ADMIN, "https://h"), Some(id.as_str()));
         // Malformed ids are not looked up.
         headers.insert(
             header::COOKIE,
             HeaderValue::from_static("steward_console=short"),
         );
-        assert_eq!(session_id(&headers, "http://h"), None);
+        assert_eq!(session_id(&headers, ADMIN, "http://h"), None);
     }
 
     #[test]

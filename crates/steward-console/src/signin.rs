@@ -1,4 +1,5 @@
-//! Signing in and out through the org's own authorization server.
+//! Signing in and out through the org's own authorization server, for both consoles (the
+//! paths below are the Admin Console's; the end-user dashboard's are the same under `/app`).
 //!
 //! `GET /admin/signin` starts an authorization request (code + PKCE S256, `state`, `nonce`)
 //! and keeps what it needs to finish in a sign-in-in-progress row; the authorization server
@@ -14,7 +15,10 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, Request, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
-use steward_app::console::{console_post_logout_uri, console_redirect_uri};
+use steward_app::console::{
+    console_post_logout_uri, console_redirect_uri, dashboard_post_logout_uri,
+    dashboard_redirect_uri,
+};
 use steward_core::directory::UserStatus;
 use steward_core::ids::random_secret;
 use steward_core::syslog::{Actor, LogEvent, Target};
@@ -22,8 +26,8 @@ use steward_store::{ConsoleSession, PrincipalType, StoreError};
 use tower::ServiceExt;
 
 use crate::pages::{self, encode, see_other};
-use crate::session::{self, clear_cookie, set_cookie, Admin, ID_LENGTH};
-use crate::Console;
+use crate::session::{self, clear_cookie, set_cookie, SignedIn, ID_LENGTH};
+use crate::{Console, Surface};
 
 /// How long a sign-in may take, from the console's redirect to the callback (ms).
 const SIGN_IN_WINDOW_MS: i64 = 10 * 60 * 1000;
@@ -34,19 +38,39 @@ pub struct StartQuery {
     next: Option<String>,
 }
 
-/// Where to go after signing in: a console path only (never another site, never `//host`).
-fn safe_next(next: Option<&str>) -> String {
+/// Where to go after signing in: a path of this console only (never another site, never
+/// `//host`).
+fn safe_next(surface: Surface, next: Option<&str>) -> String {
+    let base = surface.base;
     match next {
         Some(n)
-            if (n == "/admin" || n.starts_with("/admin/"))
+            if (n == base || n.starts_with(&format!("{base}/")))
                 && !n.contains("//")
                 && !n.contains('\\')
-                && !n.starts_with("/admin/signin")
-                && !n.starts_with("/admin/callback") =>
+                && !n.starts_with(&format!("{base}/signin"))
+                && !n.starts_with(&format!("{base}/callback")) =>
         {
             n.to_string()
         }
-        _ => "/admin/".to_string(),
+        _ => format!("{base}/"),
+    }
+}
+
+/// Where the authorization server sends this console's codes.
+fn redirect_uri(surface: Surface, issuer: &str) -> String {
+    if surface.admin {
+        console_redirect_uri(issuer)
+    } else {
+        dashboard_redirect_uri(issuer)
+    }
+}
+
+/// Where the Steward sign-out returns to.
+fn post_logout_uri(surface: Surface, issuer: &str) -> String {
+    if surface.admin {
+        console_post_logout_uri(issuer)
+    } else {
+        dashboard_post_logout_uri(issuer)
     }
 }
 
@@ -57,6 +81,7 @@ pub async fn start(
     Query(q): Query<StartQuery>,
 ) -> Response {
     let issuer = console.issuer().to_string();
+    let surface = console.surface;
     let now = console.now();
     let id = random_secret(ID_LENGTH);
     let pending = ConsoleSession {
@@ -66,7 +91,7 @@ pub async fn start(
         login_state: Some(random_secret(32)),
         nonce: Some(random_secret(32)),
         code_verifier: Some(random_secret(64)),
-        return_to: Some(safe_next(q.next.as_deref())),
+        return_to: Some(safe_next(surface, q.next.as_deref())),
         id_token: None,
         created: now,
         last_seen: now,
@@ -75,7 +100,7 @@ pub async fn start(
     let saved = async {
         let mut tx = console.api.store.begin().await?;
         // A browser starting again drops the sign-in it had in progress.
-        if let Some(old) = session::session_id(&headers, &issuer) {
+        if let Some(old) = session::session_id(&headers, surface, &issuer) {
             if let Ok(s) = console
                 .api
                 .store
@@ -91,13 +116,13 @@ pub async fn start(
         tx.commit().await
     };
     if let Err(e) = saved.await {
-        return pages::app_error(e.into());
+        return pages::app_error_in(surface, e.into());
     }
     let params = [
         ("client_id", console.client_id.to_string()),
         ("response_type", "code".into()),
         ("scope", "openid profile".into()),
-        ("redirect_uri", console_redirect_uri(&issuer)),
+        ("redirect_uri", redirect_uri(surface, &issuer)),
         ("state", pending.login_state.clone().unwrap_or_default()),
         ("nonce", pending.nonce.clone().unwrap_or_default()),
         (
@@ -114,7 +139,13 @@ pub async fn start(
         .collect::<Vec<_>>()
         .join("&");
     let mut response = see_other(&format!("{issuer}/oauth2/v1/authorize?{query}"));
-    set_cookie(&mut response, &issuer, &id, Some(SIGN_IN_WINDOW_MS / 1000));
+    set_cookie(
+        &mut response,
+        surface,
+        &issuer,
+        &id,
+        Some(SIGN_IN_WINDOW_MS / 1000),
+    );
     response
 }
 
@@ -128,8 +159,8 @@ pub struct CallbackQuery {
     error_description: Option<String>,
 }
 
-fn sign_in_failed(text: &str) -> Response {
-    pages::message(StatusCode::BAD_REQUEST, "Sign-in failed", text)
+fn sign_in_failed(surface: Surface, text: &str) -> Response {
+    pages::message_in(surface, StatusCode::BAD_REQUEST, "Sign-in failed", text)
 }
 
 /// `GET /admin/callback`: finishes the sign-in.
@@ -140,13 +171,15 @@ pub async fn callback(
     Query(q): Query<CallbackQuery>,
 ) -> Response {
     let issuer = console.issuer().to_string();
+    let surface = console.surface;
+    let failed = |text: &str| sign_in_failed(surface, text);
     let now = console.now();
     let store = &console.api.store;
-    let pending = match session::session_id(&headers, &issuer) {
+    let pending = match session::session_id(&headers, surface, &issuer) {
         Some(id) => match store.console_session(&session::hash(id), now).await {
             Ok(s) if s.user_id.is_none() => Some(s),
             Ok(_) | Err(StoreError::NotFound) => None,
-            Err(e) => return pages::app_error(e.into()),
+            Err(e) => return pages::app_error_in(surface, e.into()),
         },
         None => None,
     };
@@ -157,10 +190,11 @@ pub async fn callback(
         _ => false,
     };
     let Some(pending) = pending.filter(state_ok) else {
-        return sign_in_failed(
+        return failed(&format!(
             "This sign-in is not the one this browser started, or it took too long. \
-             Open the Admin Console again to sign in.",
-        );
+             Open the {} again to sign in.",
+            surface.name
+        ));
     };
     // The sign-in in progress is used once, whatever happens next.
     let consumed = async {
@@ -171,24 +205,24 @@ pub async fn callback(
     };
     match consumed.await {
         Ok(true) => {}
-        Ok(false) => return sign_in_failed("This sign-in was already used."),
-        Err(e) => return pages::app_error(e.into()),
+        Ok(false) => return failed("This sign-in was already used."),
+        Err(e) => return pages::app_error_in(surface, e.into()),
     }
     if let Some(error) = &q.error {
         let text = q.error_description.as_deref().unwrap_or(error);
-        return sign_in_failed(&format!("The authorization server said: {text}"));
+        return failed(&format!("The authorization server said: {text}"));
     }
     if q.iss.as_deref().is_some_and(|iss| iss != issuer) {
-        return sign_in_failed("The answer came from another authorization server.");
+        return failed("The answer came from another authorization server.");
     }
     let Some(code) = q.code.as_deref() else {
-        return sign_in_failed("The authorization server sent no code.");
+        return failed("The authorization server sent no code.");
     };
     let id_token = match exchange(&console, code, &pending).await {
         Ok(t) => t,
         Err(why) => {
             tracing::warn!(%why, "console code exchange failed");
-            return sign_in_failed(&why);
+            return failed(&why);
         }
     };
     let claims = match steward_oauth::jwt::verify_id_token(
@@ -201,27 +235,32 @@ pub async fn callback(
         false,
     ) {
         Ok(c) if c.nonce.is_some() && c.nonce == pending.nonce => c,
-        _ => return sign_in_failed("The ID token is not valid for this sign-in."),
+        _ => return failed("The ID token is not valid for this sign-in."),
     };
     let user = match store.user(&claims.sub).await {
         Ok(u) if u.status == UserStatus::Active => u,
-        Ok(_) | Err(StoreError::NotFound) => return sign_in_failed("Your account is not active."),
-        Err(e) => return pages::app_error(e.into()),
+        Ok(_) | Err(StoreError::NotFound) => return failed("Your account is not active."),
+        Err(e) => return pages::app_error_in(surface, e.into()),
     };
-    match store.roles_of(PrincipalType::User, &user.id).await {
-        Ok(roles) if !roles.is_empty() => {}
-        Ok(_) => {
-            return pages::message(
-                StatusCode::FORBIDDEN,
-                "No admin role",
-                &format!(
-                    "You signed in as {}, who holds no admin role. The Admin Console is for \
-                     administrators.",
-                    user.login()
-                ),
-            )
+    // The Admin Console needs an admin role; the end-user dashboard only an active user the
+    // console's app is assigned to (Everyone), which `/authorize` has checked.
+    if surface.admin {
+        match store.roles_of(PrincipalType::User, &user.id).await {
+            Ok(roles) if !roles.is_empty() => {}
+            Ok(_) => {
+                return pages::message(
+                    StatusCode::FORBIDDEN,
+                    "No admin role",
+                    &format!(
+                        "You signed in as {}, who holds no admin role. The Admin Console is for \
+                         administrators; your requests and approvals are on your dashboard at \
+                         /app.",
+                        user.login()
+                    ),
+                )
+            }
+            Err(e) => return pages::app_error(e.into()),
         }
-        Err(e) => return pages::app_error(e.into()),
     }
     let id = random_secret(ID_LENGTH);
     let signed_in = ConsoleSession {
@@ -240,10 +279,21 @@ pub async fn callback(
     let saved = async {
         let mut tx = store.begin().await?;
         tx.insert_console_session(&signed_in).await?;
-        tx.append_log(
-            &LogEvent::new(
+        let (event_type, message) = if surface.admin {
+            (
                 "user.session.access_admin_app",
                 "User accessing Steward Admin Console",
+            )
+        } else {
+            (
+                "user.authentication.sso",
+                "User single sign on to app: Steward dashboard",
+            )
+        };
+        tx.append_log(
+            &LogEvent::new(
+                event_type,
+                message,
                 Actor::user(&user.id, user.login(), &user.display_name()),
                 now,
             )
@@ -254,10 +304,10 @@ pub async fn callback(
         tx.commit().await
     };
     if let Err(e) = saved.await {
-        return pages::app_error(e.into());
+        return pages::app_error_in(surface, e.into());
     }
-    let mut response = see_other(&safe_next(pending.return_to.as_deref()));
-    set_cookie(&mut response, &issuer, &id, None);
+    let mut response = see_other(&safe_next(surface, pending.return_to.as_deref()));
+    set_cookie(&mut response, surface, &issuer, &id, None);
     response
 }
 
@@ -271,7 +321,7 @@ async fn exchange(
     let body = [
         ("grant_type", "authorization_code"),
         ("code", code),
-        ("redirect_uri", &console_redirect_uri(issuer)),
+        ("redirect_uri", &redirect_uri(console.surface, issuer)),
         ("client_id", &console.client_id),
         (
             "code_verifier",
@@ -313,10 +363,11 @@ async fn exchange(
 
 /// `POST /admin/signout`: ends the console session, then the Steward sign-in session
 /// (`/oauth2/v1/logout` with the session's ID token as the hint), which returns to
-/// `/admin/signed-out`.
+/// `/admin/signed-out`. Any signed-in user may sign out (one whose admin role was taken away
+/// too).
 pub async fn sign_out(
     State(console): State<Console>,
-    admin: Admin,
+    admin: SignedIn,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
@@ -325,13 +376,18 @@ pub async fn sign_out(
         return refused;
     }
     let issuer = console.issuer().to_string();
+    let surface = console.surface;
     let ended = async {
         let mut tx = console.api.store.begin().await?;
         tx.delete_console_session(&admin.session.id_hash).await?;
         tx.append_log(
             &LogEvent::new(
                 "user.session.end",
-                "User logout from Steward Admin Console",
+                if surface.admin {
+                    "User logout from Steward Admin Console"
+                } else {
+                    "User logout from Steward dashboard"
+                },
                 admin.actor(),
                 console.now(),
             )
@@ -341,26 +397,30 @@ pub async fn sign_out(
         tx.commit().await
     };
     if let Err(e) = ended.await {
-        return pages::app_error(e.into());
+        return pages::app_error_in(surface, e.into());
     }
     let mut response = match &admin.session.id_token {
         Some(hint) => see_other(&format!(
             "{issuer}/oauth2/v1/logout?id_token_hint={}&post_logout_redirect_uri={}",
             encode(hint),
-            encode(&console_post_logout_uri(&issuer))
+            encode(&post_logout_uri(surface, &issuer))
         )),
-        None => see_other("/admin/signed-out"),
+        None => see_other(&format!("{}/signed-out", surface.base)),
     };
-    clear_cookie(&mut response, &issuer);
+    clear_cookie(&mut response, surface, &issuer);
     response
 }
 
 /// `GET /admin/signed-out`.
-pub async fn signed_out() -> Response {
-    pages::message(
+pub async fn signed_out(State(console): State<Console>) -> Response {
+    pages::message_in(
+        console.surface,
         StatusCode::OK,
         "You have signed out",
-        "Your Admin Console session and your Steward sign-in have ended.",
+        &format!(
+            "Your {} session and your Steward sign-in have ended.",
+            console.surface.name
+        ),
     )
 }
 
@@ -370,8 +430,11 @@ mod tests {
 
     #[test]
     fn only_console_paths_are_returned_to() {
+        use crate::{ADMIN, END_USER};
+        let safe_next = |n| safe_next(ADMIN, n);
         assert_eq!(safe_next(Some("/admin/apps?q=x")), "/admin/apps?q=x");
         assert_eq!(safe_next(Some("/admin")), "/admin");
+        assert_eq!(safe_next(Some("/app/tasks")), "/admin/");
         for bad in [
             "https://evil.example/",
             "//evil.example/admin/",
@@ -384,5 +447,10 @@ mod tests {
             assert_eq!(safe_next(Some(bad)), "/admin/", "{bad}");
         }
         assert_eq!(safe_next(None), "/admin/");
+        let app_next = |n| super::safe_next(END_USER, n);
+        assert_eq!(app_next(Some("/app/tasks/abc")), "/app/tasks/abc");
+        assert_eq!(app_next(Some("/admin/apps")), "/app/");
+        assert_eq!(app_next(Some("/app/signin")), "/app/");
+        assert_eq!(app_next(Some("//evil.example/app/")), "/app/");
     }
 }

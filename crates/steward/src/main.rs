@@ -437,7 +437,11 @@ async fn serve(storage: StorageArgs, args: ServeArgs) -> Result<()> {
     let console = steward_console::router(state.clone(), steward_console::Settings::default())
         .await
         .context("starting the Admin Console")?;
-    let app = steward_api::router_with(state, vec![("/admin", console)]);
+    let dashboard =
+        steward_console::end_user_router(state.clone(), steward_console::Settings::default())
+            .await
+            .context("starting the end-user dashboard")?;
+    let app = steward_api::router_with(state, vec![("/admin", console), ("/app", dashboard)]);
     if report.admin_created {
         println!("Created the org's Super Admin {BOOTSTRAP_ADMIN_LOGIN}.");
     }

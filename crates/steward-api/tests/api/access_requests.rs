@@ -600,6 +600,20 @@ async fn end_users_request_and_approve_with_their_own_tokens(backend: Backend) {
         .await;
     assert_eq!(tasks.status, 200, "{}", tasks.body);
     let task = tasks.body["data"][0]["id"].as_str().unwrap().to_string();
+    // A `my` task links only to what its reader may follow: no admin request route.
+    let links = &tasks.body["data"][0]["_links"];
+    assert!(
+        links["self"]["href"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("{V2}/my/tasks/{task}")),
+        "{links}"
+    );
+    assert!(links.get("request").is_none(), "{links}");
+    let one = org
+        .bearer(&manager, Method::GET, &format!("{V2}/my/tasks/{task}"))
+        .await;
+    assert!(one.body["_links"].get("request").is_none(), "{}", one.body);
     let refused = org
         .http
         .post(format!("{}{V2}/my/tasks/{task}/resolve", org.base))

@@ -190,6 +190,44 @@ pub async fn get_mine(
     Ok(r.workflow)
 }
 
+/// The v2 requests for user `me` (theirs, or asked for them by an admin), newest first: at most
+/// `limit` of the most recent [`MINE_SCANNED`] (the end-user dashboard's "My requests").
+pub async fn mine(store: &Store, me: &str, limit: usize) -> AppResult<Vec<RequestWorkflow>> {
+    let filter = Filter::Compare {
+        attr: "requestedFor".into(),
+        op: steward_core::filter::CompareOp::Eq,
+        value: steward_core::filter::Value::String(me.to_string()),
+    };
+    let rows = store
+        .access_requests()
+        .requests(&RequestListQuery {
+            v1: false,
+            filter: Some(filter),
+            after: None,
+            limit: MINE_SCANNED,
+        })
+        .await?;
+    let mut mine: Vec<RequestWorkflow> = rows.into_iter().map(|r| r.workflow).collect();
+    mine.sort_by_key(|wf| std::cmp::Reverse(wf.request.created));
+    mine.truncate(limit);
+    Ok(mine)
+}
+
+/// Requests of one user [`mine`] reads at most.
+pub const MINE_SCANNED: usize = 500;
+
+/// v2 request `id` as user `me` reads it, whatever its entry: one they asked for or that is for
+/// them (another, or a v1 request: 404).
+pub async fn get_own(store: &Store, me: &str, id: &str) -> AppResult<RequestWorkflow> {
+    let r = stored(store, id).await?;
+    let req = &r.workflow.request;
+    let mine = req.requested_for.external_id == me || req.requested_by.external_id == me;
+    if r.is_v1() || !mine {
+        return Err(not_found(id));
+    }
+    Ok(r.workflow)
+}
+
 /// One page of v2 requests by id, after the cursor, with the next page's cursor.
 pub async fn list(
     store: &Store,

@@ -43,6 +43,45 @@ pub async fn resolve(
     .await
 }
 
+/// Task `task_id` as user `me` sees it: one they are an assignee of or completed (another: 404,
+/// as `GET /v2/my/tasks/{id}` answers).
+pub async fn my_task(store: &steward_store::Store, me: &str, task_id: &str) -> AppResult<Task> {
+    let not_found = || AppError::NotFound(format!("{task_id} (Task)"));
+    let task = store
+        .access_requests()
+        .task(task_id)
+        .await
+        .map_err(AppError::not_found_as(format!("{task_id} (Task)")))?;
+    let me = Principal::user(me);
+    if !task.is_assignee(&me) && task.completed_by.as_ref() != Some(&me) {
+        return Err(not_found());
+    }
+    Ok(task)
+}
+
+/// The tasks user `me` is an assignee of, open ones first, each group newest first (at most
+/// `limit` of the first [`MINE_SCANNED`] by id).
+pub async fn mine(store: &steward_store::Store, me: &str, limit: usize) -> AppResult<Vec<Task>> {
+    let mut tasks = store
+        .access_requests()
+        .tasks(&steward_store::TaskListQuery {
+            assignee: Some(me.to_string()),
+            filter: None,
+            after: None,
+            limit: MINE_SCANNED,
+        })
+        .await?;
+    tasks.sort_by(|a, b| {
+        let open = |t: &Task| t.status != steward_core::access_requests::workflow::TaskStatus::Open;
+        open(a).cmp(&open(b)).then(b.created_at.cmp(&a.created_at))
+    });
+    tasks.truncate(limit);
+    Ok(tasks)
+}
+
+/// Tasks of one user [`mine`] reads at most.
+pub const MINE_SCANNED: usize = 500;
+
 /// Gives task `task_id` to the users `assignees`; answers the task as it is afterwards.
 pub async fn reassign(ctx: &Ctx<'_>, task_id: &str, assignees: &[String]) -> AppResult<Task> {
     change_task(ctx, task_id, assignees, UPDATE_FAILED, |wf, dir, now| {

@@ -101,7 +101,14 @@ impl TestOrg {
         let console = steward_console::router(state.clone(), steward_console::Settings::default())
             .await
             .unwrap();
-        let app = steward_api::router_with(state.clone(), vec![("/admin", console)]);
+        let dashboard =
+            steward_console::end_user_router(state.clone(), steward_console::Settings::default())
+                .await
+                .unwrap();
+        let app = steward_api::router_with(
+            state.clone(),
+            vec![("/admin", console), ("/app", dashboard)],
+        );
         tokio::spawn(async move {
             axum::serve(
                 listener,

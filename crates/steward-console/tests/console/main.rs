@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+mod enduser;
 
 use common::{Backend, TestOrg, ADMIN_LOGIN, ADMIN_PASSWORD};
 use steward_store::PrincipalType;

@@ -20,20 +20,23 @@ use super::{
     MAX_LIMIT, V2,
 };
 
-/// A task; its `request` link names the request under its own API version (a v1 request is
-/// not served under `/v2/requests`).
+/// A task; on the admin routes its `request` link names the request under its own API version
+/// (a v1 request is not served under `/v2/requests`). A `my` task has no `request` link: the
+/// request routes are an admin's, which an approver's token cannot follow (the end-user
+/// dashboard's `/app/tasks/{taskId}` shows an approver the request).
 fn render_task(issuer: &str, t: &Task, my: bool, v1_request: bool) -> Value {
     let mut v = serde_json::to_value(t).unwrap_or_default();
     let base = if my { "/my/tasks" } else { "/tasks" };
-    let requests = if v1_request {
-        "/governance/api/v1/requests"
-    } else {
-        "/governance/api/v2/requests"
-    };
-    v["_links"] = json!({
-        "self": {"href": format!("{issuer}{V2}{base}/{}", t.id)},
-        "request": {"href": format!("{issuer}{requests}/{}", t.request_id)},
-    });
+    let mut links = json!({"self": {"href": format!("{issuer}{V2}{base}/{}", t.id)}});
+    if !my {
+        let requests = if v1_request {
+            "/governance/api/v1/requests"
+        } else {
+            "/governance/api/v2/requests"
+        };
+        links["request"] = json!({"href": format!("{issuer}{requests}/{}", t.request_id)});
+    }
+    v["_links"] = links;
     v
 }
 
@@ -115,11 +118,7 @@ pub async fn my_get_task(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let me = my_user_id(&caller)?;
-    let t = found(state.store.access_requests().task(&id).await, "Task", &id)?;
-    let me = Principal::user(&me);
-    if !t.is_assignee(&me) && t.completed_by.as_ref() != Some(&me) {
-        return Err(not_found("Task", &id));
-    }
+    let t = tasks::my_task(&state.store, &me, &id).await?;
     let v1 = of_v1_request(&state, &t).await?;
     Ok(Json(render_task(&state.config.issuer, &t, true, v1)))
 }
