@@ -6,6 +6,7 @@
 # Reproducible:
 #   bash bench/workflows.sh                       # SQLite for both
 #   ROUNDS=3 DURATION=15 CONNECTIONS=16 bash bench/workflows.sh
+#   BIN=path/to/steward bash bench/workflows.sh    # a binary built already
 # First run installs n8n and autocannon into bench/workflows/node_modules (npm; about 15 minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,8 +19,7 @@ TOKEN=bench-token-0123456789abcdefghij
 URL=http://127.0.0.1:$PORT
 HERE=bench/workflows
 [ -x $HERE/node_modules/.bin/n8n ] || npm install --prefix $HERE --no-audit --no-fund --loglevel=error
-cargo build --release -q -p steward
-BIN=target/release/steward
+if [ -z "${BIN:-}" ]; then cargo build --release -q -p steward; BIN=target/release/steward; fi
 DATA=$(mktemp -d -t steward-wfbench.XXXXXX)
 cleanup() { kill ${PID:-} ${N8N_PID:-} 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$DATA"; }
 trap cleanup EXIT

@@ -72,9 +72,9 @@ fn indent(depth: usize) -> String {
     "  ".repeat(depth)
 }
 
-fn render_flow(out: &mut String, data: &FlowData, depth: usize) {
-    let names: BTreeMap<&str, &Card> = data.methods.iter().map(|c| (c.uuid.as_str(), c)).collect();
-    // Incoming pins, so each input shows where its value comes from.
+/// Incoming pins by (target card, input id): where each pinned input's value comes from, as
+/// `<card uuid> <output path>`.
+fn sources(data: &FlowData) -> BTreeMap<(&str, &str), Vec<String>> {
     let mut sources: BTreeMap<(&str, &str), Vec<String>> = BTreeMap::new();
     for card in &data.methods {
         for (output, targets) in &card.pins {
@@ -102,6 +102,12 @@ fn render_flow(out: &mut String, data: &FlowData, depth: usize) {
             }
         }
     }
+    sources
+}
+
+fn render_flow(out: &mut String, data: &FlowData, depth: usize) {
+    let names: BTreeMap<&str, &Card> = data.methods.iter().map(|c| (c.uuid.as_str(), c)).collect();
+    let sources = sources(data);
     let render = |out: &mut String, uuid: &str, depth: usize| {
         if let Some(card) = names.get(uuid) {
             render_card(out, card, &sources, depth);
@@ -253,5 +259,168 @@ fn render_card(
     if let Some(FlowRef::Embedded(flow)) = policy.flow_ref() {
         let _ = writeln!(out, "{pad}  if error:");
         render_flow(out, &flow, depth + 2);
+    }
+}
+
+/// One card as a page draws it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CardView {
+    pub uuid: String,
+    pub name: String,
+    /// `kernel:string:compose`, `okta:hTTPRequest`, …
+    pub card: String,
+    /// 0 in the flow, 1 in an If lane, …
+    pub depth: usize,
+    /// `then` or `else` for the first card of an If lane.
+    pub lane: Option<&'static str>,
+    pub connection: Option<String>,
+    pub hidden: bool,
+    pub inputs: Vec<FieldView>,
+    pub outputs: Vec<FieldView>,
+}
+
+/// An input or output: its path, type, and where an input's value comes from.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FieldView {
+    pub path: String,
+    pub kind: String,
+    /// `<card name> <output path>` for each pin into this input.
+    pub from: Vec<String>,
+    /// The literal value, when the input is not pinned.
+    pub value: Option<String>,
+}
+
+/// A flow's cards in execution order (file order when it cannot be planned), with their inputs,
+/// outputs and pins: what the Workflows console draws.
+pub fn view(data: &FlowData) -> Vec<CardView> {
+    let names: BTreeMap<&str, &Card> = data.methods.iter().map(|c| (c.uuid.as_str(), c)).collect();
+    let pins = sources(data);
+    let name_of = |uuid: &str| {
+        names
+            .get(uuid)
+            .map(|c| c.node.data.name.clone())
+            .unwrap_or_else(|| uuid.to_string())
+    };
+    let mut order: Vec<(String, usize, Option<&'static str>)> = Vec::new();
+    fn walk(steps: &[Step], depth: usize, out: &mut Vec<(String, usize, Option<&'static str>)>) {
+        for step in steps {
+            match step {
+                Step::Card { uuid } => out.push((uuid.clone(), depth, None)),
+                Step::If {
+                    uuid,
+                    then,
+                    otherwise,
+                    join,
+                } => {
+                    out.push((uuid.clone(), depth, None));
+                    let at = out.len();
+                    walk(then, depth + 1, out);
+                    if let Some(first) = out.get_mut(at) {
+                        first.2 = Some("then");
+                    }
+                    let at = out.len();
+                    walk(otherwise, depth + 1, out);
+                    if let Some(first) = out.get_mut(at) {
+                        first.2 = Some("else");
+                    }
+                    out.push((join.clone(), depth, None));
+                }
+            }
+        }
+    }
+    match Plan::of(data) {
+        Ok(plan) => {
+            order.push((plan.root.clone(), 0, None));
+            walk(&plan.steps, 0, &mut order);
+        }
+        Err(_) => order.extend(data.methods.iter().map(|c| (c.uuid.clone(), 0, None))),
+    }
+    order
+        .into_iter()
+        .filter_map(|(uuid, depth, lane)| {
+            let card = names.get(uuid.as_str())?;
+            let model = &card.node.model;
+            let inputs = model
+                .inputs
+                .ordered()
+                .into_iter()
+                .map(|f| {
+                    let from: Vec<String> = pins
+                        .get(&(card.uuid.as_str(), f.id.as_str()))
+                        .map(|list| {
+                            list.iter()
+                                .map(|s| match s.split_once(' ') {
+                                    Some((uuid, rest)) => format!("{} {rest}", name_of(uuid)),
+                                    None => s.clone(),
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    let value = (from.is_empty() && !crate::value::is_empty(&f.value.data)).then(
+                        || match &f.value.data {
+                            Value::String(s) => s.clone(),
+                            other => other.to_string(),
+                        },
+                    );
+                    FieldView {
+                        path: f.path(),
+                        kind: type_name(f),
+                        from,
+                        value,
+                    }
+                })
+                .collect();
+            let outputs = model
+                .outputs
+                .ordered()
+                .into_iter()
+                .map(|f| FieldView {
+                    path: f.path(),
+                    kind: type_name(f),
+                    from: Vec::new(),
+                    value: None,
+                })
+                .collect();
+            Some(CardView {
+                uuid: card.uuid.clone(),
+                name: card.node.data.name.clone(),
+                card: card.address.card_key().as_str().to_string(),
+                depth,
+                lane,
+                connection: model.config.clone(),
+                hidden: !model.displayed,
+                inputs,
+                outputs,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod view_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn the_seed_flow_is_drawn_in_order_with_its_pins() {
+        let bytes = include_bytes!("../tests/fixtures/seed_request_lookup.flopack");
+        let flopack: Flopack = serde_json::from_slice(bytes).unwrap();
+        let flow = flopack.data.flos.values().next().unwrap();
+        let cards = view(&flow.data);
+        let keys: Vec<&str> = cards.iter().map(|c| c.card.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "kernel:http:accept",
+                "kernel:string:compose",
+                "okta:hTTPRequest",
+                "kernel:control:return"
+            ]
+        );
+        let compose = &cards[1];
+        let token = compose.inputs.iter().find(|f| !f.from.is_empty()).unwrap();
+        assert_eq!(token.from, ["API Endpoint query.requestId"]);
+        assert!(cards[2].connection.is_some());
+        assert!(compose.outputs.iter().any(|o| o.path == "output"));
     }
 }
