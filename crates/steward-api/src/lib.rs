@@ -23,7 +23,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use steward_core::syslog::ClientInfo;
@@ -166,6 +166,20 @@ pub fn router_with(state: AppState, mounts: Vec<(&'static str, Router)>) -> Rout
             "/api/flo/{flowId}/invoke",
             axum::routing::post(workflows::invoke),
         );
+    let mounted: Vec<&str> = mounts.iter().map(|(prefix, _)| *prefix).collect();
+    // The org's URL opens the end-user dashboard (as Okta's does); `/workflows` is the Admin
+    // Console's Workflows pages (`/workflows/api` and `/workflows/oauth` are the API's).
+    if mounted.contains(&"/app") {
+        router = router.route("/", get(|| async { Redirect::to("/app/") }));
+    } else if mounted.contains(&"/admin") {
+        router = router.route("/", get(|| async { Redirect::to("/admin/") }));
+    }
+    if mounted.contains(&"/admin") {
+        router = router.route(
+            "/workflows",
+            get(|| async { Redirect::to("/admin/workflows") }),
+        );
+    }
     for (prefix, service) in mounts {
         router = router.nest_service(prefix, service);
     }

@@ -24,6 +24,7 @@ mod logs;
 mod pages;
 mod session;
 mod signin;
+mod workflows;
 
 use std::sync::Arc;
 
@@ -179,6 +180,14 @@ fn admin_routes() -> Router<Console> {
         .route("/apps/{id}/scopes", get(apps::scopes))
         .route("/apps/{id}/grants", post(apps::grant))
         .route("/apps/{id}/grants/{grant_id}/revoke", post(apps::revoke))
+        .route("/workflows", get(workflows::flows_page))
+        .route("/workflows/import", post(workflows::import))
+        .route("/workflows/flows/{id}", get(workflows::flow_page))
+        .route("/workflows/flows/{id}/switch", post(workflows::switch))
+        .route("/workflows/flows/{id}/run", post(workflows::run_now))
+        .route("/workflows/flows/{id}/export", get(workflows::export))
+        .route("/workflows/executions", get(workflows::executions))
+        .route("/workflows/executions/{id}", get(workflows::execution))
         .fallback(not_found)
 }
 

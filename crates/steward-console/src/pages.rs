@@ -39,6 +39,22 @@ fn env() -> &'static Environment<'static> {
                 "app_scopes.html",
                 include_str!("../templates/app_scopes.html"),
             ),
+            ("wf_tabs.html", include_str!("../templates/wf_tabs.html")),
+            ("wf_runs.html", include_str!("../templates/wf_runs.html")),
+            ("wf_flows.html", include_str!("../templates/wf_flows.html")),
+            (
+                "wf_imported.html",
+                include_str!("../templates/wf_imported.html"),
+            ),
+            ("wf_flow.html", include_str!("../templates/wf_flow.html")),
+            (
+                "wf_executions.html",
+                include_str!("../templates/wf_executions.html"),
+            ),
+            (
+                "wf_execution.html",
+                include_str!("../templates/wf_execution.html"),
+            ),
             (
                 "my_catalog.html",
                 include_str!("../templates/my_catalog.html"),
