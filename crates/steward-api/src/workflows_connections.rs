@@ -271,7 +271,9 @@ pub async fn callback(
                 _ => StatusCode::SERVICE_UNAVAILABLE,
             };
             let message = match &e {
-                steward_app::AppError::Validation(v) => v.causes.join("; "),
+                steward_app::AppError::Validation(v) => {
+                    format!("{}. {}", v.summary, v.causes.join("; "))
+                }
                 steward_app::AppError::Conflict(why) => why.clone(),
                 other => {
                     tracing::warn!("completing a connection's authorization: {other}");

@@ -3,7 +3,7 @@
 -- from the master key, the connection id and the field as associated data): the client secret
 -- or private key, the access and refresh tokens, the pending PKCE verifier. `pending_state_hash`
 -- is the SHA-256 of an authorization's `state` (single use). `token_version` counts the tokens
--- stored; `refresh_claim` / `refresh_claim_until` is the lease of the node refreshing them.
+-- stored, and `refresh_claim` / `refresh_claim_until` is the lease of the node refreshing them.
 CREATE TABLE flow_connections (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL UNIQUE,

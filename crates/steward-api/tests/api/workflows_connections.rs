@@ -9,7 +9,7 @@ use crate::common;
 use common::oauth::{answer, browser, claims, location, sign_in};
 use common::{assert_error, Backend, TestOrg};
 use reqwest::Method;
-use serde_json::{json, Value};
+use serde_json::json;
 use steward_app::flows::TokenSource;
 
 const V1: &str = "/workflows/api/v1";
