@@ -183,6 +183,15 @@ pub async fn run(
     let output = global.output;
     let local_issuer = issuer.is_some();
     let target = Target::open(global, issuer).await?;
+    let needs_issuer = matches!(
+        action,
+        ConnectionsAction::Create { .. }
+            | ConnectionsAction::Authorize(_)
+            | ConnectionsAction::Reauthorize(_)
+    );
+    if needs_issuer && !local_issuer && matches!(target, Target::Local { .. }) {
+        bail!("on the store, give --issuer (the org's URL, where the callback is) or --org");
+    }
     match action {
         ConnectionsAction::List => {
             let all = target.list().await?;
@@ -211,9 +220,6 @@ pub async fn run(
                         .1
                 }
                 Target::Local { store, service } => {
-                    if !local_issuer {
-                        bail!("on the store, give --issuer (the org's URL) or --org");
-                    }
                     json!(
                         service
                             .create(

@@ -470,7 +470,7 @@ impl ConnectionService {
 
     async fn app_scopes(&self, store: &Store, conn: &StoredConnection) -> AppResult<Vec<String>> {
         let mut scopes = store
-            .active_granted_scopes(&conn.app_id, &self.issuer)
+            .active_granted_scopes(&conn.app_id, &conn.org_url)
             .await?;
         scopes.sort();
         scopes.dedup();
