@@ -126,7 +126,7 @@ pub enum Authorization {
     /// Open this URL (as an admin assigned to the app) to finish at the callback.
     Redirect { authorize_url: String },
     /// Authorized at once (client credentials).
-    Authorized(Connection),
+    Authorized(Box<Connection>),
 }
 
 /// The scopes of a connection: in its token, granted to its app, needed by its flows.
@@ -358,7 +358,7 @@ impl ConnectionService {
         let listed = app
             .oidc
             .as_ref()
-            .is_some_and(|o| o.redirect_uris.iter().any(|u| *u == uri));
+            .is_some_and(|o| o.redirect_uris.contains(&uri));
         if listed {
             return Ok(());
         }
@@ -411,7 +411,7 @@ impl ConnectionService {
             let done = self
                 .save_authorization(ctx, &conn, answer, &ctx.actor.id)
                 .await?;
-            return Ok(Authorization::Authorized(done));
+            return Ok(Authorization::Authorized(Box::new(done)));
         }
         let app = crate::apps::find(ctx, &conn.app_id).await?;
         self.check_redirect(&app)?;
