@@ -16,6 +16,7 @@ mod render;
 pub mod routes;
 pub mod secrets;
 pub mod workflows;
+pub mod workflows_connections;
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -66,6 +67,9 @@ pub struct AppState {
     /// Runs flows (`/workflows/api/v1`, API endpoint invocations); `steward serve` starts its
     /// worker ([`AppState::spawn_flow_worker`]).
     pub flows: steward_app::flows::Runner,
+    /// Workflows connections: sealed with a key derived from the master key, authorized and
+    /// refreshed against this org's issuer over HTTP.
+    pub connections: Arc<steward_app::flows::connections::ConnectionService>,
 }
 
 impl AppState {
@@ -80,7 +84,12 @@ impl AppState {
             steward_app::flows::RunnerConfig::default(),
             clock.clone(),
         );
+        let connections = Arc::new(steward_app::flows::connections::ConnectionService::new(
+            auth.connections_key,
+            &config.issuer,
+        ));
         let state = AppState {
+            connections,
             flows,
             auth,
             limiter: Arc::new(RateLimiter::new(config.rate_limits)),
@@ -98,6 +107,15 @@ impl AppState {
 }
 
 impl AppState {
+    /// What connector cards get their connection's token from ([`steward_app::flows::TokenSource`]).
+    pub fn connection_tokens(&self) -> Arc<steward_app::flows::connections::ConnectionTokenSource> {
+        Arc::new(steward_app::flows::connections::ConnectionTokenSource {
+            store: self.store.clone(),
+            service: self.connections.clone(),
+            clock: self.clock.clone(),
+        })
+    }
+
     /// Starts a worker that claims and runs queued flow runs until the process ends.
     pub fn spawn_flow_worker(&self) -> steward_app::flows::runner::Worker {
         self.flows.spawn()
@@ -165,6 +183,10 @@ pub fn router_with(state: AppState, mounts: Vec<(&'static str, Router)>) -> Rout
         .route(
             "/api/flo/{flowId}/invoke",
             axum::routing::post(workflows::invoke),
+        )
+        .route(
+            steward_app::flows::connections::CALLBACK_PATH,
+            get(workflows_connections::callback),
         );
     let mounted: Vec<&str> = mounts.iter().map(|(prefix, _)| *prefix).collect();
     // The org's URL opens the end-user dashboard (as Okta's does); `/workflows` is the Admin

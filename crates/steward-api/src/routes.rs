@@ -67,6 +67,20 @@ pub static EXTENSIONS: &[(&str, &str)] = &[
     ("GET", "/workflows/api/v1/executions"),
     ("GET", "/workflows/api/v1/executions/{executionId}"),
     ("POST", "/workflows/api/v1/executions/{executionId}/cancel"),
+    ("GET", "/workflows/api/v1/connections"),
+    ("POST", "/workflows/api/v1/connections"),
+    ("GET", "/workflows/api/v1/connections/{connectionId}"),
+    ("DELETE", "/workflows/api/v1/connections/{connectionId}"),
+    (
+        "POST",
+        "/workflows/api/v1/connections/{connectionId}/authorize",
+    ),
+    (
+        "POST",
+        "/workflows/api/v1/connections/{connectionId}/reauthorize",
+    ),
+    ("POST", "/workflows/api/v1/connections/{connectionId}/check"),
+    ("GET", "/workflows/api/v1/connections/{connectionId}/status"),
 ];
 
 /// One guarded route as `steward routes` prints it.
@@ -227,6 +241,7 @@ pub fn api() -> Routes {
     mgmt::routes()
         .merge(governance::routes())
         .merge(crate::workflows::routes())
+        .merge(crate::workflows_connections::routes())
 }
 
 /// The route table of the whole API (what `steward routes` prints).

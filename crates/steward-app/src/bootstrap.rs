@@ -527,6 +527,52 @@ pub fn demo_credential_hint(issuer: &str, app: &App, tls: bool) -> String {
     }
 }
 
+/// Registers the Workflows connections' callback, `{issuer}/workflows/oauth/callback`, on the
+/// demo's "Okta Workflows OAuth" app (exact match, as `/authorize` compares it), so that a
+/// connection on it can authorize. `steward serve --demo` calls it once the issuer is known;
+/// `true` when it added the URI.
+pub async fn register_workflows_callback(store: &Store, issuer: &str) -> Result<bool, AppError> {
+    let uri = format!(
+        "{}{}",
+        issuer.trim_end_matches('/'),
+        crate::flows::connections::CALLBACK_PATH
+    );
+    let found = store
+        .apps(&steward_store::AppQuery {
+            q: Some(crate::flows::connections::DEFAULT_APP_LABEL.to_lowercase()),
+            limit: 20,
+            ..Default::default()
+        })
+        .await?
+        .into_iter()
+        .find(|a| a.label == crate::flows::connections::DEFAULT_APP_LABEL);
+    let Some(app) = found else {
+        return Ok(false);
+    };
+    let mut tx = store.begin().await?;
+    let mut app = tx.app(&app.id).await?;
+    let Some(mut oidc) = app.oidc.clone() else {
+        return Ok(false);
+    };
+    if oidc.redirect_uris.contains(&uri) {
+        return Ok(false);
+    }
+    oidc.redirect_uris.push(uri);
+    app.oidc = Some(oidc);
+    app.last_updated = now_millis();
+    tx.update_app(&app).await?;
+    tx.record(
+        steward_core::events::DomainEvent::AppUpdated {
+            app_id: app.id.clone(),
+            actor: Actor::system(),
+        },
+        &[],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
 /// Seeds a realistic org on an empty directory (only the bootstrap admin present): 50 users with
 /// managers and departments, a dozen groups, and a few OIDC apps including "Okta Workflows OAuth".
 /// Demo users' password is `DemoPassw0rd!`.

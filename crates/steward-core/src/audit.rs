@@ -264,6 +264,31 @@ pub fn log_entries(event: &DomainEvent, subjects: &[Target], origin: &Origin) ->
             };
             vec![entry(event_type, message).target(Target::new(flow_id, "Flow", name, name))]
         }
+        E::FlowConnectionChanged {
+            connection_id,
+            name,
+            change,
+            ..
+        } => {
+            let (event_type, message) = match change.as_str() {
+                "created" => ("workflows.user.connection.create", "Create connection"),
+                "authorized" => (
+                    "workflows.user.connection.authorize",
+                    "Authorize connection",
+                ),
+                "reauthorized" => (
+                    "workflows.user.connection.reauthorize",
+                    "Reauthorize connection",
+                ),
+                _ => ("workflows.user.connection.delete", "Delete connection"),
+            };
+            vec![entry(event_type, message).target(Target::new(
+                connection_id,
+                "Connection",
+                name,
+                name,
+            ))]
+        }
         E::RequestMessageAdded { request_id, .. } => vec![entry(
             "access.request.message.create",
             "Add message to access request",

@@ -193,6 +193,14 @@ pub enum DomainEvent {
         active: bool,
         actor: Actor,
     },
+    /// A Workflows connection changed: `created`, `authorized`, `reauthorized` or `deleted`.
+    #[serde(rename = "flow_connection.changed")]
+    FlowConnectionChanged {
+        connection_id: String,
+        name: String,
+        change: String,
+        actor: Actor,
+    },
     /// An access request was submitted.
     #[serde(rename = "access_request.created")]
     AccessRequestCreated { request_id: String, actor: Actor },
@@ -358,6 +366,7 @@ impl DomainEvent {
             DomainEvent::ApiTokenRevoked { .. } => "api_token.revoked",
             DomainEvent::FlowImported { .. } => "flow.imported",
             DomainEvent::FlowSwitched { .. } => "flow.switched",
+            DomainEvent::FlowConnectionChanged { .. } => "flow_connection.changed",
             DomainEvent::AccessRequestCreated { .. } => "access_request.created",
             DomainEvent::AccessRequestDecided { .. } => "access_request.decided",
             DomainEvent::AccessRequestFulfilled { .. } => "access_request.fulfilled",
@@ -402,6 +411,7 @@ impl DomainEvent {
             | DomainEvent::ApiTokenRevoked { actor, .. }
             | DomainEvent::FlowImported { actor, .. }
             | DomainEvent::FlowSwitched { actor, .. }
+            | DomainEvent::FlowConnectionChanged { actor, .. }
             | DomainEvent::AccessRequestCreated { actor, .. }
             | DomainEvent::AccessRequestDecided { actor, .. }
             | DomainEvent::AccessRequestFulfilled { actor, .. }
@@ -465,7 +475,8 @@ impl DomainEvent {
             | DomainEvent::ResourceOwnerAdded { .. }
             | DomainEvent::ResourceOwnerRemoved { .. }
             | DomainEvent::FlowImported { .. }
-            | DomainEvent::FlowSwitched { .. } => Invalidation::NONE,
+            | DomainEvent::FlowSwitched { .. }
+            | DomainEvent::FlowConnectionChanged { .. } => Invalidation::NONE,
         }
     }
 
@@ -564,6 +575,12 @@ pub(crate) mod tests {
                 flow_id: s("f"),
                 name: s("Get request"),
                 active: true,
+                actor: a(),
+            },
+            DomainEvent::FlowConnectionChanged {
+                connection_id: s("c"),
+                name: s("Okta"),
+                change: s("authorized"),
                 actor: a(),
             },
             DomainEvent::UserDeleted {

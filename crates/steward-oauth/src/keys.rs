@@ -484,6 +484,17 @@ pub fn open(master_key: &[u8; 32], aad: &[u8], sealed: &str) -> Result<Vec<u8>, 
         .map_err(|_| KeyError::Decrypt)
 }
 
+/// A key for one purpose, derived from the master key: HMAC-SHA256(master key, `label`).
+pub fn derive_key(master_key: &[u8; 32], label: &[u8]) -> [u8; 32] {
+    use hmac::{Hmac, Mac};
+    let mut key = [0u8; 32];
+    if let Ok(mut mac) = <Hmac<sha2::Sha256> as Mac>::new_from_slice(master_key) {
+        mac.update(label);
+        key.copy_from_slice(&mac.finalize().into_bytes());
+    }
+    key
+}
+
 /// A fresh random master key.
 pub fn generate_master_key() -> [u8; 32] {
     let mut k = [0u8; 32];

@@ -10,6 +10,7 @@ mod access_requests;
 mod activation;
 mod app_secrets;
 mod apps;
+mod connections;
 mod console;
 mod flows;
 mod groups;
@@ -34,6 +35,7 @@ pub use access_requests::{
 };
 pub use activation::ActivationToken;
 pub use apps::{AppGroupAssignment, AppQuery, AppUserAssignment};
+pub use connections::{Connections, ConnectionsTx, SealedTokens, StoredConnection};
 pub use console::ConsoleSession;
 pub use flows::{FlowRun, FlowStep, Flows, FlowsTx, RunClaim, RunQuery, RunStatus, StoredFlow};
 pub use groups::GroupQuery;

@@ -1,6 +1,7 @@
 //! `steward`: the server binary. `steward serve` runs the org; `steward tokens` manages SSWS
 //! API tokens directly on the store.
 
+mod connections;
 mod doctor;
 mod flows;
 mod remote;
@@ -100,6 +101,14 @@ enum Command {
     Flows {
         #[command(subcommand)]
         action: flows::FlowsAction,
+    },
+    /// Workflows connections: OAuth clients of the org that flows call it with.
+    Connections {
+        /// The org's URL (its issuer), for commands on the store that talk to the org.
+        #[arg(long, env = "STEWARD_ISSUER", global = true)]
+        issuer: Option<String>,
+        #[command(subcommand)]
+        action: connections::ConnectionsAction,
     },
 }
 
@@ -368,6 +377,7 @@ async fn main() -> Result<()> {
         }
         Command::Admin { action } => admin(&global, action).await,
         Command::Routes(args) => routes(&args, global.output),
+        Command::Connections { issuer, action } => connections::run(action, issuer, &global).await,
         Command::Flows { action } => {
             // Exit 1 when a card cannot run, so CI can gate on it.
             if !flows::run(action, &global.remote, global.output).await? {
@@ -421,6 +431,7 @@ async fn serve(storage: StorageArgs, args: ServeArgs) -> Result<()> {
         Duration::from_secs(args.outbox_retention_days.saturating_mul(86_400)),
     );
     let demo_apps = if args.demo {
+        bootstrap::register_workflows_callback(&store, &issuer).await?;
         bootstrap::demo_client_apps(&store).await?
     } else {
         Vec::new()

@@ -1790,3 +1790,239 @@ async fn flows_are_imported_run_and_read_back_over_the_api() {
     let off = ok(&flows(&["off", main]));
     assert_eq!(off["active"], false);
 }
+
+/// The value of `<input name="{name}" value="...">` in a page (HTML-escaped `/` undone).
+fn hidden_field(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).unwrap() + marker.len();
+    let rest = &html[start..];
+    rest[..rest.find('"').unwrap()]
+        .replace("&#x2f;", "/")
+        .replace("&amp;", "&")
+        .replace("&quot;", "\"")
+}
+
+/// A browser without a cookie jar of its own: keeps the cookies it was given, follows nothing.
+struct Browser {
+    http: reqwest::Client,
+    cookies: std::collections::BTreeMap<String, String>,
+}
+
+impl Browser {
+    fn new() -> Browser {
+        Browser {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            cookies: Default::default(),
+        }
+    }
+
+    fn keep(&mut self, r: &reqwest::Response) {
+        for v in r.headers().get_all("set-cookie") {
+            let pair = v.to_str().unwrap().split(';').next().unwrap();
+            let (k, v) = pair.split_once('=').unwrap();
+            self.cookies.insert(k.to_string(), v.to_string());
+        }
+    }
+
+    fn cookie(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn get(&mut self, url: &str) -> reqwest::Response {
+        let r = self
+            .http
+            .get(url)
+            .header("cookie", self.cookie())
+            .send()
+            .await
+            .unwrap();
+        self.keep(&r);
+        r
+    }
+}
+
+#[tokio::test]
+async fn connections_authorize_through_the_demo_app_and_wait_for_the_callback() {
+    let dir = temp_dir();
+    let data = dir.to_str().unwrap();
+    let admin = "connections-admin-token-0123456789";
+    let server = serve(
+        &["--data-dir", data, "--demo"],
+        &[("STEWARD_BOOTSTRAP_API_TOKEN", admin)],
+    )
+    .await;
+    let base = server.base.clone();
+    // `serve --demo` registered the callback on "Okta Workflows OAuth".
+    let (_, apps) = call(
+        &base,
+        admin,
+        reqwest::Method::GET,
+        "/api/v1/apps?q=Okta%20Workflows",
+        None,
+    )
+    .await;
+    let app = apps
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["label"] == "Okta Workflows OAuth")
+        .unwrap()
+        .clone();
+    let app_id = app["id"].as_str().unwrap().to_string();
+    let callback = format!("{base}/workflows/oauth/callback");
+    assert!(
+        app["settings"]["oauthClient"]["redirect_uris"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(callback)),
+        "{app}"
+    );
+    let (s, g) = call(
+        &base,
+        admin,
+        reqwest::Method::POST,
+        &format!("/api/v1/apps/{app_id}/grants"),
+        Some(json!({"scopeId": "okta.users.read", "issuer": base})),
+    )
+    .await;
+    assert_eq!(s, 201, "{g}");
+    let (_, assigned) = call(
+        &base,
+        admin,
+        reqwest::Method::GET,
+        &format!("/api/v1/apps/{app_id}/users"),
+        None,
+    )
+    .await;
+    let user_id = assigned[0]["id"].as_str().unwrap();
+    let (_, user) = call(
+        &base,
+        admin,
+        reqwest::Method::GET,
+        &format!("/api/v1/users/{user_id}"),
+        None,
+    )
+    .await;
+    let login = user["profile"]["login"].as_str().unwrap().to_string();
+
+    let cli = |args: &[&str]| {
+        let mut all = vec!["--org", base.as_str(), "--admin-token", admin];
+        all.extend_from_slice(args);
+        let mut cmd = Command::new(BIN);
+        cmd.args(&all);
+        cmd
+    };
+    // Created on the default app; Steward mints the secret it keeps sealed.
+    let out = cli(&["connections", "create", "Okta", "--output", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let created: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(created["status"], "UNAUTHORIZED");
+    assert_eq!(created["appId"], app_id.as_str());
+
+    // authorize prints the URL and waits for the callback.
+    let mut child = cli(&["connections", "authorize", "Okta", "--timeout", "60"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    let url = loop {
+        let line = rx.recv_timeout(Duration::from_secs(30)).unwrap();
+        if line.starts_with("http") {
+            break line;
+        }
+    };
+    let mut browser = Browser::new();
+    let page = browser.get(&url).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    let form = [
+        ("csrf", hidden_field(&html, "csrf")),
+        ("return_to", hidden_field(&html, "return_to")),
+        ("username", login.clone()),
+        ("password", "DemoPassw0rd!".to_string()),
+    ];
+    let posted = browser
+        .http
+        .post(format!("{base}/login"))
+        .header("cookie", browser.cookie())
+        .header("origin", base.as_str())
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 303);
+    browser.keep(&posted);
+    let next = posted.headers()["location"].to_str().unwrap().to_string();
+    let back = browser.get(&format!("{base}{next}")).await;
+    assert_eq!(back.status(), 302);
+    let to = back.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.starts_with(&callback), "{to}");
+    let done = browser.get(&to).await;
+    assert_eq!(done.status(), 200);
+    let status = child.wait().unwrap();
+    let rest: Vec<String> = rx.try_iter().collect();
+    assert!(status.success(), "{rest:?}");
+    assert!(rest.join("\n").contains("ACTIVE"), "{rest:?}");
+
+    // status and check, over the API; list on the store itself.
+    let out = cli(&["connections", "status", "Okta", "--output", "json"])
+        .output()
+        .unwrap();
+    let st: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(st["tokenScopes"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("okta.users.read")));
+    let out = cli(&["connections", "check", "Okta"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::new(BIN)
+        .args([
+            "connections",
+            "list",
+            "--data-dir",
+            data,
+            "--output",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(listed[0]["name"], "Okta");
+    assert_eq!(listed[0]["status"], "ACTIVE");
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("v1."),
+        "nothing sealed leaks"
+    );
+}

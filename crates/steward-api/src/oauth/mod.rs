@@ -6,7 +6,7 @@ pub mod client_auth;
 mod clients;
 mod endpoints;
 mod ledger;
-mod pages;
+pub(crate) mod pages;
 pub mod server;
 mod tokens;
 mod welcome;

@@ -53,6 +53,9 @@ pub struct AuthServer {
     /// A hash to verify against when the client or user does not exist, so a miss costs as much
     /// as a hit.
     pub dummy_hash: String,
+    /// The key Workflows connections seal their secrets and tokens with (derived from the
+    /// master key, [`steward_app::flows::connections::SEALING_LABEL`]).
+    pub connections_key: [u8; 32],
 }
 
 /// A concurrent map of entries that expire (epoch seconds), bounded to `max` entries. Expired
@@ -233,7 +236,12 @@ impl AuthServer {
         let dummy_hash =
             steward_oauth::secrets::hash_secret(&steward_oauth::secrets::random_token(16))
                 .map_err(|e| steward_oauth::keys::KeyError::InvalidPem(e.to_string()))?;
+        let connections_key = steward_oauth::keys::derive_key(
+            &master_key,
+            steward_app::flows::connections::SEALING_LABEL,
+        );
         let server = AuthServer {
+            connections_key,
             master_key,
             verification_keys: RwLock::new(Arc::new(ring.verification_keys())),
             ring: RwLock::new(Arc::new(ring)),

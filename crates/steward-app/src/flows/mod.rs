@@ -6,6 +6,7 @@
 //! store (`flow_runs`); [`runner::Runner`] claims them, runs them card by card with the pure
 //! interpreter of `steward-flows`, and records each card in its own short transaction.
 
+pub mod connections;
 pub mod runner;
 pub mod tokens;
 

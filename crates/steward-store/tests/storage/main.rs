@@ -6,6 +6,7 @@ mod common;
 
 mod access_requests;
 mod app_secrets;
+mod connections;
 mod flows;
 mod outbox;
 mod resource_owners;
