@@ -34,3 +34,4 @@ mod unassignment;
 mod user_integrity;
 mod users;
 mod workflows;
+mod workflows_cards;

@@ -6,6 +6,8 @@
 //! store (`flow_runs`); [`runner::Runner`] claims them, runs them card by card with the pure
 //! interpreter of `steward-flows`, and records each card in its own short transaction.
 
+pub mod okta;
+pub mod preflight;
 pub mod runner;
 pub mod tokens;
 
@@ -22,6 +24,8 @@ use steward_store::{FlowRun, FlowStep, RunQuery, RunStatus, StoredFlow};
 
 use crate::{AppError, AppResult, Ctx};
 
+pub use okta::OktaConnectors;
+pub use preflight::{preflight, Preflight, ScopeState};
 pub use runner::{ConnectorSet, Connectors, NoConnectors, Runner, RunnerConfig};
 pub use tokens::{ConnectionToken, TokenSource};
 

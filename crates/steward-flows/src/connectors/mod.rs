@@ -375,7 +375,7 @@ pub struct ScopeNeed {
 
 /// Resolves `(method, path)` to the scope of the route it names (supplied by steward-api from
 /// its route table).
-pub type ScopeResolver<'a> = &'a dyn Fn(&str, &str) -> Option<String>;
+pub type ScopeResolver<'a> = &'a (dyn Fn(&str, &str) -> Option<String> + Sync);
 
 /// The connector cards of every flow of `flopack` (and their inline blocks) and the scopes they
 /// need: a declared scope, or for a Custom API Action the scope of the route its method and
