@@ -306,7 +306,8 @@ pub fn scope_for(method: &str, path: &str) -> Option<String> {
         method.to_ascii_uppercase()
     };
     let fits_param = |template: &str| {
-        let (t, p): (Vec<&str>, Vec<&str>) = (template.split('/').collect(), path.split('/').collect());
+        let (t, p): (Vec<&str>, Vec<&str>) =
+            (template.split('/').collect(), path.split('/').collect());
         t.len() == p.len()
             && t.iter().zip(&p).all(|(ts, ps)| {
                 let param = ts.starts_with('{') && ts.ends_with('}');

@@ -57,6 +57,18 @@ async fn preflight_of(state: &AppState, caller: &Caller, id: &str) -> ApiResult<
     Ok(serde_json::to_value(report).unwrap_or(Value::Null))
 }
 
+/// [`preflight_of`] for an answer that has already succeeded (an import, a switch): a
+/// preflight that cannot be computed is reported in it rather than failing the change.
+async fn preflight_or_error(state: &AppState, caller: &Caller, id: &str) -> Value {
+    match preflight_of(state, caller, id).await {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::warn!(flow = %id, error = %e, "preflight failed");
+            json!({"flowId": id, "error": e.to_string()})
+        }
+    }
+}
+
 /// `GET /flows/{flowId}/preflight`: each connector card's scope and whether its connection can
 /// call it (`ok`, `needs_reauthorize`, `missing_grant`, `not_authorized`, `unknown`).
 async fn preflight(
@@ -98,7 +110,7 @@ async fn import(State(state): State<AppState>, caller: Caller, body: Bytes) -> A
     let issuer = &state.config.issuer;
     let mut checks = Vec::new();
     for f in &imported.flows {
-        checks.push(preflight_of(&state, &caller, &f.id).await?);
+        checks.push(preflight_or_error(&state, &caller, &f.id).await);
     }
     let body = json!({
         "flows": imported.flows.iter().map(|f| flow_json(issuer, f)).collect::<Vec<_>>(),
@@ -155,7 +167,7 @@ async fn switch(state: AppState, caller: Caller, id: String, on: bool) -> ApiRes
     let flow = flows::set_active(&ctx, &id, on).await?;
     let mut v = flow_json(&state.config.issuer, &flow);
     if on {
-        let check = preflight_of(&state, &caller, &id).await?;
+        let check = preflight_or_error(&state, &caller, &id).await;
         if let Some(obj) = v.as_object_mut() {
             obj.insert("preflight".into(), check);
         }

@@ -360,7 +360,10 @@ mod tests {
         assert!(c.is_insufficient_scope());
         assert_eq!(c.param("scope"), Some("okta.users.read"));
         assert_eq!(c.param("resource"), Some("/api/v1/users"));
-        assert_eq!(c.param("error_description"), Some(INSUFFICIENT_SCOPE_DESCRIPTION));
+        assert_eq!(
+            c.param("error_description"),
+            Some(INSUFFICIENT_SCOPE_DESCRIPTION)
+        );
         // Okta's, as a support article records it (lower-case header, no resource_metadata).
         let okta = r#"Bearer authorization_uri="https://acme.okta.com/oauth2/v1/authorize", realm="https://acme.okta.com", scope="okta.logs.read", error="insufficient_scope", error_description="The access token provided does not contain the required scopes.", resource="/api/v1/logs""#;
         let c = parse(okta).unwrap();

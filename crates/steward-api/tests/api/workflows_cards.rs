@@ -65,7 +65,10 @@ async fn mint(org: &TestOrg, app_id: &str, client_id: &str, scope: &str) -> Conn
 /// A v1 access request to read: a group, a published request type for it, a request.
 async fn a_request(org: &TestOrg) -> String {
     let (s, g) = org
-        .post("/api/v1/groups", json!({"profile": {"name": "Engineering"}}))
+        .post(
+            "/api/v1/groups",
+            json!({"profile": {"name": "Engineering"}}),
+        )
         .await;
     assert_eq!(s, 200, "{g}");
     let group = g["id"].as_str().unwrap();
@@ -184,7 +187,15 @@ async fn the_oig_search_requests_card_needs_the_v2_scope(backend: Backend) {
         .contains(&("oig".into(), Some("Okta Identity Governance".into()))));
 
     org.grant(&app_id, V2_READ).await;
-    tokens.set(mint(&org, &app_id, &client_id, &format!("okta.users.read {V2_READ}")).await);
+    tokens.set(
+        mint(
+            &org,
+            &app_id,
+            &client_id,
+            &format!("okta.users.read {V2_READ}"),
+        )
+        .await,
+    );
     let (s, p) = org.get(&format!("{V1}/flows/{OIG_FLOW}/preflight")).await;
     assert_eq!(s, 200);
     assert_eq!(p["warnings"][0]["state"], "ok", "{p}");
@@ -246,16 +257,31 @@ async fn the_seed_flow_explains_its_scope_error_then_runs(backend: Backend) {
     assert_eq!(d["missingScope"], NEED);
     assert_eq!(d["appHoldsGrant"], false);
     assert_eq!(d["fix"], "grant_then_reauthorize");
-    assert_eq!(d["app"], json!({"id": app_id, "label": "Okta Workflows OAuth"}));
+    assert_eq!(
+        d["app"],
+        json!({"id": app_id, "label": "Okta Workflows OAuth"})
+    );
     assert_eq!(
         d["connection"],
         json!({"id": "wfc0connection", "name": "Okta Workflows OAuth"})
     );
-    assert_eq!(d["resource"], format!("/governance/api/v1/requests/{request}"));
-    assert_eq!(d["links"]["appScopes"], format!("/admin/apps/{app_id}/scopes"));
-    assert_eq!(d["links"]["grants"], format!("/api/v1/apps/{app_id}/grants"));
+    assert_eq!(
+        d["resource"],
+        format!("/governance/api/v1/requests/{request}")
+    );
+    assert_eq!(
+        d["links"]["appScopes"],
+        format!("/admin/apps/{app_id}/scopes")
+    );
+    assert_eq!(
+        d["links"]["grants"],
+        format!("/api/v1/apps/{app_id}/grants")
+    );
     let message = run["error"]["message"].as_str().unwrap();
-    assert!(message.contains(NEED) && message.contains("is not granted"), "{message}");
+    assert!(
+        message.contains(NEED) && message.contains("is not granted"),
+        "{message}"
+    );
     assert_eq!(body["error"], run["error"]["message"]);
     // The connection was looked up by the flopack's placeholder name.
     assert!(tokens
@@ -280,7 +306,15 @@ async fn the_seed_flow_explains_its_scope_error_then_runs(backend: Backend) {
         .ends_with("reauthorize the connection"));
 
     // Reauthorized (a new token carries the scope): the run returns the request.
-    tokens.set(mint(&org, &app_id, &client_id, &format!("okta.users.read {NEED}")).await);
+    tokens.set(
+        mint(
+            &org,
+            &app_id,
+            &client_id,
+            &format!("okta.users.read {NEED}"),
+        )
+        .await,
+    );
     let (s, p) = org.get(&format!("{V1}/flows/{FLOW}/preflight")).await;
     assert_eq!(s, 200);
     assert_eq!(state_of(&p), "ok", "{p}");

@@ -157,7 +157,14 @@ impl OktaConnectors {
             .bearer_auth(&token.access_token)
             .header(reqwest::header::ACCEPT, "application/json");
         for (k, v) in &call.headers {
-            req = req.header(k.as_str(), v.as_str());
+            let name = reqwest::header::HeaderName::from_bytes(k.as_bytes())
+                .map_err(|_| failed(format!("Request.Headers: {k:?} is not a header name")))?;
+            let value = reqwest::header::HeaderValue::from_str(v).map_err(|_| {
+                failed(format!(
+                    "Request.Headers: the value of {k:?} is not a header value"
+                ))
+            })?;
+            req = req.header(name, value);
         }
         if let Some(body) = &call.body {
             req = req.json(body);
@@ -180,7 +187,11 @@ impl OktaConnectors {
             .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
             .collect();
         let bytes = res.bytes().await.map_err(|e| ConnectorError {
-            message: format!("{} reply could not be read: {}", call.describe(), without_url(&e)),
+            message: format!(
+                "{} reply could not be read: {}",
+                call.describe(),
+                without_url(&e)
+            ),
             status: Some(503),
             diagnosis: None,
         })?;

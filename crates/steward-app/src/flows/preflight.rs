@@ -109,10 +109,7 @@ pub fn compare(
 }
 
 fn state_of(scope: &str, c: &ConnectionScopes) -> (ScopeState, String) {
-    let implied = |held: &[String]| {
-        held.iter()
-            .any(|h| steward_core::scopes::implies(h, scope))
-    };
+    let implied = |held: &[String]| held.iter().any(|h| steward_core::scopes::implies(h, scope));
     let Some(token) = &c.token_scopes else {
         return (
             ScopeState::NotAuthorized,
@@ -122,7 +119,10 @@ fn state_of(scope: &str, c: &ConnectionScopes) -> (ScopeState, String) {
         );
     };
     if implied(token) {
-        (ScopeState::Ok, format!("the connection's token carries {scope}"))
+        (
+            ScopeState::Ok,
+            format!("the connection's token carries {scope}"),
+        )
     } else if implied(&c.app_grants) {
         (
             ScopeState::NeedsReauthorize,
@@ -248,7 +248,11 @@ mod tests {
         // A resolver that knows no route leaves it unknown, with the reason.
         let none = scope_needs(&flopack, &|_, _| None);
         assert_eq!(none[0].scope, None);
-        assert!(none[0].unknown_because.as_deref().unwrap().contains("no route"));
+        assert!(none[0]
+            .unknown_because
+            .as_deref()
+            .unwrap()
+            .contains("no route"));
 
         let scope = "okta.governance.accessRequests.read";
         let with = |token: Option<&[&str]>, grants: &[&str]| {
@@ -259,11 +263,18 @@ mod tests {
                 app_grants: grants.iter().map(|s| s.to_string()).collect(),
                 why_not: None,
             };
-            compare(&needs, &|_| c.clone(), &|_| Some("Okta Workflows OAuth".into()))[0].clone()
+            compare(&needs, &|_| c.clone(), &|_| {
+                Some("Okta Workflows OAuth".into())
+            })[0]
+                .clone()
         };
         let cases: [(Option<&[&str]>, &[&str], ScopeState); 5] = [
             (Some(&["okta.users.read"]), &[], ScopeState::MissingGrant),
-            (Some(&["okta.users.read"]), &[scope], ScopeState::NeedsReauthorize),
+            (
+                Some(&["okta.users.read"]),
+                &[scope],
+                ScopeState::NeedsReauthorize,
+            ),
             (Some(&[scope]), &[scope], ScopeState::Ok),
             // manage implies read.
             (
@@ -278,6 +289,8 @@ mod tests {
             assert_eq!(w.state, state, "{token:?} {grants:?}: {}", w.message);
             assert_eq!(w.connection.as_deref(), Some("Okta Workflows OAuth"));
         }
-        assert!(with(Some(&[]), &[]).message.contains("/admin/apps/0oa1/scopes"));
+        assert!(with(Some(&[]), &[])
+            .message
+            .contains("/admin/apps/0oa1/scopes"));
     }
 }

@@ -10,8 +10,8 @@
 //! Families: [`okta`] (the Okta connector, module `okta`) and [`oig`] (the Okta Identity
 //! Governance connector, module `oig`).
 
-pub mod okta;
 pub mod oig;
+pub mod okta;
 
 use std::collections::BTreeMap;
 
@@ -19,7 +19,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::exec::ConnectorError;
-use crate::model::{Card, FlowData, FlowRef, Flopack};
+use crate::model::{Card, Flopack, FlowData, FlowRef};
 use crate::registry::{CardError, Inputs, Outputs};
 use crate::value::to_text;
 
@@ -153,15 +153,19 @@ impl HttpReply {
     /// The next page, relative to the org: the `Link: <…>; rel="next"` header (Management
     /// API) or `_links.next.href` (Governance API).
     pub fn next_page(&self) -> Option<String> {
-        let from_header = self.headers.iter().filter(|(k, _)| k == "link").find_map(|(_, v)| {
-            v.split(',').find_map(|part| {
-                let (url, params) = part.split_once(';')?;
-                params
-                    .contains("rel=\"next\"")
-                    .then(|| url.trim().trim_start_matches('<').trim_end_matches('>'))
-                    .map(str::to_string)
-            })
-        });
+        let from_header = self
+            .headers
+            .iter()
+            .filter(|(k, _)| k == "link")
+            .find_map(|(_, v)| {
+                v.split(',').find_map(|part| {
+                    let (url, params) = part.split_once(';')?;
+                    params
+                        .contains("rel=\"next\"")
+                        .then(|| url.trim().trim_start_matches('<').trim_end_matches('>'))
+                        .map(str::to_string)
+                })
+            });
         let from_body = || {
             self.body
                 .pointer("/_links/next/href")
@@ -454,7 +458,12 @@ fn needs_of(
 /// The relative URL of a Custom API Action when it is known before the run: typed in, or
 /// pinned from a Compose card whose template is typed in (its placeholders become `{name}`).
 fn static_url(flow: &FlowData, card: &Card) -> Result<String, String> {
-    let Some(field) = card.node.model.inputs.by_key(Some("Request"), "Relative URL") else {
+    let Some(field) = card
+        .node
+        .model
+        .inputs
+        .by_key(Some("Request"), "Relative URL")
+    else {
         return Err("the card has no Relative URL".into());
     };
     let source = pinned_from(flow, &card.uuid, &field.id);
@@ -544,16 +553,10 @@ pub(crate) fn refuse_streaming(card: &Card) -> Vec<String> {
     let request = parameter(card, "requestType");
     let streaming = set.to_ascii_lowercase().contains("stream")
         || request.to_ascii_lowercase().contains("streaming")
-        || card
-            .node
-            .model
-            .inputs
-            .data
-            .values()
-            .any(|f| {
-                f.group.as_deref() == Some("Streaming")
-                    && matches!(f.flow_ref(), Some(FlowRef::Named(_)))
-            });
+        || card.node.model.inputs.data.values().any(|f| {
+            f.group.as_deref() == Some("Streaming")
+                && matches!(f.flow_ref(), Some(FlowRef::Named(_)))
+        });
     if streaming {
         vec![
             "streaming records to a helper flow is not supported yet: choose First Matching Record or First 200 Matching Records".into(),

@@ -145,7 +145,9 @@ fn filter_of(inputs: &Inputs) -> String {
     );
     eq(
         "requested.accessScopeId",
-        to_text(by_key(inputs, "Access Scope ID")).trim().to_string(),
+        to_text(by_key(inputs, "Access Scope ID"))
+            .trim()
+            .to_string(),
     );
     eq(
         "requested.accessScopeType",

@@ -182,8 +182,10 @@ fn update_user(inputs: &Inputs) -> Result<HttpCall, CardError> {
         }
     };
     let profile = group_object(inputs, "Profile");
-    Ok(HttpCall::new(method, format!("/api/v1/users/{}", segment(&id)))
-        .body(json!({ "profile": profile })))
+    Ok(
+        HttpCall::new(method, format!("/api/v1/users/{}", segment(&id)))
+            .body(json!({ "profile": profile })),
+    )
 }
 
 /// Read User's outputs: `System Properties.*` and `Profile Properties.<attribute>`.
@@ -210,7 +212,11 @@ pub fn user_outputs(user: &Value) -> Outputs {
             text_or_null(at(user, "statusChanged")),
         )
         .with_in(system, "Last Login", text_or_null(at(user, "lastLogin")))
-        .with_in(system, "Last Updated", text_or_null(at(user, "lastUpdated")))
+        .with_in(
+            system,
+            "Last Updated",
+            text_or_null(at(user, "lastUpdated")),
+        )
         .with_in(
             system,
             "Password Changed",

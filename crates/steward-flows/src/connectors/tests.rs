@@ -53,10 +53,8 @@ type Case = (
 fn check(connector: &str, cases: Vec<Case>) {
     for (action, inputs, replies, want_calls, want_out) in cases {
         let (calls, out) = run(connector, action, &inputs, replies);
-        let got: Vec<(String, String)> = calls
-            .iter()
-            .map(|c| (c.method.clone(), c.url()))
-            .collect();
+        let got: Vec<(String, String)> =
+            calls.iter().map(|c| (c.method.clone(), c.url())).collect();
         let want: Vec<(String, String)> = want_calls
             .iter()
             .map(|(m, u)| (m.to_string(), u.to_string()))
@@ -363,9 +361,11 @@ fn inputs_that_cannot_make_a_call_are_card_errors() {
         (
             "okta",
             "updateUser",
-            Inputs::new()
-                .grouped("User", "ID", json!("00u1"))
-                .grouped("parameters", "updateSemantics", json!("PATCH")),
+            Inputs::new().grouped("User", "ID", json!("00u1")).grouped(
+                "parameters",
+                "updateSemantics",
+                json!("PATCH"),
+            ),
             "updateSemantics",
         ),
         ("okta", "addNewUserToGroup", Inputs::new(), "Group.id"),
@@ -434,4 +434,31 @@ fn every_card_declares_its_scope_and_is_found_by_key() {
         }
     }
     assert!(placeholders_as_params("/a/{{{x-1}}}/b/{{{y}}}") == "/a/{x-1}/b/{y}");
+}
+
+#[test]
+fn streaming_to_a_helper_flow_is_refused_at_import_with_the_reason() {
+    const SEED: &str = include_str!("../../tests/fixtures/seed_request_lookup.flopack");
+    let mut registry = crate::CardRegistry::standard();
+    for card in all() {
+        registry.connector(card.connector, card.action);
+    }
+    let report = crate::import::import_with(SEED.as_bytes(), &registry)
+        .unwrap()
+        .report;
+    assert_eq!(report.unsupported().count(), 0, "{report:?}");
+
+    let streaming = SEED.replacen("\"data\": \"GET\"", "\"data\": \"GET(Streaming)\"", 1);
+    assert_ne!(streaming, SEED);
+    let report = crate::import::import_with(streaming.as_bytes(), &registry)
+        .unwrap()
+        .report;
+    let refused: Vec<_> = report.unsupported().collect();
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0].1.card, "okta:hTTPRequest");
+    assert!(
+        refused[0].1.reasons[0].contains("streaming records to a helper flow is not supported"),
+        "{:?}",
+        refused[0].1.reasons
+    );
 }
