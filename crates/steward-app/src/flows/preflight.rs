@@ -268,7 +268,9 @@ mod tests {
             })[0]
                 .clone()
         };
-        let cases: [(Option<&[&str]>, &[&str], ScopeState); 5] = [
+        /// (the token's scopes, none when not authorized; the app's grants; the state).
+        type Case<'a> = (Option<&'a [&'a str]>, &'a [&'a str], ScopeState);
+        let cases: [Case<'_>; 5] = [
             (Some(&["okta.users.read"]), &[], ScopeState::MissingGrant),
             (
                 Some(&["okta.users.read"]),
