@@ -116,6 +116,17 @@ impl AppState {
         })
     }
 
+    /// The same state whose flow runner runs connector cards with `connectors` (e.g.
+    /// [`steward_app::flows::OktaConnectors`] over the connections' tokens). Build the router
+    /// from the state this returns.
+    pub fn with_flow_connectors(
+        mut self,
+        connectors: Arc<dyn steward_app::flows::Connectors>,
+    ) -> AppState {
+        self.flows = self.flows.with_connectors(connectors);
+        self
+    }
+
     /// Starts a worker that claims and runs queued flow runs until the process ends.
     pub fn spawn_flow_worker(&self) -> steward_app::flows::runner::Worker {
         self.flows.spawn()

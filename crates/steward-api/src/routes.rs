@@ -81,6 +81,7 @@ pub static EXTENSIONS: &[(&str, &str)] = &[
     ),
     ("POST", "/workflows/api/v1/connections/{connectionId}/check"),
     ("GET", "/workflows/api/v1/connections/{connectionId}/status"),
+    ("GET", "/workflows/api/v1/flows/{flowId}/preflight"),
 ];
 
 /// One guarded route as `steward routes` prints it.
@@ -307,6 +308,46 @@ fn fits(template: &str, path: &str) -> bool {
             _ => return false,
         }
     }
+}
+
+/// The scope a call of `method` on the concrete `path` (no query) needs: the served route whose
+/// template it fits (the most literal first), else the Okta operation it names. A segment of
+/// `path` written `{name}` (a placeholder filled when a flow runs) fits only a parameter.
+/// Preflight resolves Custom API Actions with it.
+pub fn scope_for(method: &str, path: &str) -> Option<String> {
+    let method = if method.eq_ignore_ascii_case("HEAD") {
+        "GET".to_string()
+    } else {
+        method.to_ascii_uppercase()
+    };
+    let fits_param = |template: &str| {
+        let (t, p): (Vec<&str>, Vec<&str>) =
+            (template.split('/').collect(), path.split('/').collect());
+        t.len() == p.len()
+            && t.iter().zip(&p).all(|(ts, ps)| {
+                let param = ts.starts_with('{') && ts.ends_with('}');
+                let placeholder = ps.starts_with('{') && ps.ends_with('}');
+                if param {
+                    !ps.is_empty()
+                } else {
+                    !placeholder && ts == ps
+                }
+            })
+    };
+    let literal = |template: &str| template.split('/').filter(|s| !s.starts_with('{')).count();
+    let route = served()
+        .iter()
+        .filter(|r| r.method == method && fits_param(&r.path))
+        .max_by_key(|r| literal(&r.path));
+    if let Some(r) = route {
+        return Some(r.scope.to_string());
+    }
+    steward_core::scopes::OPERATIONS
+        .iter()
+        .filter(|op| op.method == method && fits_param(op.path))
+        .max_by_key(|op| literal(op.path))
+        .and_then(|op| op.scopes.first())
+        .map(|s| s.to_string())
 }
 
 /// The operations of Okta's specs whose path template `path` fits, the most literal template

@@ -43,6 +43,40 @@ pub(crate) fn routes() -> Routes {
         .get("/executions", READ, executions)
         .get("/executions/{executionId}", READ, execution)
         .post("/executions/{executionId}/cancel", MANAGE, cancel)
+        .get("/flows/{flowId}/preflight", READ, preflight)
+}
+
+/// The scopes a flow's connector cards need against their connections ([`flows::preflight`]),
+/// Custom API Actions resolved through this server's route table.
+async fn preflight_of(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Value> {
+    let ctx = caller.ctx(state);
+    let flow = flows::get_flow(&ctx, id).await?;
+    let tokens = state.flows.token_source();
+    let report =
+        flows::preflight(&ctx, &flow, tokens.as_deref(), &crate::routes::scope_for).await?;
+    Ok(serde_json::to_value(report).unwrap_or(Value::Null))
+}
+
+/// [`preflight_of`] for an answer that has already succeeded (an import, a switch): a
+/// preflight that cannot be computed is reported in it rather than failing the change.
+async fn preflight_or_error(state: &AppState, caller: &Caller, id: &str) -> Value {
+    match preflight_of(state, caller, id).await {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::warn!(flow = %id, error = %e, "preflight failed");
+            json!({"flowId": id, "error": e.to_string()})
+        }
+    }
+}
+
+/// `GET /flows/{flowId}/preflight`: each connector card's scope and whether its connection can
+/// call it (`ok`, `needs_reauthorize`, `missing_grant`, `not_authorized`, `unknown`).
+async fn preflight(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(preflight_of(&state, &caller, &id).await?))
 }
 
 fn flow_json(issuer: &str, f: &flows::FlowSummary) -> Value {
@@ -74,10 +108,15 @@ async fn import(State(state): State<AppState>, caller: Caller, body: Bytes) -> A
     let ctx = caller.ctx(&state);
     let imported = flows::import_flopack(&ctx, state.flows.registry(), &body).await?;
     let issuer = &state.config.issuer;
+    let mut checks = Vec::new();
+    for f in &imported.flows {
+        checks.push(preflight_or_error(&state, &caller, &f.id).await);
+    }
     let body = json!({
         "flows": imported.flows.iter().map(|f| flow_json(issuer, f)).collect::<Vec<_>>(),
         "clientTokens": imported.client_tokens,
         "report": imported.report,
+        "preflight": checks,
     });
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
@@ -121,10 +160,19 @@ async fn export(
     Ok(([(header::CONTENT_TYPE, "application/json")], bytes).into_response())
 }
 
+/// Switches a flow on or off; switched on, the answer carries its `preflight` (a warning, not
+/// a refusal: a connection may be reauthorized before the flow first runs).
 async fn switch(state: AppState, caller: Caller, id: String, on: bool) -> ApiResult<Json<Value>> {
     let ctx = caller.ctx(&state);
     let flow = flows::set_active(&ctx, &id, on).await?;
-    Ok(Json(flow_json(&state.config.issuer, &flow)))
+    let mut v = flow_json(&state.config.issuer, &flow);
+    if on {
+        let check = preflight_or_error(&state, &caller, &id).await;
+        if let Some(obj) = v.as_object_mut() {
+            obj.insert("preflight".into(), check);
+        }
+    }
+    Ok(Json(v))
 }
 
 async fn activate(

@@ -283,7 +283,10 @@ impl Reporter<'_> {
             Some(CardImpl::Function(_)) => (Status::Function, None),
             Some(CardImpl::Control(c)) => (Status::Control, Some(control_role(*c))),
             Some(CardImpl::Trigger(t)) => (Status::Trigger, Some(trigger_role(*t))),
-            Some(CardImpl::Connector) => (Status::Connector, Some("connector action".into())),
+            Some(CardImpl::Connector) => {
+                reasons.extend(self.registry.check(card));
+                (Status::Connector, Some("connector action".into()))
+            }
             None => {
                 reasons.push(missing(&card.address));
                 (Status::Unsupported, None)

@@ -7,6 +7,8 @@
 //!   [`readable`](readable::readable) renders it for review and version control.
 //! - [`registry`]: the card registry: each function card is one small function, control cards
 //!   and triggers are descriptors the engine interprets.
+//! - [`connectors`]: the Okta and Okta Identity Governance connector cards, each a pure pair
+//!   (inputs → HTTP call, reply → outputs) with the scope it needs.
 //! - [`plan`]: a flow's execution order (If/Else lanes and joins) from its ordering graph;
 //!   [`blocks`]: the inline blocks and helpers of If/ElseIf, If Error, Call Flow and list cards.
 
@@ -14,6 +16,7 @@ pub mod address;
 pub mod blocks;
 mod cards;
 pub mod condition;
+pub mod connectors;
 pub mod exec;
 pub mod import;
 pub mod model;

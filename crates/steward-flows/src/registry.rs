@@ -343,6 +343,8 @@ pub enum CardImpl {
 #[derive(Debug, Clone, Default)]
 pub struct CardRegistry {
     cards: BTreeMap<CardKey, CardImpl>,
+    /// Import-time checks of connector cards (a streaming result set, …).
+    checks: BTreeMap<CardKey, crate::connectors::CheckFn>,
 }
 
 impl CardRegistry {
@@ -374,8 +376,19 @@ impl CardRegistry {
 
     /// A connector action the driver runs (see [`crate::exec::StepOutcome::Connector`]).
     pub fn connector(&mut self, connector: &str, action: &str) {
-        self.cards
-            .insert(CardKey::connector(connector, action), CardImpl::Connector);
+        let key = CardKey::connector(connector, action);
+        if let Some(card) = crate::connectors::by_key(&key) {
+            self.checks.insert(key.clone(), card.check);
+        }
+        self.cards.insert(key, CardImpl::Connector);
+    }
+
+    /// Why a connector card, as configured, cannot run (empty: it can).
+    pub fn check(&self, card: &Card) -> Vec<String> {
+        self.checks
+            .get(&card.address.card_key())
+            .map(|check| check(card))
+            .unwrap_or_default()
     }
 
     pub fn get(&self, key: &CardKey) -> Option<&CardImpl> {

@@ -167,6 +167,98 @@ pub fn dpop_error(issuer: &str, algs: &[JwsAlg], error: &str, description: &str)
         .to_string()
 }
 
+/// A challenge as a client reads it: the scheme and its parameters (names in lower case).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedChallenge {
+    pub scheme: String,
+    pub params: Vec<(String, String)>,
+}
+
+impl ParsedChallenge {
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// `error="insufficient_scope"`.
+    pub fn is_insufficient_scope(&self) -> bool {
+        self.param("error") == Some("insufficient_scope")
+    }
+}
+
+/// Parses a `WWW-Authenticate` value (RFC 9110 §11.6.1, RFC 6750 §3): the first challenge and
+/// its `name=value` / `name="quoted value"` parameters, as Okta and Steward send them. `None`
+/// when it has no scheme.
+pub fn parse(header: &str) -> Option<ParsedChallenge> {
+    let header = header.trim();
+    let (scheme, rest) = match header.find(char::is_whitespace) {
+        Some(i) => (&header[..i], &header[i..]),
+        None => (header, ""),
+    };
+    if scheme.is_empty() || scheme.contains('=') {
+        return None;
+    }
+    let mut params = Vec::new();
+    let mut chars = rest.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace() || *c == ',') {
+            chars.next();
+        }
+        let mut name = String::new();
+        while let Some(&c) = chars.peek() {
+            if c == '=' || c == ',' || c.is_whitespace() {
+                break;
+            }
+            name.push(c);
+            chars.next();
+        }
+        if name.is_empty() {
+            break;
+        }
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        if chars.peek() != Some(&'=') {
+            // A second challenge's scheme (or a token68): the first challenge ends here.
+            break;
+        }
+        chars.next();
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        let mut value = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => {
+                        if let Some(escaped) = chars.next() {
+                            value.push(escaped);
+                        }
+                    }
+                    '"' => break,
+                    other => value.push(other),
+                }
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c == ',' || c.is_whitespace() {
+                    break;
+                }
+                value.push(c);
+                chars.next();
+            }
+        }
+        params.push((name.to_ascii_lowercase(), value));
+    }
+    Some(ParsedChallenge {
+        scheme: scheme.to_string(),
+        params,
+    })
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
@@ -257,5 +349,37 @@ mod tests {
         let c = insufficient_scope(ISS, Scheme::Bearer, "a\"b", "/api/v1/users/\\x\u{e9}\n");
         assert!(c.contains(r#"scope="ab""#));
         assert!(c.contains(r#"resource="/api/v1/users/x""#));
+    }
+
+    #[test]
+    fn parses_what_okta_and_steward_send() {
+        // Steward's own challenge round-trips.
+        let built = insufficient_scope(ISS, Scheme::Bearer, "okta.users.read", "/api/v1/users");
+        let c = parse(&built).unwrap();
+        assert_eq!(c.scheme, "Bearer");
+        assert!(c.is_insufficient_scope());
+        assert_eq!(c.param("scope"), Some("okta.users.read"));
+        assert_eq!(c.param("resource"), Some("/api/v1/users"));
+        assert_eq!(
+            c.param("error_description"),
+            Some(INSUFFICIENT_SCOPE_DESCRIPTION)
+        );
+        // Okta's, as a support article records it (lower-case header, no resource_metadata).
+        let okta = r#"Bearer authorization_uri="https://acme.okta.com/oauth2/v1/authorize", realm="https://acme.okta.com", scope="okta.logs.read", error="insufficient_scope", error_description="The access token provided does not contain the required scopes.", resource="/api/v1/logs""#;
+        let c = parse(okta).unwrap();
+        assert_eq!(c.param("scope"), Some("okta.logs.read"));
+        assert_eq!(c.param("REALM"), Some("https://acme.okta.com"));
+        // DPoP with unquoted and escaped values; a second challenge is not read into the first.
+        let c = parse(r#"DPoP algs="ES256 RS256", error=invalid_token, error_description="a \"b\"" , Bearer realm="x""#).unwrap();
+        assert_eq!(c.scheme, "DPoP");
+        assert_eq!(c.param("algs"), Some("ES256 RS256"));
+        assert_eq!(c.param("error"), Some("invalid_token"));
+        assert_eq!(c.param("error_description"), Some("a \"b\""));
+        assert_eq!(c.param("realm"), None);
+        assert!(!c.is_insufficient_scope());
+        // Nothing to read.
+        assert_eq!(parse(""), None);
+        assert_eq!(parse("error=x"), None);
+        assert_eq!(parse("Bearer").unwrap().params, vec![]);
     }
 }

@@ -35,3 +35,4 @@ mod user_integrity;
 mod users;
 mod workflows;
 mod workflows_connections;
+mod workflows_cards;

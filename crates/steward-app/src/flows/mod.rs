@@ -7,6 +7,8 @@
 //! interpreter of `steward-flows`, and records each card in its own short transaction.
 
 pub mod connections;
+pub mod okta;
+pub mod preflight;
 pub mod runner;
 pub mod tokens;
 
@@ -23,6 +25,8 @@ use steward_store::{FlowRun, FlowStep, RunQuery, RunStatus, StoredFlow};
 
 use crate::{AppError, AppResult, Ctx};
 
+pub use okta::OktaConnectors;
+pub use preflight::{preflight, Preflight, ScopeState};
 pub use runner::{ConnectorSet, Connectors, NoConnectors, Runner, RunnerConfig};
 pub use tokens::{ConnectionToken, TokenSource};
 

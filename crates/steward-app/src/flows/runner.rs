@@ -42,6 +42,10 @@ pub trait Connectors: Send + Sync {
         flow: &'a StoredFlow,
         request: &'a ConnectorRequest,
     ) -> ConnectorFuture<'a>;
+    /// Where its connections' tokens come from (preflight reads their scopes).
+    fn token_source(&self) -> Option<Arc<dyn super::tokens::TokenSource>> {
+        None
+    }
 }
 
 /// No connector cards (flows that use one are refused at import).
@@ -86,6 +90,10 @@ impl Connectors for ConnectorSet {
             Some(family) => family.call(flow, request),
             None => NoConnectors.call(flow, request),
         }
+    }
+
+    fn token_source(&self) -> Option<Arc<dyn super::tokens::TokenSource>> {
+        self.0.iter().find_map(|c| c.token_source())
     }
 }
 
@@ -175,6 +183,21 @@ impl Runner {
                 programs: Mutex::new(HashMap::new()),
             }),
         }
+    }
+
+    /// The same runner (store, configuration, clock) with other connectors.
+    pub fn with_connectors(&self, connectors: Arc<dyn Connectors>) -> Runner {
+        Runner::new(
+            self.inner.store.clone(),
+            connectors,
+            self.inner.config.clone(),
+            self.inner.clock.clone(),
+        )
+    }
+
+    /// Where the connector cards' tokens come from, when they come from anywhere.
+    pub fn token_source(&self) -> Option<Arc<dyn super::tokens::TokenSource>> {
+        self.inner.connectors.token_source()
     }
 
     /// What this runner can run: imports are checked against it.

@@ -111,7 +111,21 @@ impl TestOrg {
 
     pub async fn start_with(backend: Backend, rate_limits: RateLimits) -> TestOrg {
         let store = open_store(backend).await;
-        Self::start_on_with(backend, store, rate_limits).await
+        Self::start_on_with(backend, store, rate_limits, None).await
+    }
+
+    /// An org whose flows run connector cards with the connectors `make` builds over its store.
+    pub async fn start_with_connectors(
+        backend: Backend,
+        make: impl FnOnce(&Store) -> std::sync::Arc<dyn steward_app::flows::Connectors>,
+    ) -> TestOrg {
+        let store = open_store(backend).await;
+        let connectors = make(&store);
+        let limits = RateLimits {
+            per_token: 100_000,
+            per_address: 100_000,
+        };
+        Self::start_on_with(backend, store, limits, Some(connectors)).await
     }
 
     /// A new server on an existing store (a restart).
@@ -123,11 +137,17 @@ impl TestOrg {
                 per_token: 100_000,
                 per_address: 100_000,
             },
+            None,
         )
         .await
     }
 
-    async fn start_on_with(backend: Backend, store: Store, rate_limits: RateLimits) -> TestOrg {
+    async fn start_on_with(
+        backend: Backend,
+        store: Store,
+        rate_limits: RateLimits,
+        connectors: Option<std::sync::Arc<dyn steward_app::flows::Connectors>>,
+    ) -> TestOrg {
         bootstrap::ensure_org(&store, Some("Adm1nPassword!"), Some(ADMIN_TOKEN))
             .await
             .unwrap();
@@ -143,7 +163,10 @@ impl TestOrg {
             rate_limits,
             request_timeout: steward_api::DEFAULT_REQUEST_TIMEOUT,
         };
-        let state = AppState::new(store.clone(), config, auth.clone());
+        let mut state = AppState::new(store.clone(), config, auth.clone());
+        if let Some(connectors) = connectors {
+            state = state.with_flow_connectors(connectors);
+        }
         let app = steward_api::router(state.clone());
         tokio::spawn(async move {
             axum::serve(
