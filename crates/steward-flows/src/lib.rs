@@ -14,6 +14,7 @@ pub mod address;
 pub mod blocks;
 mod cards;
 pub mod condition;
+pub mod events;
 pub mod exec;
 pub mod import;
 pub mod model;
@@ -21,6 +22,7 @@ pub mod plan;
 pub mod readable;
 pub mod registry;
 pub mod schedule;
+pub mod tables;
 pub mod value;
 
 pub use address::{Address, CardKey};
