@@ -67,6 +67,9 @@ pub static EXTENSIONS: &[(&str, &str)] = &[
     ("GET", "/workflows/api/v1/executions"),
     ("GET", "/workflows/api/v1/executions/{executionId}"),
     ("POST", "/workflows/api/v1/executions/{executionId}/cancel"),
+    ("GET", "/workflows/api/v1/tables"),
+    ("GET", "/workflows/api/v1/tables/{tableId}"),
+    ("GET", "/workflows/api/v1/tables/{tableId}/rows"),
 ];
 
 /// One guarded route as `steward routes` prints it.

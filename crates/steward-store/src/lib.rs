@@ -11,6 +11,8 @@ mod activation;
 mod app_secrets;
 mod apps;
 mod console;
+mod flow_events;
+mod flow_tables;
 mod flows;
 mod groups;
 mod listing;
@@ -35,6 +37,8 @@ pub use access_requests::{
 pub use activation::ActivationToken;
 pub use apps::{AppGroupAssignment, AppQuery, AppUserAssignment};
 pub use console::ConsoleSession;
+pub use flow_events::EventCursor;
+pub use flow_tables::{FlowTables, FlowTablesTx, StoredRow, StoredTable};
 pub use flows::{FlowRun, FlowStep, Flows, FlowsTx, RunClaim, RunQuery, RunStatus, StoredFlow};
 pub use groups::GroupQuery;
 pub use logs::{LogPage, LogQuery, SortOrder};

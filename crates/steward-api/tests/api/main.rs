@@ -34,3 +34,5 @@ mod unassignment;
 mod user_integrity;
 mod users;
 mod workflows;
+mod workflows_events;
+mod workflows_tables;
