@@ -76,8 +76,7 @@ async fn table_rows(
 ) -> ApiResult<Response> {
     let limit = crate::http::page_limit(page.limit.as_deref(), 200, 1000)?;
     let ctx = caller.ctx(&state);
-    let (rows, next) =
-        flows::tables::table_rows(&ctx, &id, page.after.as_deref(), limit).await?;
+    let (rows, next) = flows::tables::table_rows(&ctx, &id, page.after.as_deref(), limit).await?;
     let headers = crate::http::link_headers(
         &state.config.issuer,
         uri.path(),

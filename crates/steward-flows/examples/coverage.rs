@@ -37,7 +37,13 @@ fn main() {
     // connection.
     let mut registry = steward_flows::CardRegistry::standard();
     for action in [
-        "searchRows2", "readRow", "createRow", "updateRow", "deleteRow", "clearTable", "readTable",
+        "searchRows2",
+        "readRow",
+        "createRow",
+        "updateRow",
+        "deleteRow",
+        "clearTable",
+        "readTable",
     ] {
         registry.connector("stash", action);
     }

@@ -432,15 +432,42 @@ mod tests {
     fn where_expressions_compare_by_column_type() {
         let cases = [
             (json!({}), vec!["r1", "r2", "r3"]),
-            (json!({"expr": [{"lhs": "name", "op": "=", "rhs": "bob"}]}), vec!["r2"]),
-            (json!({"expr": [{"lhs": "name", "op": "!=", "rhs": "bob"}]}), vec!["r1", "r3"]),
-            (json!({"expr": [{"lhs": "score", "op": ">", "rhs": "9"}]}), vec!["r1", "r3"]),
-            (json!({"expr": [{"lhs": "score", "op": ">=", "rhs": 10}]}), vec!["r1", "r3"]),
-            (json!({"expr": [{"lhs": "score", "op": "<", "rhs": 10}]}), vec!["r2"]),
-            (json!({"expr": [{"lhs": "score", "op": "<=", "rhs": 10}]}), vec!["r1", "r2"]),
-            (json!({"expr": [{"lhs": "due", "op": "<", "rhs": "2026-02-15T00:00:00Z"}]}), vec!["r1", "r3"]),
-            (json!({"expr": [{"lhs": "done", "op": "=", "rhs": false}]}), vec!["r1", "r3"]),
-            (json!({"expr": [{"lhs": "Row ID", "op": "=", "rhs": "r3"}]}), vec!["r3"]),
+            (
+                json!({"expr": [{"lhs": "name", "op": "=", "rhs": "bob"}]}),
+                vec!["r2"],
+            ),
+            (
+                json!({"expr": [{"lhs": "name", "op": "!=", "rhs": "bob"}]}),
+                vec!["r1", "r3"],
+            ),
+            (
+                json!({"expr": [{"lhs": "score", "op": ">", "rhs": "9"}]}),
+                vec!["r1", "r3"],
+            ),
+            (
+                json!({"expr": [{"lhs": "score", "op": ">=", "rhs": 10}]}),
+                vec!["r1", "r3"],
+            ),
+            (
+                json!({"expr": [{"lhs": "score", "op": "<", "rhs": 10}]}),
+                vec!["r2"],
+            ),
+            (
+                json!({"expr": [{"lhs": "score", "op": "<=", "rhs": 10}]}),
+                vec!["r1", "r2"],
+            ),
+            (
+                json!({"expr": [{"lhs": "due", "op": "<", "rhs": "2026-02-15T00:00:00Z"}]}),
+                vec!["r1", "r3"],
+            ),
+            (
+                json!({"expr": [{"lhs": "done", "op": "=", "rhs": false}]}),
+                vec!["r1", "r3"],
+            ),
+            (
+                json!({"expr": [{"lhs": "Row ID", "op": "=", "rhs": "r3"}]}),
+                vec!["r3"],
+            ),
             (
                 json!({"expr": [{"lhs": "score", "op": ">", "rhs": 5, "join": "AND"}, {"lhs": "done", "op": "=", "rhs": false, "join": "AND"}, {"lhs": "name", "op": "=", "rhs": "ada", "join": "AND"}]}),
                 vec!["r1"],
@@ -489,9 +516,18 @@ mod tests {
             limit,
             offset,
         };
-        assert_eq!(ids(json!({}), by("score", false, None, 0)), vec!["r2", "r1", "r3"]);
-        assert_eq!(ids(json!({}), by("score", true, None, 0)), vec!["r3", "r1", "r2"]);
-        assert_eq!(ids(json!({}), by("due", false, Some(2), 0)), vec!["r1", "r3"]);
+        assert_eq!(
+            ids(json!({}), by("score", false, None, 0)),
+            vec!["r2", "r1", "r3"]
+        );
+        assert_eq!(
+            ids(json!({}), by("score", true, None, 0)),
+            vec!["r3", "r1", "r2"]
+        );
+        assert_eq!(
+            ids(json!({}), by("due", false, Some(2), 0)),
+            vec!["r1", "r3"]
+        );
         assert_eq!(ids(json!({}), by("name", false, Some(1), 1)), vec!["r2"]);
         let inputs = Inputs::new()
             .grouped("Sort", "Column", json!("score"))

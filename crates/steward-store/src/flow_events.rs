@@ -74,7 +74,11 @@ impl Store {
 impl WriteTx {
     /// The flow's cursor, locked until this transaction ends (PostgreSQL).
     pub async fn lock_event_cursor(&mut self, flow_id: &str) -> Result<Option<EventCursor>> {
-        let lock = if self.is_postgres() { " FOR UPDATE" } else { "" };
+        let lock = if self.is_postgres() {
+            " FOR UPDATE"
+        } else {
+            ""
+        };
         let row = sqlx::query(&format!(
             "SELECT {CURSOR_COLUMNS} FROM flow_event_cursors c WHERE c.flow_id = $1{lock}"
         ))
@@ -104,7 +108,11 @@ impl WriteTx {
 
     /// Moves a cursor from `from` to `to`; `false` (nothing written) when it is no longer at
     /// `from` (another node moved it first).
-    pub async fn move_event_cursor(&mut self, from: &EventCursor, to: &EventCursor) -> Result<bool> {
+    pub async fn move_event_cursor(
+        &mut self,
+        from: &EventCursor,
+        to: &EventCursor,
+    ) -> Result<bool> {
         let done = sqlx::query(
             "UPDATE flow_event_cursors SET last_seq = $3, gaps = $4, updated = $5 \
              WHERE flow_id = $1 AND last_seq = $2 AND gaps = $6",
@@ -138,11 +146,7 @@ impl WriteTx {
 
     /// Up to `limit` outbox rows with `seq > after` and of the given stored types, in seq order,
     /// as this transaction sees them.
-    pub async fn outbox_rows_after(
-        &mut self,
-        after: i64,
-        limit: i64,
-    ) -> Result<Vec<OutboxRow>> {
+    pub async fn outbox_rows_after(&mut self, after: i64, limit: i64) -> Result<Vec<OutboxRow>> {
         let rows = sqlx::query(
             "SELECT seq, occurred_at, event_type, payload FROM outbox WHERE seq > $1 \
              ORDER BY seq LIMIT $2",

@@ -162,11 +162,12 @@ async fn run_remote(action: FlowsAction, remote: &RemoteArgs, output: Output) ->
                 }
             }
         }
-        FlowsAction::Tables {
-            table_id: Some(id),
-        } => {
+        FlowsAction::Tables { table_id: Some(id) } => {
             let rows = org
-                .list_all(&format!("{V1}/tables/{}/rows", crate::remote::urlencode(&id)))
+                .list_all(&format!(
+                    "{V1}/tables/{}/rows",
+                    crate::remote::urlencode(&id)
+                ))
                 .await?;
             match output {
                 Output::Json => print_json(&serde_json::Value::Array(rows)),

@@ -46,9 +46,7 @@ async fn dispatch(org: &TestOrg) -> usize {
 }
 
 async fn runs_of(org: &TestOrg, flow: &str) -> Vec<Value> {
-    let (s, runs) = org
-        .get(&format!("{V1}/executions?flowId={flow}"))
-        .await;
+    let (s, runs) = org.get(&format!("{V1}/executions?flowId={flow}")).await;
     assert_eq!(s, 200, "{runs}");
     runs.as_array().unwrap().clone()
 }
@@ -103,7 +101,11 @@ async fn user_created_and_group_events_run_each_subscribed_flow_once(backend: Ba
     assert_eq!(
         seen,
         vec![
-            ("Also on user created".into(), user_id.clone(), created.clone()),
+            (
+                "Also on user created".into(),
+                user_id.clone(),
+                created.clone()
+            ),
             ("On user created".into(), user_id.clone(), created.clone()),
         ]
     );
@@ -115,7 +117,10 @@ async fn user_created_and_group_events_run_each_subscribed_flow_once(backend: Ba
     assert_eq!(s, 200, "{group}");
     let group_id = group["id"].as_str().unwrap();
     let (s, _) = org
-        .put(&format!("/api/v1/groups/{group_id}/users/{user_id}"), json!({}))
+        .put(
+            &format!("/api/v1/groups/{group_id}/users/{user_id}"),
+            json!({}),
+        )
         .await;
     assert_eq!(s, 204);
     assert_eq!(dispatch(&org).await, 1);
@@ -163,7 +168,11 @@ async fn a_new_access_request_runs_the_access_request_created_flows_once(backend
         assert_eq!(event["Okta User"]["ID"], setup.alice.as_str());
         assert_eq!(event["Access Request"]["ID"], request_id.as_str());
     }
-    let values: Vec<Value> = rows(&org).await.iter().map(|r| r["value"].clone()).collect();
+    let values: Vec<Value> = rows(&org)
+        .await
+        .iter()
+        .map(|r| r["value"].clone())
+        .collect();
     assert_eq!(values, vec![json!(request_id), json!(request_id)]);
 }
 

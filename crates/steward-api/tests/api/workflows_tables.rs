@@ -47,7 +47,11 @@ async fn a_table_flow_creates_searches_updates_and_deletes_rows(backend: Backend
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert_eq!(rows[0]["source"], "alpha");
     assert_eq!(rows[0]["value"], "updated");
-    assert_eq!(rows[0]["eventType"], Value::Null, "an empty input left the cell alone");
+    assert_eq!(
+        rows[0]["eventType"],
+        Value::Null,
+        "an empty input left the cell alone"
+    );
     assert!(rows[0]["Row ID"].is_string() && rows[0]["Created"].is_string());
     assert_eq!(done["output"]["columns"][0]["name"], "source");
     let (_, table) = org.get(&format!("{V1}/tables/{TABLE}")).await;

@@ -40,10 +40,7 @@ pub mod cursor {
 
     /// Read from above this seq: everything at or below it is settled.
     pub fn floor(c: &EventCursor) -> i64 {
-        c.gaps
-            .keys()
-            .next()
-            .map_or(c.last_seq, |lowest| lowest - 1)
+        c.gaps.keys().next().map_or(c.last_seq, |lowest| lowest - 1)
     }
 
     /// Records `seq`, read at `now`; true when it is new (its event should start the flow).
@@ -63,7 +60,8 @@ pub mod cursor {
 
     /// Stops waiting for seqs skipped before `now - GAP_WAIT_MS`.
     pub fn expire(c: &mut EventCursor, now: i64) {
-        c.gaps.retain(|_, skipped_at| now - *skipped_at < GAP_WAIT_MS);
+        c.gaps
+            .retain(|_, skipped_at| now - *skipped_at < GAP_WAIT_MS);
     }
 }
 
@@ -172,11 +170,9 @@ pub async fn log_events(ctx: &Ctx<'_>, event: &DomainEvent, at: i64) -> Vec<LogE
                 "REJECTED" => ("access.request.reject", "Reject access request"),
                 _ => ("access.request.cancel", "Cancel access request"),
             };
-            vec![
-                request_log(ctx, request_id, event_type, message, actor, at)
-                    .await
-                    .debug("decision", decision.as_str()),
-            ]
+            vec![request_log(ctx, request_id, event_type, message, actor, at)
+                .await
+                .debug("decision", decision.as_str())]
         }
         _ => {
             let mut subjects = Vec::new();

@@ -156,10 +156,9 @@ impl TableConnectors {
             }
             "updateRow" => {
                 let id = row_id(request, "Update By")?;
-                let keep_empty = steward_flows::value::to_text(
-                    inputs.get_in("parameters", "updateEmptyInputs"),
-                )
-                .eq_ignore_ascii_case("yes");
+                let keep_empty =
+                    steward_flows::value::to_text(inputs.get_in("parameters", "updateEmptyInputs"))
+                        .eq_ignore_ascii_case("yes");
                 let fields = pure::fields_of(inputs, &columns, keep_empty)
                     .map_err(|e| failed(e.to_string()))?;
                 let mut row = tx
@@ -187,12 +186,18 @@ impl TableConnectors {
                 Outputs::new()
             }
             "clearTable" => {
-                let n = tx.flow_tables().clear(&table_id).await.map_err(store_failed)?;
+                let n = tx
+                    .flow_tables()
+                    .clear(&table_id)
+                    .await
+                    .map_err(store_failed)?;
                 Outputs::new().with_in(Some("Table"), "Cleared Rows", Value::from(n))
             }
-            "readTable" => {
-                Outputs::new().with_in(Some("Output"), "Column Schema", pure::column_schema(&columns))
-            }
+            "readTable" => Outputs::new().with_in(
+                Some("Output"),
+                "Column Schema",
+                pure::column_schema(&columns),
+            ),
             other => return Err(failed(format!("Steward has no stash:{other} card"))),
         };
         tx.commit().await.map_err(store_failed)?;
