@@ -205,7 +205,12 @@ pub async fn dispatch_events(ctx: &Ctx<'_>) -> AppResult<usize> {
         tx.commit().await?;
     }
     let mut queued = 0;
+    let head = ctx.store.outbox_head().await?;
     for listed in ctx.store.event_cursors().await? {
+        // Nothing new and no gap to wait for: no transaction, no lock.
+        if listed.gaps.is_empty() && listed.last_seq >= head {
+            continue;
+        }
         match dispatch_one(ctx, &listed.flow_id).await {
             Ok(n) => queued += n,
             Err(e) => {
