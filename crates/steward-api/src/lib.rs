@@ -80,7 +80,9 @@ impl AppState {
         let clock = governance::Clock::default();
         let flows = steward_app::flows::Runner::new(
             store.clone(),
-            Arc::new(steward_app::flows::NoConnectors),
+            Arc::new(steward_app::flows::ConnectorSet(vec![Arc::new(
+                steward_app::flows::TableConnectors::new(store.clone(), clock.clone()),
+            )])),
             steward_app::flows::RunnerConfig::default(),
             clock.clone(),
         );

@@ -82,6 +82,9 @@ pub static EXTENSIONS: &[(&str, &str)] = &[
     ("POST", "/workflows/api/v1/connections/{connectionId}/check"),
     ("GET", "/workflows/api/v1/connections/{connectionId}/status"),
     ("GET", "/workflows/api/v1/flows/{flowId}/preflight"),
+    ("GET", "/workflows/api/v1/tables"),
+    ("GET", "/workflows/api/v1/tables/{tableId}"),
+    ("GET", "/workflows/api/v1/tables/{tableId}/rows"),
 ];
 
 /// One guarded route as `steward routes` prints it.

@@ -44,6 +44,9 @@ pub(crate) fn routes() -> Routes {
         .get("/executions/{executionId}", READ, execution)
         .post("/executions/{executionId}/cancel", MANAGE, cancel)
         .get("/flows/{flowId}/preflight", READ, preflight)
+        .get("/tables", READ, tables)
+        .get("/tables/{tableId}", READ, table)
+        .get("/tables/{tableId}/rows", READ, table_rows)
 }
 
 /// The scopes a flow's connector cards need against their connections ([`flows::preflight`]),
@@ -77,6 +80,44 @@ async fn preflight(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     Ok(Json(preflight_of(&state, &caller, &id).await?))
+}
+
+/// `GET /tables`: every Workflows Table, with its columns and row count.
+async fn tables(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+    let ctx = caller.ctx(&state);
+    let all = flows::tables::list_tables(&ctx).await?;
+    Ok(Json(serde_json::to_value(all).unwrap_or(Value::Null)))
+}
+
+async fn table(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let ctx = caller.ctx(&state);
+    let t = flows::tables::get_table(&ctx, &id).await?;
+    Ok(Json(serde_json::to_value(t).unwrap_or(Value::Null)))
+}
+
+/// `GET /tables/{tableId}/rows?limit=&after=`: rows in id order (each with `Row ID`,
+/// `Created`, `Updated`), paged with `Link` headers.
+async fn table_rows(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(page): Query<crate::http::PageQuery>,
+    uri: axum::http::Uri,
+) -> ApiResult<Response> {
+    let limit = crate::http::page_limit(page.limit.as_deref(), 200, 1000)?;
+    let ctx = caller.ctx(&state);
+    let (rows, next) = flows::tables::table_rows(&ctx, &id, page.after.as_deref(), limit).await?;
+    let headers = crate::http::link_headers(
+        &state.config.issuer,
+        uri.path(),
+        uri.query(),
+        next.as_deref(),
+    );
+    Ok((headers, Json(Value::Array(rows))).into_response())
 }
 
 fn flow_json(issuer: &str, f: &flows::FlowSummary) -> Value {

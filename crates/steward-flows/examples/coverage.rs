@@ -33,9 +33,23 @@ fn main() {
     let mut failures = Vec::new();
     // card type → (uses, supported uses, status, a reason)
     let mut cards: BTreeMap<String, (usize, usize, Status, String)> = BTreeMap::new();
+    // The standard cards and the Tables cards (steward-app's `TableConnectors`), which need no
+    // connection.
+    let mut registry = steward_flows::CardRegistry::standard();
+    for action in [
+        "searchRows2",
+        "readRow",
+        "createRow",
+        "updateRow",
+        "deleteRow",
+        "clearTable",
+        "readTable",
+    ] {
+        registry.connector("stash", action);
+    }
     for file in &files {
         let bytes = std::fs::read(file).unwrap();
-        match steward_flows::import(&bytes) {
+        match steward_flows::import::import_with(&bytes, &registry) {
             Err(e) => failures.push(format!("{}: {e}", file.display())),
             Ok(import) => {
                 imported += 1;

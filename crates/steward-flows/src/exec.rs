@@ -1259,6 +1259,21 @@ impl<'a> Engine<'a> {
         }
         let helper = match card.helper() {
             Some(FlowRef::Named(id)) => id,
+            // An inline body (the For Each of an event card): compiled as a block of this flow.
+            Some(FlowRef::Embedded(_)) => {
+                let frame_flow = state.frames.last().map(|f| f.flow.clone());
+                match (frame_flow, card.node.model.inputs.by_key(None, "flo")) {
+                    (Some(key), Some(field)) => format!("{key}/{}/{}", card.uuid, field.id),
+                    _ => {
+                        let failure = Failure {
+                            message: "the list card's inline flow cannot be found".into(),
+                            status: None,
+                            diagnosis: None,
+                        };
+                        return self.card_failed(state, failure, now);
+                    }
+                }
+            }
             _ => {
                 let failure = Failure {
                     message: "the list card names no helper flow".into(),

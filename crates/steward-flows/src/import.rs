@@ -414,6 +414,7 @@ fn trigger_role(trigger: Trigger) -> String {
         Trigger::Callable => "helper or scheduled flow trigger",
         Trigger::ApiEndpoint => "API endpoint trigger",
         Trigger::Delegated => "delegated flow trigger",
+        Trigger::Event => "event trigger (started once per matching event)",
     }
     .to_string()
 }

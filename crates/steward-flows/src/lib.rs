@@ -17,6 +17,7 @@ pub mod blocks;
 mod cards;
 pub mod condition;
 pub mod connectors;
+pub mod events;
 pub mod exec;
 pub mod import;
 pub mod model;
@@ -24,6 +25,7 @@ pub mod plan;
 pub mod readable;
 pub mod registry;
 pub mod schedule;
+pub mod tables;
 pub mod value;
 
 pub use address::{Address, CardKey};

@@ -327,6 +327,9 @@ pub enum Trigger {
     ApiEndpoint,
     /// Delegated flows run from the Admin Console (`http:delegated`).
     Delegated,
+    /// A connector event card (`okta:userCreated`, …): the outbox dispatcher starts the flow
+    /// once per matching event (see [`crate::events`]).
+    Event,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -372,6 +375,14 @@ impl CardRegistry {
     pub fn trigger(&mut self, module: &str, key: &str, trigger: Trigger) {
         self.cards
             .insert(CardKey::kernel(module, key), CardImpl::Trigger(trigger));
+    }
+
+    /// A connector's event card: a trigger, not an action.
+    pub fn connector_trigger(&mut self, connector: &str, action: &str, trigger: Trigger) {
+        self.cards.insert(
+            CardKey::connector(connector, action),
+            CardImpl::Trigger(trigger),
+        );
     }
 
     /// A connector action the driver runs (see [`crate::exec::StepOutcome::Connector`]).

@@ -350,3 +350,50 @@ fn error_policies_table() {
         }
     }
 }
+
+/// An event flow: the trigger's `collection` (one event) feeds the For Each, whose inline body
+/// gets the event card's `Output` fields and hands its Create Row card to the driver.
+#[test]
+fn an_event_flow_runs_its_inline_body_with_the_event() {
+    let bytes = include_bytes!("fixtures/events_tables.flopack");
+    let program = program(bytes);
+    let mut registry = registry();
+    registry.connector("stash", "createRow");
+    let engine = Engine::new(&program, &registry);
+    let log = json!({
+        "uuid": "ev1", "eventType": "user.lifecycle.create", "published": "2026-12-07T00:00:00.000Z",
+        "displayMessage": "Create Okta user",
+        "actor": {"id": "00uA", "type": "User", "alternateId": "admin@x", "displayName": "Admin"},
+        "target": [{"id": "00uB", "type": "User", "alternateId": "bo@x", "displayName": "Bo"}]
+    });
+    let input = steward_flows::events::trigger_input(&log);
+    let flow = "e7e00000-0000-4000-8000-000000000001";
+    let mut state =
+        RunState::start(&program, flow, "exec1", &input, t0(), &Limits::default()).unwrap();
+    let mut written = Vec::new();
+    loop {
+        let mut outcome = engine.step(&mut state, t0());
+        while let StepOutcome::Connector(request) = &outcome {
+            assert_eq!(request.card.as_str(), "stash:createRow");
+            written.push((
+                request.inputs.get_in("Fields", "value").clone(),
+                request.inputs.get_in("Fields", "eventType").clone(),
+            ));
+            let out = Outputs::new().with_in(Some("Output"), "Row ID", json!("row1"));
+            outcome = engine.complete(&mut state, Ok(out), t0());
+        }
+        match outcome {
+            StepOutcome::Progress(_) => {}
+            StepOutcome::Finished(finish) => {
+                assert!(finish.succeeded, "{finish:?}");
+                break;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(
+        written,
+        vec![(json!("00uB"), json!("user.lifecycle.create"))],
+        "the body ran once, with the event's user and type"
+    );
+}

@@ -32,6 +32,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (14, include_str!("../migrations/0014_flows.sql")),
     (15, include_str!("../migrations/0015_console_sessions.sql")),
     (16, include_str!("../migrations/0016_flow_connections.sql")),
+    (
+        17,
+        include_str!("../migrations/0017_flow_events_tables.sql"),
+    ),
 ];
 
 const PG_LOCK_KEY: i64 = 0x0053_5445_5741_5244; // "STEWARD"

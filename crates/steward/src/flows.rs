@@ -47,6 +47,9 @@ pub enum FlowsAction {
         #[arg(long, default_value = "{}")]
         input: String,
     },
+    /// Workflows Tables: every table with its row count, or with a table id that table's
+    /// rows (every page), one JSON object a line.
+    Tables { table_id: Option<String> },
     /// Executions, newest first.
     History {
         /// Only this flow's.
@@ -142,6 +145,38 @@ async fn run_remote(action: FlowsAction, remote: &RemoteArgs, output: Output) ->
                             f["type"].as_str().unwrap_or_default(),
                             f["name"].as_str().unwrap_or_default()
                         );
+                    }
+                }
+            }
+        }
+        FlowsAction::Tables { table_id: None } => {
+            let tables = org.list_all(&format!("{V1}/tables")).await?;
+            match output {
+                Output::Json => print_json(&serde_json::Value::Array(tables)),
+                Output::Text => {
+                    for t in tables {
+                        println!(
+                            "{}\t{} rows\t{}",
+                            t["id"].as_str().unwrap_or_default(),
+                            t["rowCount"].as_i64().unwrap_or_default(),
+                            t["name"].as_str().unwrap_or_default()
+                        );
+                    }
+                }
+            }
+        }
+        FlowsAction::Tables { table_id: Some(id) } => {
+            let rows = org
+                .list_all(&format!(
+                    "{V1}/tables/{}/rows",
+                    crate::remote::urlencode(&id)
+                ))
+                .await?;
+            match output {
+                Output::Json => print_json(&serde_json::Value::Array(rows)),
+                Output::Text => {
+                    for r in rows {
+                        println!("{r}");
                     }
                 }
             }

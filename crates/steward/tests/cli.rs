@@ -2026,3 +2026,69 @@ async fn connections_authorize_through_the_demo_app_and_wait_for_the_callback() 
         "nothing sealed leaks"
     );
 }
+
+/// `steward serve` runs event flows: a user created through the API starts the active User
+/// Created flow through the served worker, whose For Each body writes a table row that
+/// `steward flows tables` reads back.
+#[tokio::test]
+async fn the_served_worker_runs_event_flows_and_tables_are_read_over_the_cli() {
+    let dir = temp_dir();
+    let data = dir.to_str().unwrap();
+    let admin = "events-admin-token-0123456789";
+    let server = serve(
+        &["--data-dir", data],
+        &[("STEWARD_BOOTSTRAP_API_TOKEN", admin)],
+    )
+    .await;
+    let flows = |args: &[&str]| {
+        let mut all = vec![
+            "--org",
+            server.base.as_str(),
+            "--admin-token",
+            admin,
+            "--output",
+            "json",
+            "flows",
+        ];
+        all.extend_from_slice(args);
+        let out = Command::new(BIN).args(&all).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Value>(&out.stdout).unwrap_or(Value::Null)
+    };
+    let fixture = format!(
+        "{}/../steward-flows/tests/fixtures/events_tables.flopack",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    flows(&["import", &fixture]);
+    let table = "7ab1e000-0000-4000-8000-000000000001";
+    let tables = flows(&["tables"]);
+    assert_eq!(tables[0]["id"], table, "{tables}");
+    assert_eq!(tables[0]["rowCount"], 0);
+    flows(&["on", "e7e00000-0000-4000-8000-000000000001"]);
+
+    let (s, user) = call(
+        &server.base,
+        admin,
+        reqwest::Method::POST,
+        "/api/v1/users?activate=false",
+        Some(new_user("evented@example.com")),
+    )
+    .await;
+    assert_eq!(s, 200, "{user}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let rows = loop {
+        let rows = flows(&["tables", table]);
+        if !rows.as_array().unwrap().is_empty() {
+            break rows;
+        }
+        assert!(Instant::now() < deadline, "the event flow did not run");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(rows.as_array().unwrap().len(), 1, "{rows}");
+    assert_eq!(rows[0]["value"], user["id"]);
+    assert_eq!(rows[0]["eventType"], "user.lifecycle.create");
+}

@@ -13,8 +13,8 @@ const V2: &str = "/governance/api/v2";
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 24 * HOUR;
 
-struct Setup {
-    alice: String,
+pub(crate) struct Setup {
+    pub(crate) alice: String,
     manager_token: String,
     security_token: String,
     alice_token: String,
@@ -58,7 +58,7 @@ async fn role(org: &TestOrg, user: &str, role: &str) {
 
 /// Alice (requester) reports to Manager; Sam is in Security; the condition opens Engineering
 /// membership for `duration` through "manager, then Security".
-async fn setup(org: &TestOrg, duration: &str) -> Setup {
+pub(crate) async fn setup(org: &TestOrg, duration: &str) -> Setup {
     org.state.clock.set(1_800_000_000_000);
     let manager = user_with(org, "manager@example.com", None).await;
     let alice = user_with(org, "alice@example.com", Some(&manager)).await;
@@ -144,7 +144,7 @@ async fn setup(org: &TestOrg, duration: &str) -> Setup {
     }
 }
 
-async fn create_request(org: &TestOrg, s: &Setup) -> String {
+pub(crate) async fn create_request(org: &TestOrg, s: &Setup) -> String {
     let (status, r) = org
         .post(
             &format!("{V2}/requests"),

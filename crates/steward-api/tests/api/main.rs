@@ -34,5 +34,7 @@ mod unassignment;
 mod user_integrity;
 mod users;
 mod workflows;
-mod workflows_connections;
 mod workflows_cards;
+mod workflows_connections;
+mod workflows_events;
+mod workflows_tables;

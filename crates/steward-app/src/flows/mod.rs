@@ -7,9 +7,11 @@
 //! interpreter of `steward-flows`, and records each card in its own short transaction.
 
 pub mod connections;
+pub mod events;
 pub mod okta;
 pub mod preflight;
 pub mod runner;
+pub mod tables;
 pub mod tokens;
 
 use std::collections::BTreeSet;
@@ -28,6 +30,7 @@ use crate::{AppError, AppResult, Ctx};
 pub use okta::OktaConnectors;
 pub use preflight::{preflight, Preflight, ScopeState};
 pub use runner::{ConnectorSet, Connectors, NoConnectors, Runner, RunnerConfig};
+pub use tables::TableConnectors;
 pub use tokens::{ConnectionToken, TokenSource};
 
 /// What an import did: the report, card by card, and the flows saved.
@@ -174,6 +177,7 @@ pub async fn import_flopack(
         )));
     }
     let mut tx = ctx.begin().await?;
+    tables::import_tables(&mut tx, &flopack, ctx.now).await?;
     let mut flows = Vec::new();
     let mut client_tokens = Vec::new();
     for flow in flopack.data.flos.values() {
@@ -309,6 +313,14 @@ pub async fn set_active(ctx: &Ctx<'_>, id: &str, active: bool) -> AppResult<Flow
         .await
         .map_err(AppError::not_found_as(format!("{id} (Flow)")))?;
     tx.flows().set_next_fire(id, None, next).await?;
+    // An event flow switched on listens from now on (no backfill); switched off, it stops.
+    if !active {
+        events::subscribe(&mut tx, id, None, ctx.now).await?;
+    } else if !flow.active {
+        if let Some(event_type) = events::trigger_event_type(&flow) {
+            events::subscribe(&mut tx, id, Some(event_type), ctx.now).await?;
+        }
+    }
     if flow.active != active {
         tx.record(
             DomainEvent::FlowSwitched {

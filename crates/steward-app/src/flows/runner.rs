@@ -273,6 +273,9 @@ impl Runner {
                 if let Err(e) = super::fire_schedules(&ctx).await {
                     tracing::warn!(error = %e, "flow schedules could not fire");
                 }
+                if let Err(e) = super::events::dispatch_events(&ctx).await {
+                    tracing::warn!(error = %e, "flow events could not be dispatched");
+                }
                 let idle = match runner.run_pending().await {
                     Ok(n) => n == 0,
                     Err(e) => {

@@ -19,6 +19,7 @@ pub(crate) fn register_all(registry: &mut CardRegistry) {
     object::register(registry);
     list::register(registry);
     date::register(registry);
+    crate::events::register(registry);
 }
 
 /// One case of a card table: the card's key, its inputs, the outputs expected.
