@@ -78,18 +78,27 @@ impl AppState {
     /// ([`outbox::subscribe`]); run an [`outbox::OutboxFollower`] to follow other nodes too.
     pub fn new(store: Store, config: Config, auth: Arc<oauth::AuthServer>) -> AppState {
         let clock = governance::Clock::default();
-        let flows = steward_app::flows::Runner::new(
-            store.clone(),
-            Arc::new(steward_app::flows::ConnectorSet(vec![Arc::new(
-                steward_app::flows::TableConnectors::new(store.clone(), clock.clone()),
-            )])),
-            steward_app::flows::RunnerConfig::default(),
-            clock.clone(),
-        );
         let connections = Arc::new(steward_app::flows::connections::ConnectionService::new(
             auth.connections_key,
             &config.issuer,
         ));
+        // Connector cards call the org with their connection's token (`okta`, `oig`); Tables
+        // cards read and write the store.
+        let tokens = Arc::new(steward_app::flows::connections::ConnectionTokenSource {
+            store: store.clone(),
+            service: connections.clone(),
+            clock: clock.clone(),
+        });
+        let okta = Arc::new(steward_app::flows::OktaConnectors::new(
+            store.clone(),
+            tokens,
+        ));
+        let flows = steward_app::flows::Runner::new(
+            store.clone(),
+            with_tables(&store, &clock, okta),
+            steward_app::flows::RunnerConfig::default(),
+            clock.clone(),
+        );
         let state = AppState {
             connections,
             flows,
@@ -106,6 +115,21 @@ impl AppState {
         outbox::subscribe(&state.store, outbox::Caches::of(&state));
         state
     }
+}
+
+/// `connectors` beside the Tables cards, which every runner has.
+fn with_tables(
+    store: &Store,
+    clock: &governance::Clock,
+    connectors: Arc<dyn steward_app::flows::Connectors>,
+) -> Arc<dyn steward_app::flows::Connectors> {
+    Arc::new(steward_app::flows::ConnectorSet(vec![
+        connectors,
+        Arc::new(steward_app::flows::TableConnectors::new(
+            store.clone(),
+            clock.clone(),
+        )),
+    ]))
 }
 
 impl AppState {
@@ -125,6 +149,7 @@ impl AppState {
         mut self,
         connectors: Arc<dyn steward_app::flows::Connectors>,
     ) -> AppState {
+        let connectors = with_tables(&self.store, &self.clock, connectors);
         self.flows = self.flows.with_connectors(connectors);
         self
     }

@@ -283,8 +283,9 @@ pub async fn run(action: FlowsAction, remote: &RemoteArgs, output: Output) -> Re
         FlowsAction::Check { file } => {
             let bytes =
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            let import = steward_flows::import(&bytes)
-                .with_context(|| format!("importing {}", file.display()))?;
+            let import =
+                steward_flows::import::import_with(&bytes, &steward_app::flows::server_registry())
+                    .with_context(|| format!("importing {}", file.display()))?;
             let report = &import.report;
             match output {
                 Output::Json => {

@@ -1640,9 +1640,27 @@ fn flows_check_reports_every_card_and_fails_when_one_cannot_run() {
             .unwrap()
     };
 
-    // The seed flow: its Okta Custom API Action cannot run yet, and says so.
+    // The seed flow runs: its Okta Custom API Action is a card Steward has.
     let seed = fixture("seed_request_lookup.flopack");
     let out = check(&[&seed]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("  ok customH1 okta:hTTPRequest \"Custom API Action - get the access request\" [connection \"Okta Workflows OAuth\"]"),
+        "{text}"
+    );
+    assert!(text.contains("4 of 4 cards can run; 0 cannot"), "{text}");
+
+    // The same flow with an Okta card Steward does not have yet: it says which, and why.
+    let dir = temp_dir();
+    let other = dir.join("read_application.flopack");
+    let bytes = std::fs::read_to_string(&seed)
+        .unwrap()
+        .replace("1.0.685:hTTPRequest", "1.0.685:readApplication")
+        .replace("\"key\": \"hTTPRequest\"", "\"key\": \"readApplication\"");
+    std::fs::write(&other, bytes).unwrap();
+    let other = other.to_str().unwrap().to_string();
+    let out = check(&[&other]);
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = text.lines().collect();
@@ -1652,14 +1670,14 @@ fn flows_check_reports_every_card_and_fails_when_one_cannot_run() {
             "flow \"Look up an access request\" (api_endpoint, 5eed0000-0000-4000-8000-000000000001)",
             "  ok acceptA1 kernel:http:accept \"API Endpoint\": API endpoint trigger",
             "  ok composeC1 kernel:string:compose \"Compose relative URL\"",
-            "  NO customH1 okta:hTTPRequest \"Custom API Action - get the access request\" [connection \"Okta Workflows OAuth\"]",
-            "     why: Steward has no hTTPRequest card of the okta connector yet",
+            "  NO customH1 okta:readApplication \"Custom API Action - get the access request\" [connection \"Okta Workflows OAuth\"]",
+            "     why: Steward has no readApplication card of the okta connector yet",
             "  ok returnR1 kernel:control:return \"Return\": returns values to the caller",
         ]
     );
     assert!(text.contains("3 of 4 cards can run; 1 cannot"), "{text}");
 
-    let out = check(&[&seed, "--output", "json"]);
+    let out = check(&[&other, "--output", "json"]);
     assert_eq!(out.status.code(), Some(1));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["runnable"], json!(false));
@@ -1690,7 +1708,6 @@ fn flows_check_reports_every_card_and_fails_when_one_cannot_run() {
     assert_eq!(kinds, ["scheduled", "helper", "block", "block"]);
 
     // Not a flopack: an error, not a report.
-    let dir = temp_dir();
     let bogus = dir.join("bogus.flopack");
     std::fs::write(&bogus, br#"{"type":"flow"}"#).unwrap();
     let out = check(&[bogus.to_str().unwrap()]);

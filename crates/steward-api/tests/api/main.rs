@@ -37,4 +37,5 @@ mod workflows;
 mod workflows_cards;
 mod workflows_connections;
 mod workflows_events;
+mod workflows_seed;
 mod workflows_tables;

@@ -63,7 +63,7 @@ async fn mint(org: &TestOrg, app_id: &str, client_id: &str, scope: &str) -> Conn
 }
 
 /// A v1 access request to read: a group, a published request type for it, a request.
-async fn a_request(org: &TestOrg) -> String {
+pub(crate) async fn a_request(org: &TestOrg) -> String {
     let (s, g) = org
         .post(
             "/api/v1/groups",
@@ -108,7 +108,7 @@ async fn invoke(org: &TestOrg, client_token: &str, request: &str) -> (u16, Value
     invoke_flow(org, FLOW, client_token, &format!("requestId={request}")).await
 }
 
-async fn invoke_flow(
+pub(crate) async fn invoke_flow(
     org: &TestOrg,
     flow: &str,
     client_token: &str,

@@ -16,15 +16,15 @@ const V1: &str = "/workflows/api/v1";
 const LOGIN: &str = "wf.admin@example.com";
 const PASSWORD: &str = "Sup3r-Secret-Pass";
 
-struct Setup {
-    app_id: String,
-    client_id: String,
-    secret: String,
+pub(crate) struct Setup {
+    pub app_id: String,
+    pub client_id: String,
+    pub secret: String,
 }
 
 /// "Okta Workflows OAuth" with the callback registered, a Super Admin assigned to it, and
 /// `okta.users.read` granted.
-async fn workflows_app(org: &TestOrg) -> Setup {
+pub(crate) async fn workflows_app(org: &TestOrg) -> Setup {
     let callback = format!("{}/workflows/oauth/callback", org.base);
     let (app_id, client_id, secret) = org
         .web_app("Okta Workflows OAuth", &callback, "TRUSTED")
@@ -49,7 +49,7 @@ async fn workflows_app(org: &TestOrg) -> Setup {
 
 /// Signs the admin in at `url` in a new browser and follows the org's redirect to the callback:
 /// the callback's (status, page).
-async fn authorize_in_browser(org: &TestOrg, url: &str) -> (u16, String, String) {
+pub(crate) async fn authorize_in_browser(org: &TestOrg, url: &str) -> (u16, String, String) {
     let b = browser();
     let back = sign_in(org, &b, url, LOGIN, PASSWORD).await;
     assert_eq!(back.status(), 302, "{}", back.text().await.unwrap());

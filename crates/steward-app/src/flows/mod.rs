@@ -127,6 +127,19 @@ fn helpers_of(flopack: &Flopack, flow: &str) -> BTreeSet<String> {
     seen
 }
 
+/// The cards a Steward server runs: the function cards, the Okta and OIG connector cards, and
+/// Tables (what `steward flows check` checks a flopack against).
+pub fn server_registry() -> CardRegistry {
+    let mut registry = CardRegistry::standard();
+    for card in steward_flows::connectors::all() {
+        registry.connector(card.connector, card.action);
+    }
+    for action in tables::ACTIONS {
+        registry.connector("stash", action);
+    }
+    registry
+}
+
 /// Every card of the report that cannot run, as error causes.
 fn refusals(report: &Report) -> Vec<String> {
     let mut causes = Vec::new();

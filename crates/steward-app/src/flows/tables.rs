@@ -21,7 +21,7 @@ use crate::{AppError, AppResult, Ctx};
 /// The most rows one search returns (Okta's documented limit).
 pub const MAX_SEARCH_ROWS: usize = 3_500;
 
-const ACTIONS: &[&str] = &[
+pub const ACTIONS: &[&str] = &[
     "searchRows2",
     "readRow",
     "createRow",
