@@ -8,7 +8,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync, existsSync, createWriteStream } from "node:fs";
+import { mkdtempSync, mkdirSync, rmSync, existsSync, createWriteStream, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
@@ -185,6 +185,114 @@ async function grantsOf(appId) {
   assert.equal(res.status, 200);
   return res.body.map((g) => g.scopeId).sort();
 }
+
+/** A v1 access request to read (a group, a published request type for it, a request). */
+async function aV1Request() {
+  const group = await api("POST", "/api/v1/groups", { profile: { name: "Seed walk" } });
+  assert.equal(group.status, 200, JSON.stringify(group.body));
+  const teams = await api("GET", "/governance/api/v1/teams");
+  const type = await api("POST", "/governance/api/v1/request-types", {
+    name: "Seed walk access",
+    ownerId: teams.body.data[0].id,
+    resourceSettings: { type: "GROUPS", targetResources: [{ resourceId: group.body.id }] },
+    approvalSettings: { type: "SERIAL", approvals: [{ approverType: "MEMBER_OF", approverMemberOf: [group.body.id] }] },
+  });
+  assert.equal(type.status, 201, JSON.stringify(type.body));
+  assert.equal((await api("POST", `/governance/api/v1/request-types/${type.body.id}/publish`, {})).status, 200);
+  const request = await api("POST", "/governance/api/v1/requests", { requestTypeId: type.body.id, subject: "Seed walk" });
+  assert.equal(request.status, 201, JSON.stringify(request.body));
+  return request.body.id;
+}
+
+/** Authorize or Reauthorize on the Connections page; back from the org's callback page. */
+async function authorizeConnection(page, connectionId, label) {
+  await page.goto(`${url}/admin/workflows/connections`);
+  await scan(page, "Workflows: Connections");
+  await Promise.all([
+    page.waitForURL(/\/workflows\/oauth\/callback\?/),
+    page.click(`#connection-${connectionId} button:has-text("${label}")`),
+  ]);
+  assert.match(await page.textContent("body"), /Connection authorized/);
+}
+
+/** Run now with the request's id; the execution page once the worker has ended the run. */
+async function runSeedFlow(page, flowId, requestId) {
+  await page.goto(`${url}/admin/workflows/flows/${flowId}`);
+  await page.fill("#run-input", JSON.stringify({ query: { requestId } }));
+  await Promise.all([page.waitForURL(/\/admin\/workflows\/executions\//), page.click("button:has-text('Run now')")]);
+  for (let i = 0; i < 100; i++) {
+    const status = (await page.textContent("dl .status")).trim();
+    if (status === "SUCCEEDED" || status === "FAILED") return status;
+    await new Promise((r) => setTimeout(r, 200));
+    await page.reload();
+  }
+  assert.fail("the run did not end");
+}
+
+test("the seed walk: a failed run's diagnosis leads to the grant in one click, Reauthorize, the rerun succeeds", async () => {
+  const FLOW = "5eed0000-0000-4000-8000-000000000001";
+  const apps = await api("GET", `/api/v1/apps?q=${encodeURIComponent(WORKFLOWS_APP)}`);
+  const appId = apps.body.find((a) => a.label === WORKFLOWS_APP).id;
+  const secret = await api("POST", `/api/v1/apps/${appId}/credentials/secrets`, {});
+  assert.equal(secret.status, 201, JSON.stringify(secret.body));
+  const admins = await api("GET", `/api/v1/users?filter=${encodeURIComponent(`profile.login eq "${ADMIN.login}"`)}`);
+  const assigned = await api("POST", `/api/v1/apps/${appId}/users`, { id: admins.body[0].id });
+  assert.ok([200, 201].includes(assigned.status), JSON.stringify(assigned.body));
+  const created = await api("POST", "/workflows/api/v1/connections", {
+    name: WORKFLOWS_APP, connector: "okta", appId, clientSecret: secret.body.client_secret,
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const connectionId = created.body.id;
+  const flopack = JSON.parse(readFileSync(join(root, "crates/steward-flows/tests/fixtures/seed_request_lookup.flopack"), "utf8"));
+  assert.equal((await api("POST", "/workflows/api/v1/flows", flopack)).status, 201);
+  assert.equal((await api("POST", `/workflows/api/v1/flows/${FLOW}/activate`, {})).status, 200);
+  const requestId = await aV1Request();
+
+  const { context, page } = await newPage();
+  await signIn(page, ADMIN);
+  await authorizeConnection(page, connectionId, "Authorize");
+  await page.goto(`${url}/admin/workflows`);
+  await scan(page, "Workflows: Flows");
+  await page.goto(`${url}/admin/workflows/flows/${FLOW}`);
+  await scan(page, "Workflows: a flow drawn");
+  await shot(page, "workflows-flow");
+
+  // Without the scope the run fails, and its page says why and what to do.
+  assert.equal(await runSeedFlow(page, FLOW, requestId), "FAILED");
+  assert.match(await page.textContent(".diagnosis"), new RegExp(SCOPE.replaceAll(".", "\\.")));
+  await scan(page, "Workflows: failed run with its diagnosis");
+  await shot(page, "workflows-diagnosis");
+
+  // One click to the grant: the app's Okta API Scopes tab, searched for the scope.
+  await Promise.all([page.waitForURL(/\/admin\/apps\/.*\/scopes\?q=/), page.click(".diagnosis a:has-text('Grant')")]);
+  const row = `tr[data-scope="${SCOPE}"]`;
+  await Promise.all([page.waitForURL(/granted=/), page.click(`${row} button:has-text("Grant")`)]);
+  assert.equal((await page.textContent(`${row} .status`)).trim(), "Granted");
+
+  // The old token still lacks it: the rerun says reauthorize.
+  assert.equal(await runSeedFlow(page, FLOW, requestId), "FAILED");
+  assert.match(await page.textContent(".diagnosis"), /holds the grant/);
+  await authorizeConnection(page, connectionId, "Reauthorize");
+  await page.goto(`${url}/admin/workflows/connections`);
+  assert.match(await page.textContent(`#connection-${connectionId}`), new RegExp(SCOPE.replaceAll(".", "\\.")));
+  await shot(page, "workflows-connections");
+
+  // The rerun succeeds and shows each card.
+  assert.equal(await runSeedFlow(page, FLOW, requestId), "SUCCEEDED");
+  const steps = await page.$$eval("ol.steps li.step", (items) => items.length);
+  assert.ok(steps >= 3, `each card is shown (${steps})`);
+  assert.match(await page.textContent("body"), new RegExp(requestId));
+  await scan(page, "Workflows: execution card by card");
+  await shot(page, "workflows-execution");
+  await page.goto(`${url}/admin/workflows/executions`);
+  await scan(page, "Workflows: Execution history");
+  await context.close();
+
+  // Back to the start for the next walk: the grant is revoked.
+  const grants = await api("GET", `/api/v1/apps/${appId}/grants`);
+  const grant = grants.body.find((g) => g.scopeId === SCOPE);
+  assert.equal((await api("DELETE", `/api/v1/apps/${appId}/grants/${grant.id}`)).status, 204);
+});
 
 test("the Super Admin grants okta.governance.accessRequests.read to Okta Workflows OAuth", async () => {
   const { context, page } = await newPage();

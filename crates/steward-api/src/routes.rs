@@ -59,6 +59,7 @@ pub static EXTENSIONS: &[(&str, &str)] = &[
     // Workflows (`/workflows/api/v1`): Okta publishes no Workflows API; see docs/workflows.md.
     ("POST", "/workflows/api/v1/flows"),
     ("GET", "/workflows/api/v1/flows"),
+    ("GET", "/workflows/api/v1/folders"),
     ("GET", "/workflows/api/v1/flows/{flowId}"),
     ("GET", "/workflows/api/v1/flows/{flowId}/export"),
     ("POST", "/workflows/api/v1/flows/{flowId}/activate"),

@@ -35,6 +35,7 @@ pub(crate) fn routes() -> Routes {
     Routes::under("Workflows", "/workflows/api/v1")
         .post("/flows", MANAGE, import)
         .get("/flows", READ, list)
+        .get("/folders", READ, folders)
         .get("/flows/{flowId}", READ, get)
         .get("/flows/{flowId}/export", READ, export)
         .post("/flows/{flowId}/activate", MANAGE, activate)
@@ -160,6 +161,12 @@ async fn import(State(state): State<AppState>, caller: Caller, body: Bytes) -> A
         "preflight": checks,
     });
     Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// `GET /folders`: each folder with its flows.
+async fn folders(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+    let all = flows::folders(&caller.ctx(&state)).await?;
+    Ok(Json(serde_json::to_value(all).unwrap_or(Value::Null)))
 }
 
 async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {

@@ -175,7 +175,15 @@ async fn status(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let ctx = caller.ctx(&state);
-    let s = state.connections.status(&ctx, &id).await?;
+    let tokens = state.flows.token_source();
+    let s = steward_app::flows::preflight::connection_status(
+        &ctx,
+        &state.connections,
+        &id,
+        tokens.as_deref(),
+        &crate::routes::scope_for,
+    )
+    .await?;
     Ok(Json(serde_json::to_value(s).unwrap_or(Value::Null)))
 }
 

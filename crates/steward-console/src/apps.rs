@@ -14,7 +14,7 @@ use steward_core::timefmt::format_millis;
 use steward_store::AppQuery;
 
 use crate::pages::{self, encode, render, see_other};
-use crate::session::{parse_form, Admin};
+use crate::session::Admin;
 use crate::Console;
 
 /// Apps per page of the list.
@@ -268,16 +268,16 @@ pub async fn grant(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let form = parse_form(&body);
-    if let Some(refused) = admin.check_form(&console, &headers, &form) {
-        return refused;
-    }
-    if let Some(refused) = admin.require(
+    let form = match admin.change_form(
+        &console,
+        &headers,
+        &body,
         Permission::AppGrantsManage,
         "Granting an Okta API scope to an app",
     ) {
-        return refused;
-    }
+        Ok(form) => form,
+        Err(refused) => return *refused,
+    };
     let scope = form.get("scope").map(String::as_str).unwrap_or_default();
     let issuer = console.issuer();
     let granted = grants::grant(
@@ -309,16 +309,16 @@ pub async fn revoke(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let form = parse_form(&body);
-    if let Some(refused) = admin.check_form(&console, &headers, &form) {
-        return refused;
-    }
-    if let Some(refused) = admin.require(
+    let form = match admin.change_form(
+        &console,
+        &headers,
+        &body,
         Permission::AppGrantsManage,
         "Revoking an Okta API scope from an app",
     ) {
-        return refused;
-    }
+        Ok(form) => form,
+        Err(refused) => return *refused,
+    };
     match grants::revoke(&admin.ctx(&console), &id, &grant_id).await {
         Ok(g) => back_to_scopes(&g.app_id, form.get("q"), "revoked", &g.scope_id),
         Err(e) => pages::app_error(e),

@@ -18,6 +18,7 @@
 //!   each showing only what the `/governance/api/v2/my/…` API shows the user.
 
 mod apps;
+mod connections;
 mod enduser;
 mod home;
 mod logs;
@@ -188,6 +189,15 @@ fn admin_routes() -> Router<Console> {
         .route("/workflows/flows/{id}/export", get(workflows::export))
         .route("/workflows/executions", get(workflows::executions))
         .route("/workflows/executions/{id}", get(workflows::execution))
+        .route("/workflows/connections", get(connections::list))
+        .route(
+            "/workflows/connections/{id}/authorize",
+            post(connections::authorize),
+        )
+        .route(
+            "/workflows/connections/{id}/check",
+            post(connections::check),
+        )
         .fallback(not_found)
 }
 

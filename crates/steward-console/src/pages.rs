@@ -48,6 +48,10 @@ fn env() -> &'static Environment<'static> {
             ),
             ("wf_flow.html", include_str!("../templates/wf_flow.html")),
             (
+                "wf_connections.html",
+                include_str!("../templates/wf_connections.html"),
+            ),
+            (
                 "wf_executions.html",
                 include_str!("../templates/wf_executions.html"),
             ),

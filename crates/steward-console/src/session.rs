@@ -215,6 +215,26 @@ impl Admin {
     ) -> Option<Response> {
         check_form(console, &self.session, headers, form)
     }
+
+    /// A change's form, once it carries the session's CSRF token from this origin and the admin
+    /// may `permission` (`what` names the change in the refusal); else the refusal page.
+    pub fn change_form(
+        &self,
+        console: &Console,
+        headers: &HeaderMap,
+        body: &[u8],
+        permission: Permission,
+        what: &str,
+    ) -> Result<HashMap<String, String>, Box<Response>> {
+        let form = parse_form(body);
+        if let Some(refused) = self.check_form(console, headers, &form) {
+            return Err(Box::new(refused));
+        }
+        if let Some(refused) = self.require(permission, what) {
+            return Err(Box::new(refused));
+        }
+        Ok(form)
+    }
 }
 
 /// The refusal (403 page) of a form that does not carry `session`'s CSRF token, or that a

@@ -17,7 +17,7 @@ use steward_flows::model::Flopack;
 use steward_store::{FlowRun, RunQuery};
 
 use crate::pages::{self, encode, render, see_other};
-use crate::session::{parse_form, Admin};
+use crate::session::Admin;
 use crate::Console;
 
 /// Runs a history page shows.
@@ -84,13 +84,16 @@ pub async fn import(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let form = parse_form(&body);
-    if let Some(refused) = admin.check_form(&console, &headers, &form) {
-        return refused;
-    }
-    if let Some(refused) = admin.require(Permission::WorkflowsManage, "Importing flows") {
-        return refused;
-    }
+    let form = match admin.change_form(
+        &console,
+        &headers,
+        &body,
+        Permission::WorkflowsManage,
+        "Importing flows",
+    ) {
+        Ok(form) => form,
+        Err(refused) => return *refused,
+    };
     let text = form.get("flopack").map(String::as_str).unwrap_or_default();
     let imported = flows::import_flopack(
         &admin.ctx(&console),
@@ -192,14 +195,16 @@ pub async fn switch(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let form = parse_form(&body);
-    if let Some(refused) = admin.check_form(&console, &headers, &form) {
-        return refused;
-    }
-    if let Some(refused) = admin.require(Permission::WorkflowsManage, "Switching a flow on or off")
-    {
-        return refused;
-    }
+    let form = match admin.change_form(
+        &console,
+        &headers,
+        &body,
+        Permission::WorkflowsManage,
+        "Switching a flow on or off",
+    ) {
+        Ok(form) => form,
+        Err(refused) => return *refused,
+    };
     let on = form.get("on").is_some_and(|v| v == "true");
     match flows::set_active(&admin.ctx(&console), &id, on).await {
         Ok(f) => see_other(&format!("/admin/workflows/flows/{}", encode(&f.id))),
@@ -216,13 +221,16 @@ pub async fn run_now(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let form = parse_form(&body);
-    if let Some(refused) = admin.check_form(&console, &headers, &form) {
-        return refused;
-    }
-    if let Some(refused) = admin.require(Permission::WorkflowsManage, "Running a flow") {
-        return refused;
-    }
+    let form = match admin.change_form(
+        &console,
+        &headers,
+        &body,
+        Permission::WorkflowsManage,
+        "Running a flow",
+    ) {
+        Ok(form) => form,
+        Err(refused) => return *refused,
+    };
     let text = form.get("input").map(|s| s.trim()).unwrap_or_default();
     let input: Value =
         if text.is_empty() {

@@ -1646,7 +1646,7 @@ fn flows_check_reports_every_card_and_fails_when_one_cannot_run() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(
-        text.contains("  ok customH1 okta:hTTPRequest \"Custom API Action - get the access request\" [connection \"Okta Workflows OAuth\"]"),
+        text.contains("  ok customH1 okta:hTTPRequest \"Custom API Action - get the access request\": connector action [connection \"Okta Workflows OAuth\"]"),
         "{text}"
     );
     assert!(text.contains("4 of 4 cards can run; 0 cannot"), "{text}");
@@ -1755,11 +1755,20 @@ async fn flows_are_imported_run_and_read_back_over_the_api() {
         serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
     };
 
-    // Refused: the seed flow's Custom API Action cannot run here; the card is named.
-    let out = flows(&["import", &fixture("seed_request_lookup.flopack")]);
+    // Refused: a card Steward does not have (an Okta action not built yet) is named.
+    let unbuilt = temp_dir().join("unbuilt.flopack");
+    std::fs::write(
+        &unbuilt,
+        std::fs::read_to_string(fixture("seed_request_lookup.flopack"))
+            .unwrap()
+            .replace("1.0.685:hTTPRequest", "1.0.685:readApplication")
+            .replace("\"key\": \"hTTPRequest\"", "\"key\": \"readApplication\""),
+    )
+    .unwrap();
+    let out = flows(&["import", unbuilt.to_str().unwrap()]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("okta:hTTPRequest"), "{err}");
+    assert!(err.contains("okta:readApplication"), "{err}");
 
     let imported = ok(&flows(&["import", &fixture("branch_and_call.flopack")]));
     assert_eq!(imported["flows"].as_array().unwrap().len(), 2);

@@ -49,10 +49,15 @@ async fn import_run_and_invoke(backend: Backend) {
     let org = TestOrg::start(backend).await;
 
     // A flopack with a card Steward cannot run here: refused, card by card, nothing saved.
-    let seed: Value = serde_json::from_str(SEED).unwrap();
-    let (s, e) = org.post(&format!("{V1}/flows"), seed).await;
+    let unbuilt: Value = serde_json::from_str(
+        &SEED
+            .replace("1.0.685:hTTPRequest", "1.0.685:readApplication")
+            .replace("\"key\": \"hTTPRequest\"", "\"key\": \"readApplication\""),
+    )
+    .unwrap();
+    let (s, e) = org.post(&format!("{V1}/flows"), unbuilt).await;
     assert_error(s, &e, 400, "E0000001");
-    assert!(e.to_string().contains("okta:hTTPRequest"), "{e}");
+    assert!(e.to_string().contains("okta:readApplication"), "{e}");
     let (s, e) = org
         .post(&format!("{V1}/flows"), json!({"type": "zip"}))
         .await;

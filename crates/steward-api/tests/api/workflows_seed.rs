@@ -79,6 +79,16 @@ async fn the_seed_scenario_runs_through_a_real_connection(backend: Backend) {
     assert_eq!(w["scope"], NEED, "{imported}");
     assert_eq!(w["state"], "missing_grant", "{imported}");
     let query = format!("requestId={request}");
+    // Its folder lists it.
+    let (s, folders) = org.get(&format!("{V1}/folders")).await;
+    assert_eq!(s, 200, "{folders}");
+    assert!(folders[0]["flows"][0]["id"] == FLOW, "{folders}");
+    // The connection's status says the same: its flows need the scope; grant it first.
+    let (_, st) = org
+        .get(&format!("{V1}/connections/{connection}/status"))
+        .await;
+    assert_eq!(st["flowsNeed"], json!([NEED]), "{st}");
+    assert_eq!(st["needsGrant"], json!([NEED]), "{st}");
 
     // Without the scope: failed at once (no retry), the diagnosis says grant, then reauthorize.
     let (status, body, run) = invoke_flow(&org, FLOW, &client_token, &query).await;

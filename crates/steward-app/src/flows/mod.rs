@@ -271,6 +271,35 @@ pub async fn list_flows(ctx: &Ctx<'_>) -> AppResult<Vec<FlowSummary>> {
         .collect())
 }
 
+/// A folder of flows (the flopack's `data.groups`, by name); flows without one are in the
+/// "Default Folder", as in Okta Workflows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Folder {
+    pub name: String,
+    pub flows: Vec<FlowSummary>,
+}
+
+/// Every folder with its flows, by name.
+pub async fn folders(ctx: &Ctx<'_>) -> AppResult<Vec<Folder>> {
+    let mut folders: Vec<Folder> = Vec::new();
+    for flow in list_flows(ctx).await? {
+        let name = flow
+            .folder
+            .clone()
+            .unwrap_or_else(|| "Default Folder".to_string());
+        match folders.iter_mut().find(|f| f.name == name) {
+            Some(f) => f.flows.push(flow),
+            None => folders.push(Folder {
+                name,
+                flows: vec![flow],
+            }),
+        }
+    }
+    folders.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(folders)
+}
+
 pub async fn get_flow(ctx: &Ctx<'_>, id: &str) -> AppResult<StoredFlow> {
     ctx.store
         .flows()

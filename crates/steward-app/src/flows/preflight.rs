@@ -215,6 +215,44 @@ pub async fn preflight(
     })
 }
 
+/// A connection's scopes beside what its flows need: the scope of every connector card (from
+/// each flow's preflight) that runs through this connection, by the flopack's connection name,
+/// or by its connector when the name matches no connection and this is the connector's only one
+/// (as [`TokenSource`] resolves them).
+pub async fn connection_status(
+    ctx: &Ctx<'_>,
+    service: &super::connections::ConnectionService,
+    id: &str,
+    tokens: Option<&dyn TokenSource>,
+    resolve: ScopeResolver<'_>,
+) -> AppResult<super::connections::ScopeStatus> {
+    let conn = service.get(ctx, id).await?;
+    let all = service.list(ctx).await?;
+    let only = all.iter().filter(|c| c.connector == conn.connector).count() == 1;
+    let mut need = Vec::new();
+    for summary in super::list_flows(ctx).await? {
+        let flow = super::get_flow(ctx, &summary.id).await?;
+        let Ok(report) = preflight(ctx, &flow, tokens, resolve).await else {
+            continue;
+        };
+        for w in report.warnings {
+            if w.card_type.split(':').next() != Some(conn.connector.as_str()) {
+                continue;
+            }
+            let mine = match &w.connection {
+                Some(name) => *name == conn.name || (only && !all.iter().any(|c| c.name == *name)),
+                None => only,
+            };
+            if let (true, Some(scope)) = (mine, w.scope) {
+                need.push(scope);
+            }
+        }
+    }
+    need.sort();
+    need.dedup();
+    service.status_with(ctx, id, &need).await
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {

@@ -111,6 +111,21 @@ async fn a_super_admin_imports_draws_runs_and_exports_a_flow(backend: Backend) {
         )
         .await;
     assert_eq!(forged.status, 403);
+    // Connections: none yet, and how to make one.
+    let connections = admin.get("/admin/workflows/connections").await;
+    assert_eq!(connections.status, 200, "{}", connections.body);
+    assert!(connections.body.contains("No connections"));
+    let forged = admin
+        .post("/admin/workflows/connections/wfcnope/authorize", &[])
+        .await;
+    assert_eq!(forged.status, 403);
+    let unknown = admin
+        .post(
+            "/admin/workflows/connections/wfcnope/authorize",
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(unknown.status, 404, "{}", unknown.body);
     // `/workflows` is these pages.
     let short = admin.get("/workflows").await;
     assert_eq!(short.status, 303);
@@ -127,6 +142,10 @@ async fn only_workflows_admins_see_or_change_flows(backend: Backend) {
     assert_eq!(org_admin.get("/admin/workflows").await.status, 403);
     assert_eq!(
         org_admin.get("/admin/workflows/executions").await.status,
+        403
+    );
+    assert_eq!(
+        org_admin.get("/admin/workflows/connections").await.status,
         403
     );
     let refused = org_admin
