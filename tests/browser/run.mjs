@@ -229,71 +229,6 @@ async function runSeedFlow(page, flowId, requestId) {
   assert.fail("the run did not end");
 }
 
-test("the seed walk: a failed run's diagnosis leads to the grant in one click, Reauthorize, the rerun succeeds", async () => {
-  const FLOW = "5eed0000-0000-4000-8000-000000000001";
-  const apps = await api("GET", `/api/v1/apps?q=${encodeURIComponent(WORKFLOWS_APP)}`);
-  const appId = apps.body.find((a) => a.label === WORKFLOWS_APP).id;
-  const secret = await api("POST", `/api/v1/apps/${appId}/credentials/secrets`, {});
-  assert.equal(secret.status, 201, JSON.stringify(secret.body));
-  const admins = await api("GET", `/api/v1/users?filter=${encodeURIComponent(`profile.login eq "${ADMIN.login}"`)}`);
-  const assigned = await api("POST", `/api/v1/apps/${appId}/users`, { id: admins.body[0].id });
-  assert.ok([200, 201].includes(assigned.status), JSON.stringify(assigned.body));
-  const created = await api("POST", "/workflows/api/v1/connections", {
-    name: WORKFLOWS_APP, connector: "okta", appId, clientSecret: secret.body.client_secret,
-  });
-  assert.equal(created.status, 201, JSON.stringify(created.body));
-  const connectionId = created.body.id;
-  const flopack = JSON.parse(readFileSync(join(root, "crates/steward-flows/tests/fixtures/seed_request_lookup.flopack"), "utf8"));
-  assert.equal((await api("POST", "/workflows/api/v1/flows", flopack)).status, 201);
-  assert.equal((await api("POST", `/workflows/api/v1/flows/${FLOW}/activate`, {})).status, 200);
-  const requestId = await aV1Request();
-
-  const { context, page } = await newPage();
-  await signIn(page, ADMIN);
-  await authorizeConnection(page, connectionId, "Authorize");
-  await page.goto(`${url}/admin/workflows`);
-  await scan(page, "Workflows: Flows");
-  await page.goto(`${url}/admin/workflows/flows/${FLOW}`);
-  await scan(page, "Workflows: a flow drawn");
-  await shot(page, "workflows-flow");
-
-  // Without the scope the run fails, and its page says why and what to do.
-  assert.equal(await runSeedFlow(page, FLOW, requestId), "FAILED");
-  assert.match(await page.textContent(".diagnosis"), new RegExp(SCOPE.replaceAll(".", "\\.")));
-  await scan(page, "Workflows: failed run with its diagnosis");
-  await shot(page, "workflows-diagnosis");
-
-  // One click to the grant: the app's Okta API Scopes tab, searched for the scope.
-  await Promise.all([page.waitForURL(/\/admin\/apps\/.*\/scopes\?q=/), page.click(".diagnosis a:has-text('Grant')")]);
-  const row = `tr[data-scope="${SCOPE}"]`;
-  await Promise.all([page.waitForURL(/granted=/), page.click(`${row} button:has-text("Grant")`)]);
-  assert.equal((await page.textContent(`${row} .status`)).trim(), "Granted");
-
-  // The old token still lacks it: the rerun says reauthorize.
-  assert.equal(await runSeedFlow(page, FLOW, requestId), "FAILED");
-  assert.match(await page.textContent(".diagnosis"), /holds the grant/);
-  await authorizeConnection(page, connectionId, "Reauthorize");
-  await page.goto(`${url}/admin/workflows/connections`);
-  assert.match(await page.textContent(`#connection-${connectionId}`), new RegExp(SCOPE.replaceAll(".", "\\.")));
-  await shot(page, "workflows-connections");
-
-  // The rerun succeeds and shows each card.
-  assert.equal(await runSeedFlow(page, FLOW, requestId), "SUCCEEDED");
-  const steps = await page.$$eval("ol.steps li.step", (items) => items.length);
-  assert.ok(steps >= 3, `each card is shown (${steps})`);
-  assert.match(await page.textContent("body"), new RegExp(requestId));
-  await scan(page, "Workflows: execution card by card");
-  await shot(page, "workflows-execution");
-  await page.goto(`${url}/admin/workflows/executions`);
-  await scan(page, "Workflows: Execution history");
-  await context.close();
-
-  // Back to the start for the next walk: the grant is revoked.
-  const grants = await api("GET", `/api/v1/apps/${appId}/grants`);
-  const grant = grants.body.find((g) => g.scopeId === SCOPE);
-  assert.equal((await api("DELETE", `/api/v1/apps/${appId}/grants/${grant.id}`)).status, 204);
-});
-
 test("the Super Admin grants okta.governance.accessRequests.read to Okta Workflows OAuth", async () => {
   const { context, page } = await newPage();
   await signIn(page, ADMIN);
@@ -453,19 +388,25 @@ test("an end user requests access in the catalog, approvers approve in My tasks,
   // The requestable group: the catalog entry that is not an app.
   const apps = (await api("GET", "/governance/api/v2/catalogs/default/entries?filter=" + encodeURIComponent("not(parent pr)"))).body.data;
   const children = (await api("GET", "/governance/api/v2/catalogs/default/entries?filter=" + encodeURIComponent("parent pr"))).body.data;
-  const entry = children.find((c) => !apps.some((a) => a.name === c.name));
-  assert.ok(entry, JSON.stringify(children));
-  const groups = (await api("GET", `/api/v1/groups?q=${encodeURIComponent(entry.name)}`)).body;
-  const group = groups.find((g) => g.profile.name === entry.name);
-  const membersOf = async () => (await api("GET", `/api/v1/groups/${group.id}/users?limit=200`)).body.map((u) => u.id);
   // The requester: a demo user with a manager, not in the group yet (and past the demo's own
-  // requesters when there are enough).
-  const members = await membersOf();
+  // requesters when there are enough). The first requestable group that has such a user (a
+  // group everyone is in has none).
   const users = (await api("GET", "/api/v1/users?limit=60")).body;
-  const candidates = users.filter(
-    (u) => u.status === "ACTIVE" && u.profile.managerId && u.profile.login !== orgAdmin.login && !members.includes(u.id),
-  );
-  assert.ok(candidates.length > 0, "a demo user with a manager outside the group");
+  let entry, group, candidates;
+  for (const e of children.filter((c) => !apps.some((a) => a.name === c.name))) {
+    const g = (await api("GET", `/api/v1/groups?q=${encodeURIComponent(e.name)}`)).body.find((x) => x.profile.name === e.name);
+    if (!g) continue;
+    const members = (await api("GET", `/api/v1/groups/${g.id}/users?limit=200`)).body.map((u) => u.id);
+    const outside = users.filter(
+      (u) => u.status === "ACTIVE" && u.profile.managerId && u.profile.login !== orgAdmin.login && !members.includes(u.id),
+    );
+    if (outside.length > 0) {
+      [entry, group, candidates] = [e, g, outside];
+      break;
+    }
+  }
+  assert.ok(entry, `a requestable group with a demo user outside it: ${JSON.stringify(children)}`);
+  const membersOf = async () => (await api("GET", `/api/v1/groups/${group.id}/users?limit=200`)).body.map((u) => u.id);
   const requesterUser = candidates[Math.min(4, candidates.length - 1)];
   const requester = { login: requesterUser.profile.login, password: DEMO_PASSWORD };
   const manager = await loginOf(requesterUser.profile.managerId);
@@ -554,4 +495,69 @@ test("an end user requests access in the catalog, approvers approve in My tasks,
   await page.goto(`${url}/admin/`);
   assert.match(await page.textContent("h1"), /No admin role/);
   for (const c of [asRequester, asManager, asSecurity]) await c.context.close().catch(() => {});
+});
+
+test("the seed walk: a failed run's diagnosis leads to the grant in one click, Reauthorize, the rerun succeeds", async () => {
+  const FLOW = "5eed0000-0000-4000-8000-000000000001";
+  const apps = await api("GET", `/api/v1/apps?q=${encodeURIComponent(WORKFLOWS_APP)}`);
+  const appId = apps.body.find((a) => a.label === WORKFLOWS_APP).id;
+  // The walk starts where a Workflows admin's does: the scope not granted (an earlier test
+  // granted it in the console).
+  for (const g of (await api("GET", `/api/v1/apps/${appId}/grants`)).body.filter((g) => g.scopeId === SCOPE)) {
+    assert.equal((await api("DELETE", `/api/v1/apps/${appId}/grants/${g.id}`)).status, 204);
+  }
+  const secret = await api("POST", `/api/v1/apps/${appId}/credentials/secrets`, {});
+  assert.equal(secret.status, 201, JSON.stringify(secret.body));
+  const admins = await api("GET", `/api/v1/users?filter=${encodeURIComponent(`profile.login eq "${ADMIN.login}"`)}`);
+  const assigned = await api("POST", `/api/v1/apps/${appId}/users`, { id: admins.body[0].id });
+  assert.ok([200, 201].includes(assigned.status), JSON.stringify(assigned.body));
+  const created = await api("POST", "/workflows/api/v1/connections", {
+    name: WORKFLOWS_APP, connector: "okta", appId, clientSecret: secret.body.client_secret,
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const connectionId = created.body.id;
+  const flopack = JSON.parse(readFileSync(join(root, "crates/steward-flows/tests/fixtures/seed_request_lookup.flopack"), "utf8"));
+  assert.equal((await api("POST", "/workflows/api/v1/flows", flopack)).status, 201);
+  assert.equal((await api("POST", `/workflows/api/v1/flows/${FLOW}/activate`, {})).status, 200);
+  const requestId = await aV1Request();
+
+  const { context, page } = await newPage();
+  await signIn(page, ADMIN);
+  await authorizeConnection(page, connectionId, "Authorize");
+  await page.goto(`${url}/admin/workflows`);
+  await scan(page, "Workflows: Flows");
+  await page.goto(`${url}/admin/workflows/flows/${FLOW}`);
+  await scan(page, "Workflows: a flow drawn");
+  await shot(page, "workflows-flow");
+
+  // Without the scope the run fails, and its page says why and what to do.
+  assert.equal(await runSeedFlow(page, FLOW, requestId), "FAILED");
+  assert.match(await page.textContent(".diagnosis"), new RegExp(SCOPE.replaceAll(".", "\\.")));
+  await scan(page, "Workflows: failed run with its diagnosis");
+  await shot(page, "workflows-diagnosis");
+
+  // One click to the grant: the app's Okta API Scopes tab, searched for the scope.
+  await Promise.all([page.waitForURL(/\/admin\/apps\/.*\/scopes\?q=/), page.click(".diagnosis a:has-text('Grant')")]);
+  const row = `tr[data-scope="${SCOPE}"]`;
+  await Promise.all([page.waitForURL(/granted=/), page.click(`${row} button:has-text("Grant")`)]);
+  assert.equal((await page.textContent(`${row} .status`)).trim(), "Granted");
+
+  // The old token still lacks it: the rerun says reauthorize.
+  assert.equal(await runSeedFlow(page, FLOW, requestId), "FAILED");
+  assert.match(await page.textContent(".diagnosis"), /holds the grant/);
+  await authorizeConnection(page, connectionId, "Reauthorize");
+  await page.goto(`${url}/admin/workflows/connections`);
+  assert.match(await page.textContent(`#connection-${connectionId}`), new RegExp(SCOPE.replaceAll(".", "\\.")));
+  await shot(page, "workflows-connections");
+
+  // The rerun succeeds and shows each card.
+  assert.equal(await runSeedFlow(page, FLOW, requestId), "SUCCEEDED");
+  const steps = await page.$$eval("ol.steps li.step", (items) => items.length);
+  assert.ok(steps >= 3, `each card is shown (${steps})`);
+  assert.match(await page.textContent("body"), new RegExp(requestId));
+  await scan(page, "Workflows: execution card by card");
+  await shot(page, "workflows-execution");
+  await page.goto(`${url}/admin/workflows/executions`);
+  await scan(page, "Workflows: Execution history");
+  await context.close();
 });

@@ -89,10 +89,10 @@ impl AppState {
             service: connections.clone(),
             clock: clock.clone(),
         });
-        let okta = Arc::new(steward_app::flows::OktaConnectors::new(
-            store.clone(),
-            tokens,
-        ));
+        let okta = Arc::new(
+            steward_app::flows::OktaConnectors::new(store.clone(), tokens)
+                .with_clock(clock.clone()),
+        );
         let flows = steward_app::flows::Runner::new(
             store.clone(),
             with_tables(&store, &clock, okta),

@@ -172,4 +172,98 @@ async fn the_seed_scenario_runs_through_the_oig_connector(backend: Backend) {
 on_both_backends!(
     the_seed_scenario_runs_through_a_real_connection,
     the_seed_scenario_runs_through_the_oig_connector,
+    search_requests_streams_each_match_to_a_helper_flow,
 );
+
+/// The OIG flow with "Stream Matching Records": Search Requests hands each request to a helper
+/// flow (one run each, with `Record` and `State`), and returns how many it streamed.
+fn streaming_flopack(helper: &str) -> Value {
+    let mut pack: Value = serde_json::from_str(OIG_SEED).unwrap();
+    let flow = &mut pack["data"]["flos"][OIG_FLOW]["data"];
+    let methods = flow["methods"].as_array_mut().unwrap();
+    let search = methods
+        .iter_mut()
+        .find(|m| m["uuid"] == "searchS1")
+        .unwrap();
+    let model = &mut search["node"]["model"];
+    model["inputs"]["data"]["srchSet"]["value"]["data"] = json!("Stream Matching Records");
+    model["inputs"]["data"]["srchFlow"] = json!({"id": "srchFlow", "group": "Streaming",
+        "key": "Flow", "value": {"type": "flo", "collection": false, "data": helper},
+        "metadata": {"index": 5}});
+    model["outputs"]["data"]["srchCount"] = json!({"id": "srchCount", "group": "Result",
+        "key": "Records Streamed", "value": {"type": "number", "collection": false, "data": null},
+        "metadata": {"index": 5}});
+    search["pins"] = json!({"srchCount": {"returnR1": [{"input": "retReq", "transform": null}]}});
+    let field = |id: &str, key: &str| {
+        json!({"id": id, "group": null, "key": key,
+               "value": {"type": "object", "collection": false, "data": {}},
+               "metadata": {"index": 0, "custom": true}})
+    };
+    let card = |uuid: &str, address: &str, inputs: Value, outputs: Value, pins: Value| {
+        json!({"uuid": uuid, "address": address, "pins": pins, "branches": {}, "joins": {},
+               "node": {"key": address.rsplit(':').next().unwrap(), "data": {"name": uuid},
+                        "model": {"inputs": {"extensible": true, "data": inputs},
+                                  "outputs": {"extensible": true, "data": outputs},
+                                  "policy": {"error": {"type": "finish"}}, "mirrored": true,
+                                  "displayed": true, "config": null}}})
+    };
+    let methods = json!([
+        card(
+            "hC",
+            "root:kernel:control:0.0.1:callable",
+            json!({"hCiR": field("hCiR", "Record"), "hCiS": field("hCiS", "State")}),
+            json!({"hCoR": field("hCoR", "Record"), "hCoS": field("hCoS", "State")}),
+            json!({"hCoR": {"hR": [{"input": "hRi", "transform": null}]}}),
+        ),
+        card(
+            "hR",
+            "root:kernel:control:0.0.1:return",
+            json!({"hRi": field("hRi", "seen")}),
+            json!({"hRo": field("hRo", "seen")}),
+            json!({}),
+        ),
+    ]);
+    pack["data"]["flos"][helper] = json!({"id": helper, "name": "SUB - each request",
+        "description": "", "data": {"id": null, "uuid": helper, "methods": methods,
+        "orderings": {"oh0": ["hC", "hR"]}, "log": true, "inheritLog": false, "group": null,
+        "cron": {}, "scheduled": false, "security_level": null}});
+    pack
+}
+
+async fn search_requests_streams_each_match_to_a_helper_flow(backend: Backend) {
+    const NEED: &str = "okta.accessRequests.request.read";
+    const HELPER: &str = "5eed0000-0000-4000-8000-000000000009";
+    let org = TestOrg::start(backend).await;
+    let setup = access_requests::setup(&org, "P1D").await;
+    let request = access_requests::create_request(&org, &setup).await;
+    let app = workflows_app(&org).await;
+    org.grant(&app.app_id, NEED).await;
+    connect(&org, &app, "Okta Identity Governance", "oig").await;
+    let (s, imported) = org
+        .post(&format!("{V1}/flows"), streaming_flopack(HELPER))
+        .await;
+    assert_eq!(s, 201, "{imported}");
+    let client_token = imported["clientTokens"][0]["clientToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (s, on) = org
+        .post(&format!("{V1}/flows/{OIG_FLOW}/activate"), json!({}))
+        .await;
+    assert_eq!(s, 200, "{on}");
+
+    let (status, body, run) = invoke_flow(&org, OIG_FLOW, &client_token, "status=Pending").await;
+    assert_eq!(status, 200, "{body} {run}");
+    assert_eq!(body["requests"], 1, "one request streamed: {body}");
+    // One helper run per record, queued with the card: the worker runs it.
+    org.state.flows.run_pending().await.unwrap();
+    let (_, runs) = org.get(&format!("{V1}/executions?flowId={HELPER}")).await;
+    let runs = runs.as_array().unwrap();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(runs[0]["status"], "SUCCEEDED", "{runs:?}");
+    assert_eq!(
+        runs[0]["output"]["seen"]["id"],
+        request.as_str(),
+        "{runs:?}"
+    );
+}

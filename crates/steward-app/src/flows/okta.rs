@@ -30,6 +30,8 @@ pub struct OktaConnectors {
     store: Store,
     tokens: Arc<dyn TokenSource>,
     http: reqwest::Client,
+    /// When streamed records' helper runs are queued.
+    clock: crate::governance::Clock,
 }
 
 impl OktaConnectors {
@@ -44,7 +46,14 @@ impl OktaConnectors {
             store,
             tokens,
             http,
+            clock: crate::governance::Clock::default(),
         }
+    }
+
+    /// The org's clock (tests move it), for the runs a stream queues.
+    pub fn with_clock(mut self, clock: crate::governance::Clock) -> OktaConnectors {
+        self.clock = clock;
+        self
     }
 }
 
@@ -88,6 +97,36 @@ impl Connectors for OktaConnectors {
 }
 
 impl OktaConnectors {
+    /// "Stream Matching Records": one run of the helper flow per record (inputs `Record` and
+    /// `State`), all queued in one transaction. The helper must be a flow of Steward (imported
+    /// with the flopack that calls it).
+    async fn stream(
+        &self,
+        flow: &StoredFlow,
+        helper: &str,
+        records: Vec<serde_json::Value>,
+        state: &serde_json::Value,
+    ) -> Result<(), ConnectorError> {
+        let store_failed =
+            |e: steward_store::StoreError| failed(format!("queueing the stream: {e}"));
+        if self.store.flows().flow(helper).await.is_err() {
+            return Err(failed(format!(
+                "the stream's helper flow {helper} (called by {:?}) is not a flow of this org: import it",
+                flow.name
+            )));
+        }
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await.map_err(store_failed)?;
+        for record in records {
+            let input = serde_json::json!({"Record": record, "State": state});
+            tx.flows()
+                .queue_run(&super::new_run_id(), helper, &input, now)
+                .await
+                .map_err(store_failed)?;
+        }
+        tx.commit().await.map_err(store_failed)
+    }
+
     async fn run(
         &self,
         flow: &StoredFlow,
@@ -134,6 +173,15 @@ impl OktaConnectors {
             match (card.reply)(&request.inputs, &mut gathered, reply) {
                 Ok(Next::Done(outputs)) => return Ok(outputs),
                 Ok(Next::Call(next)) => call = next,
+                Ok(Next::Stream {
+                    helper,
+                    records,
+                    state,
+                    outputs,
+                }) => {
+                    self.stream(flow, &helper, records, &state).await?;
+                    return Ok(outputs);
+                }
                 Err(e) => return Err(failed(e.to_string())),
             }
         }

@@ -193,6 +193,14 @@ pub enum Next {
     /// Another call (the next page).
     Call(HttpCall),
     Done(Outputs),
+    /// "Stream Matching Records": run `helper` once per record (its inputs `Record` and
+    /// `State`), then the card's outputs (`Result.Records Streamed`).
+    Stream {
+        helper: String,
+        records: Vec<Value>,
+        state: Value,
+        outputs: Outputs,
+    },
 }
 
 /// The scope a card needs.
@@ -545,6 +553,22 @@ pub fn checks() -> BTreeMap<crate::CardKey, CheckFn> {
 
 pub(crate) fn no_check(_: &Card) -> Vec<String> {
     Vec::new()
+}
+
+/// A search card may stream its records to a helper flow ("Stream Matching Records") when it
+/// names one (group `Streaming`, input `Flow`).
+pub(crate) fn streams_to_helper(card: &Card) -> Vec<String> {
+    let streaming = parameter(card, "resultSet")
+        .to_ascii_lowercase()
+        .contains("stream");
+    let helper = card.node.model.inputs.data.values().any(|f| {
+        f.group.as_deref() == Some("Streaming") && matches!(f.flow_ref(), Some(FlowRef::Named(_)))
+    });
+    if streaming && !helper {
+        vec!["Stream Matching Records names no helper flow (Streaming.Flow)".into()]
+    } else {
+        Vec::new()
+    }
 }
 
 /// Refuses the streaming result set (`Stream Matching Records`, `GET(Streaming)`).

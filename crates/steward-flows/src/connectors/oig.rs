@@ -8,8 +8,8 @@ use serde_json::{json, Map, Value};
 
 use super::okta::{custom_reply, custom_start, gather, records, ResultSet};
 use super::{
-    at, is_empty, no_check, refuse_streaming, text_or_null, CardScope, ConnectorCard, HttpCall,
-    HttpReply, Next,
+    at, is_empty, no_check, refuse_streaming, streams_to_helper, text_or_null, CardScope,
+    ConnectorCard, HttpCall, HttpReply, Next,
 };
 use crate::registry::{CardError, Inputs, Outputs};
 use crate::value::to_text;
@@ -40,7 +40,7 @@ pub const CARDS: &[ConnectorCard] = &[
         scope: CardScope::Declared("okta.accessRequests.request.read"),
         start: search_requests,
         reply: search_reply,
-        check: refuse_streaming,
+        check: streams_to_helper,
     },
 ];
 

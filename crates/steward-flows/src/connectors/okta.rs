@@ -5,8 +5,8 @@
 use serde_json::{json, Map, Value};
 
 use super::{
-    at, group_object, is_empty, no_check, refuse_streaming, required, segment, text_or_null,
-    CardScope, ConnectorCard, HttpCall, HttpReply, Next, MAX_PAGES,
+    at, group_object, is_empty, no_check, refuse_streaming, required, segment, streams_to_helper,
+    text_or_null, CardScope, ConnectorCard, HttpCall, HttpReply, Next, MAX_PAGES,
 };
 use crate::registry::{CardError, Inputs, Outputs};
 use crate::value::to_text;
@@ -46,7 +46,7 @@ pub const CARDS: &[ConnectorCard] = &[
         scope: CardScope::Declared("okta.users.read"),
         start: list_users,
         reply: list_users_reply,
-        check: refuse_streaming,
+        check: streams_to_helper,
     },
     ConnectorCard {
         connector: "okta",
@@ -55,7 +55,7 @@ pub const CARDS: &[ConnectorCard] = &[
         scope: CardScope::Declared("okta.groups.read"),
         start: search_groups,
         reply: search_groups_reply,
-        check: refuse_streaming,
+        check: streams_to_helper,
     },
     ConnectorCard {
         connector: "okta",
@@ -263,11 +263,15 @@ pub(crate) enum ResultSet {
     First,
     First200,
     All,
+    /// "Stream Matching Records": each record to a helper flow.
+    Stream,
 }
 
 pub(crate) fn result_set(inputs: &Inputs) -> ResultSet {
     let set = to_text(inputs.get_in("parameters", "resultSet")).to_ascii_lowercase();
-    if set.contains("200") {
+    if set.contains("stream") {
+        ResultSet::Stream
+    } else if set.contains("200") {
         ResultSet::First200
     } else if set.starts_with("all") {
         ResultSet::All
@@ -331,20 +335,65 @@ pub(crate) fn gather(
 ) -> Result<Next, CardError> {
     let set = result_set(inputs);
     acc.extend(items);
+    let limit = stream_limit(inputs);
     let enough = match set {
         ResultSet::First => !acc.is_empty(),
         ResultSet::First200 => acc.len() >= 200,
         ResultSet::All => false,
+        ResultSet::Stream => acc.len() >= limit,
     };
     if !enough && acc.len() < MAX_PAGES * 200 {
         if let Some(next) = reply.next_page() {
             return Ok(Next::Call(HttpCall::new("GET", next)));
         }
     }
-    if set == ResultSet::First200 {
-        acc.truncate(200);
+    match set {
+        ResultSet::First200 => acc.truncate(200),
+        ResultSet::Stream => {
+            acc.truncate(limit);
+            let records = std::mem::take(acc);
+            let outputs = Outputs::new().with_in(
+                Some("Result"),
+                "Records Streamed",
+                Value::from(records.len()),
+            );
+            return Ok(Next::Stream {
+                helper: stream_helper(inputs)?,
+                records,
+                state: inputs.get_in("Streaming", "State").clone(),
+                outputs,
+            });
+        }
+        _ => {}
     }
     Ok(Next::Done(finish(set, acc)))
+}
+
+/// The most records a stream sends (`Streaming."Record Limit"`; at most what paging reaches).
+fn stream_limit(inputs: &Inputs) -> usize {
+    let cap = MAX_PAGES * 200;
+    match inputs.get_in("Streaming", "Record Limit") {
+        Value::Number(n) => n.as_u64().map_or(cap, |n| (n as usize).clamp(1, cap)),
+        Value::String(s) => s.trim().parse::<usize>().map_or(cap, |n| n.clamp(1, cap)),
+        _ => cap,
+    }
+}
+
+/// The helper flow a stream runs (`Streaming.Flow`: its id, or `{id}`).
+fn stream_helper(inputs: &Inputs) -> Result<String, CardError> {
+    let flow = inputs.get_in("Streaming", "Flow");
+    let id = match flow {
+        Value::String(id) => id.clone(),
+        Value::Object(o) => o.get("id").map(to_text).unwrap_or_default(),
+        _ => String::new(),
+    };
+    if id.trim().is_empty() {
+        return Err(CardError::input(
+            "Streaming.Flow",
+            "names no helper flow to stream the records to",
+        ));
+    }
+    Ok(id)
 }
 
 /// The records of a list reply: a JSON array, or `data` of a Governance list.

@@ -21,7 +21,7 @@ fn run(
         calls.push(call.clone());
         match (card.reply)(inputs, &mut acc, reply).unwrap() {
             Next::Call(next) => call = next,
-            Next::Done(out) => return (calls, out),
+            Next::Done(out) | Next::Stream { outputs: out, .. } => return (calls, out),
         }
     }
     panic!("{connector}:{action} wanted more replies after {calls:?}");
@@ -461,4 +461,46 @@ fn streaming_to_a_helper_flow_is_refused_at_import_with_the_reason() {
         "{:?}",
         refused[0].1.reasons
     );
+}
+
+#[test]
+fn stream_matching_records_hands_each_record_to_the_helper_flow() {
+    let card = find("oig", "listRequest").unwrap();
+    let inputs = Inputs::new()
+        .grouped("parameters", "resultSet", json!("Stream Matching Records"))
+        .grouped("Search", "Status", json!("Pending"))
+        .grouped("Streaming", "Flow", json!("helper-flow-id"))
+        .grouped("Streaming", "Record Limit", json!(2))
+        .grouped("Streaming", "State", json!({"ticket": "T-1"}));
+    let call = (card.start)(&inputs).unwrap();
+    assert!(call.url().ends_with("limit=200"), "{}", call.url());
+    let mut acc = Vec::new();
+    let reply = ok(
+        json!({"data": [request("r1", "PENDING"), request("r2", "PENDING"),
+                                   request("r3", "PENDING")], "_links": {}}),
+    );
+    match (card.reply)(&inputs, &mut acc, reply).unwrap() {
+        Next::Stream {
+            helper,
+            records,
+            state,
+            outputs,
+        } => {
+            assert_eq!(helper, "helper-flow-id");
+            assert_eq!(records.len(), 2, "the record limit holds");
+            assert_eq!(records[0]["id"], "r1");
+            assert_eq!(state, json!({"ticket": "T-1"}));
+            assert_eq!(
+                outputs.get_in(Some("Result"), "Records Streamed"),
+                Some(&json!(2))
+            );
+        }
+        other => panic!("not a stream: {other:?}"),
+    }
+    // Without a helper flow the card cannot stream.
+    let no_helper =
+        Inputs::new().grouped("parameters", "resultSet", json!("Stream Matching Records"));
+    let mut acc = Vec::new();
+    let reply = ok(json!({"data": [request("r1", "PENDING")], "_links": {}}));
+    assert!((card.reply)(&no_helper, &mut acc, reply).is_err());
 }
