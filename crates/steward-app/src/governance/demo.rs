@@ -44,7 +44,8 @@ pub async fn seed(store: &Store) -> Result<(), StoreError> {
         })
         .await?
         .into_iter()
-        .filter(|g| !g.is_built_in())
+        // Not the group every demo user is in: requesting it would grant nobody anything.
+        .filter(|g| !g.is_built_in() && g.name() != "All Employees")
         .collect();
     let (Some(security), Some(requestable)) = (groups.first(), groups.get(1)) else {
         return Ok(());
