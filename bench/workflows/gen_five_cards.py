@@ -1,38 +1,8 @@
 # Generates the benchmark flow (bench/workflows.sh): an API endpoint flow of five function cards
 # (Compose, To Lowercase, Concatenate, Length, Add) and Return, history on. Prints the flopack.
-import json
-def field(fid, key, typ="string", data="", group=None, custom=False, proxy=None, index=0, wormhole=None, collection=False):
-    md = {"index": index}
-    if custom: md["custom"] = True
-    if wormhole: md["wormholeMethodId"] = wormhole
-    v = {"type": typ, "collection": collection, "data": data}
-    if proxy is not None: v["proxy"] = proxy
-    return {"id": fid, "group": group, "key": key, "value": v, "metadata": md}
-def card(uuid, addr, name, inputs=(), outputs=(), pins=None, policy=None, mirrored=False, config=None, displayed=True):
-    key = addr.split(":")[-1]
-    model = {"inputs": {"extensible": True, "data": {f["id"]: f for f in inputs}},
-             "outputs": {"extensible": True, "data": {f["id"]: f for f in outputs}},
-             "policy": {"error": policy or {"type": "finish"}},
-             "mirrored": mirrored, "displayed": displayed, "config": config}
-    return {"uuid": uuid, "address": addr, "node": {"key": key, "data": {"name": name}, "model": model},
-            "pins": pins or {}, "branches": {}, "joins": {}}
-def pin(out, target, inp, convert=None):
-    t = None
-    if convert: t = {out: {"convert": convert, "dest": out}}
-    return {out: {target: [{"input": inp, "transform": t}]}}
-def merge(*ps):
-    r = {}
-    for p in ps:
-        for o, tg in p.items():
-            for t, l in tg.items():
-                r.setdefault(o, {}).setdefault(t, []).extend(l)
-    return r
-def flow(uid, name, cards, chain, log=True, extra=None):
-    d = {"id": None, "uuid": uid, "methods": cards,
-         "orderings": {f"o{i}": [a, b] for i, (a, b) in enumerate(zip(chain, chain[1:]))},
-         "log": log, "inheritLog": False, "group": None, "cron": {}, "scheduled": False, "security_level": None}
-    if extra: d.update(extra)
-    return d
+import json, os, sys
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../crates/steward-flows/tests/fixtures"))
+from flopack_gen import card, field, flow, merge, pin  # noqa: E402
 K = "root:kernel:"
 flos = {}
 uid = "be7c0000-0000-4000-8000-000000000001"
