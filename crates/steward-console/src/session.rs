@@ -135,12 +135,19 @@ impl SignedIn {
     }
 }
 
-/// The signed-in admin of a request: their session, user record and admin roles.
+/// The signed-in admin of a request: a [`SignedIn`] user (its session, user record, actor,
+/// context and form check, through `Deref`) holding admin roles.
 pub struct Admin {
-    pub session: ConsoleSession,
-    pub user: User,
+    pub signed_in: SignedIn,
     pub roles: Vec<RoleType>,
-    pub client: ClientInfo,
+}
+
+impl std::ops::Deref for Admin {
+    type Target = SignedIn;
+
+    fn deref(&self) -> &SignedIn {
+        &self.signed_in
+    }
 }
 
 /// What the layout shows of the admin (and the CSRF token its forms carry).
@@ -155,20 +162,6 @@ pub struct Me {
 impl Admin {
     pub fn may(&self, permission: Permission) -> bool {
         steward_core::roles::any_allows(&self.roles, permission)
-    }
-
-    pub fn actor(&self) -> Actor {
-        Actor::user(&self.user.id, self.user.login(), &self.user.display_name())
-    }
-
-    pub fn ctx<'a>(&self, console: &'a Console) -> steward_app::Ctx<'a> {
-        steward_app::Ctx {
-            store: &console.api.store,
-            now: console.now(),
-            actor: self.actor(),
-            client: self.client.clone(),
-            bus: Some(&console.api.events),
-        }
     }
 
     pub fn me(&self) -> Me {
@@ -204,16 +197,6 @@ impl Admin {
                 self.role_labels()
             ),
         ))
-    }
-
-    /// See [`check_form`].
-    pub fn check_form(
-        &self,
-        console: &Console,
-        headers: &HeaderMap,
-        form: &HashMap<String, String>,
-    ) -> Option<Response> {
-        check_form(console, &self.session, headers, form)
     }
 
     /// A change's form, once it carries the session's CSRF token from this origin and the admin
@@ -385,30 +368,24 @@ impl FromRequestParts<Console> for Admin {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, console: &Console) -> Result<Self, Response> {
-        let SignedIn {
-            session,
-            user,
-            client,
-        } = signed_in(parts, console).await?;
+        let signed_in = signed_in(parts, console).await?;
         let store = &console.api.store;
-        let roles = match store.roles_of(PrincipalType::User, &user.id).await {
+        let roles = match store
+            .roles_of(PrincipalType::User, &signed_in.user.id)
+            .await
+        {
             Ok(r) => r,
             Err(e) => return Err(pages::app_error(e.into())),
         };
         if roles.is_empty() {
-            end_session(store, &session.id_hash).await;
+            end_session(store, &signed_in.session.id_hash).await;
             return Err(pages::message(
                 StatusCode::FORBIDDEN,
                 "No admin role",
                 "The Admin Console is for administrators, and you hold no admin role.",
             ));
         }
-        Ok(Admin {
-            client,
-            session,
-            user,
-            roles,
-        })
+        Ok(Admin { signed_in, roles })
     }
 }
 
