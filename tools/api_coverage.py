@@ -119,7 +119,10 @@ def main():
            "may call it (see `docs/roles.md`); the test column names the HTTP test file that exercises it (on",
            "SQLite and PostgreSQL). Okta's SDK suites (`compat/`) exercise the users, groups, apps, roles and",
            "logs routes too. An operation *not built yet* answers `501 Not Implemented` with `E0000015` naming",
-           "it (not `404`), and its scopes cannot be granted (see `docs/roles.md`, \"Not built yet\").", ""]
+           "it (not `404`), and its scopes cannot be granted (see `docs/roles.md`, \"Not built yet\").", "",
+           "Okta publishes no spec of the Workflows API: Steward's `/workflows/api/v1` (flows, folders, tables,",
+           "connections, executions) and `POST /api/flo/{flowId}/invoke` are listed with their scopes in",
+           "`docs/roles.md` and described in `docs/workflows.md`.", ""]
     out += LINKS
     summary = []
     sections = []
