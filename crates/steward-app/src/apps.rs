@@ -123,11 +123,19 @@ pub async fn replace(ctx: &Ctx<'_>, id: &str, label: String, oidc: OidcClient) -
 
 /// Activates (`ACTIVE`) or deactivates (`INACTIVE`) the app; whether its status changed.
 /// Deactivating revokes its tokens for good (reactivation does not revive them) and is refused
-/// for an app holding the last acting SUPER_ADMIN; callers that cache revocations refresh them.
+/// for an app holding the last acting SUPER_ADMIN, and for the consoles' own app (every admin
+/// and user signs in to the consoles through it, as Okta's own console app cannot be
+/// deactivated); callers that cache revocations refresh them.
 pub async fn set_status(ctx: &Ctx<'_>, app: &App, active: bool) -> AppResult<bool> {
     let status = if active { "ACTIVE" } else { "INACTIVE" };
     if app.status == status {
         return Ok(false);
+    }
+    if !active && is_console_app(app) {
+        return Err(AppError::Invalid(format!(
+            "{} cannot be deactivated: the Admin Console and the end-user dashboard sign in through it.",
+            crate::console::CONSOLE_LABEL
+        )));
     }
     let mut app = app.clone();
     app.status = status.into();
@@ -152,6 +160,11 @@ pub async fn set_status(ctx: &Ctx<'_>, app: &App, active: bool) -> AppResult<boo
     .await?;
     tx.commit().await?;
     Ok(true)
+}
+
+/// Whether `app` is the consoles' own OIDC client (`steward_app::console`).
+pub fn is_console_app(app: &App) -> bool {
+    app.client_id.as_deref() == Some(crate::console::CONSOLE_CLIENT_ID)
 }
 
 /// Why an app cannot be deleted: it is still active (Okta's `E0000056`).

@@ -425,6 +425,49 @@ async fn the_system_log_page_filters_and_needs_logs_read(backend: Backend) {
     assert_eq!(other.get("/admin/logs").await.status, 403);
 }
 
+async fn the_consoles_app_cannot_be_deactivated(backend: Backend) {
+    let org = TestOrg::start(backend).await;
+    let (_, apps) = org
+        .api(
+            reqwest::Method::GET,
+            "/api/v1/apps?q=Steward%20Admin%20Console",
+            None,
+        )
+        .await;
+    let console_app = apps[0]["id"].as_str().unwrap().to_string();
+    let (status, body) = org
+        .api(
+            reqwest::Method::POST,
+            &format!("/api/v1/apps/{console_app}/lifecycle/deactivate"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["errorCauses"][0]["errorSummary"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("cannot be deactivated"),
+        "{body}"
+    );
+    // Still signs admins in.
+    let page = org
+        .browser()
+        .sign_in("/admin/", ADMIN_LOGIN, ADMIN_PASSWORD)
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    // Any other app can be.
+    let app = org.app().await;
+    let (status, _) = org
+        .api(
+            reqwest::Method::POST,
+            &format!("/api/v1/apps/{app}/lifecycle/deactivate"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+}
+
 on_both_backends!(
     the_system_log_page_filters_and_needs_logs_read,
     signs_in_through_the_authorization_server,
@@ -436,4 +479,5 @@ on_both_backends!(
     a_role_taken_away_ends_the_session,
     sessions_expire_when_idle_and_after_twelve_hours,
     sign_out_ends_the_console_and_steward_sessions,
+    the_consoles_app_cannot_be_deactivated,
 );
