@@ -8,10 +8,14 @@
 pub mod groups;
 pub mod users;
 
+use axum::http::StatusCode;
+use axum::response::Response;
 use serde_json::{json, Value};
 use steward_app::AppError;
+use steward_core::directory::LifecycleError;
 use steward_core::timefmt::format_millis;
 
+use crate::pages;
 use crate::Console;
 
 /// Rows per page of a list.
@@ -55,4 +59,24 @@ fn form_problem(e: &AppError) -> Option<String> {
 /// (other nodes poll every second), as the Management API does after the same change.
 async fn learn_revocations(console: &Console) {
     console.api.auth.learn_revocations(&console.api.store).await;
+}
+
+/// A refused status change as a page that says why in plain words (the last Super Admin, a
+/// transition the status does not allow); other errors as [`pages::app_error`] shows them.
+fn status_change_error(e: AppError) -> Response {
+    match e {
+        AppError::LastSuperAdmin => pages::message(
+            StatusCode::FORBIDDEN,
+            "The change was refused",
+            "This person is the org's last Super Administrator who can sign in and act: \
+             suspending or deactivating them would lock everyone out. Make someone else a \
+             Super Administrator first. Nothing was changed.",
+        ),
+        AppError::Lifecycle(LifecycleError::Invalid(v)) => pages::message(
+            StatusCode::CONFLICT,
+            "The change was refused",
+            &format!("{}. Nothing was changed.", v.causes.join(" ")),
+        ),
+        other => pages::app_error(other),
+    }
 }

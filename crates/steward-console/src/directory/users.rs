@@ -21,7 +21,7 @@ use steward_core::directory::{self, Lifecycle, User, UserStatus};
 use steward_core::roles::{may_write, Permission, RoleType, WriteTarget};
 use steward_store::{GroupQuery, PrincipalType, StoreError, UserQuery};
 
-use super::{form_problem, learn_revocations, when, PAGE, PICK};
+use super::{form_problem, learn_revocations, status_change_error, when, PAGE, PICK};
 use crate::pages::{self, encode, render, see_other};
 use crate::session::Admin;
 use crate::Console;
@@ -770,7 +770,7 @@ pub async fn lifecycle(
             .await
         {
             Ok(c) => c,
-            Err(e) => return pages::app_error(e),
+            Err(e) => return status_change_error(e),
         };
     if change.stopped_acting {
         learn_revocations(&console).await;
@@ -833,7 +833,7 @@ pub async fn delete(
             learn_revocations(&console).await;
             see_other(&format!("{}?done=deactivate", user_url(&change.user.id)))
         }
-        Err(e) => pages::app_error(e),
+        Err(e) => status_change_error(e),
     }
 }
 
