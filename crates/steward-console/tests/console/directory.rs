@@ -56,8 +56,9 @@ async fn signed_in(org: &TestOrg, login: &str, password: &str) -> (Browser, Stri
 
 async fn people_are_searched_filtered_and_paged(backend: Backend) {
     let org = TestOrg::start(backend).await;
+    let mut pagers = Vec::new();
     for i in 0..52 {
-        staged(&org, &format!("pager{i:02}@example.com"), "Pager").await;
+        pagers.push(staged(&org, &format!("pager{i:02}@example.com"), "Pager").await);
     }
     let suspended = org.user("sleepy", None).await.0;
     let (status, _) = org
@@ -108,6 +109,31 @@ async fn people_are_searched_filtered_and_paged(backend: Backend) {
     assert!(!sleeping.body.contains("pager00@example.com"));
     let unknown = admin.get("/admin/directory/users?status=ASLEEP").await;
     assert_eq!(unknown.status, 400);
+
+    // A group's members are paged the same way; the list counts them.
+    let crowd = group(&org, "Crowd").await;
+    let mut tx = org.store.begin().await.unwrap();
+    for id in &pagers {
+        tx.add_member(&crowd, id, 1).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let groups = admin.get("/admin/directory/groups?q=crowd").await;
+    assert!(groups.body.contains("<td>52</td>"), "{}", groups.body);
+    let first = admin
+        .get(&format!("/admin/directory/groups/{crowd}/people"))
+        .await;
+    assert_eq!(first.body.matches("aria-label=\"Remove pager").count(), 50);
+    let next = crate::common::unescape(
+        first
+            .body
+            .split("<a href=\"")
+            .filter_map(|s| s.split('"').next())
+            .find(|h| h.contains("after="))
+            .expect("a next page"),
+    );
+    let second = admin.get(&next).await;
+    assert_eq!(second.body.matches("aria-label=\"Remove pager").count(), 2);
+    assert!(!second.body.contains("Next page"));
 
     // An App Admin reads people (no badge: roles are not theirs to read), and no Add person.
     let (_, app_admin) = org.user("apps", Some("APP_ADMIN")).await;
