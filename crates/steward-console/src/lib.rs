@@ -19,6 +19,7 @@
 
 mod apps;
 mod connections;
+mod directory;
 mod enduser;
 mod home;
 mod logs;
@@ -197,6 +198,53 @@ fn admin_routes() -> Router<Console> {
         .route(
             "/workflows/connections/{id}/check",
             post(connections::check),
+        )
+        // Directory
+        .route(
+            "/directory/users",
+            get(directory::users::list).post(directory::users::create),
+        )
+        .route("/directory/users/new", get(directory::users::new_form))
+        .route("/directory/users/{id}", get(directory::users::profile))
+        .route(
+            "/directory/users/{id}/groups",
+            get(directory::users::groups).post(directory::users::add_group),
+        )
+        .route(
+            "/directory/users/{id}/groups/{group_id}/remove",
+            post(directory::users::remove_group),
+        )
+        .route("/directory/users/{id}/apps", get(directory::users::apps))
+        .route(
+            "/directory/users/{id}/confirm/{op}",
+            get(directory::users::confirm),
+        )
+        .route(
+            "/directory/users/{id}/lifecycle/{op}",
+            post(directory::users::lifecycle),
+        )
+        .route(
+            "/directory/users/{id}/delete",
+            post(directory::users::delete),
+        )
+        .route(
+            "/directory/groups",
+            get(directory::groups::list).post(directory::groups::create),
+        )
+        .route("/directory/groups/new", get(directory::groups::new_form))
+        .route("/directory/groups/{id}", get(directory::groups::profile))
+        .route(
+            "/directory/groups/{id}/people",
+            get(directory::groups::people).post(directory::groups::add_member),
+        )
+        .route(
+            "/directory/groups/{id}/people/{user_id}/remove",
+            post(directory::groups::remove_member),
+        )
+        .route("/directory/groups/{id}/apps", get(directory::groups::apps))
+        .route(
+            "/directory/groups/{id}/delete",
+            get(directory::groups::confirm_delete).post(directory::groups::delete),
         )
         .fallback(not_found)
 }

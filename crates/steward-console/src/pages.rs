@@ -78,6 +78,64 @@ fn env() -> &'static Environment<'static> {
             ),
             ("my_tasks.html", include_str!("../templates/my_tasks.html")),
             ("my_task.html", include_str!("../templates/my_task.html")),
+            // Directory
+            ("dir_nav.html", include_str!("../templates/dir_nav.html")),
+            (
+                "dir_people.html",
+                include_str!("../templates/dir_people.html"),
+            ),
+            (
+                "dir_person_tabs.html",
+                include_str!("../templates/dir_person_tabs.html"),
+            ),
+            (
+                "dir_person.html",
+                include_str!("../templates/dir_person.html"),
+            ),
+            (
+                "dir_person_groups.html",
+                include_str!("../templates/dir_person_groups.html"),
+            ),
+            (
+                "dir_person_apps.html",
+                include_str!("../templates/dir_person_apps.html"),
+            ),
+            (
+                "dir_person_new.html",
+                include_str!("../templates/dir_person_new.html"),
+            ),
+            (
+                "dir_confirm.html",
+                include_str!("../templates/dir_confirm.html"),
+            ),
+            (
+                "dir_activation.html",
+                include_str!("../templates/dir_activation.html"),
+            ),
+            (
+                "dir_groups.html",
+                include_str!("../templates/dir_groups.html"),
+            ),
+            (
+                "dir_group_tabs.html",
+                include_str!("../templates/dir_group_tabs.html"),
+            ),
+            (
+                "dir_group.html",
+                include_str!("../templates/dir_group.html"),
+            ),
+            (
+                "dir_group_people.html",
+                include_str!("../templates/dir_group_people.html"),
+            ),
+            (
+                "dir_group_apps.html",
+                include_str!("../templates/dir_group_apps.html"),
+            ),
+            (
+                "dir_group_new.html",
+                include_str!("../templates/dir_group_new.html"),
+            ),
         ];
         for (name, source) in templates {
             if let Err(e) = env.add_template(name, source) {

@@ -7,6 +7,7 @@ mod common;
 mod access_requests;
 mod app_secrets;
 mod connections;
+mod directory;
 mod flows;
 mod outbox;
 mod resource_owners;
