@@ -8,6 +8,7 @@ use minijinja::Environment;
 use serde::Serialize;
 use steward_app::AppError;
 use steward_core::access_requests::RuleError;
+use steward_store::StoreError;
 
 use crate::{Surface, ADMIN};
 
@@ -230,6 +231,15 @@ pub fn app_error_in(surface: Surface, e: AppError) -> Response {
         AppError::Forbidden | AppError::LastSuperAdmin => {
             (StatusCode::FORBIDDEN, "You may not do this")
         }
+        // A unique field taken (a login, a group name): the API's 400, in words.
+        AppError::Store(StoreError::Conflict(field)) => {
+            return message_in(
+                surface,
+                StatusCode::BAD_REQUEST,
+                "The change was refused",
+                &format!("{field}: an object with this value already exists in the org."),
+            );
+        }
         AppError::Store(_) | AppError::Internal(_) => {
             tracing::error!(error = %e, "console request failed");
             return message_in(
@@ -271,4 +281,17 @@ pub fn app_error_in(surface: Surface, e: AppError) -> Response {
 /// Percent-encodes a query value.
 pub fn encode(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_taken_unique_field_is_refused_not_a_server_error() {
+        let page = app_error(AppError::Store(StoreError::Conflict("login".into())));
+        assert_eq!(page.status(), StatusCode::BAD_REQUEST);
+        let broken = app_error(AppError::Internal("lost".into()));
+        assert_eq!(broken.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
 }
