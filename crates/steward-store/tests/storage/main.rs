@@ -10,4 +10,5 @@ mod connections;
 mod flows;
 mod outbox;
 mod resource_owners;
+mod roles;
 mod store;
