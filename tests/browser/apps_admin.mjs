@@ -135,11 +135,16 @@ test("the Administrators page and the app form are usable at a phone's width", a
   const { context, page } = await newPage();
   await page.setViewportSize({ width: 390, height: 844 });
   await signIn(page, ADMIN);
+  const sideways = () => page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
   await page.goto(`${url}/admin/security/administrators`);
   await scan(page, "Security: Administrators on a phone");
+  assert.ok(!(await sideways()), "Administrators: no sideways scrolling");
   await page.goto(`${url}/admin/apps/new?type=service`);
   await scan(page, "Create App Integration on a phone");
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
-  assert.ok(!overflow, "no sideways scrolling");
+  assert.ok(!(await sideways()), "Create App Integration: no sideways scrolling");
+  const consoleApp = (await api("GET", `/api/v1/apps?q=${encodeURIComponent("Steward Admin Console")}`)).body[0];
+  await page.goto(`${url}/admin/apps/${consoleApp.id}/assignments`);
+  await scan(page, "Application: Assignments on a phone");
+  assert.ok(!(await sideways()), "Assignments: no sideways scrolling");
   await context.close();
 });
