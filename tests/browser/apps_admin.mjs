@@ -48,8 +48,11 @@ test("the Super Admin creates a Web app, sees its secret once, and assigns a gro
   assert.deepEqual(app.body.settings.oauthClient.redirect_uris, ["https://payroll.example/callback"]);
   assert.deepEqual(app.body.settings.oauthClient.grant_types, ["authorization_code", "refresh_token"]);
 
-  // Shown once: the General tab does not show it again.
-  await page.goto(`${url}/admin/apps/${appId}`);
+  // Shown once: the page took the app's address, and reloading it does not show it again (nor
+  // create another app).
+  assert.equal(page.url(), `${url}/admin/apps/${appId}`);
+  await page.reload();
+  assert.equal((await api("GET", `/api/v1/apps?q=${encodeURIComponent(label)}`)).body.length, 1);
   assert.equal(await page.$("#client-secret"), null);
   assert.ok(!(await page.content()).includes(secret), "the secret is not shown again");
 
