@@ -1,5 +1,7 @@
-//! Applications: the list, an app's General tab, and its Okta API Scopes tab with Grant and
-//! Revoke (a Super Admin's: `AppGrantsManage`, checked again on every POST).
+//! Applications: the list, an app's General tab (with Activate / Deactivate), and its Okta API
+//! Scopes tab with Grant and Revoke (a Super Admin's: `AppGrantsManage`, checked again on every
+//! POST). Creating an app is [`crate::app_new`]; the Assignments tab is
+//! [`crate::app_assignments`].
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -9,9 +11,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use steward_app::grants::{self, GrantedBy, NewGrant};
 use steward_core::apps::App;
-use steward_core::roles::Permission;
+use steward_core::roles::{may_write, Permission, RoleType, WriteTarget};
 use steward_core::timefmt::format_millis;
-use steward_store::AppQuery;
+use steward_store::{AppQuery, PrincipalType};
 
 use crate::pages::{self, encode, render, see_other};
 use crate::session::Admin;
@@ -104,17 +106,79 @@ pub async fn list(
             "q": search.unwrap_or_default(),
             "apps": rows,
             "next": next,
+            "may_create": admin.may(Permission::AppsManage),
+            "create_reason": manage_reason(&admin),
         }),
     )
 }
 
-async fn find(console: &Console, admin: &Admin, id: &str) -> Result<App, Response> {
+/// Why the admin may not change apps (create, activate, assign), when they may not.
+pub(crate) fn manage_reason(admin: &Admin) -> Option<String> {
+    (!admin.may(Permission::AppsManage)).then(|| {
+        format!(
+            "Changing applications needs the {} role or one above it; your roles: {}.",
+            steward_core::roles::least_role_for(Permission::AppsManage).label(),
+            admin.role_labels()
+        )
+    })
+}
+
+pub(crate) async fn find(console: &Console, admin: &Admin, id: &str) -> Result<App, Response> {
     grants::find_app(&admin.ctx(console), id)
         .await
         .map_err(pages::app_error)
 }
 
-fn app_json(app: &App) -> serde_json::Value {
+/// Whether `app` is the console's own OIDC app ("Steward Admin Console"), which the use case
+/// refuses to deactivate.
+pub(crate) fn is_console_app(app: &App) -> bool {
+    steward_app::apps::is_console_app(app)
+}
+
+/// Why the admin may not activate or deactivate `app`, when they may not: no `AppsManage`; the
+/// console's own app (deactivating it would lock every admin out); or an app acting with Okta API
+/// scopes or an admin role, which only a Super Admin changes (the API's rule, `may_write`).
+pub(crate) async fn lifecycle_refusal(
+    console: &Console,
+    admin: &Admin,
+    app: &App,
+) -> Result<Option<String>, Response> {
+    if let Some(reason) = manage_reason(admin) {
+        return Ok(Some(reason));
+    }
+    if is_console_app(app) {
+        return Ok(Some(
+            "This is the Admin Console's own app: deactivating it would sign every administrator \
+             out and lock them out of the console, so the console does not offer it."
+                .into(),
+        ));
+    }
+    if admin.roles.contains(&RoleType::SuperAdmin) {
+        return Ok(None);
+    }
+    let store = &console.api.store;
+    let roles = store
+        .roles_of(PrincipalType::Client, &app.id)
+        .await
+        .map_err(|e| pages::app_error(e.into()))?;
+    let active_grants = store
+        .app_grants(&app.id)
+        .await
+        .map_err(|e| pages::app_error(e.into()))?
+        .iter()
+        .any(|g| g.status == "ACTIVE");
+    let target = WriteTarget::App {
+        roles: &roles,
+        active_grants,
+    };
+    Ok((!may_write(&admin.roles, target)).then(|| {
+        "This app acts with Okta API scopes or an admin role: only a Super Administrator can \
+         activate or deactivate it."
+            .into()
+    }))
+}
+
+pub(crate) fn app_json(app: &App) -> serde_json::Value {
     let oidc = app.oidc.as_ref();
     json!({
         "id": app.id,
@@ -133,17 +197,49 @@ fn app_json(app: &App) -> serde_json::Value {
     })
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct GeneralQuery {
+    done: Option<String>,
+}
+
 /// `GET /admin/apps/{id}`: the General tab.
 pub async fn general(
     State(console): State<Console>,
     admin: Admin,
     Path(id): Path<String>,
+    Query(q): Query<GeneralQuery>,
 ) -> Response {
     if let Some(refused) = admin.require(Permission::AppsRead, "Viewing applications") {
         return refused;
     }
     let app = match find(&console, &admin, &id).await {
         Ok(a) => a,
+        Err(r) => return r,
+    };
+    // Only what the app's status confirms is announced.
+    let notice = match q.done.as_deref() {
+        Some("activated") if app.is_active() => Some(format!("Activated {}.", app.label)),
+        Some("deactivated") if !app.is_active() => Some(format!(
+            "Deactivated {}: its tokens are revoked and it cannot sign anyone in.",
+            app.label
+        )),
+        _ => None,
+    };
+    general_page(&console, &admin, &app, notice, None).await
+}
+
+/// The General tab of `app`, with `notice` and, right after its creation, its client secret
+/// (shown this once: the store keeps only its hash).
+pub(crate) async fn general_page(
+    console: &Console,
+    admin: &Admin,
+    app: &App,
+    notice: Option<String>,
+    secret: Option<String>,
+) -> Response {
+    let lifecycle_reason = match lifecycle_refusal(console, admin, app).await {
+        Ok(r) => r,
         Err(r) => return r,
     };
     render(
@@ -153,10 +249,67 @@ pub async fn general(
             "me": admin.me(),
             "section": "apps",
             "tab": "general",
-            "app": app_json(&app),
+            "app": app_json(app),
             "may_scopes": admin.may(Permission::AppGrantsRead),
+            "notice": notice,
+            "secret": secret,
+            "lifecycle_reason": lifecycle_reason,
         }),
     )
+}
+
+/// `POST /admin/apps/{id}/lifecycle` (`op` = `activate` / `deactivate`, `csrf`):
+/// `apps::set_status`, as `POST /api/v1/apps/{id}/lifecycle/{op}`.
+pub async fn lifecycle(
+    State(console): State<Console>,
+    admin: Admin,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = match admin.change_form(
+        &console,
+        &headers,
+        &body,
+        Permission::AppsManage,
+        "Activating or deactivating an application",
+    ) {
+        Ok(form) => form,
+        Err(refused) => return *refused,
+    };
+    let active = match form.get("op").map(String::as_str) {
+        Some("activate") => true,
+        Some("deactivate") => false,
+        _ => {
+            return pages::message(
+                StatusCode::BAD_REQUEST,
+                "The change was refused",
+                "Choose Activate or Deactivate.",
+            )
+        }
+    };
+    let app = match find(&console, &admin, &id).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    match lifecycle_refusal(&console, &admin, &app).await {
+        Ok(None) => {}
+        Ok(Some(reason)) => {
+            return pages::message(StatusCode::FORBIDDEN, "You may not do this", &reason)
+        }
+        Err(r) => return r,
+    }
+    match steward_app::apps::set_status(&admin.ctx(&console), &app, active).await {
+        Ok(changed) => {
+            if changed && !active {
+                // Committed: the once-a-second revocation poll catches up if this fails.
+                console.api.auth.learn_revocations(&console.api.store).await;
+            }
+            let done = if active { "activated" } else { "deactivated" };
+            see_other(&format!("/admin/apps/{}?done={done}", encode(&app.id)))
+        }
+        Err(e) => pages::app_error(e),
+    }
 }
 
 #[derive(Deserialize, Default)]

@@ -17,6 +17,10 @@
 //!   ([`enduser`]) are the request catalog, the request form, my requests and my approval tasks,
 //!   each showing only what the `/governance/api/v2/my/…` API shows the user.
 
+// Applications (create, Assignments) and Security > Administrators
+mod admins;
+mod app_assignments;
+mod app_new;
 mod apps;
 mod connections;
 mod directory;
@@ -182,6 +186,29 @@ fn admin_routes() -> Router<Console> {
         .route("/apps/{id}/scopes", get(apps::scopes))
         .route("/apps/{id}/grants", post(apps::grant))
         .route("/apps/{id}/grants/{grant_id}/revoke", post(apps::revoke))
+        // Applications: create, lifecycle, Assignments; Security > Administrators
+        .route("/apps/new", get(app_new::form).post(app_new::create))
+        .route("/apps/{id}/lifecycle", post(apps::lifecycle))
+        .route("/apps/{id}/assignments", get(app_assignments::page))
+        .route(
+            "/apps/{id}/assignments/users",
+            post(app_assignments::assign_user),
+        )
+        .route(
+            "/apps/{id}/assignments/users/{user_id}/remove",
+            post(app_assignments::unassign_user),
+        )
+        .route(
+            "/apps/{id}/assignments/groups",
+            post(app_assignments::assign_group),
+        )
+        .route(
+            "/apps/{id}/assignments/groups/{group_id}/remove",
+            post(app_assignments::unassign_group),
+        )
+        .route("/security/administrators", get(admins::list))
+        .route("/security/administrators/assign", post(admins::assign))
+        .route("/security/administrators/remove", post(admins::unassign))
         .route("/workflows", get(workflows::flows_page))
         .route("/workflows/import", post(workflows::import))
         .route("/workflows/flows/{id}", get(workflows::flow_page))

@@ -40,6 +40,13 @@ fn env() -> &'static Environment<'static> {
                 "app_scopes.html",
                 include_str!("../templates/app_scopes.html"),
             ),
+            // Applications (create, Assignments) and Security > Administrators
+            ("app_new.html", include_str!("../templates/app_new.html")),
+            (
+                "app_assignments.html",
+                include_str!("../templates/app_assignments.html"),
+            ),
+            ("admins.html", include_str!("../templates/admins.html")),
             ("wf_tabs.html", include_str!("../templates/wf_tabs.html")),
             ("wf_runs.html", include_str!("../templates/wf_runs.html")),
             ("wf_flows.html", include_str!("../templates/wf_flows.html")),

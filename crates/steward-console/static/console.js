@@ -14,3 +14,8 @@ document.addEventListener("change", (event) => {
     if (box) box.value = text;
   });
 });
+
+// Applications: a new app's page (the answer to its creation) takes the app's own address, so
+// reloading it opens the app instead of creating another; its secret is not shown again.
+const replaced = document.querySelector("[data-replace-url]");
+if (replaced) history.replaceState(null, "", replaced.getAttribute("data-replace-url"));

@@ -5,7 +5,7 @@ use sqlx::Row;
 use steward_core::directory::UserStatus;
 use steward_core::roles::RoleType;
 
-use crate::{conflict_on_unique, Result, Store, StoreError, WriteTx};
+use crate::{check_cursor, clamp_limit, conflict_on_unique, Result, Store, StoreError, WriteTx};
 
 /// Who holds a role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +76,26 @@ impl Store {
             .into_iter()
             .map(|a| a.role_type)
             .collect())
+    }
+
+    /// Every admin role assignment of the org, users' and clients' alike, ordered by id: at most
+    /// `limit` after the assignment id `after` (the Admin Console's Administrators page).
+    pub async fn all_role_assignments(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<RoleAssignment>> {
+        check_cursor(after)?;
+        let sql = format!(
+            "SELECT id, principal_type, principal_id, role_type, created, last_updated FROM role_assignments \
+             WHERE id > $1 ORDER BY id LIMIT {}",
+            clamp_limit(limit)
+        );
+        let rows = sqlx::query(&sql)
+            .bind(after.unwrap_or(""))
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(from_row).collect()
     }
 
     /// Ids of users holding `role`.

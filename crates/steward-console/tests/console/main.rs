@@ -2,6 +2,7 @@
 //! and CSRF rules, who may grant, expiry on the server's clock, sign-out.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod apps_admin;
 mod common;
 mod directory;
 mod enduser;

@@ -11,4 +11,5 @@ mod directory;
 mod flows;
 mod outbox;
 mod resource_owners;
+mod roles;
 mod store;
