@@ -4,6 +4,7 @@
 
 mod common;
 mod enduser;
+mod governance;
 mod workflows;
 
 use common::{Backend, TestOrg, ADMIN_LOGIN, ADMIN_PASSWORD};
