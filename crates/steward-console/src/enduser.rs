@@ -27,9 +27,7 @@ use steward_core::access_requests::{Principal, RequestWorkflow};
 use steward_store::{StoreError, StoredRequest};
 
 use crate::pages::{self, encode, render, see_other, ui};
-use crate::request_history::{
-    self, duration_label, request_json, status_class, when, Names,
-};
+use crate::request_history::{self, duration_label, request_json, status_class, when, Names};
 use crate::session::{parse_form, SignedIn};
 use crate::{Console, END_USER};
 

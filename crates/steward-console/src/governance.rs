@@ -466,7 +466,10 @@ pub async fn reassign(
         }
     }
     let problem = if !unknown.is_empty() {
-        Some(format!("No user has the login or id {}.", unknown.join(", ")))
+        Some(format!(
+            "No user has the login or id {}.",
+            unknown.join(", ")
+        ))
     } else if ids.is_empty() {
         Some("Name at least one user to assign the task to.".to_string())
     } else {
@@ -609,7 +612,12 @@ impl ConditionNames {
 
     fn groups(&self, list: &[IdRef]) -> String {
         list.iter()
-            .map(|r| self.groups.get(&r.id).cloned().unwrap_or_else(|| r.id.clone()))
+            .map(|r| {
+                self.groups
+                    .get(&r.id)
+                    .cloned()
+                    .unwrap_or_else(|| r.id.clone())
+            })
             .collect::<Vec<_>>()
             .join(", ")
     }
@@ -856,7 +864,8 @@ impl ConditionForm {
         ValidationError,
     > {
         let mut causes = vec![];
-        let refs = |l: &[String]| -> Vec<IdRef> { l.iter().map(|id| IdRef { id: id.clone() }).collect() };
+        let refs =
+            |l: &[String]| -> Vec<IdRef> { l.iter().map(|id| IdRef { id: id.clone() }).collect() };
         let requester = match self.requester.as_str() {
             "" | "EVERYONE" => RequesterSettings::Everyone,
             "GROUPS" => RequesterSettings::Groups {
@@ -890,7 +899,10 @@ impl ConditionForm {
             "" | "NONE" => None,
             kind @ ("ADMIN_FIXED_DURATION" | "REQUESTER_SPECIFIED_DURATION") => match expr() {
                 None => {
-                    causes.push("Access duration: give a whole number of days, hours or weeks above 0.".to_string());
+                    causes.push(
+                        "Access duration: give a whole number of days, hours or weeks above 0."
+                            .to_string(),
+                    );
                     None
                 }
                 Some(e) if kind == "ADMIN_FIXED_DURATION" => {
@@ -928,7 +940,11 @@ impl ConditionForm {
 /// `P7D` as (7, D), `PT8H` as (8, H), `P2W` as (2, W).
 fn split_duration(expr: &str) -> (String, String) {
     let digits: String = expr.chars().filter(char::is_ascii_digit).collect();
-    let unit = expr.chars().last().map(|c| c.to_string()).unwrap_or_default();
+    let unit = expr
+        .chars()
+        .last()
+        .map(|c| c.to_string())
+        .unwrap_or_default();
     (digits, unit)
 }
 
@@ -951,9 +967,7 @@ async fn render_condition_form(
         Some(cid) => match conds.iter().find(|c| c.id == cid) {
             Some(c) => Some(c),
             None => {
-                return pages::app_error(AppError::NotFound(format!(
-                    "{cid} (RequestCondition)"
-                )))
+                return pages::app_error(AppError::NotFound(format!("{cid} (RequestCondition)")))
             }
         },
     };
@@ -1040,7 +1054,16 @@ pub async fn condition(
     if let Some(refused) = admin.require(READ, "Viewing request conditions") {
         return refused;
     }
-    render_condition_form(&console, &admin, &id, Some(&cid), None, StatusCode::OK, None).await
+    render_condition_form(
+        &console,
+        &admin,
+        &id,
+        Some(&cid),
+        None,
+        StatusCode::OK,
+        None,
+    )
+    .await
 }
 
 fn back_to_resource(resource_id: &str, done: &str) -> Response {
@@ -1095,17 +1118,18 @@ pub async fn create_condition(
         return *refused;
     }
     let form = ConditionForm::read(&form_pairs(&body));
-    let create = form.settings().map(|(requester, scope, duration, priority)| {
-        RequestConditionCreate {
-            name: (!form.name.is_empty()).then(|| form.name.clone()),
-            description: (!form.description.is_empty()).then(|| form.description.clone()),
-            requester_settings: Some(requester),
-            access_scope_settings: Some(scope),
-            access_duration_settings: duration,
-            approval_sequence_id: (!form.sequence.is_empty()).then(|| form.sequence.clone()),
-            priority,
-        }
-    });
+    let create =
+        form.settings().map(
+            |(requester, scope, duration, priority)| RequestConditionCreate {
+                name: (!form.name.is_empty()).then(|| form.name.clone()),
+                description: (!form.description.is_empty()).then(|| form.description.clone()),
+                requester_settings: Some(requester),
+                access_scope_settings: Some(scope),
+                access_duration_settings: duration,
+                approval_sequence_id: (!form.sequence.is_empty()).then(|| form.sequence.clone()),
+                priority,
+            },
+        );
     match conditions::create(&admin.ctx(&console), &id, create).await {
         Ok((app, _)) => back_to_resource(&app.id, "created"),
         Err(e) => condition_refused(&console, &admin, &id, None, form, e).await,
@@ -1131,17 +1155,18 @@ pub async fn update_condition(
         return *refused;
     }
     let form = ConditionForm::read(&form_pairs(&body));
-    let patch = form.settings().map(|(requester, scope, duration, priority)| {
-        RequestConditionPatch {
-            name: Some(form.name.clone()),
-            description: (!form.description.is_empty()).then(|| form.description.clone()),
-            requester_settings: Some(requester),
-            access_scope_settings: Some(scope),
-            access_duration_settings: Some(duration),
-            approval_sequence_id: (!form.sequence.is_empty()).then(|| form.sequence.clone()),
-            priority,
-        }
-    });
+    let patch =
+        form.settings().map(
+            |(requester, scope, duration, priority)| RequestConditionPatch {
+                name: Some(form.name.clone()),
+                description: (!form.description.is_empty()).then(|| form.description.clone()),
+                requester_settings: Some(requester),
+                access_scope_settings: Some(scope),
+                access_duration_settings: Some(duration),
+                approval_sequence_id: (!form.sequence.is_empty()).then(|| form.sequence.clone()),
+                priority,
+            },
+        );
     match conditions::update(&admin.ctx(&console), &id, &cid, patch).await {
         Ok((app, _)) => back_to_resource(&app.id, "updated"),
         Err(e) => condition_refused(&console, &admin, &id, Some(&cid), form, e).await,
@@ -1167,10 +1192,9 @@ async fn set_status(
         return *refused;
     }
     match conditions::set_status(&admin.ctx(&console), &id, &cid, activate).await {
-        Ok((app, _)) => back_to_resource(
-            &app.id,
-            if activate { "activated" } else { "deactivated" },
-        ),
+        Ok((app, _)) => {
+            back_to_resource(&app.id, if activate { "activated" } else { "deactivated" })
+        }
         Err(e) => pages::app_error(e),
     }
 }
@@ -1240,8 +1264,8 @@ pub async fn update_resource_settings(
         Ok(form) => form,
         Err(refused) => return *refused,
     };
-    let on_behalf = form.get("on_behalf").is_some();
-    let direct = form.get("direct_reports_only").is_some();
+    let on_behalf = form.contains_key("on_behalf");
+    let direct = form.contains_key("direct_reports_only");
     let patch = ResourceRequestSettingsPatch {
         request_on_behalf_of_settings: Some(on_behalf.then(|| RequestOnBehalfOfSettings {
             allowed: true,
@@ -1325,7 +1349,8 @@ fn steps_summary(s: &RequestSequence) -> String {
     }
 }
 
-/// `GET /admin/governance/sequences`: every approval sequence with its steps in words.
+/// `GET /admin/governance/sequences`: every approval sequence with its steps in words, and the
+/// form of a new one.
 pub async fn sequence_list(
     State(console): State<Console>,
     admin: Admin,
@@ -1334,30 +1359,213 @@ pub async fn sequence_list(
     if let Some(refused) = admin.require(READ, "Viewing approval sequences") {
         return refused;
     }
-    let seqs = match sequences::list(&console.api.store).await {
+    let notice = p.deleted.is_some().then_some(
+        "The sequence was deleted; the conditions that used it are INVALID until they name another.",
+    );
+    render_sequences(
+        &console,
+        &admin,
+        StatusCode::OK,
+        notice,
+        SequenceForm::default(),
+        None,
+    )
+    .await
+}
+
+/// Steps a new sequence's form offers.
+const FORM_STEPS: usize = 3;
+
+/// A new sequence's form as typed.
+#[derive(Default)]
+struct SequenceForm {
+    name: String,
+    description: String,
+    /// Per step: the approver type, a user's login, a group id, the label.
+    steps: Vec<[String; 4]>,
+}
+
+impl SequenceForm {
+    fn read(form: &HashMap<String, String>) -> SequenceForm {
+        let get = |k: String| {
+            form.get(&k)
+                .map(|v| v.trim().to_string())
+                .unwrap_or_default()
+        };
+        SequenceForm {
+            name: get("name".into()),
+            description: get("description".into()),
+            steps: (0..FORM_STEPS)
+                .map(|i| {
+                    [
+                        get(format!("step{i}_approver")),
+                        get(format!("step{i}_user")),
+                        get(format!("step{i}_group")),
+                        get(format!("step{i}_label")),
+                    ]
+                })
+                .collect(),
+        }
+    }
+
+    /// The sequence the form describes (users named by login), or what is wrong with it.
+    async fn write(
+        &self,
+        console: &Console,
+    ) -> Result<steward_core::access_requests::conditions::RequestSequenceWrite, AppError> {
+        let mut causes = vec![];
+        let mut steps = vec![];
+        for (i, [kind, login, group, label]) in self.steps.iter().enumerate() {
+            let approver = match kind.as_str() {
+                "" => continue,
+                "REQUESTER_MANAGER" => Approver::RequesterManager,
+                "RESOURCE_OWNER" => Approver::ResourceOwner,
+                "USER" => match console.api.store.user_by_login(login).await {
+                    Ok(u) => Approver::User { id: u.id },
+                    Err(StoreError::NotFound) => {
+                        causes.push(format!("Step {}: no user has the login {login:?}.", i + 1));
+                        continue;
+                    }
+                    Err(e) => return Err(e.into()),
+                },
+                "GROUP" if !group.is_empty() => Approver::Group { id: group.clone() },
+                "GROUP" => {
+                    causes.push(format!("Step {}: choose the group.", i + 1));
+                    continue;
+                }
+                other => {
+                    causes.push(format!("Step {}: {other} is not a choice.", i + 1));
+                    continue;
+                }
+            };
+            steps.push(ApprovalStep {
+                approver,
+                fallback: None,
+                label: (!label.is_empty()).then(|| label.clone()),
+            });
+        }
+        if !causes.is_empty() {
+            return Err(AppError::Validation(ValidationError {
+                summary: "The sequence's form".into(),
+                causes,
+            }));
+        }
+        Ok(
+            steward_core::access_requests::conditions::RequestSequenceWrite {
+                name: (!self.name.is_empty()).then(|| self.name.clone()),
+                description: (!self.description.is_empty()).then(|| self.description.clone()),
+                compatible_resource_types: None,
+                steps,
+            },
+        )
+    }
+}
+
+async fn render_sequences(
+    console: &Console,
+    admin: &Admin,
+    status: StatusCode,
+    notice: Option<&str>,
+    form: SequenceForm,
+    errors: Option<ValidationError>,
+) -> Response {
+    let store = &console.api.store;
+    let seqs = match sequences::list(store).await {
         Ok(s) => s,
         Err(e) => return pages::app_error(e),
     };
-    let names = match approver_names(&console, &seqs).await {
+    let names = match approver_names(console, &seqs).await {
         Ok(n) => n,
+        Err(e) => return store_error(e),
+    };
+    let groups = match store
+        .groups(&GroupQuery {
+            limit: GROUP_CHOICES,
+            ..Default::default()
+        })
+        .await
+    {
+        Ok(g) => g,
         Err(e) => return store_error(e),
     };
     let rows: Vec<Value> = seqs
         .iter()
         .map(|s| json!({"id": s.id, "name": s.name, "description": s.description, "steps": steps_json(s, &names)}))
         .collect();
+    let steps: Vec<Value> = (0..FORM_STEPS)
+        .map(|i| {
+            let typed = form.steps.get(i).cloned().unwrap_or_default();
+            json!({
+                "i": i,
+                "number": i + 1,
+                "approver": typed[0],
+                "user": typed[1],
+                "group": typed[2],
+                "label": typed[3],
+            })
+        })
+        .collect();
+    let group_rows: Vec<Value> = groups
+        .iter()
+        .map(|g| json!({"id": g.id, "name": g.name()}))
+        .collect();
     render(
-        StatusCode::OK,
+        status,
         "gov_sequences.html",
         page(
-            &admin,
+            admin,
             "sequences",
             json!({
                 "sequences": rows,
-                "notice": p.deleted.is_some().then_some("The sequence was deleted; the conditions that used it are INVALID until they name another."),
+                "notice": notice,
+                "form": {"name": form.name, "description": form.description, "steps": steps},
+                "groups": group_rows,
+                "errors": errors.map(|v| json!({"summary": v.summary, "causes": v.causes})),
+                "disabled_reason": manage_reason(admin, "Creating a sequence"),
             }),
         ),
     )
+}
+
+/// `POST /admin/governance/sequences` (`name`, `description`, `step{0..2}_approver`,
+/// `_user` (a login), `_group`, `_label`): creates a sequence (`sequences::create`, Steward's
+/// `POST /v2/request-sequences`); a refused form comes back with its causes.
+pub async fn create_sequence(
+    State(console): State<Console>,
+    admin: Admin,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = match admin.change_form(
+        &console,
+        &headers,
+        &body,
+        MANAGE,
+        "Creating an approval sequence",
+    ) {
+        Ok(form) => form,
+        Err(refused) => return *refused,
+    };
+    let typed = SequenceForm::read(&form);
+    let created = match typed.write(&console).await {
+        Ok(write) => sequences::create(&admin.ctx(&console), write, console.issuer()).await,
+        Err(e) => Err(e),
+    };
+    match created {
+        Ok(s) => see_other(&format!("/admin/governance/sequences/{}", encode(&s.id))),
+        Err(AppError::Validation(v)) => {
+            render_sequences(
+                &console,
+                &admin,
+                StatusCode::BAD_REQUEST,
+                None,
+                typed,
+                Some(v),
+            )
+            .await
+        }
+        Err(e) => pages::app_error(e),
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -1482,7 +1690,7 @@ pub async fn update_org_settings(
         Err(refused) => return *refused,
     };
     let patch = OrgRequestSettingsPatch {
-        subprocessors_acknowledged: Some(form.get("subprocessors_acknowledged").is_some()),
+        subprocessors_acknowledged: Some(form.contains_key("subprocessors_acknowledged")),
         integrations: None,
     };
     match settings::update_org(&admin.ctx(&console), patch).await {

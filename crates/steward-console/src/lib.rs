@@ -242,7 +242,10 @@ fn admin_routes() -> Router<Console> {
             "/governance/resources/{id}/conditions/{cid}/delete",
             post(governance::delete_condition),
         )
-        .route("/governance/sequences", get(governance::sequence_list))
+        .route(
+            "/governance/sequences",
+            get(governance::sequence_list).post(governance::create_sequence),
+        )
         .route("/governance/sequences/{id}", get(governance::sequence))
         .route(
             "/governance/sequences/{id}/delete",

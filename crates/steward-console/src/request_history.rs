@@ -58,7 +58,6 @@ pub(crate) fn duration_label(iso: &str) -> String {
     format!("{} {unit}{plural}", d.amount)
 }
 
-
 pub(crate) fn status_class(status: &str) -> String {
     status.to_lowercase().replace('_', "-")
 }
@@ -316,4 +315,3 @@ pub(crate) fn history(wf: &RequestWorkflow, messages: &[Value], names: &Names) -
         })
         .collect()
 }
-

@@ -598,7 +598,9 @@ mod tests {
         let mut ids = vec![];
         for at in [1_000, 2_000, 3_000] {
             let ctx = testing::as_user(&store, &member).at(1_800_000_000_000 + at);
-            let wf = submit_mine(&ctx, &member.id, &entry.id, None).await.unwrap();
+            let wf = submit_mine(&ctx, &member.id, &entry.id, None)
+                .await
+                .unwrap();
             ids.push(wf.request.id);
         }
         let query = |status, q: &str, after: Option<String>| InboxQuery {
@@ -615,9 +617,12 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(of(&first), [ids[2].clone(), ids[1].clone()]);
-        let second = inbox(&store, &query(Some(RequestStatus::Pending), "eng", first.next))
-            .await
-            .unwrap();
+        let second = inbox(
+            &store,
+            &query(Some(RequestStatus::Pending), "eng", first.next),
+        )
+        .await
+        .unwrap();
         assert_eq!(of(&second), [ids[0].clone()]);
         assert!(second.next.is_none());
         let approved = inbox(&store, &query(Some(RequestStatus::Approved), "", None))

@@ -131,9 +131,11 @@ async fn active_condition(f: &Fixture) -> String {
         .api(
             reqwest::Method::POST,
             &format!("{V2}/resources/{}/request-conditions", f.app),
-            Some(json!({"name": "Engineering", "approvalSequenceId": f.sequence,
+            Some(
+                json!({"name": "Engineering", "approvalSequenceId": f.sequence,
                    "requesterSettings": {"type": "EVERYONE"},
-                   "accessScopeSettings": {"type": "GROUPS", "groups": [{"id": f.engineering}]}})),
+                   "accessScopeSettings": {"type": "GROUPS", "groups": [{"id": f.engineering}]}}),
+            ),
         )
         .await;
     assert_eq!(status, 201, "{c}");
@@ -142,10 +144,7 @@ async fn active_condition(f: &Fixture) -> String {
         .org
         .api(
             reqwest::Method::POST,
-            &format!(
-                "{V2}/resources/{}/request-conditions/{id}/activate",
-                f.app
-            ),
+            &format!("{V2}/resources/{}/request-conditions/{id}/activate", f.app),
             Some(json!({})),
         )
         .await;
@@ -156,9 +155,7 @@ async fn active_condition(f: &Fixture) -> String {
 /// Alice requests Engineering on her dashboard; the request's id.
 async fn alice_requests(org: &TestOrg) -> String {
     let alice = org.browser();
-    let catalog = alice
-        .sign_in("/app/", "alice@example.com", PASSWORD)
-        .await;
+    let catalog = alice.sign_in("/app/", "alice@example.com", PASSWORD).await;
     assert_eq!(catalog.status, 200, "{}", catalog.body);
     let at = catalog
         .body
@@ -208,7 +205,11 @@ async fn every_page_shows_what_it_should(backend: Backend) {
     let f = fixture(backend).await;
     let cond = active_condition(&f).await;
     let (admin, home) = admin(&f.org, ADMIN_LOGIN, ADMIN_PASSWORD, "/admin/governance").await;
-    assert!(home.body.contains("<h1>Identity Governance</h1>"), "{}", home.body);
+    assert!(
+        home.body.contains("<h1>Identity Governance</h1>"),
+        "{}",
+        home.body
+    );
     assert!(home.body.contains("Nobody has requested access yet."));
     let resources = admin.get("/admin/governance/resources?q=port").await;
     assert_eq!(resources.status, 200);
@@ -220,19 +221,38 @@ async fn every_page_shows_what_it_should(backend: Backend) {
         .get(&format!("/admin/governance/resources/{}", f.app))
         .await;
     assert_eq!(resource.status, 200, "{}", resource.body);
-    for text in ["Engineering", "ACTIVE", "Everyone", "Groups: Engineering", "Ann approves", "Until revoked"] {
+    for text in [
+        "Engineering",
+        "ACTIVE",
+        "Everyone",
+        "Groups: Engineering",
+        "Ann approves",
+        "Until revoked",
+    ] {
         assert!(resource.body.contains(text), "{text}: {}", resource.body);
     }
     let form = admin
-        .get(&format!("/admin/governance/resources/{}/conditions/{cond}", f.app))
+        .get(&format!(
+            "/admin/governance/resources/{}/conditions/{cond}",
+            f.app
+        ))
         .await;
     assert_eq!(form.status, 200, "{}", form.body);
     assert!(form.body.contains("value=\"Engineering\""), "{}", form.body);
     let missing = admin
-        .get(&format!("/admin/governance/resources/{}/conditions/rcoNope", f.app))
+        .get(&format!(
+            "/admin/governance/resources/{}/conditions/rcoNope",
+            f.app
+        ))
         .await;
     assert_eq!(missing.status, 404);
-    assert_eq!(admin.get("/admin/governance/resources/0oaNope").await.status, 404);
+    assert_eq!(
+        admin
+            .get("/admin/governance/resources/0oaNope")
+            .await
+            .status,
+        404
+    );
     let seqs = admin.get("/admin/governance/sequences").await;
     assert!(seqs.body.contains("Ann approves"), "{}", seqs.body);
     assert!(seqs.body.contains("ann Tester"), "{}", seqs.body);
@@ -263,10 +283,24 @@ async fn a_condition_is_created_edited_switched_and_deleted(backend: Backend) {
     bad.retain(|(k, v)| *k != "duration_amount" || *v == "400");
     let refused = admin.post(&post, &bad).await;
     assert_eq!(refused.status, 400, "{}", refused.body);
-    assert!(refused.body.contains("The condition was not saved"), "{}", refused.body);
-    assert!(refused.body.contains("approvalSequenceId"), "{}", refused.body);
-    assert!(refused.body.contains("value=\"Broken\""), "the form keeps what was typed");
-    assert!(conditions(&f.org, &f.app).await.is_empty(), "nothing written");
+    assert!(
+        refused.body.contains("The condition was not saved"),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains("approvalSequenceId"),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains("value=\"Broken\""),
+        "the form keeps what was typed"
+    );
+    assert!(
+        conditions(&f.org, &f.app).await.is_empty(),
+        "nothing written"
+    );
     let not_a_number = admin
         .post(
             &post,
@@ -292,13 +326,23 @@ async fn a_condition_is_created_edited_switched_and_deleted(backend: Backend) {
     assert_eq!(list.len(), 1);
     let c = &list[0];
     assert_eq!(c["status"], "INACTIVE");
-    assert_eq!(c["requesterSettings"]["groups"][0]["id"], f.requesters.as_str());
-    assert_eq!(c["accessScopeSettings"]["groups"][0]["id"], f.engineering.as_str());
+    assert_eq!(
+        c["requesterSettings"]["groups"][0]["id"],
+        f.requesters.as_str()
+    );
+    assert_eq!(
+        c["accessScopeSettings"]["groups"][0]["id"],
+        f.engineering.as_str()
+    );
     assert_eq!(c["approvalSequenceId"], f.sequence.as_str());
     assert_eq!(c["accessDurationSettings"]["duration"], "P3D");
     let id = c["id"].as_str().unwrap().to_string();
     let page = admin.follow(created).await;
-    assert!(page.body.contains("The condition was created"), "{}", page.body);
+    assert!(
+        page.body.contains("The condition was created"),
+        "{}",
+        page.body
+    );
 
     // Edited: renamed, the requester chooses up to 2 weeks.
     let mut edit = condition_form(&f, &csrf, "Requesters, renamed");
@@ -315,22 +359,46 @@ async fn a_condition_is_created_edited_switched_and_deleted(backend: Backend) {
     assert_eq!(saved.status, 303, "{}", saved.body);
     let c = &conditions(&f.org, &f.app).await[0];
     assert_eq!(c["name"], "Requesters, renamed");
-    assert_eq!(c["accessDurationSettings"]["type"], "REQUESTER_SPECIFIED_DURATION");
+    assert_eq!(
+        c["accessDurationSettings"]["type"],
+        "REQUESTER_SPECIFIED_DURATION"
+    );
     assert_eq!(c["accessDurationSettings"]["maximumDuration"], "P2W");
     let mut empty_name = edit.clone();
     empty_name.retain(|(k, _)| *k != "name");
     empty_name.push(("name", ""));
     let refused = admin.post(&path, &empty_name).await;
     assert_eq!(refused.status, 400, "{}", refused.body);
-    assert_eq!(conditions(&f.org, &f.app).await[0]["name"], "Requesters, renamed");
+    assert_eq!(
+        conditions(&f.org, &f.app).await[0]["name"],
+        "Requesters, renamed"
+    );
 
     // Activated, deactivated (twice: the second is refused), deleted.
     let csrf_only = [("csrf", csrf.as_str())];
-    assert_eq!(admin.post(&format!("{path}/activate"), &csrf_only).await.status, 303);
+    assert_eq!(
+        admin
+            .post(&format!("{path}/activate"), &csrf_only)
+            .await
+            .status,
+        303
+    );
     assert_eq!(conditions(&f.org, &f.app).await[0]["status"], "ACTIVE");
-    assert_eq!(admin.post(&format!("{path}/deactivate"), &csrf_only).await.status, 303);
+    assert_eq!(
+        admin
+            .post(&format!("{path}/deactivate"), &csrf_only)
+            .await
+            .status,
+        303
+    );
     assert_eq!(conditions(&f.org, &f.app).await[0]["status"], "INACTIVE");
-    assert_eq!(admin.post(&format!("{path}/deactivate"), &csrf_only).await.status, 400);
+    assert_eq!(
+        admin
+            .post(&format!("{path}/deactivate"), &csrf_only)
+            .await
+            .status,
+        400
+    );
     let deleted = admin.post(&format!("{path}/delete"), &csrf_only).await;
     assert_eq!(deleted.status, 303);
     assert!(conditions(&f.org, &f.app).await.is_empty());
@@ -338,7 +406,14 @@ async fn a_condition_is_created_edited_switched_and_deleted(backend: Backend) {
     // The resource's settings, then the org's.
     let settings = format!("/admin/governance/resources/{}/settings", f.app);
     let saved = admin
-        .post(&settings, &[("csrf", csrf.as_str()), ("on_behalf", "1"), ("direct_reports_only", "1")])
+        .post(
+            &settings,
+            &[
+                ("csrf", csrf.as_str()),
+                ("on_behalf", "1"),
+                ("direct_reports_only", "1"),
+            ],
+        )
         .await;
     assert_eq!(saved.status, 303, "{}", saved.body);
     let (_, s) = f
@@ -350,16 +425,127 @@ async fn a_condition_is_created_edited_switched_and_deleted(backend: Backend) {
         )
         .await;
     assert_eq!(s["requestOnBehalfOfSettings"]["allowed"], true, "{s}");
-    assert_eq!(s["requestOnBehalfOfSettings"]["onlyFor"][0], "DIRECT_REPORT", "{s}");
+    assert_eq!(
+        s["requestOnBehalfOfSettings"]["onlyFor"][0], "DIRECT_REPORT",
+        "{s}"
+    );
     let org_saved = admin
         .post("/admin/governance/settings", &[("csrf", csrf.as_str())])
         .await;
     assert_eq!(org_saved.status, 303);
     let (_, s) = f
         .org
-        .api(reqwest::Method::GET, &format!("{V2}/request-settings"), None)
+        .api(
+            reqwest::Method::GET,
+            &format!("{V2}/request-settings"),
+            None,
+        )
         .await;
     assert_eq!(s["subprocessorsAcknowledged"], false, "{s}");
+}
+
+async fn sequences(org: &TestOrg) -> Vec<Value> {
+    let (status, list) = org
+        .api(
+            reqwest::Method::GET,
+            &format!("{V2}/request-sequences"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{list}");
+    list["data"].as_array().cloned().unwrap_or_default()
+}
+
+async fn a_sequence_is_created_and_deleted(backend: Backend) {
+    let f = fixture(backend).await;
+    let (admin, page) = admin(
+        &f.org,
+        ADMIN_LOGIN,
+        ADMIN_PASSWORD,
+        "/admin/governance/sequences",
+    )
+    .await;
+    let csrf = page.input("csrf");
+    let path = "/admin/governance/sequences";
+    let empty = admin
+        .post(path, &[("csrf", csrf.as_str()), ("name", "No steps")])
+        .await;
+    assert_eq!(empty.status, 400, "{}", empty.body);
+    assert!(
+        empty.body.contains("The sequence was not created"),
+        "{}",
+        empty.body
+    );
+    assert!(empty.body.contains("steps must NOT have fewer than 1 items"), "{}", empty.body);
+    assert!(empty.body.contains("value=\"No steps\""));
+    let unknown = admin
+        .post(
+            path,
+            &[
+                ("csrf", csrf.as_str()),
+                ("name", "Nobody"),
+                ("step0_approver", "USER"),
+                ("step0_user", "nobody@example.com"),
+            ],
+        )
+        .await;
+    assert_eq!(unknown.status, 400);
+    assert!(
+        unknown.body.contains("no user has the login"),
+        "{}",
+        unknown.body
+    );
+    assert_eq!(sequences(&f.org).await.len(), 1, "nothing written");
+
+    let created = admin
+        .post(
+            path,
+            &[
+                ("csrf", csrf.as_str()),
+                ("name", "Manager, then Engineering"),
+                ("step0_approver", "REQUESTER_MANAGER"),
+                ("step0_label", "Manager"),
+                ("step1_approver", "GROUP"),
+                ("step1_group", &f.engineering),
+                ("step2_approver", ""),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let list = sequences(&f.org).await;
+    let s = list
+        .iter()
+        .find(|s| s["name"] == "Manager, then Engineering")
+        .expect("created");
+    assert_eq!(
+        s["steps"][0]["approver"]["type"], "REQUESTER_MANAGER",
+        "{s}"
+    );
+    assert_eq!(
+        s["steps"][1]["approver"]["id"],
+        f.engineering.as_str(),
+        "{s}"
+    );
+    let page = admin.follow(created).await;
+    assert!(
+        page.body.contains("The requester&#x27;s manager"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("Any member of Engineering"),
+        "{}",
+        page.body
+    );
+    let id = s["id"].as_str().unwrap();
+    let deleted = admin
+        .post(
+            &format!("/admin/governance/sequences/{id}/delete"),
+            &[("csrf", csrf.as_str())],
+        )
+        .await;
+    assert_eq!(deleted.status, 303);
+    assert_eq!(sequences(&f.org).await.len(), 1);
 }
 
 async fn the_inbox_filters_and_the_assignee_approves_from_it(backend: Backend) {
@@ -375,8 +561,18 @@ async fn the_inbox_filters_and_the_assignee_approves_from_it(backend: Backend) {
         "/admin/governance/requests?status=PENDING",
     )
     .await;
-    assert!(inbox.body.contains(&format!("/admin/governance/requests/{id}")), "{}", inbox.body);
-    assert!(inbox.body.contains("ann Tester"), "waiting for Ann: {}", inbox.body);
+    assert!(
+        inbox
+            .body
+            .contains(&format!("/admin/governance/requests/{id}")),
+        "{}",
+        inbox.body
+    );
+    assert!(
+        inbox.body.contains("ann Tester"),
+        "waiting for Ann: {}",
+        inbox.body
+    );
     for (query, shown) in [
         ("status=APPROVED", false),
         ("q=alice", true),
@@ -384,7 +580,9 @@ async fn the_inbox_filters_and_the_assignee_approves_from_it(backend: Backend) {
         ("q=engineering", true),
         ("q=zzz", false),
     ] {
-        let page = oscar.get(&format!("/admin/governance/requests?{query}")).await;
+        let page = oscar
+            .get(&format!("/admin/governance/requests?{query}"))
+            .await;
         assert_eq!(page.status, 200);
         assert_eq!(page.body.contains(&id), shown, "{query}: {}", page.body);
     }
@@ -392,13 +590,28 @@ async fn the_inbox_filters_and_the_assignee_approves_from_it(backend: Backend) {
     // Oscar (Org Admin) is not an assignee: Approve is disabled with why; forged, refused.
     let detail = oscar.get(&format!("/admin/governance/requests/{id}")).await;
     assert_eq!(detail.status, 200, "{}", detail.body);
-    assert!(detail.body.contains("Only the task&#x27;s assignees decide it"), "{}", detail.body);
-    assert!(detail.body.contains("disabled aria-describedby=\"decide-reason\""));
-    assert!(detail.body.contains("alice Tester requested it."), "{}", detail.body);
+    assert!(
+        detail
+            .body
+            .contains("Only the task&#x27;s assignees decide it"),
+        "{}",
+        detail.body
+    );
+    assert!(detail
+        .body
+        .contains("disabled aria-describedby=\"decide-reason\""));
+    assert!(
+        detail.body.contains("alice Tester requested it."),
+        "{}",
+        detail.body
+    );
     let csrf = detail.input("csrf");
     let resolve = format!("/admin/governance/requests/{id}/tasks/{task}/resolve");
     let forged = oscar
-        .post(&resolve, &[("csrf", csrf.as_str()), ("decision", "APPROVED")])
+        .post(
+            &resolve,
+            &[("csrf", csrf.as_str()), ("decision", "APPROVED")],
+        )
         .await;
     assert_eq!(forged.status, 403, "{}", forged.body);
     assert_eq!(request_json(&f.org, &id).await["status"], "PENDING");
@@ -418,7 +631,11 @@ async fn the_inbox_filters_and_the_assignee_approves_from_it(backend: Backend) {
     let approved = ann
         .post(
             &resolve,
-            &[("csrf", csrf.as_str()), ("decision", "APPROVED"), ("comment", "Welcome aboard")],
+            &[
+                ("csrf", csrf.as_str()),
+                ("decision", "APPROVED"),
+                ("comment", "Welcome aboard"),
+            ],
         )
         .await;
     assert_eq!(approved.status, 303, "{}", approved.body);
@@ -426,7 +643,11 @@ async fn the_inbox_filters_and_the_assignee_approves_from_it(backend: Backend) {
     let page = ann.follow(approved).await;
     assert!(page.body.contains("You approved it."), "{}", page.body);
     assert!(page.body.contains("Welcome aboard"), "{}", page.body);
-    assert!(page.body.contains("ann Tester approved it"), "{}", page.body);
+    assert!(
+        page.body.contains("ann Tester approved it"),
+        "{}",
+        page.body
+    );
     let (_, members) = f
         .org
         .api(
@@ -439,7 +660,11 @@ async fn the_inbox_filters_and_the_assignee_approves_from_it(backend: Backend) {
     let again = ann
         .post(&resolve, &[("csrf", csrf.as_str()), ("decision", "DENIED")])
         .await;
-    assert_eq!(again.status, 400, "a closed task is refused: {}", again.body);
+    assert_eq!(
+        again.status, 400,
+        "a closed task is refused: {}",
+        again.body
+    );
     let approved_only = ann.get("/admin/governance/requests?status=APPROVED").await;
     assert!(approved_only.body.contains(&id));
 }
@@ -459,24 +684,39 @@ async fn a_task_is_reassigned_and_the_new_assignee_decides(backend: Backend) {
     let csrf = detail.input("csrf");
     let reassign = format!("/admin/governance/requests/{id}/tasks/{task}/reassign");
     let unknown = oscar
-        .post(&reassign, &[("csrf", csrf.as_str()), ("assignees", "nobody@example.com")])
+        .post(
+            &reassign,
+            &[("csrf", csrf.as_str()), ("assignees", "nobody@example.com")],
+        )
         .await;
     assert_eq!(unknown.status, 400);
-    assert!(unknown.body.contains("No user has the login or id nobody@example.com"));
+    assert!(unknown
+        .body
+        .contains("No user has the login or id nobody@example.com"));
     // The requester is never assigned.
     let requester = oscar
-        .post(&reassign, &[("csrf", csrf.as_str()), ("assignees", "alice@example.com")])
+        .post(
+            &reassign,
+            &[("csrf", csrf.as_str()), ("assignees", "alice@example.com")],
+        )
         .await;
     assert_eq!(requester.status, 409, "{}", requester.body);
     let t = f.org.store.access_requests().task(&task).await.unwrap();
     assert_eq!(t.assignees[0].external_id, f.ann, "nothing written");
 
     let moved = oscar
-        .post(&reassign, &[("csrf", csrf.as_str()), ("assignees", "oscar@example.com")])
+        .post(
+            &reassign,
+            &[("csrf", csrf.as_str()), ("assignees", "oscar@example.com")],
+        )
         .await;
     assert_eq!(moved.status, 303, "{}", moved.body);
     let page = oscar.follow(moved).await;
-    assert!(page.body.contains("The task was reassigned."), "{}", page.body);
+    assert!(
+        page.body.contains("The task was reassigned."),
+        "{}",
+        page.body
+    );
     assert!(!page.body.contains("decide-reason"), "{}", page.body);
     let denied = oscar
         .post(
@@ -501,8 +741,14 @@ async fn a_read_only_admin_sees_everything_and_changes_nothing(backend: Backend)
     )
     .await;
     assert!(page.body.contains("id=\"manage-reason\""), "{}", page.body);
-    assert!(page.body.contains("Access Requests Administrator role"), "{}", page.body);
-    assert!(page.body.contains("disabled aria-describedby=\"manage-reason\" aria-label=\"Deactivate Engineering\""));
+    assert!(
+        page.body.contains("Access Requests Administrator role"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(
+        "disabled aria-describedby=\"manage-reason\" aria-label=\"Deactivate Engineering\""
+    ));
     let csrf = page.input("csrf");
     for path in [
         format!("/admin/governance/resources/{}/conditions/new", f.app),
@@ -515,20 +761,57 @@ async fn a_read_only_admin_sees_everything_and_changes_nothing(backend: Backend)
         assert_eq!(page.status, 200, "{path}: {}", page.body);
     }
     let detail = rob.get(&format!("/admin/governance/requests/{id}")).await;
-    assert!(detail.body.contains("id=\"decide-reason\""), "{}", detail.body);
-    assert!(detail.body.contains("id=\"reassign-reason\""), "{}", detail.body);
+    assert!(
+        detail.body.contains("id=\"decide-reason\""),
+        "{}",
+        detail.body
+    );
+    assert!(
+        detail.body.contains("id=\"reassign-reason\""),
+        "{}",
+        detail.body
+    );
 
     let head = f.org.store.outbox_head().await.unwrap();
     let csrf = csrf.as_str();
     let resource = format!("/admin/governance/resources/{}", f.app);
     let forged: Vec<(String, Vec<(&str, &str)>)> = vec![
-        (format!("{resource}/conditions"), condition_form(&f, csrf, "Forged")),
-        (format!("{resource}/conditions/{cond}"), condition_form(&f, csrf, "Forged")),
-        (format!("{resource}/conditions/{cond}/deactivate"), vec![("csrf", csrf)]),
-        (format!("{resource}/conditions/{cond}/delete"), vec![("csrf", csrf)]),
-        (format!("{resource}/settings"), vec![("csrf", csrf), ("on_behalf", "1")]),
-        ("/admin/governance/settings".to_string(), vec![("csrf", csrf)]),
-        (format!("/admin/governance/sequences/{}/delete", f.sequence), vec![("csrf", csrf)]),
+        (
+            format!("{resource}/conditions"),
+            condition_form(&f, csrf, "Forged"),
+        ),
+        (
+            format!("{resource}/conditions/{cond}"),
+            condition_form(&f, csrf, "Forged"),
+        ),
+        (
+            format!("{resource}/conditions/{cond}/deactivate"),
+            vec![("csrf", csrf)],
+        ),
+        (
+            format!("{resource}/conditions/{cond}/delete"),
+            vec![("csrf", csrf)],
+        ),
+        (
+            format!("{resource}/settings"),
+            vec![("csrf", csrf), ("on_behalf", "1")],
+        ),
+        (
+            "/admin/governance/settings".to_string(),
+            vec![("csrf", csrf)],
+        ),
+        (
+            "/admin/governance/sequences".to_string(),
+            vec![
+                ("csrf", csrf),
+                ("name", "Forged"),
+                ("step0_approver", "REQUESTER_MANAGER"),
+            ],
+        ),
+        (
+            format!("/admin/governance/sequences/{}/delete", f.sequence),
+            vec![("csrf", csrf)],
+        ),
         (
             format!("/admin/governance/requests/{id}/tasks/{task}/resolve"),
             vec![("csrf", csrf), ("decision", "APPROVED")],
@@ -545,7 +828,10 @@ async fn a_read_only_admin_sees_everything_and_changes_nothing(backend: Backend)
     let written = f.org.store.outbox_after(head, 10).await.unwrap();
     assert!(written.is_empty(), "nothing written: {written:?}");
     let list = conditions(&f.org, &f.app).await;
-    assert_eq!((list.len(), list[0]["status"].as_str()), (1, Some("ACTIVE")));
+    assert_eq!(
+        (list.len(), list[0]["status"].as_str()),
+        (1, Some("ACTIVE"))
+    );
     assert_eq!(request_json(&f.org, &id).await["status"], "PENDING");
     // An App Admin may not even look.
     let (_, app_admin) = f.org.user("appadmin", Some("APP_ADMIN")).await;
@@ -561,5 +847,6 @@ on_both_backends!(
     a_condition_is_created_edited_switched_and_deleted,
     the_inbox_filters_and_the_assignee_approves_from_it,
     a_task_is_reassigned_and_the_new_assignee_decides,
+    a_sequence_is_created_and_deleted,
     a_read_only_admin_sees_everything_and_changes_nothing,
 );
