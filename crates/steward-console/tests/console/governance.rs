@@ -476,7 +476,13 @@ async fn a_sequence_is_created_and_deleted(backend: Backend) {
         "{}",
         empty.body
     );
-    assert!(empty.body.contains("steps must NOT have fewer than 1 items"), "{}", empty.body);
+    assert!(
+        empty
+            .body
+            .contains("steps must NOT have fewer than 1 items"),
+        "{}",
+        empty.body
+    );
     assert!(empty.body.contains("value=\"No steps\""));
     let unknown = admin
         .post(
