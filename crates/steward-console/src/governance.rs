@@ -33,7 +33,7 @@ use steward_core::access_requests::{Principal, RequestCondition, RequestWorkflow
 use steward_core::apps::App;
 use steward_core::roles::Permission;
 use steward_core::validation::ValidationError;
-use steward_store::{AppQuery, GroupQuery, StoreError};
+use steward_store::{GroupQuery, StoreError};
 
 use crate::pages::{self, encode, render, see_other};
 use crate::request_history::{self, duration_label, request_json, when, Names};
@@ -530,45 +530,41 @@ pub async fn resources(
         return refused;
     }
     let search = p.q.as_deref().map(str::trim).unwrap_or_default();
-    let store = &console.api.store;
-    let apps = match store
-        .apps(&AppQuery {
-            q: (!search.is_empty()).then(|| search.to_lowercase()),
-            after: p.after.clone().filter(|a| !a.is_empty()),
-            limit: PAGE + 1,
-            ..Default::default()
-        })
-        .await
+    let after = p.after.clone().filter(|a| !a.is_empty());
+    let found = match conditions::resources(
+        &console.api.store,
+        (!search.is_empty()).then_some(search),
+        after,
+        PAGE,
+    )
+    .await
     {
-        Ok(a) => a,
-        Err(e) => return store_error(e),
+        Ok(f) => f,
+        Err(e) => return pages::app_error(e),
     };
-    let more = apps.len() > PAGE;
-    let mut rows = vec![];
-    for app in apps.iter().take(PAGE) {
-        let conds = match store.access_requests().conditions(&app.id).await {
-            Ok(c) => c,
-            Err(e) => return store_error(e),
-        };
-        let active = conds
-            .iter()
-            .filter(|c| c.status == ConditionStatus::Active)
-            .count();
-        rows.push(json!({
-            "id": app.id,
-            "label": app.label,
-            "conditions": conds.len(),
-            "active": active,
-        }));
-    }
-    let next = match (more, apps.get(PAGE - 1)) {
-        (true, Some(last)) => Some(format!(
+    let rows: Vec<Value> = found
+        .items
+        .iter()
+        .map(|(app, conds)| {
+            let active = conds
+                .iter()
+                .filter(|c| c.status == ConditionStatus::Active)
+                .count();
+            json!({
+                "id": app.id,
+                "label": app.label,
+                "conditions": conds.len(),
+                "active": active,
+            })
+        })
+        .collect();
+    let next = found.next.map(|last| {
+        format!(
             "/admin/governance/resources?q={}&after={}",
             encode(search),
-            encode(&last.id)
-        )),
-        _ => None,
-    };
+            encode(&last)
+        )
+    });
     render(
         StatusCode::OK,
         "gov_resources.html",
