@@ -352,3 +352,4 @@ test("the seed walk: a failed run's diagnosis leads to the grant in one click, R
 // Each area's tests, in this order, after the ones above.
 await import("./directory.mjs");
 await import("./apps_admin.mjs");
+await import("./governance.mjs");

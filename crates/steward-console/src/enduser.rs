@@ -24,10 +24,10 @@ use steward_core::access_requests::workflow::{
     AccessScopeType, Decision, RequestFieldType, RequestFieldValue, RequestStatus, Task, TaskStatus,
 };
 use steward_core::access_requests::{Principal, RequestWorkflow};
-use steward_core::timefmt::{format_millis, parse_rfc3339_millis};
 use steward_store::{StoreError, StoredRequest};
 
 use crate::pages::{self, encode, render, see_other, ui};
+use crate::request_history::{self, duration_label, request_json, status_class, when, Names};
 use crate::session::{parse_form, SignedIn};
 use crate::{Console, END_USER};
 
@@ -61,29 +61,6 @@ async fn open_task_count(console: &Console, me: &str) -> usize {
         .unwrap_or_default()
 }
 
-/// A time as people read it (UTC, to the minute), and its machine form for `<time>`.
-fn when(ms: i64) -> Value {
-    let iso = format_millis(ms);
-    let shown = format!("{} UTC", iso.get(..16).unwrap_or(&iso).replace('T', " "));
-    json!({"iso": iso, "shown": shown})
-}
-
-/// `P7D` as "7 days", `PT4H` as "4 hours", `P2W` as "2 weeks".
-fn duration_label(iso: &str) -> String {
-    use steward_core::access_requests::duration::DurationUnit;
-    let Some(d) = AccessDuration::parse(iso) else {
-        return iso.to_string();
-    };
-    let unit = match d.unit {
-        DurationUnit::Minutes => "minute",
-        DurationUnit::Hours => "hour",
-        DurationUnit::Days => "day",
-        DurationUnit::Weeks => "week",
-    };
-    let plural = if d.amount == 1 { "" } else { "s" };
-    format!("{} {unit}{plural}", d.amount)
-}
-
 /// The durations a requester may choose under `maximum`: the usual ones that fit, and the
 /// maximum itself.
 fn duration_choices(maximum: &str) -> Vec<Value> {
@@ -98,264 +75,6 @@ fn duration_choices(maximum: &str) -> Vec<Value> {
     choices
         .into_iter()
         .map(|c| json!({"value": c, "label": duration_label(c)}))
-        .collect()
-}
-
-fn status_class(status: &str) -> String {
-    status.to_lowercase().replace('_', "-")
-}
-
-/// What people call the statuses.
-fn request_status_label(wf: &RequestWorkflow) -> &'static str {
-    let r = &wf.request;
-    match (r.status, r.grant_status, r.revocation_status) {
-        (_, _, Some(steward_core::access_requests::workflow::RevocationStatus::Revoked)) => {
-            "Access ended"
-        }
-        (
-            RequestStatus::Approved,
-            Some(steward_core::access_requests::workflow::GrantStatus::Granted),
-            _,
-        ) => "Granted",
-        (
-            RequestStatus::Approved,
-            Some(steward_core::access_requests::workflow::GrantStatus::Failed),
-            _,
-        ) => "Approved, grant failed",
-        (
-            RequestStatus::Approved,
-            Some(steward_core::access_requests::workflow::GrantStatus::ManualRequired),
-            _,
-        ) => "Approved, to be granted by hand",
-        (RequestStatus::Approved, _, _) => "Approved",
-        (RequestStatus::Submitted, _, _) => "Submitted",
-        (RequestStatus::Pending, _, _) => "Pending approval",
-        (RequestStatus::Rejected, _, _) => "Rejected",
-        (RequestStatus::Denied, _, _) => "Denied",
-        (RequestStatus::Canceled, _, _) => "Canceled",
-        (RequestStatus::Expired, _, _) => "Expired",
-    }
-}
-
-fn request_status_class(wf: &RequestWorkflow) -> &'static str {
-    match request_status_label(wf) {
-        "Granted" => "granted",
-        "Approved" => "approved",
-        "Submitted" | "Pending approval" => "pending",
-        "Rejected" | "Denied" | "Approved, grant failed" => "denied",
-        _ => "",
-    }
-}
-
-/// Names of users, apps and groups that pages show, read once per page.
-#[derive(Default)]
-struct Names {
-    users: HashMap<String, String>,
-    apps: HashMap<String, String>,
-    groups: HashMap<String, String>,
-}
-
-impl Names {
-    async fn load(
-        console: &Console,
-        workflows: &[&RequestWorkflow],
-        extra_users: &[String],
-    ) -> Result<Names, StoreError> {
-        let store = &console.api.store;
-        let mut user_ids: HashSet<String> = extra_users.iter().cloned().collect();
-        let mut app_ids: HashSet<String> = HashSet::new();
-        let mut group_ids: HashSet<String> = HashSet::new();
-        for wf in workflows {
-            let r = &wf.request;
-            user_ids.insert(r.requested_for.external_id.clone());
-            user_ids.insert(r.requested_by.external_id.clone());
-            for t in &wf.tasks {
-                user_ids.extend(t.assignees.iter().map(|p| p.external_id.clone()));
-                user_ids.extend(t.completed_by.iter().map(|p| p.external_id.clone()));
-            }
-            app_ids.insert(r.requested.resource_id.clone());
-            if r.requested.access_scope_type == AccessScopeType::Group {
-                group_ids.insert(r.requested.access_scope_id.clone());
-            }
-        }
-        let mut names = Names::default();
-        for id in user_ids {
-            match store.user(&id).await {
-                Ok(u) => {
-                    names.users.insert(id, u.display_name());
-                }
-                Err(StoreError::NotFound) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        let app_ids: Vec<String> = app_ids.into_iter().collect();
-        for app in store.apps_by_ids(&app_ids).await? {
-            names.apps.insert(app.id.clone(), app.label.clone());
-        }
-        let group_ids: Vec<String> = group_ids.into_iter().collect();
-        for g in store.groups_by_ids(&group_ids).await? {
-            names.groups.insert(g.id.clone(), g.name().to_string());
-        }
-        Ok(names)
-    }
-
-    fn user(&self, id: &str) -> String {
-        self.users
-            .get(id)
-            .cloned()
-            .unwrap_or_else(|| id.to_string())
-    }
-
-    /// "Payroll users (Payroll)", or the app's name for the app itself.
-    fn what(&self, wf: &RequestWorkflow) -> (String, String) {
-        let r = &wf.request.requested;
-        let app = self
-            .apps
-            .get(&r.resource_id)
-            .cloned()
-            .unwrap_or_else(|| r.resource_id.clone());
-        let scope = match r.access_scope_type {
-            AccessScopeType::Application => app.clone(),
-            AccessScopeType::Group => self
-                .groups
-                .get(&r.access_scope_id)
-                .cloned()
-                .unwrap_or_else(|| r.access_scope_id.clone()),
-            _ => r.access_scope_id.clone(),
-        };
-        (scope, app)
-    }
-}
-
-/// A request as a list row or a detail's summary.
-fn request_json(wf: &RequestWorkflow, names: &Names) -> Value {
-    let r = &wf.request;
-    let (what, app) = names.what(wf);
-    let kind = match r.requested.access_scope_type {
-        AccessScopeType::Application => "Access to the app",
-        AccessScopeType::Group => "Membership of the group",
-        AccessScopeType::EntitlementBundle => "Entitlement bundle",
-        AccessScopeType::RequestType => "Request type",
-    };
-    json!({
-        "id": r.id,
-        "what": what,
-        "app": app,
-        "kind": kind,
-        "status": request_status_label(wf),
-        "status_class": request_status_class(wf),
-        "created": when(r.created),
-        "requested_for": names.user(&r.requested_for.external_id),
-        "requested_by": names.user(&r.requested_by.external_id),
-        "duration": r.access_duration.as_deref().map(duration_label),
-        "until": r.revocation_scheduled.map(when),
-    })
-}
-
-/// The request's history, oldest first: submitted, each approval step reached and decided,
-/// comments, the outcome, the grant and its end.
-fn history(wf: &RequestWorkflow, messages: &[Value], names: &Names) -> Vec<Value> {
-    let r = &wf.request;
-    let mut items: Vec<(i64, Value)> = vec![];
-    let by = names.user(&r.requested_by.external_id);
-    let for_ = names.user(&r.requested_for.external_id);
-    let text = if r.requested_by == r.requested_for {
-        format!("{by} requested it.")
-    } else {
-        format!("{by} requested it for {for_}.")
-    };
-    items.push((r.created, json!({"text": text})));
-    // A decision's comment (saved with the decision's time) follows it.
-    let mut messages: Vec<(i64, &Value)> = messages
-        .iter()
-        .map(|m| {
-            let at = m["created"]
-                .as_str()
-                .and_then(parse_rfc3339_millis)
-                .unwrap_or(r.last_updated);
-            (at, m)
-        })
-        .collect();
-    let comment = |at: i64, m: &Value| {
-        let who = names.user(m["createdBy"].as_str().unwrap_or_default());
-        (
-            at,
-            json!({"text": format!("{who} commented:"), "quote": m["message"]}),
-        )
-    };
-    for t in &wf.tasks {
-        let waiting = t
-            .assignees
-            .iter()
-            .map(|p| names.user(&p.external_id))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let text = if waiting.is_empty() {
-            format!(
-                "{}: nobody can approve it yet; an administrator will assign it.",
-                t.label
-            )
-        } else {
-            format!("{}: waiting for {waiting}.", t.label)
-        };
-        items.push((t.created_at, json!({"text": text})));
-        if t.status == TaskStatus::Completed {
-            let who = t
-                .completed_by
-                .as_ref()
-                .map(|p| names.user(&p.external_id))
-                .unwrap_or_else(|| "Steward".into());
-            let verb = match t.value.as_deref() {
-                Some("APPROVED") => "approved",
-                Some("DENIED") => "denied",
-                _ => "closed",
-            };
-            items.push((
-                t.updated_at,
-                json!({"text": format!("{who} {verb} it ({}).", t.label)}),
-            ));
-            let decider = t.completed_by.as_ref().map(|p| p.external_id.as_str());
-            if let Some(i) = messages
-                .iter()
-                .position(|(at, m)| *at == t.updated_at && m["createdBy"].as_str() == decider)
-            {
-                let (at, m) = messages.remove(i);
-                items.push(comment(at, m));
-            }
-        }
-    }
-    for (at, m) in messages {
-        items.push(comment(at, m));
-    }
-    if let Some(at) = r.resolved {
-        let text = match r.status {
-            RequestStatus::Approved => "The request was approved.".to_string(),
-            RequestStatus::Denied => "The request was denied.".to_string(),
-            RequestStatus::Rejected => "The request was rejected: no request condition admits \
-                 it as asked."
-                .to_string(),
-            RequestStatus::Expired => "The request expired: nobody decided it in time.".into(),
-            RequestStatus::Canceled => "The request was canceled.".into(),
-            _ => String::new(),
-        };
-        if !text.is_empty() {
-            items.push((at, json!({"text": text})));
-        }
-    }
-    if let Some(at) = r.granted {
-        items.push((at, json!({"text": "Access was granted."})));
-    }
-    if let Some(at) = r.revoked {
-        items.push((at, json!({"text": "Access ended."})));
-    }
-    // Stable: what happened at the same time keeps its order.
-    items.sort_by_key(|(at, _)| *at);
-    items
-        .into_iter()
-        .map(|(at, mut v)| {
-            v["at"] = when(at);
-            v
-        })
         .collect()
 }
 
@@ -612,16 +331,8 @@ pub async fn request(
         Ok(wf) => wf,
         Err(e) => return error(e),
     };
-    let messages = match store.access_requests().messages(&wf.request.id).await {
-        Ok(m) => m,
-        Err(e) => return store_error(e),
-    };
-    let authors: Vec<String> = messages
-        .iter()
-        .filter_map(|m| m["createdBy"].as_str().map(str::to_string))
-        .collect();
-    let names = match Names::load(&console, &[&wf], &authors).await {
-        Ok(n) => n,
+    let (names, history) = match request_history::load(&console, &wf).await {
+        Ok(v) => v,
         Err(e) => return store_error(e),
     };
     let notice = q.submitted.is_some().then_some(match wf.request.status {
@@ -639,7 +350,7 @@ pub async fn request(
             open,
             json!({
                 "request": request_json(&wf, &names),
-                "history": history(&wf, &messages, &names),
+                "history": history,
                 "notice": notice,
             }),
         ),
@@ -759,16 +470,8 @@ async fn render_task(
         Err(e) => return store_error(e),
     };
     let wf = &stored.workflow;
-    let messages = match store.access_requests().messages(&wf.request.id).await {
-        Ok(m) => m,
-        Err(e) => return store_error(e),
-    };
-    let authors: Vec<String> = messages
-        .iter()
-        .filter_map(|m| m["createdBy"].as_str().map(str::to_string))
-        .collect();
-    let names = match Names::load(console, &[wf], &authors).await {
-        Ok(n) => n,
+    let (names, history) = match request_history::load(console, wf).await {
+        Ok(v) => v,
         Err(e) => return store_error(e),
     };
     let may_decide = t.status == TaskStatus::Open
@@ -789,7 +492,7 @@ async fn render_task(
             open,
             json!({
                 "task": task_json(&t, Some(wf), &names),
-                "history": history(wf, &messages, &names),
+                "history": history,
                 "may_decide": may_decide,
                 "notice": notice,
                 "problem": problem,

@@ -25,9 +25,11 @@ mod apps;
 mod connections;
 mod directory;
 mod enduser;
+mod governance;
 mod home;
 mod logs;
 mod pages;
+mod request_history;
 mod session;
 mod signin;
 mod workflows;
@@ -272,6 +274,61 @@ fn admin_routes() -> Router<Console> {
         .route(
             "/directory/groups/{id}/delete",
             get(directory::groups::confirm_delete).post(directory::groups::delete),
+        )
+        // Identity Governance
+        .route("/governance", get(governance::home))
+        .route("/governance/requests", get(governance::inbox))
+        .route("/governance/requests/{id}", get(governance::request))
+        .route(
+            "/governance/requests/{id}/tasks/{task_id}/resolve",
+            post(governance::resolve),
+        )
+        .route(
+            "/governance/requests/{id}/tasks/{task_id}/reassign",
+            post(governance::reassign),
+        )
+        .route("/governance/resources", get(governance::resources))
+        .route("/governance/resources/{id}", get(governance::resource))
+        .route(
+            "/governance/resources/{id}/settings",
+            post(governance::update_resource_settings),
+        )
+        .route(
+            "/governance/resources/{id}/conditions",
+            post(governance::create_condition),
+        )
+        .route(
+            "/governance/resources/{id}/conditions/new",
+            get(governance::new_condition),
+        )
+        .route(
+            "/governance/resources/{id}/conditions/{cid}",
+            get(governance::condition).post(governance::update_condition),
+        )
+        .route(
+            "/governance/resources/{id}/conditions/{cid}/activate",
+            post(governance::activate),
+        )
+        .route(
+            "/governance/resources/{id}/conditions/{cid}/deactivate",
+            post(governance::deactivate),
+        )
+        .route(
+            "/governance/resources/{id}/conditions/{cid}/delete",
+            post(governance::delete_condition),
+        )
+        .route(
+            "/governance/sequences",
+            get(governance::sequence_list).post(governance::create_sequence),
+        )
+        .route("/governance/sequences/{id}", get(governance::sequence))
+        .route(
+            "/governance/sequences/{id}/delete",
+            post(governance::delete_sequence),
+        )
+        .route(
+            "/governance/settings",
+            get(governance::org_settings).post(governance::update_org_settings),
         )
         .fallback(not_found)
 }

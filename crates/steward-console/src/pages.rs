@@ -144,6 +144,40 @@ fn env() -> &'static Environment<'static> {
                 "dir_group_new.html",
                 include_str!("../templates/dir_group_new.html"),
             ),
+            // Identity Governance
+            ("gov_tabs.html", include_str!("../templates/gov_tabs.html")),
+            (
+                "gov_requests.html",
+                include_str!("../templates/gov_requests.html"),
+            ),
+            (
+                "gov_request.html",
+                include_str!("../templates/gov_request.html"),
+            ),
+            (
+                "gov_resources.html",
+                include_str!("../templates/gov_resources.html"),
+            ),
+            (
+                "gov_resource.html",
+                include_str!("../templates/gov_resource.html"),
+            ),
+            (
+                "gov_condition.html",
+                include_str!("../templates/gov_condition.html"),
+            ),
+            (
+                "gov_sequences.html",
+                include_str!("../templates/gov_sequences.html"),
+            ),
+            (
+                "gov_sequence.html",
+                include_str!("../templates/gov_sequence.html"),
+            ),
+            (
+                "gov_settings.html",
+                include_str!("../templates/gov_settings.html"),
+            ),
         ];
         for (name, source) in templates {
             if let Err(e) = env.add_template(name, source) {

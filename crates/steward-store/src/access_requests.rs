@@ -380,6 +380,41 @@ impl AccessRequests<'_> {
         rows.iter().map(stored_request).collect()
     }
 
+    /// v2 requests newest first (by `created`, then id, both descending), those matching
+    /// `filter`, after the cursor `before` (the `(created, id)` of the previous page's last
+    /// request), at most `limit`: the Admin Console's requests inbox.
+    pub async fn requests_newest_first(
+        &self,
+        filter: Option<&Filter>,
+        before: Option<(i64, &str)>,
+        limit: usize,
+    ) -> Result<Vec<StoredRequest>> {
+        let mut clauses = vec!["api_version = 2".to_string()];
+        let mut binds = vec![];
+        if let Some((created, id)) = before {
+            binds.push(SqlValue::Int(created));
+            binds.push(SqlValue::Text(id.to_string()));
+            clauses.push("(created < $1 OR (created = $1 AND id < $2))".to_string());
+        }
+        let (w, binds) = where_clause(
+            self.store.dialect(),
+            clauses,
+            binds,
+            None,
+            filter,
+            &v2_request_column,
+        )?;
+        let sql = format!(
+            "SELECT body, v1_body, due_at FROM ar_requests WHERE {w} \
+             ORDER BY created DESC, id DESC LIMIT {}",
+            clamp_limit(limit)
+        );
+        let rows = bind_all(sqlx::query(&sql), binds)
+            .fetch_all(self.store.pool())
+            .await?;
+        rows.iter().map(stored_request).collect()
+    }
+
     /// Which of `users` are members of which of `groups`, read exactly (no page limit):
     /// (group id, user id) pairs.
     pub async fn group_memberships(

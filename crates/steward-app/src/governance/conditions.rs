@@ -21,6 +21,35 @@ pub async fn list(store: &Store, resource_id: &str) -> AppResult<(App, Vec<Reque
     Ok((app, all))
 }
 
+/// One page of the resources conditions apply to (apps, by id, whose label or name starts with
+/// `q` when given), each with its conditions by priority (the Admin Console's Resources list).
+pub async fn resources(
+    store: &Store,
+    q: Option<&str>,
+    after: Option<String>,
+    limit: usize,
+) -> AppResult<super::Page<(App, Vec<RequestCondition>)>> {
+    let apps = store
+        .apps(&steward_store::AppQuery {
+            q: q.map(str::to_lowercase),
+            after,
+            limit: limit + 1,
+            ..Default::default()
+        })
+        .await?;
+    let page = super::Page::of(apps, limit, |a| a.id.clone());
+    let mut items = Vec::with_capacity(page.items.len());
+    for app in page.items {
+        let mut conds = store.access_requests().conditions(&app.id).await?;
+        conds.sort_by_key(|c| c.priority);
+        items.push((app, conds));
+    }
+    Ok(super::Page {
+        items,
+        next: page.next,
+    })
+}
+
 /// Condition `id` of app `resource_id`, with the app.
 pub async fn get(store: &Store, resource_id: &str, id: &str) -> AppResult<(App, RequestCondition)> {
     let app = resource(store, resource_id).await?;
@@ -214,6 +243,26 @@ pub(crate) mod tests {
             approval_sequence_id: Some(sequence_id.into()),
             ..Default::default()
         }
+    }
+
+    #[tokio::test]
+    async fn resources_are_listed_with_their_conditions_and_paged() {
+        let (store, app_id, group_id, seq_id) = resource_with_sequence().await;
+        testing::app(&store, "Zebra").await;
+        let ctx = Ctx::system(&store);
+        create(&ctx, &app_id, Ok(for_group("Payroll", &group_id, &seq_id)))
+            .await
+            .unwrap();
+
+        let payroll = resources(&store, Some("Pay"), None, 10).await.unwrap();
+        assert_eq!(payroll.items.len(), 1);
+        assert_eq!(payroll.items[0].0.id, app_id);
+        assert_eq!(payroll.items[0].1.len(), 1);
+        let first = resources(&store, None, None, 1).await.unwrap();
+        assert_eq!(first.items.len(), 1);
+        let rest = resources(&store, None, first.next, 10).await.unwrap();
+        assert!(!rest.items.is_empty());
+        assert_ne!(rest.items[0].0.id, first.items[0].0.id);
     }
 
     #[tokio::test]

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::Value;
 use steward_core::access_requests::catalog::CatalogEntry;
-use steward_core::access_requests::workflow::{NewRequest, RequestFieldValue};
+use steward_core::access_requests::workflow::{NewRequest, RequestFieldValue, RequestStatus};
 use steward_core::access_requests::{
     match_condition, new_hex_id, new_request_id, Principal, RequestWorkflow,
 };
@@ -245,6 +245,95 @@ pub async fn list(
         })
         .await?;
     let page = Page::of(rows, limit, |r| r.workflow.request.id.clone());
+    Ok(page.map(|r| r.workflow))
+}
+
+/// What the Admin Console's requests inbox asks for: a status, words naming the requester, the
+/// app or the group requested (a prefix of a name, login or label), and the page after a
+/// cursor of [`inbox`]'s.
+#[derive(Debug, Clone, Default)]
+pub struct InboxQuery {
+    pub status: Option<RequestStatus>,
+    pub q: Option<String>,
+    pub after: Option<String>,
+    pub limit: usize,
+}
+
+/// Users, apps and groups a search of the inbox names at most, each.
+pub const INBOX_MATCHES: usize = 50;
+
+/// One page of v2 requests, newest first (the admin's view): of `query.status`, and when
+/// `query.q` is given, for a user, of an app or for a group whose name starts with it. The
+/// page's `next` is the cursor of the page after it; a cursor that is not one is a 400.
+pub async fn inbox(store: &Store, query: &InboxQuery) -> AppResult<Page<RequestWorkflow>> {
+    use steward_core::filter::{CompareOp, Value as FilterValue};
+    let eq = |attr: &str, value: &str| Filter::Compare {
+        attr: attr.into(),
+        op: CompareOp::Eq,
+        value: FilterValue::String(value.to_string()),
+    };
+    let any = |filters: Vec<Filter>| {
+        filters
+            .into_iter()
+            .reduce(|a, b| Filter::Or(Box::new(a), Box::new(b)))
+    };
+    let mut filter = query.status.map(|s| eq("status", s.as_str()));
+    if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let q = q.to_lowercase();
+        let users = store
+            .users(&steward_store::UserQuery {
+                q: Some(q.clone()),
+                include_deprovisioned: true,
+                limit: INBOX_MATCHES,
+                ..Default::default()
+            })
+            .await?;
+        let apps = store
+            .apps(&steward_store::AppQuery {
+                q: Some(q.clone()),
+                limit: INBOX_MATCHES,
+                ..Default::default()
+            })
+            .await?;
+        let groups = store
+            .groups(&steward_store::GroupQuery {
+                q: Some(q),
+                limit: INBOX_MATCHES,
+                ..Default::default()
+            })
+            .await?;
+        let named = users
+            .iter()
+            .map(|u| eq("requestedFor", &u.id))
+            .chain(apps.iter().map(|a| eq("resourceId", &a.id)))
+            .chain(groups.iter().map(|g| eq("accessScopeId", &g.id)));
+        let Some(named) = any(named.collect()) else {
+            return Ok(Page {
+                items: vec![],
+                next: None,
+            });
+        };
+        filter = Some(match filter {
+            Some(f) => Filter::And(Box::new(f), Box::new(named)),
+            None => named,
+        });
+    }
+    let before = match query.after.as_deref().filter(|a| !a.is_empty()) {
+        None => None,
+        Some(cursor) => Some(
+            cursor
+                .split_once('.')
+                .and_then(|(at, id)| Some((at.parse::<i64>().ok()?, id)))
+                .ok_or_else(|| ValidationError::new("after", "after: not a cursor of this list"))?,
+        ),
+    };
+    let rows = store
+        .access_requests()
+        .requests_newest_first(filter.as_ref(), before, query.limit + 1)
+        .await?;
+    let page = Page::of(rows, query.limit, |r| {
+        format!("{}.{}", r.workflow.request.created, r.workflow.request.id)
+    });
     Ok(page.map(|r| r.workflow))
 }
 
@@ -501,5 +590,50 @@ mod tests {
         let stored = store.access_requests().messages(&id).await.unwrap();
         assert_eq!(stored.len(), 1);
         assert_eq!(stored[0]["message"], "Please");
+    }
+
+    #[tokio::test]
+    async fn the_inbox_lists_newest_first_by_status_and_words_with_a_cursor() {
+        let (store, entry, _, member) = requestable().await;
+        let mut ids = vec![];
+        for at in [1_000, 2_000, 3_000] {
+            let ctx = testing::as_user(&store, &member).at(1_800_000_000_000 + at);
+            let wf = submit_mine(&ctx, &member.id, &entry.id, None)
+                .await
+                .unwrap();
+            ids.push(wf.request.id);
+        }
+        let query = |status, q: &str, after: Option<String>| InboxQuery {
+            status,
+            q: Some(q.to_string()),
+            after,
+            limit: 2,
+        };
+        let of = |p: &Page<RequestWorkflow>| -> Vec<String> {
+            p.items.iter().map(|wf| wf.request.id.clone()).collect()
+        };
+
+        let first = inbox(&store, &query(Some(RequestStatus::Pending), "eng", None))
+            .await
+            .unwrap();
+        assert_eq!(of(&first), [ids[2].clone(), ids[1].clone()]);
+        let second = inbox(
+            &store,
+            &query(Some(RequestStatus::Pending), "eng", first.next),
+        )
+        .await
+        .unwrap();
+        assert_eq!(of(&second), [ids[0].clone()]);
+        assert!(second.next.is_none());
+        let approved = inbox(&store, &query(Some(RequestStatus::Approved), "", None))
+            .await
+            .unwrap();
+        assert!(approved.items.is_empty());
+        let nobody = inbox(&store, &query(None, "zzz", None)).await.unwrap();
+        assert!(nobody.items.is_empty());
+        let by_app = inbox(&store, &query(None, "payroll", None)).await.unwrap();
+        assert_eq!(by_app.items.len(), 2);
+        let bad = inbox(&store, &query(None, "", Some("nonsense".into()))).await;
+        assert!(matches!(bad, Err(AppError::Validation(_))), "{bad:?}");
     }
 }

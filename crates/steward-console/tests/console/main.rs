@@ -6,6 +6,7 @@ mod apps_admin;
 mod common;
 mod directory;
 mod enduser;
+mod governance;
 mod workflows;
 
 use common::{Backend, TestOrg, ADMIN_LOGIN, ADMIN_PASSWORD};

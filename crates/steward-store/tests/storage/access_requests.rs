@@ -111,6 +111,32 @@ async fn requests_tasks_and_claims() {
             .unwrap();
         assert!(none.is_empty());
 
+        // Newest first, paged by (created, id); a filter still applies.
+        let ar = store.access_requests();
+        let first = ar.requests_newest_first(None, None, 2).await.unwrap();
+        let created = |l: &[StoredRequest]| -> Vec<i64> {
+            l.iter().map(|r| r.workflow.request.created).collect()
+        };
+        assert_eq!(created(&first), [now + 4, now + 3], "{name}");
+        let last = &first[1].workflow.request;
+        let rest = ar
+            .requests_newest_first(None, Some((last.created, &last.id)), 10)
+            .await
+            .unwrap();
+        assert_eq!(created(&rest), [now + 2, now + 1, now], "{name}");
+        let pending_only = filter::parse("status eq \"PENDING\"").unwrap();
+        let filtered = ar
+            .requests_newest_first(Some(&pending_only), Some((now + 1, &ids[1])), 10)
+            .await
+            .unwrap();
+        assert_eq!(created(&filtered), [now], "{name}");
+        let approved = filter::parse("status eq \"APPROVED\"").unwrap();
+        assert!(ar
+            .requests_newest_first(Some(&approved), None, 10)
+            .await
+            .unwrap()
+            .is_empty());
+
         let tasks = store
             .access_requests()
             .tasks(&TaskListQuery {
