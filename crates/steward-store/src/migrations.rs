@@ -36,6 +36,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         17,
         include_str!("../migrations/0017_flow_events_tables.sql"),
     ),
+    (
+        18,
+        include_str!("../migrations/0018_requests_inbox_index.sql"),
+    ),
 ];
 
 const PG_LOCK_KEY: i64 = 0x0053_5445_5741_5244; // "STEWARD"
