@@ -353,3 +353,4 @@ test("the seed walk: a failed run's diagnosis leads to the grant in one click, R
 await import("./directory.mjs");
 await import("./apps_admin.mjs");
 await import("./governance.mjs");
+await import("./logs.mjs");

@@ -183,6 +183,7 @@ fn admin_routes() -> Router<Console> {
     common_routes()
         .route("/", get(home::dashboard))
         .route("/logs", get(logs::list))
+        .route("/logs/tail", get(logs::tail))
         .route("/apps", get(apps::list))
         .route("/apps/{id}", get(apps::general))
         .route("/apps/{id}/scopes", get(apps::scopes))
@@ -361,4 +362,23 @@ async fn not_found() -> Response {
         "Page not found",
         "There is no such page in the Admin Console.",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    /// An unclosed block swallows every rule after it (a lost `}` once put half the stylesheet
+    /// inside the phone-width media query).
+    #[test]
+    fn the_stylesheet_closes_every_block() {
+        let mut depth = 0i32;
+        for (n, c) in super::CSS.chars().enumerate() {
+            depth += match c {
+                '{' => 1,
+                '}' => -1,
+                _ => 0,
+            };
+            assert!(depth >= 0, "an unmatched }} at character {n}");
+        }
+        assert_eq!(depth, 0, "a block of console.css is not closed");
+    }
 }

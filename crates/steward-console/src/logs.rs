@@ -2,7 +2,7 @@
 //! and outcome (GET form, works without script), paged by the log's sequence number.
 
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -63,15 +63,15 @@ pub fn row(e: &Value) -> Value {
     })
 }
 
-/// `GET /admin/logs`.
-pub async fn list(
-    State(console): State<Console>,
-    admin: Admin,
-    Query(q): Query<LogsQuery>,
-) -> Response {
-    if let Some(refused) = admin.require(Permission::LogsRead, "Reading the System Log") {
-        return refused;
-    }
+/// The page's filters as a store query (keywords, event type, actor, outcome), and the query
+/// string that keeps them in links.
+struct Criteria {
+    query: LogQuery,
+    params: String,
+    outcome: &'static str,
+}
+
+fn criteria(q: &LogsQuery) -> Result<Criteria, Response> {
     let event_type = q.event_type.trim();
     let actor = q.actor.trim();
     let outcome = OUTCOMES
@@ -93,35 +93,68 @@ pub async fn list(
         true => None,
         false => match steward_core::filter::parse(&clauses.join(" and ")) {
             Ok(f) => Some(f),
-            Err(e) => return pages::message(StatusCode::BAD_REQUEST, "Invalid filter", &e.message),
+            Err(e) => {
+                return Err(pages::message(
+                    StatusCode::BAD_REQUEST,
+                    "Invalid filter",
+                    &e.message,
+                ))
+            }
         },
     };
-    let page = match console
-        .api
-        .store
-        .log_events(&LogQuery {
+    Ok(Criteria {
+        query: LogQuery {
             q: q.q.split_whitespace().map(str::to_string).collect(),
             filter,
-            after: q.after,
             limit: PAGE,
-            order: SortOrder::Descending,
             ..Default::default()
-        })
-        .await
-    {
-        Ok(p) => p,
-        Err(e) => return pages::app_error(e.into()),
-    };
-    let next = match (page.more, page.last_seq) {
-        (true, Some(seq)) => Some(format!(
-            "/admin/logs?q={}&eventType={}&actor={}&outcome={}&after={seq}",
+        },
+        params: format!(
+            "q={}&eventType={}&actor={}&outcome={}",
             encode(&q.q),
             encode(event_type),
             encode(actor),
             encode(outcome)
-        )),
+        ),
+        outcome,
+    })
+}
+
+/// `GET /admin/logs`: newest first; the first page also carries where a live tail starts.
+pub async fn list(
+    State(console): State<Console>,
+    admin: Admin,
+    Query(q): Query<LogsQuery>,
+) -> Response {
+    if let Some(refused) = admin.require(Permission::LogsRead, "Reading the System Log") {
+        return refused;
+    }
+    let Criteria {
+        mut query,
+        params,
+        outcome,
+    } = match criteria(&q) {
+        Ok(c) => c,
+        Err(refused) => return refused,
+    };
+    query.after = q.after;
+    query.order = SortOrder::Descending;
+    let page = match console.api.store.log_events(&query).await {
+        Ok(p) => p,
+        Err(e) => return pages::app_error(e.into()),
+    };
+    let next = match (page.more, page.last_seq) {
+        (true, Some(seq)) => Some(format!("/admin/logs?{params}&after={seq}")),
         _ => None,
     };
+    // Only the top of the log is tailed; an older page stays as it is.
+    let live = q.after.is_none().then(|| {
+        json!({
+            "tail": format!("/admin/logs/tail?{params}"),
+            "cursor": page.first_seq.unwrap_or(0),
+            "refresh": format!("/admin/logs?{params}"),
+        })
+    });
     render(
         StatusCode::OK,
         "logs.html",
@@ -129,12 +162,62 @@ pub async fn list(
             "me": admin.me(),
             "section": "logs",
             "q": q.q,
-            "event_type": event_type,
-            "actor": actor,
+            "event_type": q.event_type.trim(),
+            "actor": q.actor.trim(),
             "outcome": outcome,
             "outcomes": OUTCOMES,
             "events": page.events.iter().map(row).collect::<Vec<_>>(),
             "next": next,
+            "live": live,
         }),
     )
+}
+
+/// Header of a tail answer: the `seq` to ask after next time.
+pub const CURSOR_HEADER: &str = "x-steward-log-cursor";
+/// Header of a tail answer: `true` when more new events wait (ask again at once).
+pub const MORE_HEADER: &str = "x-steward-log-more";
+
+/// `GET /admin/logs/tail?after={seq}&…filters`: the events after `seq` that match, newest first,
+/// as table rows for the page's script to put on top (the same rows the page renders), with the
+/// cursor to ask after next time.
+pub async fn tail(
+    State(console): State<Console>,
+    admin: Admin,
+    Query(q): Query<LogsQuery>,
+) -> Response {
+    if let Some(refused) = admin.require(Permission::LogsRead, "Reading the System Log") {
+        return refused;
+    }
+    let Some(after) = q.after else {
+        return pages::message(
+            StatusCode::BAD_REQUEST,
+            "Invalid tail",
+            "The live tail needs the sequence number to read after (after).",
+        );
+    };
+    let mut query = match criteria(&q) {
+        Ok(c) => c.query,
+        Err(refused) => return refused,
+    };
+    query.after = Some(after);
+    query.order = SortOrder::Ascending;
+    let page = match console.api.store.log_events(&query).await {
+        Ok(p) => p,
+        Err(e) => return pages::app_error(e.into()),
+    };
+    let events: Vec<Value> = page.events.iter().rev().map(row).collect();
+    let mut response = render(
+        StatusCode::OK,
+        "logs_rows.html",
+        json!({ "events": events, "fragment": true }),
+    );
+    let headers = response.headers_mut();
+    let cursor = page.last_seq.unwrap_or(after).max(after);
+    headers.insert(CURSOR_HEADER, HeaderValue::from(cursor));
+    headers.insert(
+        MORE_HEADER,
+        HeaderValue::from_static(if page.more { "true" } else { "false" }),
+    );
+    response
 }

@@ -31,6 +31,10 @@ fn env() -> &'static Environment<'static> {
             ),
             ("apps.html", include_str!("../templates/apps.html")),
             ("logs.html", include_str!("../templates/logs.html")),
+            (
+                "logs_rows.html",
+                include_str!("../templates/logs_rows.html"),
+            ),
             ("app_tabs.html", include_str!("../templates/app_tabs.html")),
             (
                 "app_general.html",

@@ -32,10 +32,13 @@ pub struct LogQuery {
     pub order: SortOrder,
 }
 
-/// A page of events, the `seq` of the last row scanned, and whether more rows may match.
+/// A page of events, the `seq` of the first and of the last row scanned, and whether more rows
+/// may match. Read newest first from the top, `first_seq` is the newest event there was: a live
+/// tail reads on from it.
 #[derive(Debug, Clone)]
 pub struct LogPage {
     pub events: Vec<Value>,
+    pub first_seq: Option<i64>,
     pub last_seq: Option<i64>,
     pub more: bool,
 }
@@ -51,6 +54,7 @@ impl Store {
             SortOrder::Descending => ("<", "DESC"),
         };
         let mut cursor = query.after;
+        let mut first_seq = None;
         let mut events = Vec::new();
         let mut scanned = 0usize;
         let keywords: Vec<String> = query.q.iter().map(|k| k.to_lowercase()).collect();
@@ -71,6 +75,7 @@ impl Store {
                 let seq: i64 = row.try_get("seq")?;
                 let body: String = row.try_get("body")?;
                 cursor = Some(seq);
+                first_seq = first_seq.or(cursor);
                 scanned += 1;
                 let event: Value = serde_json::from_str(&body)
                     .map_err(|e| StoreError::Corrupt(format!("log event {seq}: {e}")))?;
@@ -87,6 +92,7 @@ impl Store {
                 if events.len() >= query.limit {
                     return Ok(LogPage {
                         events,
+                        first_seq,
                         last_seq: cursor,
                         more: true,
                     });
@@ -95,6 +101,7 @@ impl Store {
             if exhausted {
                 return Ok(LogPage {
                     events,
+                    first_seq,
                     last_seq: cursor,
                     more: false,
                 });
@@ -102,6 +109,7 @@ impl Store {
             if scanned >= SCAN_LIMIT {
                 return Ok(LogPage {
                     events,
+                    first_seq,
                     last_seq: cursor,
                     more: true,
                 });

@@ -9,7 +9,7 @@ mod enduser;
 mod governance;
 mod workflows;
 
-use common::{Backend, TestOrg, ADMIN_LOGIN, ADMIN_PASSWORD};
+use common::{unescape, Backend, TestOrg, ADMIN_LOGIN, ADMIN_PASSWORD};
 use steward_store::PrincipalType;
 
 const SCOPE: &str = "okta.users.read";
@@ -428,6 +428,83 @@ async fn the_system_log_page_filters_and_needs_logs_read(backend: Backend) {
     assert_eq!(other.get("/admin/logs").await.status, 403);
 }
 
+/// The live tail: the first page names its cursor; the tail answers only what came after it,
+/// newest first, with the filters kept, and moves the cursor; it needs a session and logs.read.
+async fn the_system_log_tails_new_events_after_the_page(backend: Backend) {
+    let org = TestOrg::start(backend).await;
+    let admin = org.browser();
+    admin.sign_in("/admin/", ADMIN_LOGIN, ADMIN_PASSWORD).await;
+    let page = admin
+        .get("/admin/logs?eventType=user.lifecycle.create")
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let cursor = attribute(&page.body, "data-cursor");
+    let tail = unescape(&attribute(&page.body, "data-live-tail"));
+    assert!(tail.starts_with("/admin/logs/tail?"), "{tail}");
+    assert!(tail.contains("eventType=user.lifecycle.create"), "{tail}");
+    // An older page has no live tail.
+    let older = admin.get(&format!("/admin/logs?after={cursor}")).await;
+    assert!(!older.body.contains("data-live-tail"), "{}", older.body);
+
+    // Nothing new yet: no rows, the cursor stays.
+    let quiet = admin.get(&format!("{tail}&after={cursor}")).await;
+    assert_eq!(quiet.status, 200, "{}", quiet.body);
+    assert_eq!(quiet.body.trim(), "");
+    assert_eq!(quiet.headers["x-steward-log-cursor"], cursor.as_str());
+    assert_eq!(quiet.headers["x-steward-log-more"], "false");
+
+    // Two users and a group are created: the tail shows the two users (the filter holds),
+    // newest first, and moves the cursor past all three events.
+    org.user("tailfirst", None).await;
+    org.api(
+        reqwest::Method::POST,
+        "/api/v1/groups",
+        Some(serde_json::json!({"profile": {"name": "Tail Group"}})),
+    )
+    .await;
+    org.user("tailsecond", None).await;
+    let fresh = admin.get(&format!("{tail}&after={cursor}")).await;
+    assert_eq!(fresh.status, 200, "{}", fresh.body);
+    assert_eq!(fresh.body.matches("<tr>").count(), 2, "{}", fresh.body);
+    let (first, second) = (
+        fresh.body.find("tailsecond").unwrap(),
+        fresh.body.find("tailfirst").unwrap(),
+    );
+    assert!(first < second, "newest first: {}", fresh.body);
+    assert!(!fresh.body.contains("Tail Group"), "{}", fresh.body);
+    let moved: i64 = fresh.headers["x-steward-log-cursor"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(moved > cursor.parse::<i64>().unwrap());
+    let again = admin.get(&format!("{tail}&after={moved}")).await;
+    assert_eq!(again.body.trim(), "", "read once: {}", again.body);
+
+    // Without after: refused with a page, not a 500.
+    assert_eq!(admin.get("/admin/logs/tail").await.status, 400);
+    // Without a session: no rows, a redirect to sign in.
+    let stranger = org.browser();
+    let signed_out = stranger.get(&format!("{tail}&after=0")).await;
+    assert_eq!(signed_out.status, 303);
+    assert!(signed_out.headers.get("x-steward-log-cursor").is_none());
+    // Without logs.read: refused.
+    let (_, app_admin) = org.user("tailappadmin", Some("APP_ADMIN")).await;
+    let other = org.browser();
+    other.sign_in("/admin/", &app_admin, "Us3r-Passw0rd!").await;
+    assert_eq!(other.get(&format!("{tail}&after=0")).await.status, 403);
+}
+
+/// The value of the first `name="…"` attribute in `html`.
+fn attribute(html: &str, name: &str) -> String {
+    let marker = format!("{name}=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("{name} in {html}"))
+        + marker.len();
+    html[start..start + html[start..].find('"').unwrap()].to_string()
+}
+
 async fn the_consoles_app_cannot_be_deactivated(backend: Backend) {
     let org = TestOrg::start(backend).await;
     let (_, apps) = org
@@ -473,6 +550,7 @@ async fn the_consoles_app_cannot_be_deactivated(backend: Backend) {
 
 on_both_backends!(
     the_system_log_page_filters_and_needs_logs_read,
+    the_system_log_tails_new_events_after_the_page,
     signs_in_through_the_authorization_server,
     the_session_cookie_is_hardened,
     the_callback_needs_the_sign_in_this_browser_started,
