@@ -136,14 +136,9 @@ impl Names {
             }
         }
         let mut names = Names::default();
-        for id in user_ids {
-            match store.user(&id).await {
-                Ok(u) => {
-                    names.users.insert(id, u.display_name());
-                }
-                Err(StoreError::NotFound) => {}
-                Err(e) => return Err(e),
-            }
+        let user_ids: Vec<String> = user_ids.into_iter().collect();
+        for u in store.users_by_ids(&user_ids).await? {
+            names.users.insert(u.id.clone(), u.display_name());
         }
         let app_ids: Vec<String> = app_ids.into_iter().collect();
         for app in store.apps_by_ids(&app_ids).await? {

@@ -108,6 +108,11 @@ impl Store {
         user_from_row(&row)
     }
 
+    /// The users among `ids` that exist (in no particular order), in one query.
+    pub async fn users_by_ids(&self, ids: &[String]) -> Result<Vec<User>> {
+        crate::rows_by_ids(self, "users", COLUMNS, ids, user_from_row).await
+    }
+
     pub async fn user_by_login(&self, login: &str) -> Result<User> {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM users WHERE login_lower = $1"

@@ -158,6 +158,23 @@ async fn check(name: &str, store: &Store) {
     assert_eq!(counts.get(&ops.id), Some(&1), "{name}");
     assert_eq!(counts.get(&empty.id), None, "{name}");
     assert!(store.group_member_counts(&[]).await.unwrap().is_empty());
+
+    // Users by ids, in one query: the ones that exist; an id that cannot be stored matches none.
+    let mut found: Vec<String> = store
+        .users_by_ids(&[
+            sam.id.clone(),
+            "00uNope".into(),
+            "bad\0id".into(),
+            pat.id.clone(),
+        ])
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.login().to_string())
+        .collect();
+    found.sort();
+    assert_eq!(found, ["pat@example.com", "sam@example.com"], "{name}");
+    assert!(store.users_by_ids(&[]).await.unwrap().is_empty());
 }
 
 #[tokio::test]
