@@ -4,6 +4,8 @@
 //! API's use cases (`steward_app::apps::{assign_user, unassign_user, assign_group,
 //! unassign_group}`); `AppsRead` sees the tab, `AppsManage` changes it.
 
+use std::collections::HashMap;
+
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -87,13 +89,20 @@ async fn load(
     let store = &console.api.store;
     let fmt = steward_core::timefmt::format_millis;
     let assigned = store.app_users(&app.id, blank(&q.after), PAGE + 1).await?;
+    // The page's people and groups are named in one query each.
+    let user_ids: Vec<String> = assigned.iter().take(PAGE).map(|a| a.user_id.clone()).collect();
+    let users: HashMap<String, (String, String)> = store
+        .users_by_ids(&user_ids)
+        .await?
+        .into_iter()
+        .map(|u| (u.id.clone(), (u.display_name(), u.login().to_string())))
+        .collect();
     let mut people = Vec::with_capacity(assigned.len().min(PAGE));
     for a in assigned.iter().take(PAGE) {
-        let (name, login) = match store.user(&a.user_id).await {
-            Ok(u) => (u.display_name(), u.login().to_string()),
-            Err(StoreError::NotFound) => (a.user_id.clone(), String::new()),
-            Err(e) => return Err(e),
-        };
+        let (name, login) = users
+            .get(&a.user_id)
+            .cloned()
+            .unwrap_or_else(|| (a.user_id.clone(), String::new()));
         people.push(PersonRow {
             id: a.user_id.clone(),
             name,
@@ -111,20 +120,31 @@ async fn load(
     let group_rows = store
         .app_groups(&app.id, blank(&q.gafter), PAGE + 1)
         .await?;
+    let group_ids: Vec<String> = group_rows
+        .iter()
+        .take(PAGE)
+        .map(|a| a.group_id.clone())
+        .collect();
+    let named: HashMap<String, (String, String)> = store
+        .groups_by_ids(&group_ids)
+        .await?
+        .into_iter()
+        .map(|g| {
+            let description = g
+                .profile
+                .get("description")
+                .and_then(|d| d.as_str())
+                .unwrap_or_default()
+                .to_string();
+            (g.id.clone(), (g.name().to_string(), description))
+        })
+        .collect();
     let mut groups = Vec::with_capacity(group_rows.len().min(PAGE));
     for a in group_rows.iter().take(PAGE) {
-        let (name, description) = match store.group(&a.group_id).await {
-            Ok(g) => (
-                g.name().to_string(),
-                g.profile
-                    .get("description")
-                    .and_then(|d| d.as_str())
-                    .unwrap_or_default()
-                    .to_string(),
-            ),
-            Err(StoreError::NotFound) => (a.group_id.clone(), String::new()),
-            Err(e) => return Err(e),
-        };
+        let (name, description) = named
+            .get(&a.group_id)
+            .cloned()
+            .unwrap_or_else(|| (a.group_id.clone(), String::new()));
         let protected = (on_console && everyone.as_deref() == Some(a.group_id.as_str()))
             .then_some(EVERYONE_ON_CONSOLE);
         groups.push(GroupRow {
