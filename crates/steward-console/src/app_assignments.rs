@@ -90,7 +90,11 @@ async fn load(
     let fmt = steward_core::timefmt::format_millis;
     let assigned = store.app_users(&app.id, blank(&q.after), PAGE + 1).await?;
     // The page's people and groups are named in one query each.
-    let user_ids: Vec<String> = assigned.iter().take(PAGE).map(|a| a.user_id.clone()).collect();
+    let user_ids: Vec<String> = assigned
+        .iter()
+        .take(PAGE)
+        .map(|a| a.user_id.clone())
+        .collect();
     let users: HashMap<String, (String, String)> = store
         .users_by_ids(&user_ids)
         .await?

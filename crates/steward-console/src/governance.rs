@@ -1155,7 +1155,7 @@ pub async fn update_condition(
         form.settings().map(
             |(requester, scope, duration, priority)| RequestConditionPatch {
                 name: Some(form.name.clone()),
-                description: (!form.description.is_empty()).then(|| form.description.clone()),
+                description: Some(form.description.clone()),
                 requester_settings: Some(requester),
                 access_scope_settings: Some(scope),
                 access_duration_settings: Some(duration),

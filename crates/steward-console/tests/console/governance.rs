@@ -364,6 +364,15 @@ async fn a_condition_is_created_edited_switched_and_deleted(backend: Backend) {
         "REQUESTER_SPECIFIED_DURATION"
     );
     assert_eq!(c["accessDurationSettings"]["maximumDuration"], "P2W");
+    assert_eq!(c["description"], "Engineering for requesters");
+    // An emptied description is cleared.
+    let mut no_description = edit.clone();
+    no_description.retain(|(k, _)| *k != "description");
+    no_description.push(("description", ""));
+    let saved = admin.post(&path, &no_description).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let c = &conditions(&f.org, &f.app).await[0];
+    assert_eq!(c["description"].as_str().unwrap_or_default(), "", "{c}");
     let mut empty_name = edit.clone();
     empty_name.retain(|(k, _)| *k != "name");
     empty_name.push(("name", ""));

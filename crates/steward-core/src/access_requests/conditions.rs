@@ -272,8 +272,9 @@ pub fn update_condition(
     if let Some(name) = patch.name {
         next.name = name;
     }
+    // An empty description clears it.
     if let Some(description) = patch.description {
-        next.description = Some(description);
+        next.description = (!description.is_empty()).then_some(description);
     }
     if let Some(s) = patch.requester_settings {
         next.requester_settings = s;
@@ -1078,6 +1079,26 @@ mod tests {
             [("a", 0), ("b", 1), ("c", 2)],
             "past the end means last"
         );
+    }
+
+    #[test]
+    fn an_empty_description_clears_it() {
+        let mut all = vec![];
+        add(&mut all, everyone("a")).unwrap();
+        let id = all[0].id.clone();
+        let set = from_body(&json!({"description": "Who may ask"})).unwrap();
+        update_condition(&mut all, &id, set, &settings(), ADMIN, T0).unwrap();
+        assert_eq!(all[0].description.as_deref(), Some("Who may ask"));
+        let untouched = from_body(&json!({"name": "a2"})).unwrap();
+        update_condition(&mut all, &id, untouched, &settings(), ADMIN, T0).unwrap();
+        assert_eq!(
+            all[0].description.as_deref(),
+            Some("Who may ask"),
+            "absent keeps it"
+        );
+        let cleared = from_body(&json!({"description": ""})).unwrap();
+        update_condition(&mut all, &id, cleared, &settings(), ADMIN, T0).unwrap();
+        assert_eq!(all[0].description, None);
     }
 
     #[test]
