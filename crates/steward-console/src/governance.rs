@@ -1285,24 +1285,21 @@ async fn approver_names(
 ) -> Result<HashMap<String, String>, StoreError> {
     let store = &console.api.store;
     let mut names = HashMap::new();
-    let mut group_ids = vec![];
+    let (mut user_ids, mut group_ids) = (vec![], vec![]);
     for step in seqs.iter().flat_map(|s| s.steps.iter()) {
         for a in [Some(&step.approver), step.fallback.as_ref()]
             .into_iter()
             .flatten()
         {
             match a {
-                Approver::User { id } if !names.contains_key(id) => match store.user(id).await {
-                    Ok(u) => {
-                        names.insert(id.clone(), u.display_name());
-                    }
-                    Err(StoreError::NotFound) => {}
-                    Err(e) => return Err(e),
-                },
+                Approver::User { id } => user_ids.push(id.clone()),
                 Approver::Group { id } => group_ids.push(id.clone()),
                 _ => {}
             }
         }
+    }
+    for u in store.users_by_ids(&user_ids).await? {
+        names.insert(u.id.clone(), u.display_name());
     }
     for g in store.groups_by_ids(&group_ids).await? {
         names.insert(g.id.clone(), g.name().to_string());
@@ -1369,10 +1366,12 @@ pub async fn sequence_list(
     .await
 }
 
-/// Steps a new sequence's form offers.
+/// Steps a sequence's form offers at least (a sequence with more shows them all).
 const FORM_STEPS: usize = 3;
+/// Steps a form is read for at most.
+const MAX_FORM_STEPS: usize = 20;
 
-/// A new sequence's form as typed.
+/// A sequence's form as typed (new, or an existing one to edit).
 #[derive(Default)]
 struct SequenceForm {
     name: String,
@@ -1391,7 +1390,10 @@ impl SequenceForm {
         SequenceForm {
             name: get("name".into()),
             description: get("description".into()),
-            steps: (0..FORM_STEPS)
+            steps: (0..(0..MAX_FORM_STEPS)
+                .take_while(|i| form.contains_key(&format!("step{i}_approver")))
+                .count()
+                .max(FORM_STEPS))
                 .map(|i| {
                     [
                         get(format!("step{i}_approver")),
@@ -1404,10 +1406,66 @@ impl SequenceForm {
         }
     }
 
-    /// The sequence the form describes (users named by login), or what is wrong with it.
+    /// The form of an existing sequence: its steps with users by login, and one more empty
+    /// step to add.
+    async fn of(console: &Console, s: &RequestSequence) -> Result<SequenceForm, StoreError> {
+        let user_ids: Vec<String> = s
+            .steps
+            .iter()
+            .filter_map(|step| match &step.approver {
+                Approver::User { id } => Some(id.clone()),
+                _ => None,
+            })
+            .collect();
+        let logins: HashMap<String, String> = console
+            .api
+            .store
+            .users_by_ids(&user_ids)
+            .await?
+            .into_iter()
+            .map(|u| (u.id.clone(), u.login().to_string()))
+            .collect();
+        let mut steps: Vec<[String; 4]> = s
+            .steps
+            .iter()
+            .map(|step| {
+                let label = step.label.clone().unwrap_or_default();
+                match &step.approver {
+                    Approver::RequesterManager => [
+                        "REQUESTER_MANAGER".into(),
+                        String::new(),
+                        String::new(),
+                        label,
+                    ],
+                    Approver::ResourceOwner => {
+                        ["RESOURCE_OWNER".into(), String::new(), String::new(), label]
+                    }
+                    Approver::User { id } => [
+                        "USER".into(),
+                        logins.get(id).cloned().unwrap_or_else(|| id.clone()),
+                        String::new(),
+                        label,
+                    ],
+                    Approver::Group { id } => ["GROUP".into(), String::new(), id.clone(), label],
+                }
+            })
+            .collect();
+        let wanted = (steps.len() + 1).clamp(FORM_STEPS, MAX_FORM_STEPS);
+        steps.resize_with(wanted.max(steps.len()), Default::default);
+        Ok(SequenceForm {
+            name: s.name.clone(),
+            description: s.description.clone(),
+            steps,
+        })
+    }
+
+    /// The sequence the form describes (users named by login), or what is wrong with it. A
+    /// step whose approver is the one `before` had at that place keeps its fallback (the form
+    /// does not show fallbacks).
     async fn write(
         &self,
         console: &Console,
+        before: Option<&RequestSequence>,
     ) -> Result<steward_core::access_requests::conditions::RequestSequenceWrite, AppError> {
         let mut causes = vec![];
         let mut steps = vec![];
@@ -1434,9 +1492,13 @@ impl SequenceForm {
                     continue;
                 }
             };
+            let fallback = before
+                .and_then(|b| b.steps.get(i))
+                .filter(|old| old.approver == approver)
+                .and_then(|old| old.fallback.clone());
             steps.push(ApprovalStep {
                 approver,
-                fallback: None,
+                fallback,
                 label: (!label.is_empty()).then(|| label.clone()),
             });
         }
@@ -1455,6 +1517,34 @@ impl SequenceForm {
             },
         )
     }
+}
+
+impl SequenceForm {
+    fn json(&self) -> Value {
+        let steps: Vec<Value> = self
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, [approver, user, group, label])| {
+                json!({
+                    "i": i,
+                    "number": i + 1,
+                    "approver": approver,
+                    "user": user,
+                    "group": group,
+                    "label": label,
+                })
+            })
+            .collect();
+        json!({"name": self.name, "description": self.description, "steps": steps})
+    }
+}
+
+fn group_choices(groups: &[steward_core::directory::Group]) -> Vec<Value> {
+    groups
+        .iter()
+        .map(|g| json!({"id": g.id, "name": g.name()}))
+        .collect()
 }
 
 async fn render_sequences(
@@ -1488,23 +1578,6 @@ async fn render_sequences(
         .iter()
         .map(|s| json!({"id": s.id, "name": s.name, "description": s.description, "steps": steps_json(s, &names)}))
         .collect();
-    let steps: Vec<Value> = (0..FORM_STEPS)
-        .map(|i| {
-            let typed = form.steps.get(i).cloned().unwrap_or_default();
-            json!({
-                "i": i,
-                "number": i + 1,
-                "approver": typed[0],
-                "user": typed[1],
-                "group": typed[2],
-                "label": typed[3],
-            })
-        })
-        .collect();
-    let group_rows: Vec<Value> = groups
-        .iter()
-        .map(|g| json!({"id": g.id, "name": g.name()}))
-        .collect();
     render(
         status,
         "gov_sequences.html",
@@ -1514,8 +1587,8 @@ async fn render_sequences(
             json!({
                 "sequences": rows,
                 "notice": notice,
-                "form": {"name": form.name, "description": form.description, "steps": steps},
-                "groups": group_rows,
+                "form": form.json(),
+                "groups": group_choices(&groups),
                 "errors": errors.map(|v| json!({"summary": v.summary, "causes": v.causes})),
                 "disabled_reason": manage_reason(admin, "Creating a sequence"),
             }),
@@ -1543,7 +1616,7 @@ pub async fn create_sequence(
         Err(refused) => return *refused,
     };
     let typed = SequenceForm::read(&form);
-    let created = match typed.write(&console).await {
+    let created = match typed.write(&console, None).await {
         Ok(write) => sequences::create(&admin.ctx(&console), write, console.issuer()).await,
         Err(e) => Err(e),
     };
@@ -1568,13 +1641,16 @@ pub async fn create_sequence(
 #[serde(default)]
 pub struct SequenceParams {
     deleted: Option<String>,
+    saved: Option<String>,
 }
 
-/// `GET /admin/governance/sequences/{sequenceId}`: a sequence's steps and Delete.
+/// `GET /admin/governance/sequences/{sequenceId}`: a sequence's steps, its edit form and
+/// Delete.
 pub async fn sequence(
     State(console): State<Console>,
     admin: Admin,
     Path(id): Path<String>,
+    Query(p): Query<SequenceParams>,
 ) -> Response {
     if let Some(refused) = admin.require(READ, "Viewing approval sequences") {
         return refused;
@@ -1583,22 +1659,108 @@ pub async fn sequence(
         Ok(s) => s,
         Err(e) => return pages::app_error(e),
     };
-    let names = match approver_names(&console, std::slice::from_ref(&s)).await {
+    let form = match SequenceForm::of(&console, &s).await {
+        Ok(f) => f,
+        Err(e) => return store_error(e),
+    };
+    let notice = p
+        .saved
+        .is_some()
+        .then_some("The sequence was saved. Requests in flight keep the steps they started with.");
+    render_sequence(&console, &admin, StatusCode::OK, &s, form, notice, None).await
+}
+
+async fn render_sequence(
+    console: &Console,
+    admin: &Admin,
+    status: StatusCode,
+    s: &RequestSequence,
+    form: SequenceForm,
+    notice: Option<&str>,
+    errors: Option<ValidationError>,
+) -> Response {
+    let names = match approver_names(console, std::slice::from_ref(s)).await {
         Ok(n) => n,
         Err(e) => return store_error(e),
     };
+    let groups = match console
+        .api
+        .store
+        .groups(&GroupQuery {
+            limit: GROUP_CHOICES,
+            ..Default::default()
+        })
+        .await
+    {
+        Ok(g) => g,
+        Err(e) => return store_error(e),
+    };
     render(
-        StatusCode::OK,
+        status,
         "gov_sequence.html",
         page(
-            &admin,
+            admin,
             "sequences",
             json!({
-                "sequence": {"id": s.id, "name": s.name, "description": s.description, "steps": steps_json(&s, &names)},
-                "disabled_reason": manage_reason(&admin, "Deleting a sequence"),
+                "sequence": {"id": s.id, "name": s.name, "description": s.description, "steps": steps_json(s, &names)},
+                "form": form.json(),
+                "groups": group_choices(&groups),
+                "notice": notice,
+                "errors": errors.map(|v| json!({"summary": v.summary, "causes": v.causes})),
+                "disabled_reason": manage_reason(admin, "Changing or deleting a sequence"),
             }),
         ),
     )
+}
+
+/// `POST /admin/governance/sequences/{sequenceId}` (the fields of the new sequence's form):
+/// replaces the sequence's definition (`sequences::replace`, Steward's
+/// `PUT /v2/request-sequences/{id}`); a refused form comes back with its causes.
+pub async fn update_sequence(
+    State(console): State<Console>,
+    admin: Admin,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = match admin.change_form(
+        &console,
+        &headers,
+        &body,
+        MANAGE,
+        "Changing an approval sequence",
+    ) {
+        Ok(form) => form,
+        Err(refused) => return *refused,
+    };
+    let before = match sequences::get(&console.api.store, &id).await {
+        Ok(s) => s,
+        Err(e) => return pages::app_error(e),
+    };
+    let typed = SequenceForm::read(&form);
+    let saved = match typed.write(&console, Some(&before)).await {
+        Ok(write) => sequences::replace(&admin.ctx(&console), &id, Ok(write)).await,
+        Err(e) => Err(e),
+    };
+    match saved {
+        Ok(s) => see_other(&format!(
+            "/admin/governance/sequences/{}?saved=1",
+            encode(&s.id)
+        )),
+        Err(AppError::Validation(v)) => {
+            render_sequence(
+                &console,
+                &admin,
+                StatusCode::BAD_REQUEST,
+                &before,
+                typed,
+                None,
+                Some(v),
+            )
+            .await
+        }
+        Err(e) => pages::app_error(e),
+    }
 }
 
 /// `POST /admin/governance/sequences/{sequenceId}/delete`: the conditions that used it become

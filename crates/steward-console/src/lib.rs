@@ -322,7 +322,10 @@ fn admin_routes() -> Router<Console> {
             "/governance/sequences",
             get(governance::sequence_list).post(governance::create_sequence),
         )
-        .route("/governance/sequences/{id}", get(governance::sequence))
+        .route(
+            "/governance/sequences/{id}",
+            get(governance::sequence).post(governance::update_sequence),
+        )
         .route(
             "/governance/sequences/{id}/delete",
             post(governance::delete_sequence),

@@ -71,7 +71,8 @@ struct Criteria {
     outcome: &'static str,
 }
 
-fn criteria(q: &LogsQuery) -> Result<Criteria, Response> {
+/// A filter that does not parse is refused with what is wrong with it.
+fn criteria(q: &LogsQuery) -> Result<Criteria, String> {
     let event_type = q.event_type.trim();
     let actor = q.actor.trim();
     let outcome = OUTCOMES
@@ -93,13 +94,7 @@ fn criteria(q: &LogsQuery) -> Result<Criteria, Response> {
         true => None,
         false => match steward_core::filter::parse(&clauses.join(" and ")) {
             Ok(f) => Some(f),
-            Err(e) => {
-                return Err(pages::message(
-                    StatusCode::BAD_REQUEST,
-                    "Invalid filter",
-                    &e.message,
-                ))
-            }
+            Err(e) => return Err(e.message),
         },
     };
     Ok(Criteria {
@@ -120,6 +115,10 @@ fn criteria(q: &LogsQuery) -> Result<Criteria, Response> {
     })
 }
 
+fn invalid_filter(why: &str) -> Response {
+    pages::message(StatusCode::BAD_REQUEST, "Invalid filter", why)
+}
+
 /// `GET /admin/logs`: newest first; the first page also carries where a live tail starts.
 pub async fn list(
     State(console): State<Console>,
@@ -135,7 +134,7 @@ pub async fn list(
         outcome,
     } = match criteria(&q) {
         Ok(c) => c,
-        Err(refused) => return refused,
+        Err(why) => return invalid_filter(&why),
     };
     query.after = q.after;
     query.order = SortOrder::Descending;
@@ -198,7 +197,7 @@ pub async fn tail(
     };
     let mut query = match criteria(&q) {
         Ok(c) => c.query,
-        Err(refused) => return refused,
+        Err(why) => return invalid_filter(&why),
     };
     query.after = Some(after);
     query.order = SortOrder::Ascending;

@@ -179,6 +179,10 @@ fn env() -> &'static Environment<'static> {
                 include_str!("../templates/gov_sequence.html"),
             ),
             (
+                "gov_sequence_form.html",
+                include_str!("../templates/gov_sequence_form.html"),
+            ),
+            (
                 "gov_settings.html",
                 include_str!("../templates/gov_settings.html"),
             ),

@@ -824,6 +824,14 @@ async fn a_read_only_admin_sees_everything_and_changes_nothing(backend: Backend)
             ],
         ),
         (
+            format!("/admin/governance/sequences/{}", f.sequence),
+            vec![
+                ("csrf", csrf),
+                ("name", "Forged"),
+                ("step0_approver", "REQUESTER_MANAGER"),
+            ],
+        ),
+        (
             format!("/admin/governance/sequences/{}/delete", f.sequence),
             vec![("csrf", csrf)],
         ),
@@ -857,11 +865,115 @@ async fn a_read_only_admin_sees_everything_and_changes_nothing(backend: Backend)
     assert_eq!(refused.status, 403, "{}", refused.body);
 }
 
+/// Editing a sequence: the form shows its steps (a user by login); a save replaces them, keeps
+/// the fallback of a step whose approver stays, and a refused form changes nothing.
+async fn a_sequence_is_edited(backend: Backend) {
+    let f = fixture(backend).await;
+    // Ann's step gets a fallback through the API (the form does not show fallbacks).
+    let (status, seq) = f
+        .org
+        .api(
+            reqwest::Method::PUT,
+            &format!("{V2}/request-sequences/{}", f.sequence),
+            Some(json!({"name": "Ann approves", "steps": [
+                {"approver": {"type": "USER", "id": f.ann}, "label": "Ann's approval",
+                 "fallback": {"type": "GROUP", "id": f.engineering}}]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{seq}");
+    let path = format!("/admin/governance/sequences/{}", f.sequence);
+    let (admin, page) = admin(&f.org, ADMIN_LOGIN, ADMIN_PASSWORD, &path).await;
+    let csrf = page.input("csrf");
+    assert_eq!(page.input("name"), "Ann approves");
+    assert_eq!(page.input("step0_user"), "ann@example.com");
+    assert_eq!(page.input("step0_label"), "Ann's approval");
+    assert!(
+        page.body.contains("name=\"step2_approver\""),
+        "room for more steps: {}",
+        page.body
+    );
+
+    // Refused: an unknown login; nothing changes.
+    let refused = admin
+        .post(
+            &path,
+            &[
+                ("csrf", csrf.as_str()),
+                ("name", "Ann, then nobody"),
+                ("step0_approver", "USER"),
+                ("step0_user", "ann@example.com"),
+                ("step1_approver", "USER"),
+                ("step1_user", "nobody@example.com"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(refused.body.contains("The sequence was not saved"));
+    assert!(refused.body.contains("value=\"Ann, then nobody\""));
+    let (_, unchanged) = f
+        .org
+        .api(
+            reqwest::Method::GET,
+            &format!("{V2}/request-sequences/{}", f.sequence),
+            None,
+        )
+        .await;
+    assert_eq!(unchanged["name"], "Ann approves", "{unchanged}");
+
+    // Saved: renamed, Ann stays first (her fallback kept), the requester's manager second.
+    let saved = admin
+        .post(
+            &path,
+            &[
+                ("csrf", csrf.as_str()),
+                ("name", "Ann, then the manager"),
+                ("description", "Two steps"),
+                ("step0_approver", "USER"),
+                ("step0_user", "ann@example.com"),
+                ("step0_label", "Ann's approval"),
+                ("step1_approver", "REQUESTER_MANAGER"),
+                ("step2_approver", ""),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let (_, s) = f
+        .org
+        .api(
+            reqwest::Method::GET,
+            &format!("{V2}/request-sequences/{}", f.sequence),
+            None,
+        )
+        .await;
+    assert_eq!(s["name"], "Ann, then the manager", "{s}");
+    assert_eq!(s["description"], "Two steps", "{s}");
+    assert_eq!(s["steps"][0]["approver"]["id"], f.ann.as_str(), "{s}");
+    assert_eq!(
+        s["steps"][0]["fallback"]["id"],
+        f.engineering.as_str(),
+        "{s}"
+    );
+    assert_eq!(
+        s["steps"][1]["approver"]["type"], "REQUESTER_MANAGER",
+        "{s}"
+    );
+    assert_eq!(s["steps"].as_array().unwrap().len(), 2, "{s}");
+    let page = admin.follow(saved).await;
+    assert!(
+        page.body.contains("The sequence was saved"),
+        "{}",
+        page.body
+    );
+    // A sequence of two steps offers a third.
+    assert!(page.body.contains("name=\"step2_approver\""));
+}
+
 on_both_backends!(
     every_page_shows_what_it_should,
     a_condition_is_created_edited_switched_and_deleted,
     the_inbox_filters_and_the_assignee_approves_from_it,
     a_task_is_reassigned_and_the_new_assignee_decides,
     a_sequence_is_created_and_deleted,
+    a_sequence_is_edited,
     a_read_only_admin_sees_everything_and_changes_nothing,
 );
