@@ -275,6 +275,9 @@ fn form_page(
             "errors": by_field,
             "other_errors": other,
             "has_errors": errors.is_some(),
+            // Sent once: a second POST of the same form (a reload of the page that showed the
+            // secret, a double click) creates nothing.
+            "once": steward_core::ids::random_secret(32),
         }),
     )
 }
@@ -328,6 +331,20 @@ pub async fn create(
             )
         }
     };
+    if let Some(once) = form.get("once").filter(|o| !o.is_empty()) {
+        match first_send(&console, once).await {
+            Ok(true) => {}
+            Ok(false) => {
+                return pages::message(
+                    StatusCode::CONFLICT,
+                    "Already created",
+                    "This form was already sent, so the application was created once. Its client \
+                     secret was shown then and is not shown again; find the app in Applications.",
+                )
+            }
+            Err(e) => return pages::app_error(e.into()),
+        }
+    }
     match steward_app::apps::create(&admin.ctx(&console), new).await {
         Ok((app, secret)) => {
             let notice = format!("Created {}.", app.label);
@@ -386,4 +403,17 @@ mod tests {
         assert!(new.oidc.pkce_required);
         assert_eq!(new.oidc.redirect_uris, vec!["https://portal.example/cb"]);
     }
+}
+
+/// How long a create form's one-time value is remembered.
+const ONCE_TTL_MS: i64 = 24 * 3600 * 1000;
+
+/// Records the form's one-time value; false when it was sent before.
+async fn first_send(console: &Console, once: &str) -> Result<bool, steward_store::StoreError> {
+    let mut tx = console.api.store.begin().await?;
+    let first = tx
+        .use_jti("console-form", once, console.now() + ONCE_TTL_MS)
+        .await?;
+    tx.commit().await?;
+    Ok(first)
 }

@@ -930,8 +930,59 @@ async fn roles_and_apps_are_changed_only_by_who_may(backend: Backend) {
     assert_eq!(app_admin.get(admins).await.status, 403);
 }
 
+/// The create form is sent once: posting it again (a reload of the page that showed the
+/// secret, a double click) creates nothing and says so; a refused form comes back with a new
+/// one-time value.
+async fn the_create_form_is_sent_once(backend: Backend) {
+    let org = TestOrg::start(backend).await;
+    let (admin, _, csrf) = signed_in_admin(&org, "/admin/apps").await;
+    let form = admin.get("/admin/apps/new?type=web").await;
+    let once = form.input("once");
+    assert!(once.len() >= 32, "{once}");
+    let fields = |label: &'static str, uri: &'static str, once: String| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("once", once),
+            ("type", "web".to_string()),
+            ("label", label.to_string()),
+            ("grant_authorization_code", "on".to_string()),
+            ("redirect_uris", uri.to_string()),
+            ("auth_method", "client_secret_basic".to_string()),
+        ]
+    };
+    let post = |fields: Vec<(&'static str, String)>| {
+        let admin = &admin;
+        async move {
+            let borrowed: Vec<(&str, &str)> =
+                fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            admin.post("/admin/apps/new", &borrowed).await
+        }
+    };
+    // Refused (not an absolute URI): the form comes back with another one-time value.
+    let refused = post(fields("Once", "once.example/cb", once.clone())).await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    let fresh = refused.input("once");
+    assert_ne!(fresh, once);
+    let created = post(fields("Once", "https://once.example/cb", fresh.clone())).await;
+    assert_eq!(created.status, 200, "{}", created.body);
+    assert!(created.body.contains("Created Once."), "{}", created.body);
+    let again = post(fields("Once", "https://once.example/cb", fresh)).await;
+    assert_eq!(again.status, 409, "{}", again.body);
+    assert!(again.body.contains("already sent"), "{}", again.body);
+    let (_, apps) = org.api(Method::GET, "/api/v1/apps?q=Once", None).await;
+    let labels: Vec<&str> = apps
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["label"].as_str())
+        .filter(|l| *l == "Once")
+        .collect();
+    assert_eq!(labels, ["Once"], "created once");
+}
+
 on_both_backends!(
     a_super_admin_creates_each_app_type,
+    the_create_form_is_sent_once,
     bad_input_shows_the_form_again_and_writes_nothing,
     activate_deactivate_and_the_console_app_is_kept,
     assignments_add_and_remove_people_and_groups,
