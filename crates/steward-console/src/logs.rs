@@ -15,6 +15,9 @@ use crate::Console;
 
 /// Events per page.
 const PAGE: usize = 50;
+/// How old an event must be before a live tail reads past it (ms): on PostgreSQL a transaction
+/// may commit an event numbered below one already shown, within this window.
+const SETTLE_MS: i64 = 5_000;
 /// The outcomes the filter offers.
 const OUTCOMES: [&str; 4] = ["SUCCESS", "FAILURE", "DENY", "ALLOW"];
 
@@ -51,6 +54,7 @@ pub fn row(e: &Value) -> Value {
         })
         .unwrap_or_default();
     json!({
+        "uuid": e["uuid"],
         "published": e["published"],
         "event_type": e["eventType"],
         "message": e["displayMessage"],
@@ -138,6 +142,7 @@ pub async fn list(
     };
     query.after = q.after;
     query.order = SortOrder::Descending;
+    query.settled_before = Some(console.now() - SETTLE_MS);
     let page = match console.api.store.log_events(&query).await {
         Ok(p) => p,
         Err(e) => return pages::app_error(e.into()),
@@ -150,7 +155,12 @@ pub async fn list(
     let live = q.after.is_none().then(|| {
         json!({
             "tail": format!("/admin/logs/tail?{params}"),
-            "cursor": page.first_seq.unwrap_or(0),
+            // Below every event that may still be joined by an earlier-numbered one; the tail
+            // reads again from there and the script drops what the page already shows.
+            "cursor": page.settled_seq.unwrap_or(match page.more {
+                true => page.last_seq.unwrap_or(0),
+                false => 0,
+            }),
             "refresh": format!("/admin/logs?{params}"),
         })
     });
@@ -178,8 +188,9 @@ pub const CURSOR_HEADER: &str = "x-steward-log-cursor";
 pub const MORE_HEADER: &str = "x-steward-log-more";
 
 /// `GET /admin/logs/tail?after={seq}&…filters`: the events after `seq` that match, newest first,
-/// as table rows for the page's script to put on top (the same rows the page renders), with the
-/// cursor to ask after next time.
+/// as table rows for the page's script to put on top (the same rows the page renders, each with
+/// its event's uuid), with the cursor to ask after next time: past the settled events only, so
+/// events of the last few seconds come again and one committed late is not missed.
 pub async fn tail(
     State(console): State<Console>,
     admin: Admin,
@@ -201,6 +212,7 @@ pub async fn tail(
     };
     query.after = Some(after);
     query.order = SortOrder::Ascending;
+    query.settled_before = Some(console.now() - SETTLE_MS);
     let page = match console.api.store.log_events(&query).await {
         Ok(p) => p,
         Err(e) => return pages::app_error(e.into()),
@@ -212,11 +224,17 @@ pub async fn tail(
         json!({ "events": events, "fragment": true }),
     );
     let headers = response.headers_mut();
-    let cursor = page.last_seq.unwrap_or(after).max(after);
+    // Unsettled events are sent again next time (the script keeps one of each); "more" only
+    // when the cursor moved, so a burst of new events is not asked for in a tight loop.
+    let cursor = page.settled_seq.unwrap_or(after).max(after);
     headers.insert(CURSOR_HEADER, HeaderValue::from(cursor));
     headers.insert(
         MORE_HEADER,
-        HeaderValue::from_static(if page.more { "true" } else { "false" }),
+        HeaderValue::from_static(if page.more && cursor > after {
+            "true"
+        } else {
+            "false"
+        }),
     );
     response
 }

@@ -55,11 +55,15 @@ if (tail) {
     if (html) {
       const template = document.createElement("template");
       template.innerHTML = html;
-      const fresh = [...template.content.querySelectorAll("tr")];
-      fresh.forEach((tr) => tr.classList.add("fresh"));
-      rows.querySelectorAll("tr.empty").forEach((tr) => tr.remove());
-      rows.prepend(...fresh);
-      say(`${fresh.length} new event${fresh.length === 1 ? "" : "s"} at ${new Date().toLocaleTimeString()}.`);
+      // Recent events come again until they are settled; each is shown once.
+      const shown = new Set([...rows.querySelectorAll("tr[data-event]")].map((tr) => tr.dataset.event));
+      const fresh = [...template.content.querySelectorAll("tr[data-event]")].filter((tr) => !shown.has(tr.dataset.event));
+      if (fresh.length) {
+        fresh.forEach((tr) => tr.classList.add("fresh"));
+        rows.querySelectorAll("tr.empty").forEach((tr) => tr.remove());
+        rows.prepend(...fresh);
+        say(`${fresh.length} new event${fresh.length === 1 ? "" : "s"} at ${new Date().toLocaleTimeString()}.`);
+      }
     }
     cursor = next;
     schedule(response.headers.get("x-steward-log-more") === "true" ? 0 : 3000);

@@ -30,16 +30,24 @@ pub struct LogQuery {
     pub q: Vec<String>,
     pub limit: usize,
     pub order: SortOrder,
+    /// Events published before this (epoch ms) are settled: a transaction still open is not
+    /// expected to hold one. A live tail reads on from the settled part (see [`LogPage`]).
+    pub settled_before: Option<i64>,
 }
 
-/// A page of events, the `seq` of the first and of the last row scanned, and whether more rows
-/// may match. Read newest first from the top, `first_seq` is the newest event there was: a live
-/// tail reads on from it.
+/// A page of events, the `seq` of the last row scanned, whether more rows may match, and where a
+/// live tail may read on from without missing an event.
+///
+/// On PostgreSQL `seq` comes from a sequence, so a transaction can commit an event numbered
+/// below one already read; a tail that moved past it would never show it. `settled_seq` stays
+/// below every event published at or after `settled_before`: read in ascending order, the last
+/// row scanned before the first unsettled one; read newest first, the newest settled row
+/// scanned. The tail reads again from there and drops the events it already shows.
 #[derive(Debug, Clone)]
 pub struct LogPage {
     pub events: Vec<Value>,
-    pub first_seq: Option<i64>,
     pub last_seq: Option<i64>,
+    pub settled_seq: Option<i64>,
     pub more: bool,
 }
 
@@ -54,13 +62,15 @@ impl Store {
             SortOrder::Descending => ("<", "DESC"),
         };
         let mut cursor = query.after;
-        let mut first_seq = None;
+        let mut settled_seq = None;
+        // Ascending: whether an unsettled row was scanned (the settled part ends before it).
+        let mut unsettled_seen = false;
         let mut events = Vec::new();
         let mut scanned = 0usize;
         let keywords: Vec<String> = query.q.iter().map(|k| k.to_lowercase()).collect();
         loop {
             let sql = format!(
-                "SELECT seq, body FROM log_events WHERE published >= $1 AND published < $2 \
+                "SELECT seq, published, body FROM log_events WHERE published >= $1 AND published < $2 \
                  AND ($3 = 0 OR seq {cmp} $4) ORDER BY seq {order} LIMIT {BATCH}"
             );
             let rows = sqlx::query(&sql)
@@ -74,8 +84,17 @@ impl Store {
             for row in &rows {
                 let seq: i64 = row.try_get("seq")?;
                 let body: String = row.try_get("body")?;
+                let published: i64 = row.try_get("published")?;
                 cursor = Some(seq);
-                first_seq = first_seq.or(cursor);
+                let settled = query.settled_before.is_none_or(|t| published < t);
+                match query.order {
+                    SortOrder::Ascending if settled && !unsettled_seen => settled_seq = cursor,
+                    SortOrder::Ascending => unsettled_seen = true,
+                    SortOrder::Descending if settled && settled_seq.is_none() => {
+                        settled_seq = cursor
+                    }
+                    SortOrder::Descending => {}
+                }
                 scanned += 1;
                 let event: Value = serde_json::from_str(&body)
                     .map_err(|e| StoreError::Corrupt(format!("log event {seq}: {e}")))?;
@@ -92,7 +111,7 @@ impl Store {
                 if events.len() >= query.limit {
                     return Ok(LogPage {
                         events,
-                        first_seq,
+                        settled_seq,
                         last_seq: cursor,
                         more: true,
                     });
@@ -101,7 +120,7 @@ impl Store {
             if exhausted {
                 return Ok(LogPage {
                     events,
-                    first_seq,
+                    settled_seq,
                     last_seq: cursor,
                     more: false,
                 });
@@ -109,7 +128,7 @@ impl Store {
             if scanned >= SCAN_LIMIT {
                 return Ok(LogPage {
                     events,
-                    first_seq,
+                    settled_seq,
                     last_seq: cursor,
                     more: true,
                 });

@@ -88,6 +88,7 @@ pub async fn list(
             q,
             limit,
             order,
+            settled_before: None,
         })
         .await?;
     // A polling query (ascending, no `until`) always gets a next link, as Okta's does.

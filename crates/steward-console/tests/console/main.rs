@@ -428,12 +428,16 @@ async fn the_system_log_page_filters_and_needs_logs_read(backend: Backend) {
     assert_eq!(other.get("/admin/logs").await.status, 403);
 }
 
-/// The live tail: the first page names its cursor; the tail answers only what came after it,
-/// newest first, with the filters kept, and moves the cursor; it needs a session and logs.read.
+/// The live tail: the first page names its cursor; the tail answers what came after it, newest
+/// first, with the filters kept, each row with its event's uuid. Events of the last few seconds
+/// come again (on PostgreSQL one numbered below them may still commit) and the cursor moves
+/// past them only once they are settled. It needs a session and logs.read.
 async fn the_system_log_tails_new_events_after_the_page(backend: Backend) {
     let org = TestOrg::start(backend).await;
     let admin = org.browser();
     admin.sign_in("/admin/", ADMIN_LOGIN, ADMIN_PASSWORD).await;
+    // Everything so far is settled.
+    org.state.clock.advance(10_000);
     let page = admin
         .get("/admin/logs?eventType=user.lifecycle.create")
         .await;
@@ -454,7 +458,7 @@ async fn the_system_log_tails_new_events_after_the_page(backend: Backend) {
     assert_eq!(quiet.headers["x-steward-log-more"], "false");
 
     // Two users and a group are created: the tail shows the two users (the filter holds),
-    // newest first, and moves the cursor past all three events.
+    // newest first, each with its uuid; they are recent, so the cursor stays and they come again.
     org.user("tailfirst", None).await;
     org.api(
         reqwest::Method::POST,
@@ -465,21 +469,45 @@ async fn the_system_log_tails_new_events_after_the_page(backend: Backend) {
     org.user("tailsecond", None).await;
     let fresh = admin.get(&format!("{tail}&after={cursor}")).await;
     assert_eq!(fresh.status, 200, "{}", fresh.body);
-    assert_eq!(fresh.body.matches("<tr>").count(), 2, "{}", fresh.body);
+    assert_eq!(
+        fresh.body.matches("<tr data-event=").count(),
+        2,
+        "{}",
+        fresh.body
+    );
     let (first, second) = (
         fresh.body.find("tailsecond").unwrap(),
         fresh.body.find("tailfirst").unwrap(),
     );
     assert!(first < second, "newest first: {}", fresh.body);
     assert!(!fresh.body.contains("Tail Group"), "{}", fresh.body);
-    let moved: i64 = fresh.headers["x-steward-log-cursor"]
+    assert_eq!(
+        fresh.headers["x-steward-log-cursor"],
+        cursor.as_str(),
+        "not settled"
+    );
+    let again = admin.get(&format!("{tail}&after={cursor}")).await;
+    assert_eq!(again.body, fresh.body, "recent events come again");
+    // A page loaded now starts its tail below them too (the script drops what it shows).
+    let reloaded = admin
+        .get("/admin/logs?eventType=user.lifecycle.create")
+        .await;
+    let from = attribute(&reloaded.body, "data-cursor");
+    let overlap = admin.get(&format!("{tail}&after={from}")).await;
+    assert!(overlap.body.contains("tailsecond"), "{}", overlap.body);
+
+    // Settled: the same rows once more, and the cursor moves past them.
+    org.state.clock.advance(10_000);
+    let settled = admin.get(&format!("{tail}&after={cursor}")).await;
+    assert_eq!(settled.body.matches("<tr data-event=").count(), 2);
+    let moved: i64 = settled.headers["x-steward-log-cursor"]
         .to_str()
         .unwrap()
         .parse()
         .unwrap();
     assert!(moved > cursor.parse::<i64>().unwrap());
-    let again = admin.get(&format!("{tail}&after={moved}")).await;
-    assert_eq!(again.body.trim(), "", "read once: {}", again.body);
+    let after = admin.get(&format!("{tail}&after={moved}")).await;
+    assert_eq!(after.body.trim(), "", "read once settled: {}", after.body);
 
     // Without after: refused with a page, not a 500.
     assert_eq!(admin.get("/admin/logs/tail").await.status, 400);
