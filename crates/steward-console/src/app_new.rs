@@ -361,6 +361,19 @@ pub async fn create(
     }
 }
 
+/// How long a create form's one-time value is remembered.
+const ONCE_TTL_MS: i64 = 24 * 3600 * 1000;
+
+/// Records the form's one-time value; false when it was sent before.
+async fn first_send(console: &Console, once: &str) -> Result<bool, steward_store::StoreError> {
+    let mut tx = console.api.store.begin().await?;
+    let first = tx
+        .use_jti("console-form", once, console.now() + ONCE_TTL_MS)
+        .await?;
+    tx.commit().await?;
+    Ok(first)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -403,17 +416,4 @@ mod tests {
         assert!(new.oidc.pkce_required);
         assert_eq!(new.oidc.redirect_uris, vec!["https://portal.example/cb"]);
     }
-}
-
-/// How long a create form's one-time value is remembered.
-const ONCE_TTL_MS: i64 = 24 * 3600 * 1000;
-
-/// Records the form's one-time value; false when it was sent before.
-async fn first_send(console: &Console, once: &str) -> Result<bool, steward_store::StoreError> {
-    let mut tx = console.api.store.begin().await?;
-    let first = tx
-        .use_jti("console-form", once, console.now() + ONCE_TTL_MS)
-        .await?;
-    tx.commit().await?;
-    Ok(first)
 }
