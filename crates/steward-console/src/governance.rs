@@ -976,13 +976,7 @@ async fn render_condition_form(
             duration_unit: "D".into(),
             ..Default::default()
         });
-    let groups = match store
-        .groups(&GroupQuery {
-            limit: GROUP_CHOICES,
-            ..Default::default()
-        })
-        .await
-    {
+    let groups = match choosable_groups(&console.api.store).await {
         Ok(g) => g,
         Err(e) => return store_error(e),
     };
@@ -1540,6 +1534,18 @@ impl SequenceForm {
     }
 }
 
+/// The groups a form offers (the first [`GROUP_CHOICES`] by name).
+async fn choosable_groups(
+    store: &steward_store::Store,
+) -> Result<Vec<steward_core::directory::Group>, StoreError> {
+    store
+        .groups(&GroupQuery {
+            limit: GROUP_CHOICES,
+            ..Default::default()
+        })
+        .await
+}
+
 fn group_choices(groups: &[steward_core::directory::Group]) -> Vec<Value> {
     groups
         .iter()
@@ -1564,13 +1570,7 @@ async fn render_sequences(
         Ok(n) => n,
         Err(e) => return store_error(e),
     };
-    let groups = match store
-        .groups(&GroupQuery {
-            limit: GROUP_CHOICES,
-            ..Default::default()
-        })
-        .await
-    {
+    let groups = match choosable_groups(&console.api.store).await {
         Ok(g) => g,
         Err(e) => return store_error(e),
     };
@@ -1683,15 +1683,7 @@ async fn render_sequence(
         Ok(n) => n,
         Err(e) => return store_error(e),
     };
-    let groups = match console
-        .api
-        .store
-        .groups(&GroupQuery {
-            limit: GROUP_CHOICES,
-            ..Default::default()
-        })
-        .await
-    {
+    let groups = match choosable_groups(&console.api.store).await {
         Ok(g) => g,
         Err(e) => return store_error(e),
     };

@@ -7,7 +7,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use steward_core::roles::Permission;
-use steward_store::{LogQuery, SortOrder};
+use steward_store::{LogPage, LogQuery, SortOrder};
 
 use crate::pages::{self, encode, render};
 use crate::session::Admin;
@@ -119,8 +119,28 @@ fn criteria(q: &LogsQuery) -> Result<Criteria, String> {
     })
 }
 
-fn invalid_filter(why: &str) -> Response {
-    pages::message(StatusCode::BAD_REQUEST, "Invalid filter", why)
+/// The events the page's filters match after `after` in `order`, with what a live tail needs to
+/// know of which are settled (the last [`SETTLE_MS`]).
+async fn read(
+    console: &Console,
+    q: &LogsQuery,
+    after: Option<i64>,
+    order: SortOrder,
+) -> Result<(LogPage, Criteria), Box<Response>> {
+    let mut criteria = criteria(q).map_err(|why| {
+        Box::new(pages::message(
+            StatusCode::BAD_REQUEST,
+            "Invalid filter",
+            &why,
+        ))
+    })?;
+    criteria.query.after = after;
+    criteria.query.order = order;
+    criteria.query.settled_before = Some(console.now() - SETTLE_MS);
+    match console.api.store.log_events(&criteria.query).await {
+        Ok(page) => Ok((page, criteria)),
+        Err(e) => Err(Box::new(pages::app_error(e.into()))),
+    }
 }
 
 /// `GET /admin/logs`: newest first; the first page also carries where a live tail starts.
@@ -132,20 +152,14 @@ pub async fn list(
     if let Some(refused) = admin.require(Permission::LogsRead, "Reading the System Log") {
         return refused;
     }
-    let Criteria {
-        mut query,
-        params,
-        outcome,
-    } = match criteria(&q) {
-        Ok(c) => c,
-        Err(why) => return invalid_filter(&why),
-    };
-    query.after = q.after;
-    query.order = SortOrder::Descending;
-    query.settled_before = Some(console.now() - SETTLE_MS);
-    let page = match console.api.store.log_events(&query).await {
-        Ok(p) => p,
-        Err(e) => return pages::app_error(e.into()),
+    let (
+        page,
+        Criteria {
+            params, outcome, ..
+        },
+    ) = match read(&console, &q, q.after, SortOrder::Descending).await {
+        Ok(read) => read,
+        Err(refused) => return *refused,
     };
     let next = match (page.more, page.last_seq) {
         (true, Some(seq)) => Some(format!("/admin/logs?{params}&after={seq}")),
@@ -206,16 +220,9 @@ pub async fn tail(
             "The live tail needs the sequence number to read after (after).",
         );
     };
-    let mut query = match criteria(&q) {
-        Ok(c) => c.query,
-        Err(why) => return invalid_filter(&why),
-    };
-    query.after = Some(after);
-    query.order = SortOrder::Ascending;
-    query.settled_before = Some(console.now() - SETTLE_MS);
-    let page = match console.api.store.log_events(&query).await {
-        Ok(p) => p,
-        Err(e) => return pages::app_error(e.into()),
+    let page = match read(&console, &q, Some(after), SortOrder::Ascending).await {
+        Ok((page, _)) => page,
+        Err(refused) => return *refused,
     };
     let events: Vec<Value> = page.events.iter().rev().map(row).collect();
     let mut response = render(
